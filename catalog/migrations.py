@@ -1,0 +1,126 @@
+"""Versioned schema of the catalog; ``PRAGMA user_version`` records how far a file has come."""
+
+from __future__ import annotations
+
+# Each entry moves the schema from version N to N+1. Never edit a released entry:
+# append a new one, so files created by older versions upgrade in place.
+MIGRATIONS: tuple[str, ...] = (
+    # 1: items with content hashes and tombstones, the change log, the HTTP page
+    # cache, crawl runs, user reviews, record-linkage decisions, key/value meta.
+    """
+    CREATE TABLE items (
+        kind TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        page_url TEXT,
+        parent_id TEXT,
+        title TEXT,
+        state TEXT,
+        data TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        last_run_id INTEGER,
+        missing_runs INTEGER NOT NULL DEFAULT 0,
+        deleted_at TEXT,
+        deleted_reason TEXT,
+        PRIMARY KEY (kind, item_id)
+    );
+    CREATE INDEX items_page ON items(page_url);
+    CREATE INDEX items_parent ON items(parent_id, kind);
+    CREATE INDEX items_source ON items(source, kind, last_run_id);
+
+    CREATE TABLE changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('new', 'changed', 'deleted', 'revived')),
+        at TEXT NOT NULL,
+        run_id INTEGER,
+        source TEXT,
+        state TEXT,
+        title TEXT,
+        diff TEXT
+    );
+    CREATE INDEX changes_item ON changes(kind, item_id);
+    CREATE INDEX changes_at ON changes(at);
+
+    CREATE TABLE pages (
+        url TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        status INTEGER,
+        etag TEXT,
+        last_modified TEXT,
+        content_hash TEXT,
+        content_type TEXT,
+        encoding TEXT,
+        body BLOB,
+        first_seen TEXT NOT NULL,
+        last_fetched TEXT,
+        last_seen TEXT,
+        last_changed TEXT,
+        last_run_id INTEGER,
+        missing_runs INTEGER NOT NULL DEFAULT 0,
+        gone_at TEXT
+    );
+    CREATE INDEX pages_source ON pages(source, last_run_id);
+
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source TEXT NOT NULL,
+        trigger TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'ok', 'failed', 'interrupted')),
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        pid INTEGER,
+        host TEXT,
+        complete INTEGER NOT NULL DEFAULT 0,
+        stats TEXT,
+        error TEXT,
+        index_sync TEXT
+    );
+    CREATE INDEX runs_source ON runs(source, id);
+
+    CREATE TABLE user_reviews (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        institution_unitid TEXT NOT NULL,
+        institution_name TEXT,
+        rating INTEGER NOT NULL CHECK (rating BETWEEN 1 AND 5),
+        category TEXT,
+        author_role TEXT,
+        title TEXT,
+        body TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'rejected')),
+        submitted_at TEXT NOT NULL,
+        client_hash TEXT,
+        moderated_at TEXT,
+        moderated_by TEXT,
+        moderation_note TEXT
+    );
+    CREATE INDEX user_reviews_status ON user_reviews(status, id);
+    CREATE INDEX user_reviews_client ON user_reviews(client_hash, submitted_at);
+
+    CREATE TABLE entity_links (
+        source TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        name TEXT,
+        city TEXT,
+        state TEXT,
+        unitid TEXT,
+        confidence REAL,
+        status TEXT NOT NULL CHECK (status IN ('matched', 'ambiguous', 'unmatched')),
+        candidates TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (source, entity_id)
+    );
+
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT
+    );
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,217 @@
+"""The ``collegesearch`` command: one click group over crawler, index, web app and sample site.
+
+Each subcommand is a thin wrapper; the work lives in the package that owns it. Errors a user
+can fix (bad config, a busy port, a missing catalog) print one ``error:`` line and exit non-zero.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from config import ConfigError, Settings, load_settings
+
+KIND_CHOICES = ("career", "program", "institution", "review")
+
+
+class UserError(click.ClickException):
+    """An error the user can fix; printed as one line, exit code 1."""
+
+    def show(self, file: Any = None) -> None:  # noqa: D102 - click API
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj or {}
+    if "settings" not in obj:
+        overrides: dict[str, Any] = {}
+        if obj.get("data_dir"):
+            overrides["DATA_DIR"] = obj["data_dir"]
+        try:
+            obj["settings"] = load_settings(config_file=obj.get("config") or True, overrides=overrides)
+        except ConfigError as exc:
+            raise UserError(str(exc)) from None
+        ctx.find_root().obj = obj
+    settings: Settings = obj["settings"]
+    return settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="TOML config file (also COLLEGESEARCH_CONFIG).")
+@click.option("--data-dir", type=click.Path(file_okay=False), default=None,
+              help="Data folder for catalog and index (also COLLEGESEARCH_DATA_DIR).")
+@click.version_option("0.1.0", prog_name="collegesearch")
+@click.pass_context
+def main(ctx: click.Context, config_file: str | None, data_dir: str | None) -> None:
+    """Search careers, accredited programs, colleges and student reviews."""
+    ctx.obj = {"config": config_file, "data_dir": data_dir}
+
+
+@main.command("sample-site")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address of the portal.")
+@click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535),
+              help="Port (0 picks a free one).")
+@click.option("--epoch", default=1, show_default=True, type=click.IntRange(1, 1000),
+              help="Point in the site's history; higher epochs change programs, institutions, reviews, pay.")
+@click.option("--no-faults", is_flag=True, help="Turn off 404s, 503s, slow, malformed and Latin-1 pages.")
+@click.option("--access-log", type=click.Path(dir_okay=False), default=None,
+              help="Append one JSON line per request to this file.")
+def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_log: str | None) -> None:
+    """Serve the bundled sample site on loopback until interrupted (prints its base URL first)."""
+    from sample_site.server import SampleSiteError, serve
+
+    try:
+        serve(host=host, port=port, epoch=epoch, faults=not no_faults, access_log=access_log,
+              announce=lambda url: click.echo(url, nl=True) or sys.stdout.flush())
+    except SampleSiteError as exc:
+        raise UserError(str(exc)) from None
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.argument("sources", nargs=-1)
+@click.option("--base-url", default=None, help="Base URL of a running sample site (what `sample-site` prints).")
+@click.option("--trigger", default="manual", hidden=True)
+@click.pass_context
+def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, trigger: str) -> None:
+    """Crawl SOURCES (default: all enabled in config) into the catalog and print a summary."""
+    from crawler.run import CrawlError, format_summary, run_crawl
+
+    settings = _settings(ctx)
+    try:
+        summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger)
+    except CrawlError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(format_summary(summaries))
+    if any(s.status == "failed" for s in summaries):
+        ctx.exit(1)
+
+
+@main.group()
+def index() -> None:
+    """Bring the Whoosh index up to date with the catalog."""
+
+
+@index.command("sync")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for another index writer.")
+@click.pass_context
+def index_sync(ctx: click.Context, timeout: float) -> None:
+    """Apply the catalog's changes since the index's watermark."""
+    from indexer.build import IndexError_, sync
+
+    settings = _settings(ctx)
+    try:
+        result = sync(settings, lock_timeout=timeout, progress=lambda msg: click.echo(msg, err=True))
+    except IndexError_ as exc:
+        raise UserError(str(exc)) from None
+    click.echo(result.summary())
+
+
+@index.command("rebuild")
+@click.option("--timeout", default=60.0, show_default=True, help="Seconds to wait for another index writer.")
+@click.pass_context
+def index_rebuild(ctx: click.Context, timeout: float) -> None:
+    """Build a fresh index from the whole catalog and swap it in atomically."""
+    from indexer.build import IndexError_, rebuild
+
+    settings = _settings(ctx)
+    try:
+        result = rebuild(settings, lock_timeout=timeout, progress=lambda msg: click.echo(msg, err=True))
+    except IndexError_ as exc:
+        raise UserError(str(exc)) from None
+    click.echo(result.summary())
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: WEB_HOST).")
+@click.option("--port", default=None, type=click.IntRange(1, 65535), help="Port (default: WEB_PORT, 5000).")
+@click.option("--workers", default=None, type=click.IntRange(1, 64), help="Worker processes (default: WEB_WORKERS).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int | None) -> None:
+    """Serve the web app with the production WSGI server (gunicorn)."""
+    from webapp.serve import ServeError, serve_app
+
+    settings = _settings(ctx)
+    try:
+        serve_app(settings, host=host or settings.WEB_HOST, port=port or settings.WEB_PORT,
+                  workers=workers or settings.WEB_WORKERS)
+    except ServeError as exc:
+        raise UserError(str(exc)) from None
+
+
+@main.command()
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Web app port.")
+@click.option("--site-port", default=8800, show_default=True, type=click.IntRange(0, 65535),
+              help="Sample site port (0 picks a free one).")
+@click.option("--no-serve", is_flag=True, help="Stop after crawling and indexing (for scripts and benchmarks).")
+@click.pass_context
+def demo(ctx: click.Context, port: int, site_port: int, no_serve: bool) -> None:
+    """The main job: sample site, crawl (incremental when data exists), index, serve, print the URL."""
+    from demo import DemoError, run_demo
+
+    settings = _settings(ctx)
+    try:
+        run_demo(settings, port=port, site_port=site_port, serve=not no_serve, echo=click.echo)
+    except DemoError as exc:
+        raise UserError(str(exc)) from None
+
+
+@main.command()
+@click.argument("targets", nargs=-1, required=True)
+@click.option("--profile", default=None, help="Site profile to use (default: picked by URL, else generic).")
+@click.option("--kind", type=click.Choice(KIND_CHOICES), default=None, help="Only print items of this kind.")
+@click.pass_context
+def extract(ctx: click.Context, targets: tuple[str, ...], profile: str | None, kind: str | None) -> None:
+    """Print the items extracted from each URL or saved HTML file, one JSON object per line."""
+    from crawler.extract import ExtractError, extract_targets
+
+    failures = 0
+    try:
+        for target, result in extract_targets(list(targets), profile=profile, kind=kind):
+            if isinstance(result, ExtractError):
+                failures += 1
+                click.echo(f"error: {target}: {result}", err=True)
+                continue
+            click.echo(json.dumps(result, ensure_ascii=False, sort_keys=False))
+    except ExtractError as exc:
+        raise UserError(str(exc)) from None
+    if failures:
+        ctx.exit(1)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run every due job once, then exit (for cron).")
+@click.pass_context
+def schedule(ctx: click.Context, once: bool) -> None:
+    """Run the crawl scheduler in the foreground (one process per deployment)."""
+    from crawler.schedule import ScheduleError, run_scheduler
+
+    settings = _settings(ctx)
+    try:
+        run_scheduler(settings, once=once, echo=click.echo)
+    except ScheduleError as exc:
+        raise UserError(str(exc)) from None
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Print the schedule (next run per source), the last runs and the index state."""
+    from crawler.schedule import ScheduleError, status_report
+
+    settings = _settings(ctx)
+    try:
+        report = status_report(settings)
+    except ScheduleError as exc:
+        raise UserError(str(exc)) from None
+    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.format())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,372 @@
+"""Every collegesearch setting, declared once.
+
+Precedence, lowest first: the default here, the TOML file named by
+``COLLEGESEARCH_CONFIG`` (keys are the setting names in lower case), environment
+variables ``COLLEGESEARCH_<NAME>``, then explicit overrides passed by the caller
+(tests, CLI options). ``load_settings()`` validates everything and raises
+``ConfigError`` with a one-line message that says what to fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "COLLEGESEARCH_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or out of range."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, default, parser and help text."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str, Any], Any]
+
+    @property
+    def env(self) -> str:
+        """The environment variable that overrides this setting."""
+        return ENV_PREFIX + self.name
+
+
+def _str(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a string, got {value!r}")
+    return value
+
+
+def _opt_str(name: str, value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    return _str(name, value)
+
+
+def _path(name: str, value: Any) -> str:
+    text = _str(name, value).strip()
+    if not text:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a path, got an empty value")
+    return text
+
+
+def _opt_path(name: str, value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _path(name, value)
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str, Any], int]:
+    def parse(name: str, value: Any) -> int:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number from {lo} to {hi}, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be from {lo} to {hi}, got {number}")
+        return number
+
+    return parse
+
+
+def _float_range(lo: float, hi: float) -> Callable[[str, Any], float]:
+    def parse(name: str, value: Any) -> float:
+        try:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be a number from {lo} to {hi}, got {value!r}") from None
+        if not lo <= number <= hi:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be from {lo} to {hi}, got {number}")
+        return number
+
+    return parse
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+def _bool(name: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ConfigError(f"{ENV_PREFIX}{name} must be true or false (1/0, yes/no, on/off), got {value!r}")
+
+
+def _list(name: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        items = [str(v).strip() for v in value]
+    elif isinstance(value, str):
+        items = [part.strip() for part in value.split(",")]
+    else:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a comma-separated list, got {value!r}")
+    return tuple(item for item in items if item)
+
+
+def _cron(name: str, value: Any) -> str | None:
+    """Validate a five-field cron expression (or empty for "never")."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    text = _str(name, value).strip()
+    if len(text.split()) not in (5, 6):
+        raise ConfigError(
+            f"{ENV_PREFIX}{name} must be a cron expression with five fields "
+            f"(minute hour day month weekday), or six with seconds first, got {value!r}"
+        )
+    try:
+        from apscheduler.triggers.cron import CronTrigger
+
+        fields = text.split()
+        if len(fields) == 6:
+            second, minute, hour, day, month, dow = fields
+            CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow)
+        else:
+            CronTrigger.from_crontab(text)
+    except ImportError:  # pragma: no cover - APScheduler is a pinned dependency
+        pass
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name} is not a valid cron expression ({exc}): {value!r}") from None
+    return text
+
+
+def _timezone(name: str, value: Any) -> str:
+    text = _str(name, value).strip()
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be an IANA time zone such as America/New_York, got {value!r}") from None
+    return text
+
+
+def _choice(*choices: str) -> Callable[[str, Any], str]:
+    def parse(name: str, value: Any) -> str:
+        text = str(value).strip().upper() if choices[0].isupper() else str(value).strip().lower()
+        if text not in choices:
+            raise ConfigError(f"{ENV_PREFIX}{name} must be one of {', '.join(choices)}, got {value!r}")
+        return text
+
+    return parse
+
+
+def _url_or_none(name: str, value: Any) -> str | None:
+    text = _opt_str(name, value)
+    if text is None:
+        return None
+    if not text.startswith(("http://", "https://", "redis://", "rediss://", "unix://")):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a URL (http://, https:// or redis://), got {value!r}")
+    return text.rstrip("/") if text.startswith("http") else text
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # Storage
+    Setting("DATA_DIR", "./data", "Folder holding the catalog, the index and crawl state.", _path),
+    Setting("CATALOG_PATH", None, "SQLite catalog file (default: DATA_DIR/catalog.sqlite3).", _opt_path),
+    Setting("INDEX_DIR", None, "Whoosh index folder (default: DATA_DIR/index).", _opt_path),
+    Setting("LOG_LEVEL", "INFO", "Log level for every component: DEBUG, INFO, WARNING or ERROR.",
+            _choice("DEBUG", "INFO", "WARNING", "ERROR")),
+    # Crawling
+    Setting("SOURCES", "bls_ooh,collegenavigator,directory,reviews",
+            "Sources `collegesearch crawl` runs when none is named.", _list),
+    Setting("SITES_FILE", None, "Optional TOML file of extra site profiles (see README, 'Add a site').", _opt_path),
+    Setting("SAMPLE_SITE_URL", "http://127.0.0.1:8800",
+            "Base URL of the bundled sample site, which the built-in sources crawl.", _url_or_none),
+    Setting("USER_AGENT", "collegesearch/0.1 (+{contact})",
+            "User-Agent sent by the crawler; {contact} is replaced by CONTACT_URL.", _str),
+    Setting("CONTACT_URL", "https://github.com/collegesearch/collegesearch#crawler",
+            "Where site owners can learn about the crawler and reach its operator.", _str),
+    Setting("DOWNLOAD_DELAY", 1.0, "Seconds between requests to one host on real sites.", _float_range(0, 600)),
+    Setting("CONCURRENT_REQUESTS_PER_HOST", 1, "Parallel requests per host on real sites.", _int_range(1, 64)),
+    Setting("SAMPLE_SITE_CONCURRENCY", 8,
+            "Parallel requests per host for the loopback sample site (no politeness delay there).", _int_range(1, 64)),
+    Setting("AUTOTHROTTLE", True, "Adapt the delay to each host's response times (real sites).", _bool),
+    Setting("CRAWL_TIME_LIMIT", 3600, "Seconds before a crawl is stopped and recorded as failed.", _int_range(10, 7 * 86400)),
+    Setting("CRAWL_MAX_ERROR_RATE", 0.5,
+            "Share of failed requests (5xx, timeouts) above which a run is recorded as failed.", _float_range(0, 1)),
+    Setting("LINK_MIN_SCORE", 90.0, "Fuzzy-match score (0-100) needed to link a review to an institution.",
+            _float_range(0, 100)),
+    # Scheduling
+    Setting("SCHEDULE_TIMEZONE", "America/New_York", "Time zone of the cron schedules.", _timezone),
+    Setting("SCHEDULE_BLS_OOH", "0 3 1 * *", "Cron schedule for careers (monthly by default).", _cron),
+    Setting("SCHEDULE_COLLEGENAVIGATOR", "0 2 * * *", "Cron schedule for institutions and programs (nightly).", _cron),
+    Setting("SCHEDULE_DIRECTORY", "30 2 * * *", "Cron schedule for the accreditor program directory (nightly).", _cron),
+    Setting("SCHEDULE_REVIEWS", "0 */6 * * *", "Cron schedule for student reviews (every six hours).", _cron),
+    Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed run may start late before it is skipped.",
+            _int_range(1, 7 * 86400)),
+    Setting("SYNC_AFTER_CRAWL", True, "Sync the search index after each scheduled crawl.", _bool),
+    Setting("RETRY_BACKOFF", 300, "Seconds before the first retry of a failed scheduled run; doubles each time.",
+            _int_range(1, 86400)),
+    Setting("RETRY_MAX", 3, "Retries of a failed scheduled run before the source is reported as failing.",
+            _int_range(0, 100)),
+    Setting("REDIS_URL", None, "Optional Redis URL: crawl locks shared by several machines (see 'Scale out').",
+            _url_or_none),
+    # Web app
+    Setting("WEB_HOST", "127.0.0.1", "Address `collegesearch serve` listens on.", _str),
+    Setting("WEB_PORT", 5000, "Port `collegesearch serve` listens on.", _int_range(1, 65535)),
+    Setting("WEB_WORKERS", 4, "Worker processes of the production web server.", _int_range(1, 64)),
+    Setting("SECRET_KEY", None,
+            "Key signing sessions and CSRF tokens (default: generated once into DATA_DIR/secret_key).", _opt_str),
+    Setting("ADMIN_PASSWORD_HASH", None,
+            "Werkzeug password hash for the admin; admin pages stay disabled until it is set.", _opt_str),
+    Setting("SECURE_COOKIES", False, "Send session cookies only over HTTPS (turn on behind TLS).", _bool),
+    Setting("REVIEW_RATE_LIMIT", 5, "Reviews one client may submit per hour.", _int_range(1, 10000)),
+    Setting("LOGIN_RATE_LIMIT", 10, "Admin login attempts one client may make per 15 minutes.", _int_range(1, 10000)),
+    Setting("MAX_PER_PAGE", 50, "Largest page size the search API and pages accept.", _int_range(1, 1000)),
+    Setting("CORS_ORIGINS", (), "Origins allowed to call the JSON API from a browser (none by default).", _list),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated settings, one attribute per ``Setting``."""
+
+    DATA_DIR: str
+    CATALOG_PATH: str | None
+    INDEX_DIR: str | None
+    LOG_LEVEL: str
+    SOURCES: tuple[str, ...]
+    SITES_FILE: str | None
+    SAMPLE_SITE_URL: str | None
+    USER_AGENT: str
+    CONTACT_URL: str
+    DOWNLOAD_DELAY: float
+    CONCURRENT_REQUESTS_PER_HOST: int
+    SAMPLE_SITE_CONCURRENCY: int
+    AUTOTHROTTLE: bool
+    CRAWL_TIME_LIMIT: int
+    CRAWL_MAX_ERROR_RATE: float
+    LINK_MIN_SCORE: float
+    SCHEDULE_TIMEZONE: str
+    SCHEDULE_BLS_OOH: str | None
+    SCHEDULE_COLLEGENAVIGATOR: str | None
+    SCHEDULE_DIRECTORY: str | None
+    SCHEDULE_REVIEWS: str | None
+    SCHEDULE_MISFIRE_GRACE: int
+    SYNC_AFTER_CRAWL: bool
+    RETRY_BACKOFF: int
+    RETRY_MAX: int
+    REDIS_URL: str | None
+    WEB_HOST: str
+    WEB_PORT: int
+    WEB_WORKERS: int
+    SECRET_KEY: str | None
+    ADMIN_PASSWORD_HASH: str | None
+    SECURE_COOKIES: bool
+    REVIEW_RATE_LIMIT: int
+    LOGIN_RATE_LIMIT: int
+    MAX_PER_PAGE: int
+    CORS_ORIGINS: tuple[str, ...]
+
+    @property
+    def data_dir(self) -> Path:
+        """The data folder as a Path."""
+        return Path(self.DATA_DIR)
+
+    @property
+    def catalog_path(self) -> Path:
+        """Where the SQLite catalog lives."""
+        return Path(self.CATALOG_PATH) if self.CATALOG_PATH else self.data_dir / "catalog.sqlite3"
+
+    @property
+    def index_dir(self) -> Path:
+        """Where the Whoosh index lives."""
+        return Path(self.INDEX_DIR) if self.INDEX_DIR else self.data_dir / "index"
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent with the contact URL filled in."""
+        return self.USER_AGENT.replace("{contact}", self.CONTACT_URL)
+
+    def schedule_for(self, source: str) -> str | None:
+        """The cron expression configured for a built-in source, if any."""
+        return getattr(self, "SCHEDULE_" + source.upper(), None)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (validated like everything else)."""
+        merged = {**dataclasses.asdict(self), **changes}
+        return load_settings(env={}, config_file=None, overrides=merged)
+
+
+def _read_config_file(path: str) -> dict[str, Any]:
+    file = Path(path)
+    try:
+        with file.open("rb") as fh:
+            raw = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{ENV_PREFIX}CONFIG points at {path}, which does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    values: dict[str, Any] = {}
+    section = raw.get("collegesearch", raw)
+    for key, value in section.items():
+        if isinstance(value, dict):
+            continue  # other tables (e.g. [[site]] profiles) belong to their own readers
+        name = key.upper()
+        if name not in SETTINGS_BY_NAME:
+            raise ConfigError(f"config file {path}: unknown setting {key!r} (see README, 'Configuration')")
+        values[name] = value
+    return values
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    config_file: str | None | bool = True,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Read defaults, the config file, the environment and overrides into validated Settings."""
+    environ = os.environ if env is None else env
+    raw: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    if config_file is True:
+        config_file = environ.get(ENV_PREFIX + "CONFIG") or None
+    if isinstance(config_file, str):
+        raw.update(_read_config_file(config_file))
+    for key, value in environ.items():
+        if not key.startswith(ENV_PREFIX) or key == ENV_PREFIX + "CONFIG":
+            continue
+        name = key[len(ENV_PREFIX):]
+        if name in SETTINGS_BY_NAME:
+            raw[name] = value
+    for name, value in (overrides or {}).items():
+        if name not in SETTINGS_BY_NAME:
+            raise ConfigError(f"unknown setting {name!r}")
+        raw[name] = value
+    parsed: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = raw[setting.name]
+        parsed[setting.name] = value if value is None and setting.default is None else setting.parse(setting.name, value)
+    return Settings(**parsed)
+
+
+def settings_markdown() -> str:
+    """The settings table as Markdown, for the README (``python config.py``)."""
+    lines = ["| Environment variable | Default | What it does |", "|---|---|---|"]
+    for s in SETTINGS:
+        default = ", ".join(s.default) if isinstance(s.default, tuple) else s.default
+        shown = "(none)" if default in (None, "") else f"`{default}`"
+        lines.append(f"| `{s.env}` | {shown} | {s.help} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(settings_markdown())

@@ -1,0 +1,1 @@
+"""Scrapy project: spiders navigate, page modules extract, pipelines store into the catalog."""

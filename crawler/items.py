@@ -1,0 +1,276 @@
+"""The item model: one dataclass per document kind, with no Scrapy import.
+
+Everything downstream (catalog, indexer, web app, JSON API) speaks these field
+names. Money is a whole number of dollars, percentages are numbers, dates are
+ISO 8601 strings; the text as the site showed it may sit beside a parsed value
+as ``<name>_raw``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+Kind = Literal["career", "institution", "program", "review"]
+KINDS: tuple[str, ...] = ("career", "institution", "program", "review")
+
+DEGREE_LEVELS: tuple[str, ...] = ("certificate", "associate", "bachelor", "master", "doctoral")
+ACCREDITATION_STATUSES: tuple[str, ...] = (
+    "accredited",
+    "preaccredited",
+    "candidate",
+    "probation",
+    "warning",
+    "show_cause",
+    "monitoring",
+    "withdrawn",
+    "closed",
+    "no_longer_recognized",
+)
+DELIVERIES: tuple[str, ...] = ("online", "campus", "hybrid")
+CONTROLS: tuple[str, ...] = ("public", "private nonprofit", "private for-profit")
+REVIEW_ORIGINS: tuple[str, ...] = ("crawled", "user")
+LINK_STATUSES: tuple[str, ...] = ("matched", "ambiguous", "unmatched")
+
+# Two-letter codes of the states, DC and the territories IPEDS covers.
+US_STATES: dict[str, str] = {
+    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
+    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
+    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
+    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
+    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
+    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
+    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
+    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
+    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
+    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
+    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
+    "AS": "American Samoa", "FM": "Federated States of Micronesia", "GU": "Guam",
+    "MH": "Marshall Islands", "MP": "Northern Mariana Islands", "PR": "Puerto Rico",
+    "PW": "Palau", "VI": "Virgin Islands",
+}
+
+
+@dataclass(kw_only=True)
+class Item:
+    """Fields every kind shares."""
+
+    kind: ClassVar[str] = ""
+
+    url: str
+    """Canonical URL of the page the item came from."""
+    source: str = ""
+    """Name of the source (site profile) that produced it, e.g. ``bls_ooh``."""
+
+    @property
+    def item_id(self) -> str:
+        """Stable id of the record within its kind (subclasses pick their natural key)."""
+        return "url:" + hashlib.sha1(self.url.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def title(self) -> str:
+        """A human title for logs and listings."""
+        return self.url
+
+    def to_dict(self) -> dict[str, Any]:
+        """The item's fields plus ``kind``, as plain JSON-ready values."""
+        data = dataclasses.asdict(self)
+        data["kind"] = self.kind
+        return data
+
+
+@dataclass(kw_only=True)
+class Career(Item):
+    """An occupation: what it is, its pay, outlook and the education that leads to it."""
+
+    kind: ClassVar[str] = "career"
+
+    soc_code: str | None = None
+    """Standard Occupational Classification code, e.g. ``29-2072``."""
+    title: str = ""  # type: ignore[assignment]
+    """Occupation title as the page heads it."""
+    also_known_as: list[str] = field(default_factory=list)
+    """Alternate job titles people use for it (OOH A-Z index, "Also known as" text)."""
+    summary: str | None = None
+    """One-paragraph description of what they do."""
+    median_pay_annual: int | None = None
+    median_pay_annual_raw: str | None = None
+    median_pay_hourly: float | None = None
+    pay_p10: int | None = None
+    """Annual wage of the lowest 10 percent."""
+    pay_p90: int | None = None
+    """Annual wage of the highest 10 percent."""
+    pay_raw: str | None = None
+    """The sentence the percentiles were read from."""
+    entry_education: str | None = None
+    work_experience: str | None = None
+    training: str | None = None
+    jobs: int | None = None
+    """Number of jobs in the base year."""
+    projected_employment: int | None = None
+    outlook_pct: float | None = None
+    """Projected employment change over ten years, percent."""
+    outlook_desc: str | None = None
+    employment_change: int | None = None
+    accreditors: list[str] = field(default_factory=list)
+    """Accreditor names or acronyms the page names (e.g. CAHIIM)."""
+    similar_occupations: list[str] = field(default_factory=list)
+    group: str | None = None
+    """Occupation group, e.g. ``healthcare``."""
+    what_they_do: str | None = None
+    work_environment: str | None = None
+    how_to_become: str | None = None
+    """Text of the "How to Become One" section (maps careers to fields of study)."""
+    updated: str | None = None
+    """Date the source page was last modified, ISO."""
+
+    @property
+    def item_id(self) -> str:
+        """The SOC code when the page has one, else a hash of the URL."""
+        return self.soc_code or super().item_id
+
+
+@dataclass(kw_only=True)
+class Institution(Item):
+    """A college or university (IPEDS unit)."""
+
+    kind: ClassVar[str] = "institution"
+
+    unitid: str | None = None
+    """IPEDS unit id."""
+    name: str = ""
+    aliases: list[str] = field(default_factory=list)
+    address: str | None = None
+    city: str | None = None
+    state: str | None = None
+    """Two-letter state code."""
+    zip: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    website: str | None = None
+    phone: str | None = None
+    control: str | None = None
+    """public, private nonprofit or private for-profit."""
+    level: str | None = None
+    """e.g. "4-year", "2-year", "Less than 2-year"."""
+    online: bool | None = None
+    """Offers programs fully online."""
+    military_friendly: bool | None = None
+    accreditor: str | None = None
+    """Institutional accreditor."""
+    accreditation_status: str | None = None
+    accredited_since: str | None = None
+    next_review: str | None = None
+    ope_id: str | None = None
+    programs_offered: list[str] = field(default_factory=list)
+    """Program names from the institution's programs table."""
+
+    @property
+    def item_id(self) -> str:
+        """The IPEDS unit id when known."""
+        return self.unitid or super().item_id
+
+    @property
+    def title(self) -> str:
+        """The institution's name."""
+        return self.name
+
+
+@dataclass(kw_only=True)
+class Program(Item):
+    """An accredited program at an institution."""
+
+    kind: ClassVar[str] = "program"
+
+    program_id: str | None = None
+    """Stable id, unique across sources."""
+    institution_unitid: str | None = None
+    institution_name: str | None = None
+    name: str = ""
+    field: str | None = None  # type: ignore[assignment]
+    """Field of study, e.g. "Health Information Technology"."""
+    degree_level: str | None = None
+    """certificate, associate, bachelor, master or doctoral."""
+    accreditor: str | None = None
+    """Accreditor acronym or name, e.g. CAHIIM."""
+    accreditor_name: str | None = None
+    """The accreditor's full name when the page gives it."""
+    accreditation_status: str | None = None
+    accreditation_status_raw: str | None = None
+    accredited_since: str | None = None
+    next_review: str | None = None
+    delivery: str | None = None
+    """online, campus or hybrid."""
+    military_friendly: bool | None = None
+    state: str | None = None
+    city: str | None = None
+
+    @property
+    def item_id(self) -> str:
+        """The program id when known."""
+        return self.program_id or super().item_id
+
+    @property
+    def title(self) -> str:
+        """Program name at its institution."""
+        return f"{self.name} ({self.institution_name})" if self.institution_name else self.name
+
+
+@dataclass(kw_only=True)
+class Review(Item):
+    """A student review of an institution, crawled or written on this site."""
+
+    kind: ClassVar[str] = "review"
+
+    review_id: str | None = None
+    institution_unitid: str | None = None
+    """IPEDS id resolved by record linkage (None while unmatched)."""
+    institution_name: str | None = None
+    """The school's name as the source wrote it."""
+    institution_city: str | None = None
+    institution_state: str | None = None
+    entity_id: str | None = None
+    """The review site's own id for the school."""
+    rating: int | None = None
+    """1 to 5 stars."""
+    title: str | None = None  # type: ignore[assignment]
+    body: str = ""
+    author_role: str | None = None
+    category: str | None = None
+    date: str | None = None
+    origin: str = "crawled"
+    """crawled or user."""
+    link_status: str | None = None
+    """matched, ambiguous or unmatched (record linkage)."""
+    link_confidence: float | None = None
+    """0-100 score of the institution match."""
+
+    @property
+    def item_id(self) -> str:
+        """The review id when known."""
+        return self.review_id or super().item_id
+
+
+ITEM_CLASSES: dict[str, type[Item]] = {
+    "career": Career,
+    "institution": Institution,
+    "program": Program,
+    "review": Review,
+}
+
+
+def item_from_dict(data: dict[str, Any]) -> Item:
+    """Rebuild an item from ``to_dict()`` output; unknown keys are ignored, ``kind`` picks the class."""
+    kind = data.get("kind")
+    if kind not in ITEM_CLASSES:
+        raise ValueError(f"unknown item kind {kind!r}; expected one of {', '.join(KINDS)}")
+    cls = ITEM_CLASSES[kind]
+    names = {f.name for f in dataclasses.fields(cls)}
+    return cls(**{k: v for k, v in data.items() if k in names})
+
+
+def field_names(kind: str) -> tuple[str, ...]:
+    """The field names of one kind, in declaration order."""
+    return tuple(f.name for f in dataclasses.fields(ITEM_CLASSES[kind]))

@@ -1,0 +1,1 @@
+"""Page modules: all extraction, one module per source, usable without the Scrapy engine."""
