@@ -9,6 +9,8 @@ import pytest
 
 from config import Settings, load_settings
 
+pytest_plugins = ["tests.plugins.sample_site"]
+
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / "sample_site" / "data"
 
