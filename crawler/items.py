@@ -274,3 +274,22 @@ def item_from_dict(data: dict[str, Any]) -> Item:
 def field_names(kind: str) -> tuple[str, ...]:
     """The field names of one kind, in declaration order."""
     return tuple(f.name for f in dataclasses.fields(ITEM_CLASSES[kind]))
+
+
+def normalize_text_key(text: str | None) -> str:
+    """Lower-case, whitespace-collapsed text, the form ids are derived from."""
+    import unicodedata
+
+    cleaned = unicodedata.normalize("NFKC", text or "")
+    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch) not in ("Cf", "Cc"))
+    return " ".join(cleaned.lower().split())
+
+
+def make_program_id(institution_unitid: str, accreditor_name: str, program_name: str) -> str:
+    """Stable id of a programmatic accreditation listed on an institution's page.
+
+    Derived only from what the page shows (IPEDS id, accreditor's name, program name), so the
+    sample-site generator and the page module compute the same id independently.
+    """
+    key = f"{normalize_text_key(accreditor_name)}|{normalize_text_key(program_name)}"
+    return f"{institution_unitid}-{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
