@@ -1,0 +1,1 @@
+"""Package data read at run time: the accreditor table and other lookup files."""
