@@ -42,21 +42,17 @@ __all__ = [
 
 # --------------------------------------------------------------------------- text
 
-# Characters that render as nothing (zero-width space/joiners, BOM, soft hyphen, word joiner)
-# but break equality and search; unicodedata puts most of them in category Cf.
-_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u180e"}
+# Characters that render as nothing (zero-width space/joiners, BOM, soft hyphen, bidi marks: Unicode
+# category Cf) and control characters (Cc) other than tab and newlines; they break equality and search.
+_INVISIBLE_RE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def _drop_invisible(text: str) -> str:
-    out = []
-    for ch in text:
-        if ch in _INVISIBLE:
-            continue
-        cat = unicodedata.category(ch)
-        if cat == "Cf" or (cat == "Cc" and ch not in "\t\n\r"):
-            continue
-        out.append(ch)
-    return "".join(out)
+    return _INVISIBLE_RE.sub("", text)
 
 
 def clean_text(text: str | None) -> str | None:

@@ -1,0 +1,365 @@
+"""The page-object base: a fetched page (URL, bytes, headers) decoded once, with parsel selectors.
+
+Page objects follow web-poet's idea (one class per kind of page, all extraction in it, built
+from a saved response without the Scrapy engine) as plain classes: web-poet and scrapy-poet are
+not dependencies of this project, and a constructor taking ``url, body, headers`` is all the
+spiders and ``collegesearch extract`` need. ``Page.from_response`` adapts a Scrapy ``Response``
+without importing Scrapy here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+from parsel import Selector, SelectorList
+from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_content_type_encoding, resolve_encoding
+
+from crawler.processors import clean_multiline, clean_text
+
+if TYPE_CHECKING:
+    from crawler.items import Item
+
+P = TypeVar("P", bound="Page")
+
+# Elements whose text never reaches a reader, and elements that break a line.
+_HIDDEN = {"script", "style", "noscript", "template", "head", "title"}
+_BLOCK = {
+    "address", "article", "aside", "blockquote", "br", "caption", "dd", "div", "dl", "dt", "fieldset", "figcaption",
+    "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hr", "li", "main", "nav", "ol", "p",
+    "pre", "section", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul", "option",
+}
+# libxml2 stops building the tree past ~2,000 levels; hostile pages get their excess tags dropped.
+_MAX_DEPTH = 1000
+_TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+class PageError(ValueError):
+    """The bytes cannot be read as a page at all (e.g. binary content)."""
+
+
+def _detect_encoding(body: bytes) -> str:
+    """Undeclared encodings: UTF-8 when the bytes are valid UTF-8, else Windows-1252 (as browsers do)."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return "cp1252"
+    return "utf-8"
+
+
+def decode_body(body: bytes, content_type: str | None = None, encoding: str | None = None) -> tuple[str, str]:
+    """Decode page bytes: explicit encoding, BOM, HTTP charset, ``<meta charset>``, then detection.
+
+    Returns ``(encoding, text)``. Bytes invalid in the declared encoding are replaced, except
+    that a page declared UTF-8 whose bytes are not UTF-8 at all is read as Windows-1252,
+    the usual mislabel on old sites.
+    """
+    if encoding:
+        resolved = resolve_encoding(encoding)
+        if resolved:
+            return resolved, body.decode(resolved, errors="replace")
+    enc, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_detect_encoding)
+    if "\ufffd" in text and resolve_encoding(enc or "") == "utf-8" and b"\xef\xbf\xbd" not in body:
+        declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
+        if declared:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return "cp1252", body.decode("cp1252", errors="replace")
+    return enc, text
+
+
+def _flatten_deep_nesting(text: str, limit: int = _MAX_DEPTH) -> str:
+    """Drop the tags (not the text) nested deeper than ``limit``, so the rest of the page survives."""
+    out: list[str] = []
+    depth = 0
+    last = 0
+    for match in _TAG_RE.finditer(text):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing:
+            continue
+        if closing:
+            drop = depth > limit
+            depth = max(depth - 1, 0)
+        else:
+            depth += 1
+            drop = depth > limit
+        if drop:
+            out.append(text[last:match.start()])
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def parse_html(text: str, base_url: str | None = None) -> Selector:
+    """An HTML selector that survives NUL bytes, control characters and pathological nesting."""
+    cleaned = _CONTROL_RE.sub("", text).strip()
+    if not cleaned:
+        cleaned = "<html></html>"
+    root = _parse_root(cleaned, base_url)
+    return Selector(root=root, type="html", base_url=base_url)
+
+
+def _parse_root(text: str, base_url: str | None) -> Any:
+    def parse(markup: str) -> tuple[Any, Any]:
+        parser = lxml.html.HTMLParser(recover=True, encoding="utf-8", huge_tree=True)
+        try:
+            root = etree.fromstring(markup.encode("utf-8", errors="replace"), parser=parser, base_url=base_url)
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+            root = None
+        return root, parser
+
+    root, parser = parse(text)
+    if any("Excessive depth" in entry.message for entry in parser.error_log):
+        root, _ = parse(_flatten_deep_nesting(text))
+    if root is None:
+        root, _ = parse("<html></html>")
+    return root
+
+
+def _header(headers: Mapping[str, Any] | None, name: str) -> str | None:
+    """One header value from a plain dict, a Scrapy ``Headers`` or an ``email.message.Message``."""
+    if not headers:
+        return None
+    value: Any = None
+    getter = getattr(headers, "get", None)
+    for key in (name, name.lower(), name.title(), name.encode(), name.lower().encode()):
+        try:
+            value = getter(key) if getter else None
+        except (TypeError, KeyError):
+            value = None
+        if value is not None:
+            break
+    if value is None:
+        for key, val in dict(headers).items():
+            key_text = key.decode("latin-1") if isinstance(key, bytes) else str(key)
+            if key_text.lower() == name.lower():
+                value = val
+                break
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1")
+    return None if value is None else str(value)
+
+
+class Page:
+    """A page as fetched: URL, body bytes, headers; decoded and parsed lazily, exactly once.
+
+    Subclasses name the kind of page they read (``CareerPage``...) and implement ``to_items``
+    plus the navigation methods the page offers (``detail_links``, ``next_page``...).
+    """
+
+    source: ClassVar[str] = ""
+    """Default ``source`` of the items (the built-in profile name); an instance may override it."""
+
+    def __init__(
+        self,
+        url: str,
+        body: bytes | str,
+        headers: Mapping[str, Any] | None = None,
+        encoding: str | None = None,
+        *,
+        source: str | None = None,
+    ) -> None:
+        self.url = url
+        self.headers = headers or {}
+        if isinstance(body, str):
+            self._text: str | None = body
+            self.body = body.encode("utf-8")
+            self._encoding: str | None = "utf-8"
+        else:
+            self.body = bytes(body)
+            self._text = None
+            self._encoding = encoding
+        self._explicit_encoding = encoding
+        if source is not None:
+            self.source = source  # type: ignore[misc]
+
+    # -- construction -------------------------------------------------------------------
+
+    @classmethod
+    def from_response(cls: type[P], response: Any, *, source: str | None = None) -> P:
+        """Build from a Scrapy ``Response`` (or anything with ``url``, ``body``, ``headers``)."""
+        encoding = getattr(response, "_declared_encoding", lambda: None)()
+        page = cls(response.url, response.body, headers=response.headers, encoding=encoding, source=source)
+        text = getattr(response, "text", None)
+        if isinstance(text, str):
+            # Scrapy already decoded the body with the same rules; reuse its work.
+            page._text = text
+            page._encoding = getattr(response, "encoding", None) or page._encoding
+        return page
+
+    @classmethod
+    def from_file(cls: type[P], path: str | Path, url: str | None = None, *, source: str | None = None) -> P:
+        """Build from a saved HTML file; the URL defaults to its ``file://`` address."""
+        file = Path(path)
+        return cls(url or file.resolve().as_uri(), file.read_bytes(), source=source)
+
+    def as_page(self, cls: type[P]) -> P:
+        """The same fetched page read as another page class (shares the decoded text and tree)."""
+        page = cls(self.url, self.body, self.headers, self._explicit_encoding, source=self.source)
+        page._text, page._encoding = self._text, self._encoding
+        if "selector" in self.__dict__:
+            page.__dict__["selector"] = self.__dict__["selector"]
+        return page
+
+    # -- decoding and parsing -----------------------------------------------------------
+
+    @property
+    def content_type(self) -> str | None:
+        """The Content-Type header, if any."""
+        return _header(self.headers, "Content-Type")
+
+    def _decode(self) -> None:
+        if self._text is None:
+            if b"\x00" in self.body[:1024] and not self.body.startswith((b"\xff\xfe", b"\xfe\xff")):
+                # UTF-16 without a BOM is vanishingly rare on the web; NULs up front mean binary.
+                sample = self.body[:1024]
+                if sample.count(b"\x00") > len(sample) // 4:
+                    raise PageError("the content is binary, not text (NUL bytes in the first kilobyte)")
+            self._encoding, self._text = decode_body(self.body, self.content_type, self._explicit_encoding)
+
+    @property
+    def text(self) -> str:
+        """The body as Unicode."""
+        self._decode()
+        assert self._text is not None
+        return self._text
+
+    @property
+    def encoding(self) -> str:
+        """The encoding the body was read with."""
+        self._decode()
+        return self._encoding or "utf-8"
+
+    @cached_property
+    def selector(self) -> Selector:
+        """The parsel selector over the whole document."""
+        return parse_html(self.text, base_url=self.url)
+
+    def css(self, query: str) -> SelectorList[Selector]:
+        """CSS query over the document."""
+        return self.selector.css(query)
+
+    def xpath(self, query: str, **kwargs: Any) -> SelectorList[Selector]:
+        """XPath query over the document."""
+        return self.selector.xpath(query, **kwargs)
+
+    # -- helpers for subclasses ---------------------------------------------------------
+
+    def urljoin(self, href: str | None) -> str | None:
+        """Absolute URL of a link on this page, without its fragment; None for non-web links."""
+        if not href:
+            return None
+        href = clean_text(href) or ""
+        if not href or href.lower().startswith(("javascript:", "mailto:", "tel:", "data:", "#")):
+            return None
+        base = self.base_href or self.url
+        joined = urldefrag(urljoin(base, href))[0]
+        return joined if urlsplit(joined).scheme in ("http", "https", "file") else None
+
+    @cached_property
+    def base_href(self) -> str | None:
+        """The document's ``<base href>``, resolved against the page URL."""
+        href = self.selector.xpath("//base/@href").get()
+        return urljoin(self.url, href.strip()) if href and href.strip() else None
+
+    def canonical_url(self) -> str:
+        """``<link rel="canonical">`` when the page declares one, else the page URL."""
+        href = self.selector.xpath(
+            "//link[translate(@rel, 'CANONICAL', 'canonical')='canonical']/@href").get()
+        return self.urljoin(href) or self.url
+
+    @staticmethod
+    def text_of(node: Selector | SelectorList[Selector] | None) -> str | None:
+        """Visible text of a node (scripts and styles skipped), whitespace collapsed.
+
+        Inline markup joins without a space ("<em>insulators</em>," stays "insulators,"), block
+        elements and ``<br>`` separate words.
+        """
+        if node is None:
+            return None
+        nodes = list(node) if isinstance(node, SelectorList) else [node]
+        return clean_text(" ".join(visible_text(n.root) for n in nodes))
+
+    @classmethod
+    def paragraphs_of(cls, node: Selector | None, blocks: str = "p, li, h3, h4, dd, dt") -> str | None:
+        """Text of a section as paragraphs separated by blank lines."""
+        if node is None:
+            return None
+        return clean_multiline(cls.text_of(block) for block in node.css(blocks))
+
+    def links(self, within: str | None = None) -> list[str]:
+        """Every absolute link on the page (or inside the CSS selection), in order, without duplicates."""
+        scope = self.css(within) if within else self.selector
+        return unique(self.urljoin(href) for href in scope.xpath(".//a/@href").getall())
+
+    def meta(self, name: str) -> str | None:
+        """Content of ``<meta name=...>`` or ``<meta property=...>``."""
+        value = self.xpath("//meta[@name=$n or @property=$n]/@content", n=name).get()
+        return clean_text(value)
+
+    # -- the page-object contract -------------------------------------------------------
+
+    def to_items(self) -> list[Item]:
+        """Every item this page yields (often one; a listing or a profile may yield several)."""
+        return []
+
+    def to_dicts(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """``to_items()`` as JSON-ready dicts (with ``kind``), optionally only one kind."""
+        return [item.to_dict() for item in self.to_items() if kind is None or item.kind == kind]
+
+
+def visible_text(element: Any) -> str:
+    """Text a reader sees in an lxml element (iterative, so deep nesting cannot overflow the stack)."""
+    if isinstance(element, str):
+        return element
+    parts: list[str] = []
+    hidden_depth = 0
+    root = element
+    for event, el in etree.iterwalk(element, events=("start", "end", "comment", "pi")):
+        if event in ("comment", "pi"):
+            # Comments are reported once; their text is hidden but the text after them is not.
+            if el is not root and el.tail and not hidden_depth:
+                parts.append(el.tail)
+            continue
+        tag = el.tag if isinstance(el.tag, str) else None
+        name = tag.lower() if tag else ""
+        if event == "start":
+            if tag is None or name in _HIDDEN:
+                hidden_depth += 1
+                continue
+            if hidden_depth:
+                continue
+            if name in _BLOCK:
+                parts.append(" ")
+            if el.text:
+                parts.append(el.text)
+        else:
+            if tag is None or name in _HIDDEN:
+                hidden_depth -= 1
+            elif not hidden_depth and name in _BLOCK:
+                parts.append(" ")
+            if el is not root and el.tail and not hidden_depth:
+                parts.append(el.tail)
+    return "".join(parts)
+
+
+def unique(values: Iterable[str | None]) -> list[str]:
+    """Non-empty values in first-seen order."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for value in values:
+        if value and value not in seen:
+            seen.add(value)
+            out.append(value)
+    return out
