@@ -42,7 +42,7 @@ def test_page_declared_utf8_but_sent_latin1_is_read_as_latin1():
 def test_explicit_encoding_and_str_bodies():
     assert Title("http://x/", "<h1>\u00e9</h1>".encode("cp1252"), encoding="cp1252").title() == "\u00e9"
     assert Title("http://x/", "<h1>\u00e9</h1>").title() == "\u00e9"
-    assert Title("http://x/", "<h1>x</h1>".encode(), encoding="no-such-codec").title() == "x"
+    assert Title("http://x/", b"<h1>x</h1>", encoding="no-such-codec").title() == "x"
 
 
 def test_zero_width_and_control_characters_are_cleaned():
