@@ -1,0 +1,111 @@
+"""The collegesearch web app: ``create_app()`` builds a Flask app from the settings (Flask tutorial factory).
+
+``flask --app webapp run`` serves it for development; ``collegesearch serve`` runs it under gunicorn.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from config import SETTINGS_BY_NAME, Settings, load_settings
+
+
+class AppConfigError(RuntimeError):
+    """The app cannot start with these settings; the message says what to fix."""
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: settings, then ``test_config``, extensions, blueprints, shared searcher."""
+    app = Flask(__name__)
+
+    settings = _settings_for(test_config)
+    app.config.from_mapping(dataclasses.asdict(settings))
+    if test_config:
+        app.config.from_mapping(dict(test_config))
+    app.config["SETTINGS"] = settings
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or load_or_create_secret_key(settings.data_dir)
+
+    # Cookies: HttpOnly (Flask's default), SameSite=Lax, Secure behind TLS; admin sessions expire.
+    app.config.setdefault("SESSION_COOKIE_NAME", "collegesearch_session")
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = bool(settings.SECURE_COOKIES)
+    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
+    app.config["JSON_SORT_KEYS"] = False
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+
+    from webapp import db, security, templating
+    from webapp.index import SearchService
+    from webapp.records import Listings
+
+    db.init_app(app)
+    security.init_app(app)
+    templating.init_app(app)
+    # Built lazily on first use, so a gunicorn master that preloads the app opens no index before forking.
+    app.extensions["collegesearch_search"] = SearchService(settings)
+    app.extensions["collegesearch_listings"] = Listings()
+
+    from webapp import admin, api, changes, errors, reviews, views
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(reviews.bp)
+    app.register_blueprint(changes.bp)
+    app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(errors.bp)
+
+    from webapp import commands
+
+    commands.init_app(app)
+    return app
+
+
+def _settings_for(test_config: Mapping[str, Any] | None) -> Settings:
+    """Settings from config.py, with any setting named in ``test_config`` applied on top."""
+    given = (test_config or {}).get("SETTINGS")
+    settings = given if isinstance(given, Settings) else load_settings()
+    overrides = {k: v for k, v in (test_config or {}).items() if k in SETTINGS_BY_NAME}
+    return settings.replace(**overrides) if overrides else settings
+
+
+def load_or_create_secret_key(data_dir: Path) -> str:
+    """The key in DATA_DIR/secret_key, created once (0600) so every worker process signs alike."""
+    path = Path(data_dir) / "secret_key"
+    try:
+        existing = path.read_text(encoding="ascii").strip()
+        if existing:
+            return existing
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise AppConfigError(f"cannot read {path}: {exc.strerror}; set COLLEGESEARCH_SECRET_KEY instead") from None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_hex(32)
+        # Write a private temp file, then link it into place: two workers racing both end up with
+        # the first one's key, and nobody ever reads a half-written file.
+        tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(key + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            key = path.read_text(encoding="ascii").strip()
+        finally:
+            tmp.unlink(missing_ok=True)
+        return key
+    except OSError as exc:
+        raise AppConfigError(
+            f"cannot create {path}: {exc.strerror}; make DATA_DIR writable or set COLLEGESEARCH_SECRET_KEY"
+        ) from None

@@ -1,0 +1,90 @@
+"""The JSON API: the same search and the same detail data as the HTML pages (see README, "JSON API")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, jsonify, request
+
+from webapp import records
+from webapp.db import get_catalog
+from webapp.errors import error_response
+from webapp.index import get_search_service
+from webapp.params import parse_search_args
+from webapp.views import career_page_data, check_id, institution_page_data, run_search
+
+bp = Blueprint("api", __name__)
+
+SUGGEST_MAX_CHARS = 200
+
+
+def search_json() -> Response:
+    """``SearchResult.to_dict()`` for the query string; 400 with ``{"error", "message"}`` for bad parameters."""
+    params = parse_search_args(request.args, max_per_page=current_app.config["MAX_PER_PAGE"], strict=True)
+    return jsonify(run_search(params).to_dict())
+
+
+@bp.get("/search")
+def search() -> Response:
+    """Full-text faceted search."""
+    return search_json()
+
+
+@bp.get("/suggest")
+def suggest() -> Response:
+    """Autocomplete: ``{"query", "suggestions": [{"text", "kind", "url"}]}``."""
+    q = request.args.get("q", "")
+    if len(q) > SUGGEST_MAX_CHARS:
+        return error_response(400, f"q must be at most {SUGGEST_MAX_CHARS} characters for suggestions",
+                              "bad_parameter")
+    try:
+        limit = int(request.args.get("limit", "8"))
+    except ValueError:
+        return error_response(400, "limit must be a whole number", "bad_parameter")
+    if not 1 <= limit <= 20:
+        return error_response(400, "limit must be from 1 to 20", "bad_parameter")
+    return jsonify({"query": q, "suggestions": get_search_service().suggest(q, limit=limit)})
+
+
+@bp.get("/careers/<soc_code>")
+def career(soc_code: str) -> Response:
+    """A career with its pay, outlook, accreditors and the programs that lead to it (``state``, ``degree_level``,
+    ``online``, ``page`` filter the programs as on the page)."""
+    return jsonify(career_page_data(soc_code))
+
+
+@bp.get("/institutions/<unitid>")
+def institution(unitid: str) -> Response:
+    """An institution with accreditation, programs, rating histogram and a page of reviews."""
+    return jsonify(institution_page_data(unitid))
+
+
+@bp.get("/programs/<program_id>")
+def program(program_id: str) -> Response:
+    """A program with its institution and accreditation status history."""
+    data = records.program_detail(get_catalog(), check_id(program_id))
+    if data is None:
+        abort(404, description=f"no program with id {program_id!r}")
+    return jsonify(data)
+
+
+@bp.get("/reviews/<review_id>")
+def review(review_id: str) -> Response:
+    """One review with its institution."""
+    data = records.review_detail(get_catalog(), check_id(review_id))
+    if data is None:
+        abort(404, description=f"no review with id {review_id!r}")
+    return jsonify(data)
+
+
+@bp.get("/status")
+def status() -> Response:
+    """What the index holds and how fresh it is."""
+    cat = get_catalog()
+    body: dict[str, Any] = {
+        "counts": cat.counts_by_kind(),
+        "last_updated": cat.last_updated(),
+        "catalog_change_seq": cat.max_change_seq(),
+        "index": get_search_service().status(),
+    }
+    return jsonify(body)

@@ -1,0 +1,45 @@
+"""The catalog connection of one request, kept on ``g`` and closed in teardown (Flask tutorial ``db.py``)."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, g
+
+from catalog import Catalog, CatalogError
+
+
+def init_app(app: Flask) -> None:
+    """Make sure the catalog file exists and is migrated, and close connections after each request."""
+    settings = app.config["SETTINGS"]
+    path = settings.catalog_path
+    try:
+        # Opening for writing creates and migrates the file once, before workers read it read-only.
+        Catalog(path).close()
+    except CatalogError as exc:
+        if not path.exists():
+            from webapp import AppConfigError
+
+            raise AppConfigError(str(exc)) from None
+        # An existing catalog on a read-only mount still serves pages; only writes will fail.
+    app.teardown_appcontext(close_db)
+
+
+def get_catalog() -> Catalog:
+    """A read-only connection for this request (pages never write by accident)."""
+    if "catalog" not in g:
+        g.catalog = Catalog(current_app.config["SETTINGS"].catalog_path, readonly=True)
+    return g.catalog
+
+
+def get_writer() -> Catalog:
+    """A writable connection for this request (reviews, moderation)."""
+    if "catalog_writer" not in g:
+        g.catalog_writer = Catalog(current_app.config["SETTINGS"].catalog_path)
+    return g.catalog_writer
+
+
+def close_db(exc: BaseException | None = None) -> None:
+    """Close whatever connections this request opened."""
+    for name in ("catalog", "catalog_writer"):
+        conn = g.pop(name, None)
+        if conn is not None:
+            conn.close()

@@ -1,0 +1,350 @@
+"""Jinja filters and helpers: money, dates, labels, safe links and URLs that toggle one search parameter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from flask import Flask, request
+from werkzeug.datastructures import MultiDict
+
+from crawler.items import US_STATES
+
+STATUS_LABELS: dict[str, str] = {
+    "accredited": "Accredited",
+    "preaccredited": "Pre-accredited",
+    "candidate": "Candidate",
+    "probation": "On probation",
+    "warning": "Warning",
+    "show_cause": "Show cause",
+    "monitoring": "Monitoring",
+    "withdrawn": "Accreditation withdrawn",
+    "closed": "Closed",
+    "no_longer_recognized": "Accreditor no longer recognized",
+}
+
+# How worrying a status is; the page shows a word and a symbol for it, never colour alone.
+STATUS_SEVERITY: dict[str, str] = {
+    "accredited": "ok",
+    "preaccredited": "info",
+    "candidate": "info",
+    "monitoring": "info",
+    "warning": "warn",
+    "probation": "warn",
+    "show_cause": "bad",
+    "withdrawn": "bad",
+    "closed": "bad",
+    "no_longer_recognized": "bad",
+}
+SEVERITY_SYMBOL = {"ok": "\u2713", "info": "\u2139", "warn": "\u26a0", "bad": "\u2716"}
+
+DEGREE_LABELS: dict[str, str] = {
+    "certificate": "Certificate",
+    "associate": "Associate degree",
+    "bachelor": "Bachelor's degree",
+    "master": "Master's degree",
+    "doctoral": "Doctoral degree",
+}
+
+DELIVERY_LABELS: dict[str, str] = {"online": "Online", "campus": "On campus", "hybrid": "Hybrid"}
+
+KIND_LABELS: dict[str, str] = {
+    "career": "Career", "institution": "College", "program": "Program", "review": "Review",
+}
+KIND_PLURALS: dict[str, str] = {
+    "career": "Careers", "institution": "Colleges", "program": "Programs", "review": "Reviews",
+}
+
+SOURCE_LABELS: dict[str, str] = {
+    "bls_ooh": "U.S. Bureau of Labor Statistics, Occupational Outlook Handbook",
+    "collegenavigator": "NCES College Navigator",
+    "directory": "Accreditor program directory",
+    "reviews": "Student reviews site",
+    "user": "Written by a visitor to this site",
+    "onet": "O*NET",
+}
+
+FACET_LABELS: dict[str, str] = {
+    "kind": "Type",
+    "state": "State",
+    "degree_level": "Degree level",
+    "accreditor": "Accreditor",
+    "accreditation_status": "Accreditation status",
+    "delivery": "Delivery",
+    "military_friendly": "Military friendly",
+    "rating": "Rating",
+}
+
+ONET_CREDIT = (
+    "O*NET 27.x Database by the U.S. Department of Labor, Employment and Training Administration "
+    "(USDOL/ETA), used under CC BY 4.0"
+)
+BLS_CREDIT = "U.S. Bureau of Labor Statistics, Occupational Outlook Handbook (public domain)"
+
+
+def money(value: Any) -> str:
+    """Whole dollars with thousands separators ("$50,250"); an em dash when unknown."""
+    if value is None or value == "":
+        return "\u2014"
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return f"${number:,.0f}" if number >= 100 else f"${number:,.2f}"
+
+
+def number(value: Any) -> str:
+    """A count with thousands separators."""
+    if value is None or value == "":
+        return "\u2014"
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def percent(value: Any) -> str:
+    """A signed percentage ("+7%")."""
+    if value is None or value == "":
+        return "\u2014"
+    try:
+        number_ = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{number_:+.1f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not value:
+        return None
+    text = str(value).strip().replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def nice_date(value: Any) -> str:
+    """An ISO date or timestamp as "Jan 5, 2025" (unparseable text is shown as it is)."""
+    parsed = _parse_date(value)
+    if parsed is None:
+        return str(value) if value else "\u2014"
+    return f"{parsed:%b} {parsed.day}, {parsed.year}"
+
+
+def nice_datetime(value: Any) -> str:
+    """An ISO timestamp as "Jan 5, 2025 14:03 UTC"."""
+    parsed = _parse_date(value)
+    if parsed is None:
+        return str(value) if value else "\u2014"
+    suffix = " UTC" if parsed.tzinfo is not None else ""
+    return f"{parsed:%b} {parsed.day}, {parsed.year} {parsed:%H:%M}{suffix}"
+
+
+def state_name(code: Any) -> str:
+    """The state's name for a two-letter code."""
+    if not code:
+        return ""
+    return US_STATES.get(str(code).upper(), str(code))
+
+
+def status_label(status: Any) -> str:
+    """A readable accreditation status."""
+    if not status:
+        return "Unknown"
+    return STATUS_LABELS.get(str(status), str(status).replace("_", " ").capitalize())
+
+
+def status_severity(status: Any) -> str:
+    """ok, info, warn or bad: drives the badge's symbol and style."""
+    return STATUS_SEVERITY.get(str(status or ""), "info")
+
+
+def status_symbol(status: Any) -> str:
+    """The symbol that goes with a status (so the badge never relies on colour)."""
+    return SEVERITY_SYMBOL[status_severity(status)]
+
+
+def degree_label(value: Any) -> str:
+    """A readable degree level."""
+    if not value:
+        return ""
+    return DEGREE_LABELS.get(str(value), str(value).capitalize())
+
+
+def delivery_label(value: Any) -> str:
+    """A readable delivery mode."""
+    if not value:
+        return ""
+    return DELIVERY_LABELS.get(str(value), str(value).capitalize())
+
+
+def source_label(source: Any) -> str:
+    """Which site a record came from."""
+    if not source:
+        return "unknown source"
+    return SOURCE_LABELS.get(str(source), str(source))
+
+
+def safe_href(url: Any) -> str | None:
+    """The URL when it is http(s) or a local path, else None: crawled links never become ``javascript:``."""
+    if not url:
+        return None
+    text = str(url).strip()
+    if text.startswith("/") and not text.startswith("//"):
+        return text
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return None
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return text
+    return None
+
+
+def website_href(value: Any) -> str | None:
+    """A school's website as a link: http(s) kept, a bare domain ("www.x.edu") gets https, anything else none."""
+    href = safe_href(value)
+    if href or not value:
+        return href
+    text = str(value).strip()
+    if " " not in text and "." in text and ":" not in text.split("/")[0] and not text.startswith(("/", "\\")):
+        return safe_href("https://" + text)
+    return None
+
+
+def facet_value_label(name: str, value: Any, label: Any = None) -> str:
+    """How one facet value is shown in the sidebar."""
+    if label:
+        return str(label)
+    text = str(value)
+    if name == "state":
+        return state_name(text)
+    if name == "accreditation_status":
+        return status_label(text)
+    if name == "degree_level":
+        return degree_label(text)
+    if name == "delivery":
+        return delivery_label(text)
+    if name == "kind":
+        return KIND_PLURALS.get(text, text)
+    if name == "military_friendly":
+        return {"true": "Yes", "yes": "Yes", "1": "Yes", "false": "No", "no": "No", "0": "No"}.get(text.lower(), text)
+    if name == "rating":
+        return f"{text}+ stars" if text.isdigit() else text
+    return text
+
+
+def _current_args() -> MultiDict[str, str]:
+    return MultiDict(request.args.items(multi=True))
+
+
+def _encode(args: MultiDict[str, str]) -> str:
+    pairs = [(k, v) for k, v in args.items(multi=True) if v != ""]
+    return "?" + urlencode(pairs) if pairs else ""
+
+
+def url_with(_path: str | None = None, **changes: Any) -> str:
+    """The current URL with some parameters set (None removes one); any change but ``page`` resets the page."""
+    args = _current_args()
+    for name, value in changes.items():
+        args.poplist(name)
+        if value is not None and value != "":
+            if isinstance(value, (list, tuple)):
+                for v in value:
+                    args.add(name, str(v))
+            else:
+                args.add(name, str(value))
+    if "page" not in changes:
+        args.poplist("page")
+    return (_path or request.path) + _encode(args)
+
+
+def toggle_url(name: str, value: Any) -> str:
+    """The current URL with one filter value switched on or off (back to page 1)."""
+    args = _current_args()
+    values = args.getlist(name)
+    text = str(value)
+    args.poplist(name)
+    if text in values:
+        for v in values:
+            if v != text:
+                args.add(name, v)
+    else:
+        for v in values:
+            args.add(name, v)
+        args.add(name, text)
+    args.poplist("page")
+    return request.path + _encode(args)
+
+
+def page_numbers(current: int, pages: int, width: int = 2) -> list[int | None]:
+    """Page links to show: first, last and a window around the current page (None marks a gap)."""
+    shown: list[int | None] = []
+    for n in range(1, pages + 1):
+        if n in (1, pages) or abs(n - current) <= width:
+            shown.append(n)
+        elif shown and shown[-1] is not None:
+            shown.append(None)
+    return shown
+
+
+def pay_chart(career: dict[str, Any]) -> dict[str, Any] | None:
+    """Geometry of the pay picture: 10th percentile, median and 90th percentile on one bar (SVG units)."""
+    points = {k: career.get(k) for k in ("pay_p10", "median_pay_annual", "pay_p90")}
+    known = {k: float(v) for k, v in points.items() if isinstance(v, (int, float)) and v > 0}
+    if "median_pay_annual" not in known and len(known) < 2:
+        return None
+    top = max(known.values()) * 1.15
+    step = 10_000 if top <= 200_000 else 50_000
+    top = step * -(-top // step)
+    left, width = 16.0, 608.0
+
+    def x(value: float) -> float:
+        return round(left + width * value / top, 1)
+
+    chart: dict[str, Any] = {"width": 640, "height": 130, "top": top, "axis_y": 104, "left": left,
+                             "right": left + width, "ticks": []}
+    for i in range(0, 5):
+        value = top * i / 4
+        chart["ticks"].append({"x": x(value), "label": money(value)})
+    lo, hi = known.get("pay_p10"), known.get("pay_p90")
+    if lo is not None and hi is not None:
+        chart["bar"] = {"x": x(lo), "width": round(x(hi) - x(lo), 1)}
+    if lo is not None:
+        chart["p10"] = {"x": x(lo), "label": money(lo), "anchor": "start" if x(lo) < 140 else "end"}
+    if hi is not None:
+        chart["p90"] = {"x": x(hi), "label": money(hi), "anchor": "end" if x(hi) > 500 else "start"}
+    median = known.get("median_pay_annual")
+    if median is not None:
+        chart["median"] = {"x": x(median), "label": money(median),
+                           "anchor": "start" if x(median) < 90 else ("end" if x(median) > 550 else "middle")}
+    return chart
+
+
+def histogram_rows(histogram: dict[Any, int]) -> list[dict[str, Any]]:
+    """Rows of a 5-to-1 star histogram with each bar's share of the largest count."""
+    counts = {int(k): int(v) for k, v in (histogram or {}).items()}
+    biggest = max(counts.values(), default=0) or 1
+    total = sum(counts.values()) or 1
+    return [{"stars": s, "count": counts.get(s, 0), "width": round(100 * counts.get(s, 0) / biggest, 1),
+             "percent": round(100 * counts.get(s, 0) / total)} for s in range(5, 0, -1)]
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters.update(
+        money=money, number=number, percent=percent, nice_date=nice_date, nice_datetime=nice_datetime,
+        state_name=state_name, status_label=status_label, status_severity=status_severity,
+        status_symbol=status_symbol, degree_label=degree_label, delivery_label=delivery_label,
+        source_label=source_label, safe_href=safe_href, website_href=website_href,
+    )
+    app.jinja_env.globals.update(
+        url_with=url_with, toggle_url=toggle_url, pay_chart=pay_chart, histogram_rows=histogram_rows, page_numbers=page_numbers, facet_value_label=facet_value_label,
+        KIND_LABELS=KIND_LABELS, KIND_PLURALS=KIND_PLURALS, FACET_LABELS=FACET_LABELS, US_STATES=US_STATES,
+        DEGREE_LABELS=DEGREE_LABELS, DELIVERY_LABELS=DELIVERY_LABELS, ONET_CREDIT=ONET_CREDIT, BLS_CREDIT=BLS_CREDIT,
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

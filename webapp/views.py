@@ -1,0 +1,200 @@
+"""Public HTML pages: home, results, detail pages, A-Z and listing pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from indexer.results import SearchError, SearchResult
+from webapp import records
+from webapp.db import get_catalog
+from webapp.index import get_search_service
+from webapp.params import FILTER_PARAMS, SearchParams, parse_search_args
+
+bp = Blueprint("views", __name__)
+
+ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
+PROGRAMS_PER_PAGE = 25
+
+
+def check_id(value: str) -> str:
+    """Ids use only ``[A-Za-z0-9._:-]``; anything else cannot exist, so it is a 404 without a lookup."""
+    if not value or len(value) > 200 or not set(value) <= ID_CHARS:
+        abort(404, description="no record has that id (ids use only letters, digits and . _ : -)")
+    return value
+
+
+def int_arg(name: str, default: int = 1, hi: int = 10_000) -> int:
+    """A small positive integer from the query string; a bad value falls back to the default on pages."""
+    raw = request.args.get(name, "")
+    try:
+        value = int(raw)
+    except ValueError:
+        return default
+    return value if 1 <= value <= hi else default
+
+
+# -- home and search ----------------------------------------------------------------------
+
+
+@bp.get("/")
+def home() -> str:
+    """One search box, quick links, and what the index holds."""
+    cat = get_catalog()
+    counts = cat.counts_by_kind()
+    return render_template(
+        "views/home.html", counts=counts, last_updated=cat.last_updated(),
+        index_status=get_search_service().status(),
+    )
+
+
+def run_search(params: SearchParams) -> SearchResult:
+    """The one search call behind the results page and ``/api/search``."""
+    return get_search_service().search(params)
+
+
+@bp.get("/search")
+def search() -> tuple[str, int] | str:
+    """Results with kind tabs, facets, sorting and pagination; the URL holds the whole state."""
+    max_per_page = current_app.config["MAX_PER_PAGE"]
+    error: SearchError | None = None
+    result: SearchResult | None = None
+    try:
+        params = parse_search_args(request.args, max_per_page=max_per_page, strict=False)
+        if not params.is_empty:
+            result = run_search(params)
+    except SearchError as exc:
+        error = exc
+        params = SearchParams(q=request.args.get("q", "")[:10_000], near=request.args.get("near") or None)
+    status = 400 if error else 200
+    page = render_template(
+        "views/search.html", params=params, result=result, error=error, filter_params=FILTER_PARAMS,
+        sorts=get_search_service().sort_options(), radii=(10, 25, 50, 100, 250),
+    )
+    return (page, status) if status != 200 else page
+
+
+# -- careers ---------------------------------------------------------------------------------
+
+
+@bp.get("/careers/")
+def careers_az() -> str:
+    """Every career, A to Z."""
+    letter = _letter_arg()
+    listing = records.Listings.for_app().page(get_catalog(), "career", letter=letter, page=int_arg("page"))
+    return render_template("views/careers_az.html", listing=listing)
+
+
+def career_page_data(soc_code: str) -> dict[str, Any]:
+    """A career, its pay and outlook, and the accredited programs that lead to it (filtered by the query string)."""
+    found = records.career_record(get_catalog(), check_id(soc_code))
+    if found is None:
+        abort(404, description=f"no career with SOC code {soc_code!r}")
+    career, meta = found
+    state = (request.args.get("state") or "").strip().upper() or None
+    degree = (request.args.get("degree_level") or "").strip().lower() or None
+    online = (request.args.get("online") or "").strip().lower() in ("1", "true", "yes", "on")
+    programs = get_search_service().programs_for_career(
+        career, state=state, degree_level=degree, online=online, page=int_arg("page"), per_page=PROGRAMS_PER_PAGE,
+    )
+    cat = get_catalog()
+    unitids = {str(p.get("institution_unitid")) for p in programs["items"] if p.get("institution_unitid")}
+    ratings: dict[str, Any] = {}
+    for unitid in unitids:
+        ratings.update(cat.rating_stats(unitid))
+    for program in programs["items"]:
+        stats = ratings.get(str(program.get("institution_unitid")))
+        program["school_rating"] = {"count": stats["count"], "average": stats["average"]} if stats else None
+    return {
+        "career": career,
+        "meta": meta,
+        "accreditors": list(career.get("accreditors") or []),
+        "programs": programs,
+        "filters": {"state": state, "degree_level": degree, "online": online},
+        "credits": {"bls": True, "onet": records.uses_onet(career, meta)},
+    }
+
+
+@bp.get("/careers/<soc_code>")
+def career(soc_code: str) -> str:
+    """What they do, pay, outlook, education and the programs that lead to it."""
+    return render_template("views/career.html", **career_page_data(soc_code))
+
+
+# -- institutions, programs, reviews ------------------------------------------------------------
+
+
+def institution_page_data(unitid: str) -> dict[str, Any]:
+    """An institution page's data (category filter and review page from the query string)."""
+    category = (request.args.get("category") or "").strip() or None
+    data = records.institution_detail(get_catalog(), check_id(unitid), category=category, page=int_arg("page"))
+    if data is None:
+        abort(404, description=f"no institution with IPEDS id {unitid!r}")
+    return data
+
+
+@bp.get("/institutions/<unitid>")
+def institution(unitid: str) -> str:
+    """Address, accreditation, programs, rating histogram and reviews."""
+    return render_template("views/institution.html", **institution_page_data(unitid))
+
+
+@bp.get("/programs/<program_id>")
+def program(program_id: str) -> str:
+    """A program with its accreditation status history."""
+    data = records.program_detail(get_catalog(), check_id(program_id))
+    if data is None:
+        abort(404)
+    return render_template("views/program.html", **data)
+
+
+@bp.get("/reviews/<review_id>")
+def review(review_id: str) -> str:
+    """One review."""
+    data = records.review_detail(get_catalog(), check_id(review_id))
+    if data is None:
+        abort(404)
+    return render_template("views/review.html", **data)
+
+
+# -- listings --------------------------------------------------------------------------------
+
+
+def _letter_arg() -> str | None:
+    letter = (request.args.get("letter") or "").strip().upper()
+    return letter if letter == "#" or (len(letter) == 1 and "A" <= letter <= "Z") else None
+
+
+def _state_arg() -> str | None:
+    state = (request.args.get("state") or "").strip().upper()
+    return state if len(state) == 2 and state.isalpha() else None
+
+
+@bp.get("/colleges/")
+def colleges_az() -> str:
+    """Every college, A to Z, optionally in one state."""
+    listing = records.Listings.for_app().page(
+        get_catalog(), "institution", letter=_letter_arg(), state=_state_arg(), page=int_arg("page"),
+    )
+    return render_template("views/colleges_az.html", listing=listing)
+
+
+@bp.get("/military-friendly")
+def military_friendly() -> str:
+    """Colleges marked military friendly."""
+    listing = records.Listings.for_app().page(
+        get_catalog(), "institution", where={"military_friendly": True}, letter=_letter_arg(), state=_state_arg(),
+        page=int_arg("page"),
+    )
+    return render_template("views/military_friendly.html", listing=listing)
+
+
+@bp.get("/online-programs")
+def online_programs() -> str:
+    """Accredited programs offered fully online."""
+    listing = records.Listings.for_app().page(
+        get_catalog(), "program", where={"delivery": "online"}, letter=_letter_arg(), state=_state_arg(),
+        page=int_arg("page"),
+    )
+    return render_template("views/online_programs.html", listing=listing)
