@@ -1,0 +1,831 @@
+"""Item pipelines and the per-crawl catalog store.
+
+Pipelines: ``ValidationPipeline`` drops impossible items with a counted, logged reason;
+``LinkagePipeline`` ties reviews (and directory programs) to IPEDS institutions;
+``CatalogPipeline`` hands items to the store. None of them writes to the search index
+(Whoosh allows one writer; the indexer follows the catalog's change log).
+
+``CrawlStore`` (an extension, one per crawler) owns the run: it takes the source's lock,
+closes runs left ``running`` by a dead process, opens the run record, buffers catalog writes
+and commits them in small transactions (every CRAWL_FLUSH_ITEMS operations or
+CRAWL_FLUSH_INTERVAL seconds), stores stats periodically, and at the end decides whether the
+run was complete (only then may the missing-item sweep tombstone anything) and records it.
+Writes are queued in order - a page's items before the page itself - so a SIGKILL can lose at
+most the uncommitted tail, and then the page is refetched next time instead of being trusted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import socket
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
+from scrapy.logformatter import LogFormatter
+
+from crawler.items import (
+    ACCREDITATION_STATUSES,
+    CONTROLS,
+    DEGREE_LEVELS,
+    DELIVERIES,
+    LINK_STATUSES,
+    REVIEW_ORIGINS,
+    US_STATES,
+    Career,
+    Institution,
+    Item,
+    Program,
+    Review,
+)
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from catalog import Catalog, PageRecord
+    from config import Settings
+    from crawler.linkage import InstitutionIndex
+
+logger = logging.getLogger(__name__)
+
+# A run interrupted longer ago than this is not resumed: its pages are too old to trust.
+RESUME_WINDOW = timedelta(days=1)
+# Error kinds that make a run incomplete (nothing may be tombstoned after it).
+ERROR_KINDS = ("http_5xx", "http_429", "http_4xx", "timeout", "connection", "other", "unexpected_304")
+
+# -- source locks (one crawl per source at a time, across processes) ---------------------------
+
+_HELD_LOCKS: dict[str, Any] = {}
+
+
+def acquire_source_lock(cfg: Settings, source: str, purpose: str = "crawl") -> bool:
+    """Take the crawl lock of a source for this process; False if this process already holds it.
+
+    Raises ``crawler.locks.LockBusy`` (its message names the holder) when another process has it.
+    """
+    if source in _HELD_LOCKS:
+        return False
+    from crawler.locks import crawl_lock_name, make_lock
+
+    lock = make_lock(cfg, crawl_lock_name(source))
+    lock.acquire(purpose=purpose)
+    _HELD_LOCKS[source] = lock
+    return True
+
+
+def release_source_lock(source: str) -> None:
+    """Give a source's crawl lock back (idempotent)."""
+    lock = _HELD_LOCKS.pop(source, None)
+    if lock is not None:
+        lock.release()
+
+
+# -- validation ----------------------------------------------------------------------------------
+
+_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,200}$")
+_SOC_RE = re.compile(r"^\d{2}-\d{4}(\.\d{2})?$")
+_DATE_RE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_ZIP_RE = re.compile(r"^\d{5}(-\d{4})?$")
+MAX_PAY = 5_000_000
+MAX_HOURLY = 2_500
+
+
+def _valid_date(value: str) -> bool:
+    if not _DATE_RE.match(value):
+        return False
+    parts = [int(p) for p in value.split("-")]
+    try:
+        date(parts[0], parts[1] if len(parts) > 1 else 1, parts[2] if len(parts) > 2 else 1)
+    except ValueError:
+        return False
+    return 1800 <= parts[0] <= 2200
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value == value  # NaN check
+
+
+def validate_item(item: Any) -> str | None:
+    """Why an item must be dropped (a short reason code), or None when it is acceptable."""
+    if not isinstance(item, Item):
+        return "not_an_item"
+    if not isinstance(item.url, str) or not item.url.startswith(("http://", "https://", "file:")):
+        return "bad_url"
+    for name in ("also_known_as", "accreditors", "similar_occupations", "aliases", "programs_offered"):
+        value = getattr(item, name, None)
+        if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+            return f"bad_{name}"
+    if isinstance(item, Career):
+        return _validate_career(item)
+    if isinstance(item, Institution):
+        return _validate_institution(item)
+    if isinstance(item, Program):
+        return _validate_program(item)
+    if isinstance(item, Review):
+        return _validate_review(item)
+    return None
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _check_state(value: Any) -> str | None:
+    if value is not None and value not in US_STATES:
+        return "unknown_state"
+    return None
+
+
+def _check_dates(item: Any, *names: str) -> str | None:
+    for name in names:
+        value = getattr(item, name, None)
+        if value is not None and (not isinstance(value, str) or not _valid_date(value)):
+            return f"bad_date_{name}"
+    return None
+
+
+def _validate_career(item: Career) -> str | None:
+    if _blank(item.title):
+        return "missing_title"
+    if item.soc_code is not None and not _SOC_RE.match(str(item.soc_code)):
+        return "bad_soc_code"
+    for name in ("median_pay_annual", "pay_p10", "pay_p90"):
+        value = getattr(item, name)
+        if value is None:
+            continue
+        if not _is_number(value):
+            return "bad_pay"
+        if value < 0:
+            return "negative_pay"
+        if value > MAX_PAY:
+            return "implausible_pay"
+    hourly = item.median_pay_hourly
+    if hourly is not None:
+        if not _is_number(hourly):
+            return "bad_pay"
+        if hourly < 0:
+            return "negative_pay"
+        if hourly > MAX_HOURLY:
+            return "implausible_pay"
+    ordered = [v for v in (item.pay_p10, item.median_pay_annual, item.pay_p90) if v is not None]
+    if ordered != sorted(ordered):
+        return "pay_percentiles_out_of_order"
+    for name in ("jobs", "projected_employment"):
+        value = getattr(item, name)
+        if value is not None and (not _is_number(value) or value < 0):
+            return f"bad_{name}"
+    if item.employment_change is not None and not _is_number(item.employment_change):
+        return "bad_employment_change"
+    if item.outlook_pct is not None and (not _is_number(item.outlook_pct) or not -100 <= item.outlook_pct <= 1000):
+        return "bad_outlook_pct"
+    return _check_dates(item, "updated")
+
+
+def _validate_institution(item: Institution) -> str | None:
+    if _blank(item.name):
+        return "missing_name"
+    if item.unitid is not None and not str(item.unitid).isdigit():
+        return "bad_unitid"
+    if (reason := _check_state(item.state)) is not None:
+        return reason
+    if item.zip is not None and not _ZIP_RE.match(str(item.zip)):
+        return "bad_zip"
+    if item.latitude is not None and (not _is_number(item.latitude) or not -90 <= item.latitude <= 90):
+        return "bad_coordinates"
+    if item.longitude is not None and (not _is_number(item.longitude) or not -180 <= item.longitude <= 180):
+        return "bad_coordinates"
+    if item.control is not None and item.control not in CONTROLS:
+        return "bad_control"
+    if item.accreditation_status is not None and item.accreditation_status not in ACCREDITATION_STATUSES:
+        return "bad_accreditation_status"
+    return _check_dates(item, "accredited_since", "next_review")
+
+
+def _validate_program(item: Program) -> str | None:
+    if _blank(item.name):
+        return "missing_name"
+    if _blank(item.institution_name) and _blank(item.institution_unitid):
+        return "missing_institution"
+    if item.program_id is not None and not _ID_RE.match(str(item.program_id)):
+        return "bad_id"
+    if item.institution_unitid is not None and not str(item.institution_unitid).isdigit():
+        return "bad_unitid"
+    if item.degree_level is not None and item.degree_level not in DEGREE_LEVELS:
+        return "bad_degree_level"
+    if item.accreditation_status is not None and item.accreditation_status not in ACCREDITATION_STATUSES:
+        return "bad_accreditation_status"
+    if item.delivery is not None and item.delivery not in DELIVERIES:
+        return "bad_delivery"
+    if (reason := _check_state(item.state)) is not None:
+        return reason
+    return _check_dates(item, "accredited_since", "next_review")
+
+
+def _validate_review(item: Review) -> str | None:
+    if item.review_id is not None and not _ID_RE.match(str(item.review_id)):
+        return "bad_id"
+    if _blank(item.institution_name) and _blank(item.institution_unitid) and _blank(item.entity_id):
+        return "missing_institution"
+    if _blank(item.body):
+        return "missing_body"
+    if item.rating is None:
+        return "missing_rating"
+    if not _is_number(item.rating) or item.rating != int(item.rating) or not 1 <= item.rating <= 5:
+        return "bad_rating"
+    if item.origin not in REVIEW_ORIGINS:
+        return "bad_origin"
+    if item.link_status is not None and item.link_status not in LINK_STATUSES:
+        return "bad_link_status"
+    if item.institution_unitid is not None and not str(item.institution_unitid).isdigit():
+        return "bad_unitid"
+    if (reason := _check_state(item.institution_state)) is not None:
+        return reason
+    return _check_dates(item, "date")
+
+
+class InvalidItem(DropItem):
+    """An item dropped by validation; ``reason`` is the code counted in the run's stats."""
+
+    def __init__(self, reason: str, item: Any) -> None:
+        self.reason = reason
+        url = getattr(item, "url", None) or "?"
+        kind = getattr(item, "kind", "") or type(item).__name__
+        super().__init__(f"{reason}: {kind} from {url}", log_level="WARNING")
+
+
+# -- the store -------------------------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+class CrawlStore:
+    """One crawler's connection to the catalog: its run record, buffered writes, page cache."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.stats = crawler.stats
+        settings = crawler.settings
+        self.cfg: Settings | None = settings.get("COLLEGESEARCH_CONFIG")
+        self.config_error: str | None = settings.get("COLLEGESEARCH_CONFIG_ERROR")
+        self.trigger: str = settings.get("COLLEGESEARCH_TRIGGER", "manual")
+        self.flush_items = settings.getint("CRAWL_FLUSH_ITEMS", 200)
+        self.flush_interval = settings.getfloat("CRAWL_FLUSH_INTERVAL", 1.0)
+        self.stats_interval = settings.getfloat("CRAWL_STATS_INTERVAL", 5.0)
+        self.catalog: Catalog | None = None
+        self.run_id: int | None = None
+        self.source: str | None = None
+        self.resume_ids: frozenset[int] = frozenset()
+        self.started = time.monotonic()
+        self.started_at = _now()
+        self.is_open = False
+        self.fatal_error: str | None = None
+        self._ops: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
+        self._pending: dict[str, int] = {}
+        self._ended: dict[str, Response] = {}
+        self._owns_lock = False
+        self._loops: list[Any] = []
+        self._flush_failures = 0
+        self._linker: InstitutionIndex | None = None
+        self._link_cache: dict[tuple[str, str], Any] = {}
+        self.closed_summary: dict[str, Any] | None = None
+        crawler.signals.connect(self.open, signal=signals.spider_opened)
+        crawler.signals.connect(self.close, signal=signals.spider_closed)
+        crawler.signals.connect(self._item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self._item_error, signal=signals.item_error)
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> CrawlStore:
+        """The crawler's store (created on first use)."""
+        store = crawler.__dict__.get("_collegesearch_store")
+        if store is None:
+            store = cls(crawler)
+            crawler.__dict__["_collegesearch_store"] = store
+        return store
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Extension entry point: the crawler's store."""
+        if crawler.settings.get("COLLEGESEARCH_CONFIG") is None:
+            raise NotConfigured("no collegesearch configuration")
+        return cls.of(crawler)  # type: ignore[return-value]
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def open(self, spider: Spider) -> None:
+        """Take the lock, close runs of dead processes, find what to resume, start the run."""
+        from catalog import Catalog, CatalogError
+        from crawler.locks import LockBusy
+
+        if self.config_error:
+            raise CloseSpider(f"config_error: {self.config_error}")
+        if self.cfg is None:
+            raise CloseSpider("config_error: no collegesearch configuration")
+        self.source = getattr(spider, "source", None) or spider.name
+        try:
+            self._owns_lock = acquire_source_lock(self.cfg, self.source)
+        except LockBusy as exc:
+            logger.error("not crawling %s: %s", self.source, exc)
+            raise CloseSpider("source_busy") from None
+        try:
+            self.catalog = Catalog(self.cfg.catalog_path)
+        except CatalogError as exc:
+            logger.error("not crawling %s: %s", self.source, exc)
+            self._release()
+            raise CloseSpider("catalog_error") from None
+        self._close_dead_runs()
+        self.resume_ids = self._resume_chain()
+        self.run_id = self.catalog.start_run(self.source, self.trigger)
+        self.started = time.monotonic()
+        self.started_at = _now()
+        self.stats.set_value("collegesearch/run_id", self.run_id)
+        if self.resume_ids:
+            logger.info("%s: resuming interrupted run(s) %s: pages they stored come from the catalog",
+                        self.source, ", ".join(map(str, sorted(self.resume_ids))))
+        self.is_open = True
+        from scrapy.utils.asyncio import create_looping_call
+
+        for func, interval in ((self._tick_flush, self.flush_interval), (self._tick_stats, self.stats_interval)):
+            loop = create_looping_call(func)
+            loop.start(interval, now=False)
+            self._loops.append(loop)
+
+    def _close_dead_runs(self) -> None:
+        assert self.catalog is not None and self.cfg is not None and self.source is not None
+        host = socket.gethostname()
+        for run in self.catalog.running_runs(self.source):
+            if run.host == host or self.cfg.REDIS_URL:
+                # We hold the source's lock, so whoever started this run is gone.
+                self.catalog.mark_interrupted(
+                    run.id, f"process {run.pid} on {run.host} stopped without finishing (killed or crashed)")
+                logger.warning("%s: run %s was left running by dead process %s; marked interrupted",
+                               self.source, run.id, run.pid)
+            else:
+                logger.warning("%s: run %s is marked running on another host (%s); left alone",
+                               self.source, run.id, run.host)
+
+    def _resume_chain(self) -> frozenset[int]:
+        """Ids of the latest runs that stopped midway (killed, stopped, timed out), newest first."""
+        assert self.catalog is not None
+        chain: list[int] = []
+        horizon = _now() - RESUME_WINDOW
+        for run in self.catalog.list_runs(self.source, limit=50):
+            if run.status == "running":
+                continue
+            started = _parse_time(run.started_at)
+            resumable = run.status == "interrupted" or bool(run.stats.get("resumable"))
+            if not resumable or started is None or started < horizon:
+                break
+            chain.append(run.id)
+        return frozenset(chain)
+
+    def close(self, spider: Spider, reason: str) -> None:
+        """Flush, relink, decide completeness, sweep if complete, record the run."""
+        for loop in self._loops:
+            if loop.running:
+                loop.stop()
+        self._loops.clear()
+        if not self.is_open or self.catalog is None or self.run_id is None:
+            self._release()
+            return
+        self.is_open = False
+        for response in list(self._ended.values()):  # items that never came back: do not trust the page
+            logger.warning("page %s closed with unfinished items; it will be fetched again", response.url)
+        self._ended.clear()
+        try:
+            self.flush(final=True)
+        except Exception as exc:  # noqa: BLE001 - recorded as the run's failure below
+            self.fatal_error = self.fatal_error or f"catalog write failed: {exc}"
+        self._relink_own()
+        spider_error = getattr(spider, "fatal_error", None)
+        if spider_error and not self.fatal_error:
+            self.fatal_error = spider_error
+        summary = self.summary(reason)
+        status, complete, error = self._verdict(reason, summary)
+        if complete:
+            try:
+                removed = self.catalog.sweep_missing(self.source or "", self.run_id)
+            except Exception as exc:  # noqa: BLE001
+                status, complete, error = "failed", False, f"sweep failed: {exc}"
+                removed = 0
+            summary["items"]["removed"] += removed
+            self.stats.inc_value("collegesearch/items/removed", removed)
+        summary["complete"] = complete
+        summary["status"] = status
+        if error:
+            summary["error"] = error
+        self.closed_summary = summary
+        self.catalog.finish_run(self.run_id, status=status, stats=summary, complete=complete, error=error)
+        log = logger.info if status == "ok" else logger.warning
+        log("%s: run %s %s%s (%s pages, %s new, %s changed, %s removed)", self.source, self.run_id, status,
+            f": {error}" if error else "", summary["pages"], summary["items"]["new"], summary["items"]["changed"],
+            summary["items"]["removed"])
+        self.catalog.close()
+        self.catalog = None
+        self._release()
+
+    def _release(self) -> None:
+        if self._owns_lock and self.source:
+            release_source_lock(self.source)
+            self._owns_lock = False
+
+    def _verdict(self, reason: str, summary: dict[str, Any]) -> tuple[str, bool, str | None]:
+        assert self.cfg is not None
+        errors = sum(summary["errors"].get(kind, 0) for kind in ERROR_KINDS)
+        attempted = summary["pages"] + errors + summary["pages_gone"]
+        if self.fatal_error:
+            return "failed", False, self.fatal_error
+        if reason == "closespider_timeout":
+            summary["resumable"] = True
+            return "failed", False, f"stopped by CRAWL_TIME_LIMIT after {self.cfg.CRAWL_TIME_LIMIT} s"
+        if reason == "shutdown":
+            summary["resumable"] = True
+            return "interrupted", False, "stopped by a signal before it finished; the next run resumes it"
+        if reason != "finished":
+            summary["resumable"] = True
+            return "failed", False, f"stopped early ({reason})"
+        if attempted == 0:
+            return "failed", False, "no page could be fetched"
+        rate = errors / attempted if attempted else 0.0
+        if errors and rate > self.cfg.CRAWL_MAX_ERROR_RATE:
+            five = summary["errors"].get("http_5xx", 0)
+            what = "mostly 5xx answers" if five * 2 > attempted else "too many failed requests"
+            return "failed", False, (f"{what}: {errors} of {attempted} requests failed ({rate:.0%}), "
+                                     f"above CRAWL_MAX_ERROR_RATE {self.cfg.CRAWL_MAX_ERROR_RATE:.0%}")
+        # Finished, but an unrecovered error means some pages were not seen: nothing may be swept.
+        return "ok", errors == 0, None
+
+    # -- periodic work ------------------------------------------------------------------------
+
+    def _tick_flush(self) -> None:
+        try:
+            self.flush()
+        except Exception:  # noqa: BLE001 - keep the loop alive; the error is counted and logged
+            logger.exception("could not write to the catalog")
+
+    def _tick_stats(self) -> None:
+        if self.catalog is None or self.run_id is None:
+            return
+        try:
+            self.catalog.update_run_stats(self.run_id, self.summary("running"))
+        except Exception:  # noqa: BLE001
+            logger.exception("could not store run stats")
+
+    # -- buffered writes ------------------------------------------------------------------------
+
+    def _queue(self, func: Callable[..., Any], *args: Any) -> None:
+        self._ops.append((func, args))
+        if len(self._ops) >= self.flush_items:
+            self._tick_flush()
+
+    def flush(self, final: bool = False) -> None:
+        """Commit the queued writes in one transaction (in the order they were queued)."""
+        if not self._ops or self.catalog is None:
+            return
+        ops, self._ops = self._ops, []
+        try:
+            with self.catalog.transaction():
+                for func, args in ops:
+                    func(*args)
+        except Exception as exc:
+            self._ops[:0] = ops  # keep them for the next attempt; nothing is lost silently
+            self._flush_failures += 1
+            self.stats.inc_value("collegesearch/errors/catalog")
+            if final or self._flush_failures >= 5:
+                # The catalog keeps refusing writes (disk full, locked for minutes): stop the
+                # crawl rather than fetch pages whose items cannot be kept.
+                self.fatal_error = f"catalog write failed: {exc}"
+                if not final and self.crawler.engine is not None:
+                    from scrapy.utils.defer import deferred_from_coro
+
+                    deferred_from_coro(self.crawler.engine.close_spider_async(reason="catalog_error"))
+            raise
+        self._flush_failures = 0
+
+    def _do_upsert(self, item: Item, page_url: str | None) -> None:
+        assert self.catalog is not None
+        outcome = self.catalog.upsert(item, run_id=self.run_id, page_url=page_url)
+        self.stats.inc_value(f"collegesearch/items/{outcome}")
+
+    def _do_record_page(self, url: str, status: int, etag: str | None, last_modified: str | None,
+                        body: bytes, content_type: str | None, encoding: str | None) -> None:
+        assert self.catalog is not None
+        self.catalog.record_page(url, source=self.source or "", status=status, run_id=self.run_id, etag=etag,
+                                 last_modified=last_modified, body=body, content_type=content_type,
+                                 encoding=encoding)
+
+    def _do_touch(self, url: str) -> None:
+        assert self.catalog is not None
+        self.catalog.touch_page(url, self.run_id)
+        touched = self.catalog.touch_page_items(url, self.run_id)
+        self.stats.inc_value("collegesearch/items/touched", touched)
+
+    def _do_gone(self, url: str, status: int) -> None:
+        assert self.catalog is not None
+        removed = self.catalog.mark_page_gone(url, source=self.source or "", status=status, run_id=self.run_id)
+        self.stats.inc_value("collegesearch/items/removed", removed)
+
+    def _do_protect(self, url: str) -> None:
+        assert self.catalog is not None
+        self.catalog.protect_page_items(url, self.run_id)
+
+    def _do_save_link(self, kwargs: dict[str, Any]) -> None:
+        assert self.catalog is not None
+        self.catalog.save_link(**kwargs)
+
+    def queue_upsert(self, item: Item, page_url: str | None) -> None:
+        """Store an item (in the next flush)."""
+        self._queue(self._do_upsert, item, page_url)
+
+    # -- pages -----------------------------------------------------------------------------------
+
+    def page_record(self, url: str) -> PageRecord | None:
+        """What the catalog stored for a URL."""
+        if self.catalog is None:
+            return None
+        return self.catalog.get_page(url)
+
+    def fetched_by_interrupted_run(self, page: PageRecord) -> bool:
+        """True when a run being resumed already stored this page (and so its items)."""
+        return bool(self.resume_ids) and page.last_run_id in self.resume_ids
+
+    def page_begin(self, response: Response) -> None:
+        """A callback starts producing output for a page."""
+        self._pending.setdefault(response.url, 0)
+
+    def item_pending(self, page_url: str) -> None:
+        """An item of a page is on its way through the pipelines."""
+        self._pending[page_url] = self._pending.get(page_url, 0) + 1
+
+    def item_done(self, page_url: str) -> None:
+        """An item of a page was stored, dropped or failed."""
+        left = self._pending.get(page_url, 0) - 1
+        self._pending[page_url] = max(0, left)
+        if left <= 0 and page_url in self._ended:
+            self._finish_page(self._ended.pop(page_url))
+
+    def page_end(self, response: Response) -> None:
+        """The callback is exhausted; the page is done once its items are."""
+        if self._pending.get(response.url, 0) <= 0:
+            self._finish_page(response)
+        else:
+            self._ended[response.url] = response
+
+    def _finish_page(self, response: Response) -> None:
+        self._pending.pop(response.url, None)
+        if response.status != 200 or not self.is_open or response.meta.get("page_cache", True) is False:
+            return
+        if "not_modified" in response.flags:
+            self.stats.inc_value("collegesearch/pages/unchanged")
+            self._queue(self._do_touch, response.url)
+            return
+        self.stats.inc_value("collegesearch/pages/fetched")
+        headers = response.headers
+
+        def header(name: str) -> str | None:
+            value = headers.get(name)
+            return value.decode("latin-1") if value else None
+
+        encoding = getattr(response, "encoding", None)
+        self._queue(self._do_record_page, response.url, 200, header("ETag"), header("Last-Modified"),
+                    response.body, header("Content-Type"), encoding)
+
+    def page_gone(self, url: str, status: int) -> None:
+        """A page answered 404/410: its items are tombstoned."""
+        self.stats.inc_value("collegesearch/pages/gone")
+        if self.is_open:
+            self._queue(self._do_gone, url, status)
+
+    def page_failed(self, url: str, kind: str, *, status: int | None = None, detail: str | None = None) -> None:
+        """A page could not be fetched: count the error, keep (protect) its items."""
+        self.stats.inc_value(f"collegesearch/errors/{kind}")
+        logger.warning("%s: could not fetch %s (%s)", self.source, url, detail or kind if status is None
+                       else f"HTTP {status}")
+        self.protect(url)
+
+    def protect(self, url: str) -> None:
+        """Count a page's items as present although the page could not be read this time."""
+        if self.is_open:
+            self._queue(self._do_protect, url)
+
+    # -- drops and linkage ---------------------------------------------------------------------
+
+    def count_drop(self, reason: str, url: str | None, detail: str = "") -> None:
+        """Count a dropped item (or page extraction failure) by reason, with a log line naming the URL."""
+        self.stats.inc_value(f"collegesearch/dropped/{reason}")
+        logger.warning("dropped %s from %s%s", reason, url or "?", f": {detail}" if detail else "")
+
+    def _item_dropped(self, item: Any, response: Any, exception: BaseException, **kwargs: Any) -> None:
+        if isinstance(exception, InvalidItem):
+            self.stats.inc_value(f"collegesearch/dropped/{exception.reason}")
+        else:
+            self.stats.inc_value("collegesearch/dropped/other")
+
+    def _item_error(self, item: Any, response: Any, failure: Any, **kwargs: Any) -> None:
+        exc = getattr(failure, "value", None)
+        self.stats.inc_value(f"collegesearch/dropped/pipeline_error:{type(exc).__name__}")
+
+    @property
+    def linker(self) -> InstitutionIndex:
+        """The process's institution index (loaded from the catalog on first use)."""
+        if self._linker is None:
+            from crawler.linkage import shared_index
+
+            assert self.catalog is not None and self.cfg is not None
+            self._linker = shared_index(self.catalog, self.cfg.LINK_MIN_SCORE)
+        return self._linker
+
+    def link(self, source: str, key: str, name: str | None, city: str | None, state: str | None) -> Any:
+        """Link one source entity (cached per run; the decision is saved in the catalog)."""
+        cached = self._link_cache.get((source, key))
+        if cached is None:
+            cached = self.linker.link(name, city, state)
+            self._link_cache[(source, key)] = cached
+            self._queue(self._do_save_link, {
+                "source": source, "entity_id": key, "name": name, "city": city, "state": state,
+                "unitid": cached.unitid, "confidence": cached.confidence, "status": cached.status,
+                "candidates": cached.candidates,
+            })
+            self.stats.inc_value(f"collegesearch/linkage/entities_{cached.status}")
+        return cached
+
+    def _relink_own(self) -> None:
+        """Revisit this source's unmatched/ambiguous entities against today's institutions."""
+        if self.catalog is None or self._linker is None or self.source is None:
+            return
+        from crawler.linkage import relink
+
+        try:
+            counts = relink(self.catalog, self._linker, sources=[self.source])
+        except Exception:  # noqa: BLE001 - a relink failure must not lose the run record
+            logger.exception("%s: relink pass failed", self.source)
+            return
+        if counts.get("relinked"):
+            self.stats.inc_value("collegesearch/linkage/relinked", counts["relinked"])
+
+    # -- stats -----------------------------------------------------------------------------------
+
+    def summary(self, reason: str) -> dict[str, Any]:
+        """The run's stats as stored in the catalog (see README, 'Crawl runs')."""
+        values = self.stats.get_stats()
+
+        def group(prefix: str) -> dict[str, int]:
+            return {k[len(prefix):]: int(v) for k, v in sorted(values.items()) if k.startswith(prefix)}
+
+        items = {k: 0 for k in ("new", "changed", "unchanged", "revived", "removed", "touched")}
+        items.update(group("collegesearch/items/"))
+        pages_fetched = int(values.get("collegesearch/pages/fetched", 0))
+        pages_unchanged = int(values.get("collegesearch/pages/unchanged", 0))
+        pages = pages_fetched + pages_unchanged
+        duration = max(time.monotonic() - self.started, 1e-6)
+        linkage = group("collegesearch/linkage/")
+        return {
+            "source": self.source,
+            "run_id": self.run_id,
+            "finish_reason": reason,
+            "pages": pages,
+            "pages_fetched": pages_fetched,
+            "pages_unchanged": pages_unchanged,
+            "pages_not_modified": int(values.get("collegesearch/pages/not_modified", 0)),
+            "pages_resumed": int(values.get("collegesearch/pages/resumed", 0)),
+            "pages_gone": int(values.get("collegesearch/pages/gone", 0)),
+            "requests": int(values.get("downloader/request_count", 0)),
+            "items": items,
+            "dropped": group("collegesearch/dropped/"),
+            "errors": group("collegesearch/errors/"),
+            "skipped": group("collegesearch/skipped/"),
+            "http_status": group("downloader/response_status_count/"),
+            "linkage": linkage,
+            "robots_forbidden": int(values.get("robotstxt/forbidden", 0)),
+            "retries": int(values.get("retry/count", 0)),
+            "duration_s": round(duration, 2),
+            "pages_per_s": round(pages / duration, 1),
+            "resumed_from": sorted(self.resume_ids),
+            "resumable": False,
+        }
+
+
+# -- pipelines -------------------------------------------------------------------------------
+
+
+class ValidationPipeline:
+    """Drop items with missing required fields or impossible values, with the reason counted."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build from the crawler."""
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        """Fill the source in, then validate."""
+        spider = self.crawler.spider
+        if isinstance(item, Item) and not item.source:
+            item.source = getattr(spider, "source", None) or getattr(spider, "name", "")
+        reason = validate_item(item)
+        if reason is not None:
+            raise InvalidItem(reason, item)
+        return item
+
+
+class LinkagePipeline:
+    """Link reviews and id-less programs to their IPEDS institution (kept unattached when unsure)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.store = CrawlStore.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build from the crawler."""
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        """Set institution_unitid (and the review's link status and confidence)."""
+        from crawler.linkage import entity_key, link_fields
+
+        if not self.store.is_open:
+            return item
+        stats = self.crawler.stats
+        if isinstance(item, Review):
+            if item.institution_unitid:
+                item.link_status = item.link_status or "matched"
+                if item.link_confidence is None:
+                    item.link_confidence = 100.0
+            else:
+                data = item.to_dict()
+                name, city, state = link_fields(data)
+                result = self.store.link(item.source, entity_key(data), name, city, state)
+                item.institution_unitid = result.unitid
+                item.link_status = result.status
+                item.link_confidence = result.confidence
+            stats.inc_value(f"collegesearch/linkage/{item.link_status}")
+        elif isinstance(item, Program) and not item.institution_unitid and item.institution_name:
+            data = item.to_dict()
+            name, city, state = link_fields(data)
+            result = self.store.link(item.source, entity_key(data), name, city, state)
+            if result.status == "matched":
+                item.institution_unitid = result.unitid
+            stats.inc_value(f"collegesearch/linkage/{result.status}")
+        return item
+
+
+class CatalogPipeline:
+    """Queue the item for the catalog (the content hash decides new / changed / unchanged)."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.store = CrawlStore.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build from the crawler."""
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        """Hand the item to the store; it stays available to FEEDS exports afterwards."""
+        if isinstance(item, Item) and self.store.is_open:
+            if isinstance(item, Institution) and item.unitid and self.store.cfg is not None:
+                # Crawlers of other sources in this process link against it straight away.
+                from crawler.linkage import note_institution
+
+                note_institution(self.store.cfg.catalog_path, item.to_dict())
+            self.store.queue_upsert(item, getattr(item, "_page_url", None) or item.url)
+        return item
+
+
+class ItemLogFormatter(LogFormatter):
+    """Scrapy's log lines, but a dropped item is one line with its reason and URL (not a dump)."""
+
+    def dropped(self, item: Any, exception: BaseException, response: Any, spider: Any) -> Any:
+        """One WARNING line per dropped item."""
+        return {"level": logging.WARNING, "msg": "dropped %(reason)s", "args": {"reason": str(exception)}}
+
+    def scraped(self, item: Any, response: Any, spider: Any) -> Any:
+        """Scraped items are logged at DEBUG as kind, id and URL only."""
+        kind = getattr(item, "kind", type(item).__name__)
+        ident = getattr(item, "item_id", "")
+        return {"level": logging.DEBUG, "msg": "scraped %(kind)s %(id)s from %(url)s",
+                "args": {"kind": kind, "id": ident, "url": getattr(item, "url", "?")}}
+
+

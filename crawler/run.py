@@ -1,0 +1,407 @@
+"""`collegesearch crawl`: run the requested sources in one Scrapy process and report each run.
+
+``run_crawl(settings, sources, base_url=, trigger=)`` resolves the source names (built-in
+sample-site sources and user site profiles), asks the sample site where each built-in source
+lives (``<base>/sources.json``), takes every source's crawl lock, and runs one spider per source
+concurrently in ONE ``CrawlerProcess`` (Twisted's reactor cannot restart, so call this once per
+process: tests and the scheduler run ``collegesearch crawl`` in a child process). Each spider
+run is one run record in the catalog (see ``crawler.pipelines.CrawlStore``); the summaries are
+read back from those records. ``format_summary`` renders them for people.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from config import Settings
+
+logger = logging.getLogger(__name__)
+
+# Sources the bundled sample site serves; the default set is config's SOURCES.
+BUILTIN_SOURCES: tuple[str, ...] = ("bls_ooh", "collegenavigator", "directory", "reviews")
+SAMPLE_ONLY_SOURCES: tuple[str, ...] = ("adversarial",)
+# The source that brings IPEDS institutions, and the sources whose records are linked to them.
+INSTITUTION_SOURCE = "collegenavigator"
+LINKING_SOURCES: tuple[str, ...] = ("reviews", "directory")
+
+
+class CrawlError(RuntimeError):
+    """A crawl cannot start; the message is one line that says what to fix."""
+
+
+@dataclass
+class RunSummary:
+    """How one source's run went (read back from its run record)."""
+
+    source: str
+    status: str
+    run_id: int | None = None
+    complete: bool = False
+    error: str | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pages(self) -> int:
+        """Pages processed (fetched with a body, or unchanged since the last crawl)."""
+        return int(self.stats.get("pages", 0))
+
+    @property
+    def items(self) -> dict[str, int]:
+        """Item outcomes: new, changed, unchanged, revived, removed, touched."""
+        return dict(self.stats.get("items", {}))
+
+    @property
+    def duration(self) -> float:
+        """Seconds the run took."""
+        return float(self.stats.get("duration_s", 0.0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"source": self.source, "status": self.status, "run_id": self.run_id, "complete": self.complete,
+                "error": self.error, "stats": self.stats}
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+
+def discover_sample_site(base_url: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
+    """Where the sample site serves each source: ``{name: {base_url, start_urls, sitemap_urls}}``."""
+    base = base_url.rstrip("/")
+    hint = f"start one with `collegesearch sample-site` or pass --base-url"
+    try:
+        with urllib.request.urlopen(base + "/sources.json", timeout=timeout) as resp:  # noqa: S310 - http(s) only
+            data = json.loads(resp.read().decode("utf-8"))
+    except (urllib.error.URLError, OSError) as exc:
+        raise CrawlError(f"no sample site answers at {base}; {hint}") from exc
+    except ValueError as exc:
+        raise CrawlError(f"{base}/sources.json is not the sample site's source list ({exc}); {hint}") from exc
+    sources = data.get("sources") if isinstance(data, dict) else None
+    if not isinstance(sources, dict):
+        raise CrawlError(f"{base}/sources.json has no 'sources' table; is {base} the collegesearch sample site?")
+    return sources
+
+
+def user_profiles(settings: Settings) -> dict[str, Any]:
+    """Site profiles from SITES_FILE (and any built-in generic ones), by source name."""
+    try:
+        from crawler import profiles
+    except ImportError:  # pragma: no cover - profiles.py ships with the crawler
+        return {}
+    try:
+        loaded = profiles.load_site_profiles(settings)
+    except Exception as exc:  # noqa: BLE001 - a broken sites file is a user error, said in one line
+        raise CrawlError(str(exc)) from None
+    return dict(loaded)
+
+
+def spider_class(source: str) -> type[Spider] | None:
+    """The spider that crawls a built-in source."""
+    from crawler.spiders import SOURCE_SPIDERS
+
+    return SOURCE_SPIDERS.get(source)
+
+
+def valid_sources(settings: Settings) -> list[str]:
+    """Every name `collegesearch crawl` accepts."""
+    names = list(BUILTIN_SOURCES) + list(SAMPLE_ONLY_SOURCES)
+    names += [n for n in user_profiles(settings) if n not in names]
+    return names
+
+
+def resolve_sources(settings: Settings, sources: list[str] | None) -> list[str]:
+    """The requested sources in order, without duplicates; unknown names are an error."""
+    requested = list(dict.fromkeys(sources or settings.SOURCES))
+    if not requested:
+        raise CrawlError("no sources to crawl: name some or set COLLEGESEARCH_SOURCES")
+    valid = valid_sources(settings)
+    unknown = [s for s in requested if s not in valid]
+    if unknown:
+        raise CrawlError(f"unknown source{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
+                         f"valid sources: {', '.join(valid)}")
+    return requested
+
+
+# -- the crawl ----------------------------------------------------------------------------------
+
+_RAN = False
+
+
+def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: str) -> Any:
+    """Scrapy settings for this crawl: crawler/settings.py plus the given configuration."""
+    from scrapy.settings import Settings as ScrapySettings
+
+    from crawler import settings as project
+
+    result = ScrapySettings()
+    result.setmodule(project, priority="project")
+    result.setdict(project.from_config(settings), priority="cmdline")
+    result.setdict({
+        "COLLEGESEARCH_CONFIG_ERROR": None,
+        "COLLEGESEARCH_SOURCES": sources_info,
+        "COLLEGESEARCH_TRIGGER": trigger,
+    }, priority="cmdline")
+    return result
+
+
+def run_crawl(
+    settings: Settings, sources: list[str] | None, *, base_url: str | None = None, trigger: str = "manual"
+) -> list[RunSummary]:
+    """Crawl the sources into the catalog concurrently; one run record and summary per source."""
+    global _RAN
+    if _RAN:
+        raise CrawlError("a crawl already ran in this process (Twisted cannot restart); start a new process")
+    names = resolve_sources(settings, sources)
+    profiles = user_profiles(settings)
+    sample_names = [n for n in names if n in BUILTIN_SOURCES or n in SAMPLE_ONLY_SOURCES]
+    sources_info: dict[str, Any] = {}
+    base = (base_url or settings.SAMPLE_SITE_URL or "http://127.0.0.1:8800").rstrip("/")
+    if sample_names:
+        served = discover_sample_site(base)
+        missing = [n for n in sample_names if n not in served]
+        if missing:
+            raise CrawlError(f"the sample site at {base} does not serve {', '.join(missing)} "
+                             f"(it serves {', '.join(served) or 'nothing'})")
+        sources_info = {n: served[n] for n in sample_names}
+
+    from catalog import Catalog, CatalogError
+    from crawler.locks import LockBusy
+    from crawler.pipelines import acquire_source_lock, release_source_lock
+
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            have_institutions = catalog.count("institution") > 0
+    except CatalogError as exc:
+        raise CrawlError(str(exc)) from None
+
+    acquired: list[str] = []
+    try:
+        for name in names:
+            try:
+                if acquire_source_lock(settings, name, purpose=f"crawl ({trigger})"):
+                    acquired.append(name)
+            except LockBusy as exc:
+                raise CrawlError(f"cannot crawl {name}: {exc}") from None
+        _RAN = True
+        return _run_process(settings, names, profiles, sources_info, base, trigger, have_institutions)
+    finally:
+        for name in acquired:
+            release_source_lock(name)
+
+
+def _spider_for(name: str, profiles: dict[str, Any], sources_info: dict[str, Any], base: str) -> tuple[Any, dict]:
+    cls = spider_class(name)
+    if cls is not None:
+        return cls, {"source_info": sources_info.get(name), "base_url": base}
+    from crawler.spiders.generic import GenericSpider
+
+    kwargs: dict[str, Any] = {"profile": name}
+    if name in sources_info:
+        kwargs["source_info"] = sources_info[name]
+        kwargs["base_url"] = base
+    return GenericSpider, kwargs
+
+
+def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any], sources_info: dict[str, Any],
+                 base: str, trigger: str, have_institutions: bool) -> list[RunSummary]:
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.pipelines import CrawlStore
+
+    process = CrawlerProcess(scrapy_settings(settings, sources_info, trigger))
+    _quiet_scrapy_logging(settings.LOG_LEVEL)
+    crawlers: dict[str, Crawler] = {}
+    kwargs_by_name: dict[str, dict[str, Any]] = {}
+    for name in names:
+        cls, kwargs = _spider_for(name, profiles, sources_info, base)
+        crawlers[name] = process.create_crawler(cls)
+        kwargs_by_name[name] = kwargs
+
+    # On a first crawl the institutions are not in the catalog yet; records that must be linked
+    # to them would all come out unmatched. So the linking sources wait for the institution
+    # source then (same process, same reactor); otherwise every source starts at once.
+    waiting: list[str] = []
+    if not have_institutions and INSTITUTION_SOURCE in crawlers:
+        waiting = [n for n in names if n in LINKING_SOURCES]
+    if waiting:
+        logger.info("first crawl: %s wait for %s so their records link to its institutions",
+                    ", ".join(waiting), INSTITUTION_SOURCE)
+
+        def start_waiting(spider: Spider, reason: str) -> None:
+            if reason == "shutdown":
+                return
+            for name in waiting:
+                process.crawl(crawlers[name], **kwargs_by_name[name])
+
+        crawlers[INSTITUTION_SOURCE].signals.connect(start_waiting, signal=signals.spider_closed)
+    for name in names:
+        if name not in waiting:
+            process.crawl(crawlers[name], **kwargs_by_name[name])
+    progress = _Progress(crawlers)
+    for crawler in crawlers.values():
+        crawler.signals.connect(progress.start, signal=signals.engine_started)
+    process.start()
+    progress.stop()
+
+    summaries = [_summary_for(settings, name, CrawlStore.of(crawler)) for name, crawler in crawlers.items()]
+    _relink_after(settings, summaries)
+    return summaries
+
+
+def _quiet_scrapy_logging(level: str) -> None:
+    # Scrapy's INFO lines (every middleware enabled, per-minute stats) drown the crawl's own
+    # progress; keep them for DEBUG only.
+    if level != "DEBUG":
+        for name in ("scrapy", "scrapy.core.engine", "scrapy.middleware", "scrapy.extensions",
+                     "scrapy.statscollectors", "scrapy.crawler", "scrapy.addons", "scrapy.utils.log",
+                     "scrapy.core.scraper", "scrapy.spidermiddlewares.httperror"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+class _Progress:
+    """A progress line per source every few seconds (stderr), so long crawls show they move."""
+
+    def __init__(self, crawlers: dict[str, Crawler], interval: float = 10.0) -> None:
+        self.crawlers = crawlers
+        self.interval = interval
+        self.loop: Any = None
+
+    def start(self) -> None:
+        """Start reporting (once the reactor runs)."""
+        if self.loop is None:
+            from scrapy.utils.asyncio import create_looping_call
+
+            self.loop = create_looping_call(self.report)
+            self.loop.start(self.interval, now=False)
+
+    def report(self) -> None:
+        """Log one line with every running source's progress."""
+        parts = []
+        for name, crawler in self.crawlers.items():
+            stats = getattr(crawler, "stats", None)
+            if stats is None or stats.get_value("collegesearch/run_id") is None:
+                continue
+            pages = (stats.get_value("collegesearch/pages/fetched", 0)
+                     + stats.get_value("collegesearch/pages/unchanged", 0))
+            items = sum(stats.get_value(f"collegesearch/items/{k}", 0) for k in ("new", "changed", "unchanged",
+                                                                                   "revived"))
+            errors = sum(v for k, v in stats.get_stats().items() if k.startswith("collegesearch/errors/"))
+            parts.append(f"{name} {pages} pages {items} items" + (f" {errors} errors" if errors else ""))
+        if parts:
+            logger.info("progress: %s", "; ".join(parts))
+
+    def stop(self) -> None:
+        """Stop reporting."""
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+
+def _summary_for(settings: Settings, name: str, store: Any) -> RunSummary:
+    from catalog import Catalog
+
+    if store.run_id is None:
+        reason = store.fatal_error or "the crawl did not start (see the log above)"
+        return RunSummary(source=name, status="failed", error=reason)
+    with Catalog(settings.catalog_path) as catalog:
+        run = catalog.get_run(store.run_id)
+    if run is None:  # pragma: no cover - the record was written by this process
+        return RunSummary(source=name, status="failed", run_id=store.run_id, error="run record missing")
+    if run.status == "running":
+        # The spider never closed (the reactor stopped under it): record that honestly.
+        with Catalog(settings.catalog_path) as catalog:
+            catalog.mark_interrupted(run.id, "the crawl process stopped before the spider closed")
+            run = catalog.get_run(run.id) or run
+    return RunSummary(source=name, status=run.status, run_id=run.id, complete=run.complete, error=run.error,
+                      stats=run.stats)
+
+
+def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
+    """After the institution source brought new schools, resolve other sources' unmatched records."""
+    from catalog import Catalog
+    from crawler.linkage import relink, shared_index
+
+    inst = next((s for s in summaries if s.source == INSTITUTION_SOURCE and s.run_id), None)
+    if inst is None:
+        return
+    items = inst.items
+    if not (items.get("new") or items.get("revived") or items.get("changed")):
+        return
+    with Catalog(settings.catalog_path) as catalog:
+        index = shared_index(catalog, settings.LINK_MIN_SCORE)
+        counts = relink(catalog, index)
+        if counts.get("relinked"):
+            logger.info("linked %s earlier unmatched records to institutions this crawl brought", counts["relinked"])
+            stats = dict(inst.stats)
+            stats["relinked_other_sources"] = counts["relinked"]
+            catalog.update_run_stats(inst.run_id or 0, stats)
+            inst.stats = stats
+
+
+# -- the summary -----------------------------------------------------------------------------------
+
+
+def format_summary(summaries: list[RunSummary]) -> str:
+    """A table of the runs for people: pages, items, drops, errors, HTTP statuses, speed."""
+    if not summaries:
+        return "nothing crawled"
+    lines = []
+    header = f"{'source':<18} {'status':<11} {'pages':>6} {'new':>6} {'changed':>7} {'same':>6} {'removed':>7} " \
+             f"{'dropped':>7} {'errors':>6} {'secs':>6} {'pages/s':>7}"
+    lines.append(header)
+    lines.append("-" * len(header))
+    for s in summaries:
+        st = s.stats
+        items = s.items
+        dropped = sum(int(v) for v in st.get("dropped", {}).values())
+        errors = sum(int(v) for v in st.get("errors", {}).values())
+        status = s.status + ("" if s.status != "ok" or s.complete else "*")
+        lines.append(
+            f"{s.source:<18} {status:<11} {s.pages:>6} {items.get('new', 0) + items.get('revived', 0):>6} "
+            f"{items.get('changed', 0):>7} {items.get('unchanged', 0) + items.get('touched', 0):>6} "
+            f"{items.get('removed', 0):>7} {dropped:>7} {errors:>6} {s.duration:>6.1f} "
+            f"{float(st.get('pages_per_s', 0.0)):>7.1f}"
+        )
+    notes = []
+    for s in summaries:
+        st = s.stats
+        detail = []
+        if st.get("pages_not_modified") or st.get("pages_resumed"):
+            detail.append(f"{st.get('pages_not_modified', 0)} not modified (304)"
+                          + (f", {st['pages_resumed']} resumed from the interrupted run" if st.get("pages_resumed")
+                             else ""))
+        if st.get("dropped"):
+            detail.append("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(st["dropped"].items())))
+        if st.get("errors"):
+            detail.append("errors: " + ", ".join(f"{k} {v}" for k, v in sorted(st["errors"].items())))
+        link = st.get("linkage") or {}
+        if any(link.get(k) for k in ("matched", "ambiguous", "unmatched")):
+            detail.append("linked: " + ", ".join(f"{k} {link.get(k, 0)}" for k in ("matched", "ambiguous",
+                                                                                    "unmatched")))
+        if st.get("http_status"):
+            detail.append("HTTP " + ", ".join(f"{k}: {v}" for k, v in sorted(st["http_status"].items())))
+        if s.error:
+            detail.append(("error: " if s.status != "ok" else "note: ") + s.error)
+        elif s.status == "ok" and not s.complete:
+            detail.append("* finished with unrecovered errors: counted as incomplete, nothing was tombstoned")
+        if detail:
+            notes.append(f"{s.source}: " + "; ".join(detail))
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def main(argv: list[str] | None = None) -> int:  # pragma: no cover - `python -m crawler.run SOURCE...`
+    """Run a crawl without the click CLI (debugging aid)."""
+    from config import load_settings
+
+    summaries = run_crawl(load_settings(), (argv if argv is not None else sys.argv[1:]) or None)
+    print(format_summary(summaries))
+    return 1 if any(s.status == "failed" for s in summaries) else 0
