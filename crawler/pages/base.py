@@ -39,6 +39,7 @@ _BLOCK = {
 _MAX_DEPTH = 1000
 _TAG_RE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]*)\b[^>]*?(/?)>")
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+_WHITESPACE_RE = re.compile(r"\s+")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
@@ -291,6 +292,14 @@ class Page:
         nodes = list(node) if isinstance(node, SelectorList) else [node]
         return clean_text(" ".join(visible_text(n.root) for n in nodes))
 
+    @staticmethod
+    def lines_of(node: Selector | None, skip: frozenset[str] | set[str] = frozenset()) -> list[str]:
+        """Visible text of a node as lines: one per block element or ``<br>``, cleaned, blanks dropped."""
+        if node is None:
+            return []
+        text = visible_text(node.root, block_sep="\n", skip=skip)
+        return [line for line in (clean_text(x) for x in text.split("\n")) if line]
+
     @classmethod
     def paragraphs_of(cls, node: Selector | None, blocks: str = "p, li, h3, h4, dd, dt") -> str | None:
         """Text of a section as paragraphs separated by blank lines."""
@@ -319,10 +328,17 @@ class Page:
         return [item.to_dict() for item in self.to_items() if kind is None or item.kind == kind]
 
 
-def visible_text(element: Any) -> str:
-    """Text a reader sees in an lxml element (iterative, so deep nesting cannot overflow the stack)."""
+def visible_text(element: Any, block_sep: str = " ", skip: frozenset[str] | set[str] = frozenset()) -> str:
+    """Text a reader sees in an lxml element (iterative, so deep nesting cannot overflow the stack).
+
+    Block elements and ``<br>`` are separated by ``block_sep``; elements named in ``skip``
+    (e.g. nav, footer) are left out with their content.
+    """
     if isinstance(element, str):
         return element
+    hidden_tags = _HIDDEN | set(skip)
+    # With a line separator, the source's own line breaks are just spaces (HTML whitespace).
+    flatten = (lambda t: _WHITESPACE_RE.sub(" ", t)) if block_sep != " " else (lambda t: t)
     parts: list[str] = []
     hidden_depth = 0
     root = element
@@ -330,27 +346,27 @@ def visible_text(element: Any) -> str:
         if event in ("comment", "pi"):
             # Comments are reported once; their text is hidden but the text after them is not.
             if el is not root and el.tail and not hidden_depth:
-                parts.append(el.tail)
+                parts.append(flatten(el.tail))
             continue
         tag = el.tag if isinstance(el.tag, str) else None
         name = tag.lower() if tag else ""
         if event == "start":
-            if tag is None or name in _HIDDEN:
+            if tag is None or name in hidden_tags:
                 hidden_depth += 1
                 continue
             if hidden_depth:
                 continue
             if name in _BLOCK:
-                parts.append(" ")
+                parts.append(block_sep)
             if el.text:
-                parts.append(el.text)
+                parts.append(flatten(el.text))
         else:
-            if tag is None or name in _HIDDEN:
+            if tag is None or name in hidden_tags:
                 hidden_depth -= 1
             elif not hidden_depth and name in _BLOCK:
-                parts.append(" ")
+                parts.append(block_sep)
             if el is not root and el.tail and not hidden_depth:
-                parts.append(el.tail)
+                parts.append(flatten(el.tail))
     return "".join(parts)
 
 
