@@ -306,14 +306,14 @@ def relink(catalog: Catalog, index: InstitutionIndex, *, sources: Iterable[str] 
             for stored in list(catalog.iter_items(kind)):
                 if stored.source not in affected:
                     continue
-                result = resolved.get((stored.source, entity_key(stored.data)))
-                if result is None or stored.data.get("institution_unitid") == result.unitid:
+                found = resolved.get((stored.source, entity_key(stored.data)))
+                if found is None or stored.data.get("institution_unitid") == found.unitid:
                     continue
                 data = dict(stored.data)
-                data["institution_unitid"] = result.unitid
+                data["institution_unitid"] = found.unitid
                 if kind == "review":
                     data["link_status"] = "matched"
-                    data["link_confidence"] = result.confidence
+                    data["link_confidence"] = found.confidence
                 item = item_from_dict(data)
                 catalog.upsert(item, run_id=stored.last_run_id, page_url=stored.page_url)
                 counts["relinked"] += 1

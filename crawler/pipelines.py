@@ -364,6 +364,8 @@ class CrawlStore:
         from scrapy.utils.asyncio import create_looping_call
 
         for func, interval in ((self._tick_flush, self.flush_interval), (self._tick_stats, self.stats_interval)):
+            if interval <= 0:  # 0 turns the periodic call off (unit tests drive flush() themselves)
+                continue
             loop = create_looping_call(func)
             loop.start(interval, now=False)
             self._loops.append(loop)
@@ -741,7 +743,7 @@ class ValidationPipeline:
         """Fill the source in, then validate."""
         spider = self.crawler.spider
         if isinstance(item, Item) and not item.source:
-            item.source = getattr(spider, "source", None) or getattr(spider, "name", "")
+            item.source = str(getattr(spider, "source", None) or getattr(spider, "name", ""))
         reason = validate_item(item)
         if reason is not None:
             raise InvalidItem(reason, item)

@@ -1,0 +1,184 @@
+"""What every collegesearch spider shares: where its source lives, and safe use of page objects.
+
+A spider only navigates. Its source's start URLs and sitemaps come from the sample site's
+``sources.json`` (passed in by ``collegesearch crawl``, or fetched here under a plain
+``scrapy crawl``) or from a site profile. Extraction belongs to the page objects in
+``crawler/pages``; ``items_of`` calls them, skips extraction for pages unchanged since the last
+crawl (``not_modified``), and turns a page-object exception into a counted, logged drop instead
+of a crashed callback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy import Request
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from crawler.items import Item
+    from crawler.pipelines import CrawlStore
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def _as_info(value: Any) -> dict[str, Any] | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):  # `scrapy crawl x -a source_info='{...}'`
+        value = json.loads(value)
+    return dict(value)
+
+
+class CatalogSpider(scrapy.Spider):
+    """Base spider: source discovery, start requests, sitemaps, page-object guards."""
+
+    source: ClassVar[str] = ""
+    """The source this spider crawls (its runs, items and pages carry this name)."""
+
+    def __init__(self, *args: Any, source_info: Any = None, base_url: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.source_info = _as_info(source_info)
+        self.base_url = base_url.rstrip("/") if base_url else None
+        self.fatal_error: str | None = None
+        self._apply_info()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> CatalogSpider:
+        """Build the spider; under a plain `scrapy crawl`, ask the sample site where the source lives."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if spider.source_info is None and spider.needs_sample_site():
+            spider._discover(crawler)
+        return spider
+
+    def needs_sample_site(self) -> bool:
+        """True when the source is served by the bundled sample site (built-in sources)."""
+        return True
+
+    def _discover(self, crawler: Crawler) -> None:
+        from crawler.run import CrawlError, discover_sample_site
+
+        known = crawler.settings.getdict("COLLEGESEARCH_SOURCES")
+        if self.source in known:
+            self.source_info = dict(known[self.source])
+        else:
+            cfg = crawler.settings.get("COLLEGESEARCH_CONFIG")
+            base = self.base_url or (cfg.SAMPLE_SITE_URL if cfg else None) or "http://127.0.0.1:8800"
+            try:
+                served = discover_sample_site(base, timeout=5)
+            except CrawlError as exc:
+                self.fatal_error = str(exc)
+                return
+            if self.source not in served:
+                self.fatal_error = f"the sample site at {base} does not serve {self.source}"
+                return
+            self.source_info = dict(served[self.source])
+        self._apply_info()
+
+    def _apply_info(self) -> None:
+        info = self.source_info or {}
+        hosts = {urlsplit(u).hostname for u in [info.get("base_url") or "", *info.get("start_urls", [])]}
+        hosts.discard(None)
+        hosts.discard("")
+        if hosts:
+            self.allowed_domains = sorted(h for h in hosts if h)
+
+    # -- start ---------------------------------------------------------------------------
+
+    @property
+    def store(self) -> CrawlStore:
+        """The crawl's catalog store (counts drops, knows the run)."""
+        from crawler.pipelines import CrawlStore
+
+        return CrawlStore.of(self.crawler)
+
+    @property
+    def site_base(self) -> str:
+        """The source's base URL."""
+        info = self.source_info or {}
+        base = info.get("base_url") or (info.get("start_urls") or [""])[0]
+        parts = urlsplit(base)
+        return f"{parts.scheme}://{parts.netloc}" if parts.scheme else ""
+
+    def start_urls_of(self) -> list[str]:
+        """The source's start URLs."""
+        return list((self.source_info or {}).get("start_urls") or [])
+
+    def sitemap_urls_of(self) -> list[str]:
+        """The source's sitemaps."""
+        return list((self.source_info or {}).get("sitemap_urls") or [])
+
+    async def start(self) -> AsyncIterator[Any]:
+        """Start requests (nothing when the source could not be found: the run fails with why)."""
+        if self.fatal_error:
+            logger.error("%s: %s", self.source, self.fatal_error)
+            return
+        for request in self.start_requests_for(self.start_urls_of(), self.sitemap_urls_of()):
+            yield request
+
+    def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
+        """Requests for the start URLs (subclasses pick callbacks and order)."""
+        for url in start_urls:
+            yield Request(url, callback=self.parse)
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:  # pragma: no cover - subclasses route
+        """Subclasses route each page to its callback."""
+        raise NotImplementedError
+
+    # -- guarded use of page objects -----------------------------------------------------------
+
+    def extract_enabled(self, response: Response) -> bool:
+        """False for pages unchanged since the last crawl (their items are only touched)."""
+        return "not_modified" not in response.flags or bool(response.meta.get("reextract"))
+
+    def items_of(self, page: Any, response: Response, method: str = "to_items") -> list[Item]:
+        """The page object's items, or [] when unchanged (304) or when extraction fails (counted)."""
+        if not self.extract_enabled(response):
+            return []
+        try:
+            return list(getattr(page, method)())
+        except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the crawl
+            self.store.count_drop(f"extract_error:{type(exc).__name__}", response.url, str(exc)[:300])
+            return []
+
+    def safely(self, func: Callable[[], T], default: Any, response: Response, what: str = "links") -> T:
+        """Call a page object's navigation method; a failure is logged and counted, not raised."""
+        try:
+            return func()
+        except Exception as exc:  # noqa: BLE001
+            self.crawler.stats.inc_value(f"collegesearch/navigation_errors/{type(exc).__name__}")
+            logger.warning("%s: could not read %s from %s: %s: %s", self.source, what, response.url,
+                           type(exc).__name__, str(exc)[:300])
+            return default  # type: ignore[no-any-return]
+
+    def page(self, cls: Any, response: Response) -> Any:
+        """A page object for a response (source set to this spider's)."""
+        return cls.from_response(response, source=self.source)
+
+    def same_site(self, url: str | None) -> bool:
+        """True for URLs on the source's own host(s)."""
+        if not url:
+            return False
+        host = urlsplit(url).hostname
+        return not self.allowed_domains or host in self.allowed_domains
+
+    def sitemap_urls_in(self, response: Response) -> list[str]:
+        """Page URLs listed by a sitemap (or the sitemaps a sitemap index lists)."""
+        from scrapy.utils.sitemap import Sitemap
+
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception as exc:  # noqa: BLE001 - a broken sitemap only costs its shortcut
+            logger.warning("%s: unreadable sitemap %s: %s", self.source, response.url, exc)
+            return []
+        return [entry["loc"] for entry in sitemap if entry.get("loc")]
+
+    allowed_domains: list[str] = []

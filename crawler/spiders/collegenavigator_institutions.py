@@ -1,0 +1,62 @@
+"""Institutions and their accredited programs from College Navigator.
+
+Navigation: the state result listings (start URLs, or the sitemap), their pagination, then one
+profile page per institution. A profile yields the ``Institution`` and one ``Program`` per
+programmatic accreditation (the page module decides what each row means).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.http import TextResponse
+
+from crawler.pages.collegenavigator import InstitutionPage, ResultsPage, page_for, unitid_from_url
+from crawler.spiders.base import CatalogSpider
+
+if TYPE_CHECKING:
+    from scrapy.http import Response
+
+
+class CollegenavigatorInstitutionsSpider(CatalogSpider):
+    """Crawl institutions and programs (source ``collegenavigator``)."""
+
+    name = "collegenavigator_institutions"
+    source = "collegenavigator"
+
+    def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
+        """Listings first; the sitemap (if any) adds profiles a listing might miss."""
+        for url in start_urls:
+            yield Request(url, callback=self.parse)
+        for url in sitemap_urls:
+            yield Request(url, callback=self.parse_sitemap, priority=-10)
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        """A listing (follow its profiles and pages) or a profile (its items)."""
+        if not isinstance(response, TextResponse):
+            return
+        page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
+                           None, response, "the page")
+        if isinstance(page, InstitutionPage):
+            yield from self.items_of(page, response)
+        elif isinstance(page, ResultsPage):
+            yield from self._follow_listing(page, response)
+
+    def _follow_listing(self, page: ResultsPage, response: Response) -> Iterable[Request]:
+        for url in self.safely(page.detail_links, [], response, "profile links"):
+            if self.same_site(url):
+                yield Request(url, callback=self.parse, priority=5)
+        pages = self.safely(page.page_links, [], response, "pagination")
+        following = self.safely(page.next_page, None, response, "the next page")
+        for url in [*([following] if following else []), *pages]:
+            if self.same_site(url):
+                yield Request(url, callback=self.parse, priority=10)
+
+    def parse_sitemap(self, response: Response) -> Iterable[Request]:
+        """Profiles and listings the sitemap names."""
+        for url in self.sitemap_urls_in(response):
+            if not self.same_site(url):
+                continue
+            yield Request(url, callback=self.parse, priority=5 if unitid_from_url(url) else 10)
