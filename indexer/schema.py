@@ -1,0 +1,466 @@
+"""The index schema, declared once: every field and facet, and the item -> document mapping.
+
+One Whoosh schema holds all four kinds (career, institution, program, review). ``FACETS`` lists the
+facet fields the search page counts and filters; ``FILTERS`` adds the filter-only ones. Documents
+are keyed by ``<kind>:<item_id>`` (``id``, unique), so re-indexing an item replaces it.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from whoosh import fields as wf
+from whoosh.analysis import (
+    CharsetFilter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+)
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.support.charset import accent_map
+
+from indexer import vocab
+
+if TYPE_CHECKING:
+    from catalog.store import StoredItem
+
+# Bump when fields or to_document change shape: an index built by another version is rebuilt.
+SCHEMA_VERSION = 1
+
+# Words are runs of letters/digits, keeping dotted abbreviations ("a.a.s", "ph.d") together.
+TOKEN_PATTERN = r"\w+(?:\.\w+)*"
+
+# Stemmed English text: "technologists" and "technologist" meet, accents fold ("Café" = "cafe").
+STEM_ANALYZER = (
+    RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+    | StopFilter(stoplist=STOP_WORDS, minsize=1) | StemFilter(cachesize=100000)
+)
+# Exact words (places, spelling): state codes such as "IN" or "OR" must survive, so no stop list.
+PLAIN_ANALYZER = RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | CharsetFilter(accent_map)
+
+
+class DocSchema(wf.SchemaClass):
+    """All fields of the one index."""
+
+    # identity and display (stored)
+    id = wf.ID(unique=True, stored=True)
+    kind = wf.ID(stored=True, sortable=True)
+    item_id = wf.ID(stored=True)
+    title = wf.STORED()
+    url = wf.STORED()
+    excerpt = wf.STORED()
+    """Short text the snippet is highlighted from (escaped at display)."""
+    data = wf.STORED()
+    """The item model's fields plus derived ones (rating_avg, review_count, fields_of_study)."""
+    # searchable text (BM25F fields; boosts are applied at query time, see indexer/query.py)
+    names = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    aliases = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    institution = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    subjects = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    body = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    place = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=True)
+    spell = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=False)
+    """Unstemmed words of the record, for "did you mean"."""
+    complete = wf.NGRAMWORDS(minsize=1, maxsize=20, at="start", tokenizer=RegexTokenizer(r"\w+"))
+    """Prefixes of names and aliases, for autocomplete."""
+    # facets and filters
+    state = wf.ID(sortable=True)
+    city = wf.ID()
+    degree_level = wf.KEYWORD(commas=True)
+    field_of_study = wf.KEYWORD(commas=True)
+    accreditor = wf.KEYWORD(commas=True)
+    accreditation_status = wf.KEYWORD(commas=True)
+    delivery = wf.KEYWORD(commas=True)
+    military_friendly = wf.ID(sortable=True)
+    rating_band = wf.ID(sortable=True)
+    soc_code = wf.ID()
+    institution_unitid = wf.ID()
+    source = wf.ID()
+    # numbers and dates (sortable: they back the sort orders and range filters)
+    rating = wf.NUMERIC(numtype=float, sortable=True)
+    review_count = wf.NUMERIC(numtype=int, sortable=True)
+    pay = wf.NUMERIC(numtype=int, bits=64, sortable=True)
+    pay_p10 = wf.NUMERIC(numtype=int, bits=64)
+    pay_p90 = wf.NUMERIC(numtype=int, bits=64)
+    outlook_pct = wf.NUMERIC(numtype=float)
+    date = wf.DATETIME(sortable=True)
+    next_review = wf.DATETIME()
+    lat = wf.NUMERIC(numtype=float, stored=True, sortable=True)
+    lon = wf.NUMERIC(numtype=float, stored=True, sortable=True)
+    title_sort = wf.ID(sortable=True)
+
+
+SCHEMA = DocSchema()
+
+# Facets counted on the results page, in display order (the web app builds its whitelist from this).
+FACETS: tuple[str, ...] = (
+    "kind", "state", "degree_level", "accreditor", "accreditation_status", "delivery", "military_friendly", "rating",
+)
+# Where each facet's values live in the index (rating is counted in whole-star bands).
+FACET_FIELDS: dict[str, str] = {name: name for name in FACETS} | {"rating": "rating_band"}
+# Every filter a caller may pass: the facets plus filter-only fields.
+FILTERS: tuple[str, ...] = FACETS + ("field_of_study", "city", "institution_unitid", "soc_code")
+# Sort orders and the text fields the query is run against.
+TEXT_FIELDS: tuple[str, ...] = ("names", "aliases", "institution", "subjects", "body", "place")
+KIND_ORDER: tuple[str, ...] = ("career", "institution", "program", "review")
+# Item fields too long to copy into every search hit (the detail pages read them from the catalog).
+LONG_FIELDS: frozenset[str] = frozenset({"what_they_do", "work_environment", "how_to_become", "pay_raw"})
+EXCERPT_CHARS = 480
+
+
+class LinkContext(Protocol):
+    """Linked records a document needs: an institution, its rating, its programs."""
+
+    def institution(self, unitid: str | None) -> dict[str, Any] | None:
+        """The live institution's data, or None."""
+
+    def rating(self, unitid: str | None) -> tuple[float | None, int]:
+        """(average, count) of the institution's live reviews."""
+
+    def programs(self, unitid: str | None) -> list[dict[str, Any]]:
+        """The institution's live programs' data."""
+
+
+@dataclass
+class StaticContext:
+    """A LinkContext over dicts already in memory (rebuilds preload everything; tests build small ones)."""
+
+    institutions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ratings: dict[str, tuple[float | None, int]] = field(default_factory=dict)
+    programs_by_institution: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def institution(self, unitid: str | None) -> dict[str, Any] | None:
+        """The institution's data, or None."""
+        return self.institutions.get(unitid or "")
+
+    def rating(self, unitid: str | None) -> tuple[float | None, int]:
+        """(average, count) of the institution's reviews."""
+        return self.ratings.get(unitid or "", (None, 0))
+
+    def programs(self, unitid: str | None) -> list[dict[str, Any]]:
+        """The institution's programs."""
+        return self.programs_by_institution.get(unitid or "", [])
+
+
+def doc_id(kind: str, item_id: str) -> str:
+    """The stable document id of an item."""
+    return f"{kind}:{item_id}"
+
+
+def to_document(stored: StoredItem, context: LinkContext) -> dict[str, Any]:
+    """The index document of one live catalog item, with its linked records folded in."""
+    data = dict(stored.data)
+    kind = stored.kind
+    builder = _BUILDERS[kind]
+    doc: dict[str, Any] = {
+        "id": doc_id(kind, stored.item_id),
+        "kind": kind,
+        "item_id": stored.item_id,
+        "url": stored.url or data.get("url") or "",
+        "source": stored.source or data.get("source") or "",
+    }
+    derived = builder(data, context, doc)
+    title = doc.get("title") or stored.item_id
+    doc["title"] = title
+    doc["title_sort"] = _sort_key(title)
+    if "date" not in doc:
+        fallback = _parse_date(stored.last_changed)
+        if fallback:
+            doc["date"] = fallback
+    fields = {k: v for k, v in data.items() if k not in LONG_FIELDS}
+    fields.update(derived)
+    doc["data"] = fields
+    doc["spell"] = " ".join(str(doc.get(f, "")) for f in ("names", "aliases", "institution", "subjects", "place", "body"))
+    return {k: v for k, v in doc.items() if v not in (None, "", [])}
+
+
+# -- per-kind builders: fill doc in place, return derived fields for Hit.fields -------------------
+
+
+def _career(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> dict[str, Any]:
+    links = vocab.career_links(data)
+    title = data.get("title") or ""
+    aka = vocab.as_list(data.get("also_known_as"))
+    doc["title"] = title
+    doc["names"] = title
+    doc["aliases"] = "\n".join(aka)
+    doc["complete"] = "\n".join([title, *aka])
+    doc["subjects"] = "\n".join([*links.fields, *links.accreditors, *_accreditor_names(links.accreditors)])
+    doc["body"] = _join(
+        data.get("summary"), data.get("what_they_do"), data.get("work_environment"), data.get("how_to_become"),
+        data.get("entry_education"), data.get("training"), data.get("outlook_desc"),
+        " ".join(vocab.as_list(data.get("similar_occupations"))), data.get("group"),
+    )
+    doc["excerpt"] = _excerpt(data.get("summary") or data.get("what_they_do") or data.get("how_to_become"))
+    doc["soc_code"] = data.get("soc_code")
+    level = _career_degree(data.get("entry_education"))
+    doc["degree_level"] = _keywords([level])
+    doc["field_of_study"] = _keywords(links.fields)
+    doc["accreditor"] = _keywords(links.accreditors)
+    doc["pay"] = _int(data.get("median_pay_annual"))
+    doc["pay_p10"] = _int(data.get("pay_p10"))
+    doc["pay_p90"] = _int(data.get("pay_p90"))
+    doc["outlook_pct"] = _float(data.get("outlook_pct"))
+    doc["date"] = _parse_date(data.get("updated"))
+    return {"fields_of_study": links.fields, "linked_accreditors": links.accreditors, "degree_level": level}
+
+
+def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> dict[str, Any]:
+    unitid = data.get("unitid")
+    name = data.get("name") or ""
+    aliases = _aliases(data.get("aliases"))
+    programs = context.programs(unitid)
+    avg, count = context.rating(unitid)
+    state = vocab.normalize_state(data.get("state"))
+    program_fields = vocab.unique(_program_field(p) for p in programs)
+    program_accreditors = vocab.unique(vocab.canonical_accreditor(p.get("accreditor")) for p in programs)
+    own_accreditor = vocab.canonical_accreditor(data.get("accreditor"))
+    levels = vocab.unique(vocab.normalize_degree(p.get("degree_level")) for p in programs)
+    deliveries = vocab.unique(vocab.normalize_delivery(p.get("delivery")) for p in programs)
+    if data.get("online"):
+        deliveries = vocab.unique(["online", *deliveries])
+    if not deliveries or data.get("online") is False:
+        deliveries = vocab.unique([*deliveries, "campus"])
+    doc["title"] = name
+    doc["names"] = name
+    doc["aliases"] = "\n".join(aliases)
+    doc["complete"] = "\n".join([name, *aliases])
+    doc["subjects"] = "\n".join([
+        *program_fields, *(p.get("name") or "" for p in programs), *program_accreditors,
+        *_accreditor_names([own_accreditor, *program_accreditors]), *levels, *deliveries,
+        "military friendly" if data.get("military_friendly") else "",
+    ])
+    doc["body"] = _join(
+        data.get("control"), data.get("level"), " ".join(vocab.as_list(data.get("programs_offered"))),
+        data.get("address"), data.get("website"),
+    )
+    doc["place"] = _place(data.get("city"), state, data.get("zip"))
+    bits = [_place_label(data.get("city"), state), data.get("control"), data.get("level")]
+    if programs:
+        bits.append(f"{len(programs)} accredited programs: " + ", ".join(program_fields[:8]))
+    elif data.get("programs_offered"):
+        bits.append("Programs: " + ", ".join(vocab.as_list(data.get("programs_offered"))[:8]))
+    doc["excerpt"] = _excerpt(" · ".join(b for b in bits if b))
+    doc["state"] = state
+    doc["city"] = _city_key(data.get("city"))
+    doc["degree_level"] = _keywords(levels)
+    doc["field_of_study"] = _keywords(program_fields)
+    doc["accreditor"] = _keywords([own_accreditor, *program_accreditors])
+    doc["accreditation_status"] = _keywords([vocab.normalize_status(data.get("accreditation_status"))])
+    doc["delivery"] = _keywords(deliveries)
+    doc["military_friendly"] = vocab.normalize_yes_no(data.get("military_friendly"))
+    _set_rating(doc, avg, count)
+    _set_location(doc, data.get("latitude"), data.get("longitude"))
+    doc["next_review"] = _parse_date(data.get("next_review"))
+    doc["date"] = _parse_date(data.get("accredited_since"))
+    return {
+        "rating_avg": avg, "review_count": count, "program_count": len(programs),
+        "fields_of_study": program_fields, "accreditors": vocab.unique([own_accreditor, *program_accreditors]),
+    }
+
+
+def _program(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> dict[str, Any]:
+    unitid = data.get("institution_unitid")
+    inst = context.institution(unitid) or {}
+    avg, count = context.rating(unitid) if unitid else (None, 0)
+    inst_name = inst.get("name") or data.get("institution_name") or ""
+    inst_aliases = _aliases(inst.get("aliases"))
+    name = data.get("name") or data.get("field") or ""
+    fos = _program_field(data)
+    level = vocab.normalize_degree(data.get("degree_level"))
+    accreditor = vocab.canonical_accreditor(data.get("accreditor") or data.get("accreditor_name"))
+    acc_name = data.get("accreditor_name") or vocab.accreditor_name(accreditor)
+    status = vocab.normalize_status(data.get("accreditation_status") or data.get("accreditation_status_raw"))
+    delivery = vocab.normalize_delivery(data.get("delivery"))
+    state = vocab.normalize_state(data.get("state") or inst.get("state"))
+    city = data.get("city") or inst.get("city")
+    military = data.get("military_friendly")
+    if military is None:
+        military = inst.get("military_friendly")
+    doc["title"] = f"{name} ({inst_name})" if inst_name else name
+    doc["names"] = _join(name, data.get("field"))
+    doc["aliases"] = fos if fos and fos != name else None
+    doc["institution"] = "\n".join([inst_name, *inst_aliases])
+    doc["subjects"] = "\n".join(
+        s for s in [fos, accreditor, acc_name, level, _degree_words(level), delivery, status and status.replace("_", " "),
+                    "military friendly" if military else ""] if s
+    )
+    doc["body"] = _join(data.get("accreditation_status_raw"), inst.get("control"), inst.get("level"))
+    doc["place"] = _place(city, state, inst.get("zip"))
+    bits = [
+        (level or "").capitalize(), fos, f"{accreditor} ({acc_name})" if acc_name and acc_name != accreditor else accreditor,
+        _status_label(status), delivery and delivery.capitalize(), inst_name, _place_label(city, state),
+    ]
+    doc["excerpt"] = _excerpt(" · ".join(b for b in bits if b))
+    doc["state"] = state
+    doc["city"] = _city_key(city)
+    doc["degree_level"] = _keywords([level])
+    doc["field_of_study"] = _keywords([fos])
+    doc["accreditor"] = _keywords([accreditor])
+    doc["accreditation_status"] = _keywords([status])
+    doc["delivery"] = _keywords([delivery])
+    doc["military_friendly"] = vocab.normalize_yes_no(military)
+    doc["institution_unitid"] = unitid
+    _set_rating(doc, avg, count)
+    _set_location(doc, inst.get("latitude"), inst.get("longitude"))
+    doc["next_review"] = _parse_date(data.get("next_review"))
+    doc["date"] = _parse_date(data.get("accredited_since"))
+    return {
+        "field_of_study": fos, "institution_rating_avg": avg, "institution_review_count": count,
+        "institution_name": inst_name or data.get("institution_name"), "state": state, "city": city,
+        "latitude": _float(inst.get("latitude")), "longitude": _float(inst.get("longitude")),
+        "accreditor_name": acc_name,
+    }
+
+
+def _review(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> dict[str, Any]:
+    unitid = data.get("institution_unitid")
+    inst = context.institution(unitid) or {}
+    inst_name = inst.get("name") or data.get("institution_name") or ""
+    state = vocab.normalize_state(data.get("institution_state") or inst.get("state"))
+    city = data.get("institution_city") or inst.get("city")
+    title = data.get("title") or (f"Review of {inst_name}" if inst_name else "Review")
+    doc["title"] = title
+    doc["names"] = data.get("title")
+    doc["institution"] = "\n".join([inst_name, *_aliases(inst.get("aliases"))])
+    doc["subjects"] = _join(data.get("category"), data.get("author_role"))
+    doc["body"] = data.get("body")
+    doc["place"] = _place(city, state, None)
+    doc["excerpt"] = _excerpt(data.get("body"))
+    doc["state"] = state
+    doc["city"] = _city_key(city)
+    doc["institution_unitid"] = unitid
+    rating = _float(data.get("rating"))
+    _set_rating(doc, rating, None)
+    _set_location(doc, inst.get("latitude"), inst.get("longitude"))
+    doc["date"] = _parse_date(data.get("date"))
+    return {"institution_name": inst_name or None}
+
+
+_BUILDERS = {"career": _career, "institution": _institution, "program": _program, "review": _review}
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+
+def _program_field(data: dict[str, Any]) -> str | None:
+    return vocab.canonical_field(data.get("field"), data.get("name"))
+
+
+def _accreditor_names(acronyms: Iterable[str | None]) -> list[str]:
+    return [n for n in (vocab.accreditor_name(a) for a in acronyms if a) if n]
+
+
+def _aliases(value: Any) -> list[str]:
+    # IPEDS writes several aliases in one cell separated by commas, semicolons or pipes
+    parts: list[str] = []
+    for item in vocab.as_list(value):
+        parts.extend(p.strip() for p in re.split(r"[;|,]", item) if p.strip())
+    return vocab.unique(parts)
+
+
+def _join(*parts: Any) -> str:
+    return "\n".join(str(p) for p in parts if p)
+
+
+def _keywords(values: Iterable[str | None]) -> str | None:
+    # KEYWORD(commas=True) splits on commas, so a comma inside a value would make two values
+    cleaned = vocab.unique(" ".join(str(v).replace(",", " ").split()) for v in values if v)
+    return ",".join(cleaned) or None
+
+
+def _excerpt(text: str | None) -> str:
+    text = " ".join((text or "").split())
+    if len(text) <= EXCERPT_CHARS:
+        return text
+    cut = text.rfind(" ", 0, EXCERPT_CHARS)
+    return text[: cut if cut > EXCERPT_CHARS // 2 else EXCERPT_CHARS] + " …"
+
+
+def _place(city: str | None, state: str | None, zip_code: str | None) -> str:
+    return _join(city, state, vocab.state_name(state), (zip_code or "")[:5] or None)
+
+
+def _place_label(city: str | None, state: str | None) -> str:
+    return ", ".join(p for p in (city, state) if p)
+
+
+def _city_key(city: str | None) -> str | None:
+    return " ".join(city.lower().split()) if city else None
+
+
+def _status_label(status: str | None) -> str | None:
+    return status.replace("_", " ").capitalize() if status else None
+
+
+def _degree_words(level: str | None) -> str | None:
+    return {
+        "certificate": "certificate diploma", "associate": "associate degree", "bachelor": "bachelor degree",
+        "master": "master degree graduate", "doctoral": "doctoral doctorate degree graduate",
+    }.get(level or "")
+
+
+def _career_degree(entry_education: str | None) -> str | None:
+    text = (entry_education or "").lower()
+    if not text or "high school" in text or "no formal" in text or "some college" in text:
+        return None
+    if "nondegree" in text or "certificate" in text:
+        return "certificate"
+    return vocab.normalize_degree(text)
+
+
+def _set_rating(doc: dict[str, Any], value: float | None, count: int | None) -> None:
+    if value is not None and not math.isnan(value) and 0 < value <= 5:
+        doc["rating"] = float(value)
+        doc["rating_band"] = str(min(5, int(math.floor(value))))
+    if count is not None:
+        doc["review_count"] = int(count)
+
+
+def _set_location(doc: dict[str, Any], lat: Any, lon: Any) -> None:
+    la, lo = _float(lat), _float(lon)
+    if la is not None and lo is not None and -90 <= la <= 90 and -180 <= lo <= 180 and (la, lo) != (0.0, 0.0):
+        doc["lat"], doc["lon"] = la, lo
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value) if value is not None and value != "" else None
+    except (TypeError, ValueError):
+        return None
+    return None if number is None or math.isnan(number) or math.isinf(number) else number
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not value:
+        return None
+    text = str(value).strip()
+    for fmt, size in (("%Y-%m-%dT%H:%M:%S", 19), ("%Y-%m-%d", 10), ("%m/%d/%Y", 10), ("%Y-%m", 7), ("%Y", 4)):
+        try:
+            return datetime.strptime(text[:size], fmt).replace(tzinfo=None)
+        except ValueError:
+            continue
+    return None
+
+
+def _sort_key(title: str) -> str:
+    key = " ".join(re.sub(r"[^\w\s]", " ", title.lower()).split())
+    return re.sub(r"^(the|a|an) ", "", key)
+
+
+def now_utc() -> datetime:
+    """The current time (UTC, naive, as Whoosh stores datetimes)."""
+    return datetime.now(UTC).replace(tzinfo=None)

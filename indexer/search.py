@@ -1,0 +1,906 @@
+"""Search the index (no Flask): ``search``, ``suggest``, ``programs_for_career``.
+
+The web app keeps ONE ``Searcher`` per process (``get_searcher(settings)``); every call checks a
+cheap fingerprint of the index folder and reopens when a sync committed or a rebuild was swapped
+in, so results follow the index without restarts. A Searcher is thread-safe: each call leases a
+Whoosh searcher from a small pool pinned to one index generation.
+
+Query *text* never raises (bad syntax becomes words or a message); invalid *parameters* (unknown
+filter, bad sort, page < 1, unknown location, bad radius) raise ``SearchError``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import math
+import re
+import threading
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rapidfuzz.distance import DamerauLevenshtein
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.analysis.filters import STOP_WORDS
+from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
+
+from crawler.items import KINDS
+from indexer import geo
+from indexer.engine import IndexError_, IndexStore, pinned_searcher, read_toc
+from indexer.filters import facet_label, normalize_filters, normalize_value, parse_rating
+from indexer.query import (
+    DEFAULT_RELEVANCE,
+    ParsedQuery,
+    QueryBuilder,
+    Relevance,
+    clean_text,
+    parse_query,
+)
+from indexer.results import FacetValue, Hit, SearchError, SearchResult, detail_url
+from indexer.schema import FACET_FIELDS, FACETS, FILTERS, KIND_ORDER, STEM_ANALYZER
+from indexer.synonyms import synonym_table
+
+if TYPE_CHECKING:
+    from config import Settings
+
+__all__ = [
+    "SORTS", "Searcher", "SearchError", "get_searcher", "search", "suggest", "programs_for_career", "reset_searchers",
+]
+
+SORTS: tuple[str, ...] = ("relevance", "rating", "pay", "name", "date", "distance")
+DEFAULT_MAX_PER_PAGE = 50
+STRICT_MIN_RESULTS = 3
+"""When every-word matching finds fewer results than this, any-word matching fills in below them."""
+MAX_PAGE = 10_000
+SNIPPET_CHARS = 240
+POOL_SIZE = 8
+MAX_SPELL_WORD = 30
+
+_SORT_FACETS: dict[str, Any] = {
+    "rating": [sorting.FieldFacet("rating", reverse=True), sorting.FieldFacet("review_count", reverse=True),
+               sorting.FieldFacet("title_sort")],
+    "pay": [sorting.FieldFacet("pay", reverse=True), sorting.FieldFacet("title_sort")],
+    "name": [sorting.FieldFacet("title_sort"), sorting.FieldFacet("kind")],
+    "date": [sorting.FieldFacet("date", reverse=True), sorting.FieldFacet("title_sort")],
+}
+_STATUS_RANK = {
+    "accredited": 0, "preaccredited": 1, "candidate": 1, "monitoring": 2, "warning": 2, "probation": 3,
+    "show_cause": 3, "withdrawn": 4, "closed": 4, "no_longer_recognized": 4,
+}
+
+
+class _MarkFormatter(Formatter):
+    """Escapes every character of the document text; adds only ``<mark>`` around matches."""
+
+    between = " … "
+
+    def _text(self, text: str) -> str:
+        return html.escape(text, quote=True)
+
+    def format_token(self, text: str, token: Any, replace: bool = False) -> str:
+        return "<mark>" + html.escape(get_text(text, token, replace), quote=True) + "</mark>"
+
+
+def snippet_html(text: str | None, terms: set[str], chars: int = SNIPPET_CHARS) -> str:
+    """An HTML-safe excerpt of ``text`` with the query's terms wrapped in ``<mark>``."""
+    text = text or ""
+    if terms and text:
+        try:
+            marked = highlight(
+                text, terms, STEM_ANALYZER, ContextFragmenter(maxchars=chars, surround=80), _MarkFormatter(), top=2,
+            )
+        except Exception:  # highlighting is a nicety; never let it break a result page
+            marked = ""
+        if marked:
+            return marked
+    if len(text) > chars:
+        cut = text.rfind(" ", 0, chars)
+        text = text[: cut if cut > chars // 2 else chars] + " …"
+    return html.escape(text, quote=True)
+
+
+class _Snapshot:
+    """One index generation (one TOC): a pool of pinned Whoosh searchers plus docnum caches."""
+
+    def __init__(self, ix: Any, gen_name: str, token: Any, meta: dict[str, Any]) -> None:
+        self.ix = ix
+        self.toc = read_toc(ix)
+        self.gen_name = gen_name
+        self.token = token
+        self.meta = meta
+        self._pool: list[Any] = []
+        self._lock = threading.Lock()
+        self._leases = 0
+        self._retired = False
+        self._cache: dict[Any, Any] = {}
+        self._cache_lock = threading.RLock()
+
+    # -- searcher pool ----------------------------------------------------------------------------
+
+    def acquire(self) -> Any:
+        with self._lock:
+            self._leases += 1
+            if self._pool:
+                return self._pool.pop()
+        try:
+            return pinned_searcher(self.ix, self.toc)
+        except BaseException:
+            with self._lock:
+                self._leases -= 1
+            raise
+
+    def release(self, ws: Any) -> None:
+        close_all = False
+        with self._lock:
+            self._leases -= 1
+            if self._retired or len(self._pool) >= POOL_SIZE:
+                ws.close()
+            else:
+                self._pool.append(ws)
+            close_all = self._retired and self._leases == 0
+        if close_all:
+            self._close_pool()
+
+    def retire(self) -> None:
+        with self._lock:
+            self._retired = True
+            idle = self._leases == 0
+        if idle:
+            self._close_pool()
+
+    def _close_pool(self) -> None:
+        with self._lock:
+            pool, self._pool = self._pool, []
+        for ws in pool:
+            with contextlib.suppress(Exception):
+                ws.close()
+
+    # -- caches (built once per generation) -----------------------------------------------------
+
+    def _cached(self, key: Any, build: Callable[[], Any]) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            with self._cache_lock:
+                value = self._cache.get(key)
+                if value is None:
+                    value = build()
+                    self._cache[key] = value
+        return value
+
+    def live(self, ws: Any) -> frozenset[int]:
+        """Every live docnum."""
+        return self._cached("live", lambda: frozenset(ws.reader().all_doc_ids()))
+
+    def value_sets(self, ws: Any, fieldname: str) -> dict[str, frozenset[int]]:
+        """Docnums per indexed value of a facet field."""
+        def build() -> dict[str, frozenset[int]]:
+            reader = ws.reader()
+            sets: dict[str, frozenset[int]] = {}
+            if fieldname not in reader.indexed_field_names():
+                return sets
+            for value in reader.field_terms(fieldname):
+                text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
+                sets[text] = frozenset(reader.postings(fieldname, value).all_ids())
+            return sets
+
+        return self._cached(("values", fieldname), build)
+
+    def numbers(self, ws: Any, fieldname: str, docs: frozenset[int]) -> dict[int, float]:
+        """A numeric column's values for the docs that have one."""
+        def build() -> dict[int, float]:
+            column = ws.reader().column_reader(fieldname, translate=True)
+            return {d: float(column[d]) for d in docs}
+
+        return self._cached(("numbers", fieldname), build)
+
+    def ratings(self, ws: Any) -> dict[int, float]:
+        """Rating per docnum, for docs that have one."""
+        rated: frozenset[int] = frozenset().union(*self.value_sets(ws, "rating_band").values())
+        return self.numbers(ws, "rating", rated)
+
+    def geo_points(self, ws: Any) -> tuple[list[float], list[tuple[float, float, int]]]:
+        """Docs with coordinates sorted by latitude (and the latitudes, for bisecting)."""
+        def build() -> tuple[list[float], list[tuple[float, float, int]]]:
+            reader = ws.reader()
+            points: list[tuple[float, float, int]] = []
+            for docnum, stored in reader.iter_docs():
+                lat, lon = stored.get("lat"), stored.get("lon")
+                if lat is not None and lon is not None:
+                    points.append((float(lat), float(lon), docnum))
+            points.sort()
+            return [p[0] for p in points], points
+
+        return self._cached("geo", build)
+
+    def within(self, ws: Any, loc: geo.Location, miles: float) -> dict[int, float]:
+        """Docnum -> distance in miles for every doc within the radius."""
+        lats, points = self.geo_points(ws)
+        lat0, lat1, lon0, lon1 = geo.bounding_box(loc.lat, loc.lon, miles)
+        found: dict[int, float] = {}
+        for lat, lon, docnum in points[bisect_left(lats, lat0):bisect_right(lats, lat1)]:
+            if lon0 <= lon <= lon1:
+                d = geo.miles_between(loc.lat, loc.lon, lat, lon)
+                if d <= miles:
+                    found[docnum] = d
+        return found
+
+    def exists(self, ws: Any) -> Callable[[str, str], bool]:
+        """A cached "is this term in the index" test for the query builder."""
+        known: dict[tuple[str, str], bool] = self._cached("terms", dict)
+        reader = ws.reader()
+
+        def test(fieldname: str, text: str) -> bool:
+            key = (fieldname, text)
+            found = known.get(key)
+            if found is None:
+                found = (fieldname, text) in reader
+                if len(known) < 200_000:
+                    known[key] = found
+            return found
+
+        return test
+
+    def filter_set(self, ws: Any, name: str, values: list[str]) -> frozenset[int]:
+        """Docnums matching any of a filter's values."""
+        key = ("filter", name, tuple(values))
+
+        def build() -> frozenset[int]:
+            if name == "rating":
+                ratings = self.ratings(ws)
+                ranges = [parse_rating(v) for v in values]
+                return frozenset(d for d, r in ratings.items() if any(rng.contains(r) for rng in ranges))
+            sets = self.value_sets(ws, FACET_FIELDS.get(name, name))
+            if name == "city":
+                return frozenset().union(*(sets.get(v, frozenset()) for v in values))
+            lowered = {k.lower(): v for k, v in sets.items()} if name in ("accreditor", "field_of_study") else sets
+            picked: list[frozenset[int]] = []
+            for value in values:
+                picked.append(sets.get(value) or lowered.get(value.lower(), frozenset()))
+            return frozenset().union(*picked)
+
+        if len(self._cache) > 4096:  # filters come from users: keep the cache bounded
+            with self._cache_lock:
+                for k in [k for k in self._cache if isinstance(k, tuple) and k[0] == "filter"]:
+                    del self._cache[k]
+        return self._cached(key, build)
+
+
+class Searcher:
+    """The process's view of the index: thread-safe, reopened automatically when the index changes."""
+
+    def __init__(self, settings: Settings | None = None, *, index_dir: str | Path | None = None,
+                 max_per_page: int | None = None) -> None:
+        if index_dir is None:
+            if settings is None:
+                from config import load_settings
+
+                settings = load_settings()
+            index_dir = settings.index_dir
+        self.store = IndexStore(index_dir)
+        self.max_per_page = max_per_page or (settings.MAX_PER_PAGE if settings else DEFAULT_MAX_PER_PAGE)
+        self._lock = threading.Lock()
+        self._snap: _Snapshot | None = None
+        self._token: Any = None
+        self._problem: str | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def refresh(self, force: bool = False) -> bool:
+        """Reopen the index if a writer changed it since the last call; True when a new view is in use."""
+        token = self.store.change_token()
+        if token is None and self._snap is None:
+            self._problem = f"there is no search index in {self.store.root} yet; run `collegesearch index rebuild`"
+            return False
+        if not force and token == self._token and (self._snap is not None or token is None):
+            return False
+        with self._lock:
+            if not force and token == self._token and (self._snap is not None or token is None):
+                return False
+            try:
+                ix, gen = self.store.open()
+                snap = _Snapshot(ix, gen.name, token, gen.meta)
+            except IndexError_ as exc:
+                self._problem = str(exc)
+                self._token = token
+                return False
+            except Exception as exc:  # a half-written file found mid-open: report, keep the old view
+                self._problem = f"the search index could not be opened: {exc.__class__.__name__}"
+                return False
+            old, self._snap, self._token, self._problem = self._snap, snap, token, None
+        if old is not None:
+            old.retire()
+        return True
+
+    def close(self) -> None:
+        """Release the open index files."""
+        with self._lock:
+            old, self._snap, self._token = self._snap, None, None
+        if old is not None:
+            old.retire()
+
+    def status(self) -> dict[str, Any]:
+        """Which generation is open, its watermark and size, or what is wrong."""
+        self.refresh()
+        snap = self._snap
+        if snap is None:
+            return {"state": "unavailable", "message": self._problem or "no index"}
+        with self._lease() as (s, ws):
+            by_kind = {k: len(v) for k, v in s.value_sets(ws, "kind").items()}
+            return {
+                "state": "ok" if self._problem is None else "stale", "message": self._problem,
+                "generation": s.gen_name, "watermark": s.meta.get("watermark"), "doc_count": ws.doc_count(),
+                "by_kind": by_kind, "updated_at": s.meta.get("updated_at"),
+            }
+
+    @contextlib.contextmanager
+    def _lease(self) -> Iterator[tuple[_Snapshot, Any]]:
+        self.refresh()
+        snap = self._snap
+        if snap is None:
+            raise _Unavailable(self._problem or "the search index is not available")
+        ws = snap.acquire()
+        try:
+            yield snap, ws
+        finally:
+            snap.release(ws)
+
+    # -- search ---------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str | None,
+        filters: Mapping[str, str | Sequence[str]] | None = None,
+        sort: str = "relevance",
+        page: int = 1,
+        per_page: int = 10,
+        near: str | None = None,
+        radius: float | str | None = None,
+        *,
+        relevance: Relevance = DEFAULT_RELEVANCE,
+        facets: bool = True,
+    ) -> SearchResult:
+        """One page of results with facets, snippets and a spelling suggestion."""
+        started = time.perf_counter()
+        page, per_page = self._check_paging(page, per_page)
+        sort = self._check_sort(sort)
+        active = normalize_filters(filters)
+        location, miles = _check_near(near, radius)
+        parsed = parse_query(query, relevance)
+        messages = list(parsed.messages)
+        negative: dict[str, list[str]] = {}
+        for name, raw, negated in parsed.filters:
+            if name == "near":
+                if location is None:
+                    try:
+                        location, miles = geo.resolve(raw), miles or geo.DEFAULT_RADIUS_MILES
+                    except geo.LocationError as exc:
+                        messages.append(f"Ignored near:{raw} ({exc}).")
+                continue
+            for fname, value in _query_filter(name, raw, messages):
+                bucket = (negative if negated else active).setdefault(fname, [])
+                if value not in bucket:
+                    bucket.append(value)
+        if sort == "distance" and location is None:
+            raise SearchError("sort=distance needs a location: pass near (a ZIP code, a city or lat,lon)", param="sort")
+        result = SearchResult(query=parsed.text, total=0, page=page, per_page=per_page, hits=[], facets={},
+                              filters=active, sort=sort, messages=messages)
+        if location is not None:
+            result.near = location.to_dict(miles)
+        try:
+            with self._lease() as (snap, ws):
+                self._execute(snap, ws, parsed, result, active, negative, location, miles, relevance, facets)
+        except _Unavailable as exc:
+            result.messages.append(f"Search is unavailable right now: {exc}")
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    def _execute(
+        self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, result: SearchResult, active: dict[str, list[str]],
+        negative: dict[str, list[str]], location: geo.Location | None, miles: float | None, relevance: Relevance,
+        facets: bool, ranker: Callable[[set[int]], list[int]] | None = None,
+    ) -> None:
+        live = snap.live(ws)
+        distances = snap.within(ws, location, miles or geo.DEFAULT_RADIUS_MILES) if location else None
+        filter_sets = {name: snap.filter_set(ws, name, values) for name, values in active.items()}
+        excluded: set[int] = set()
+        for name, values in negative.items():
+            excluded |= snap.filter_set(ws, name, values)
+
+        def restrict(ids: frozenset[int] | set[int], skip: str | None = None) -> set[int]:
+            # smallest sets first keeps the intersections cheap
+            sets = sorted((s for n, s in filter_sets.items() if n != skip), key=len)
+            out = set(ids)
+            for s in sets:
+                out &= s
+                if not out:
+                    return out
+            if distances is not None:
+                out &= distances.keys()
+            return out - excluded if excluded else out
+
+        q, text_ids, matched = self._match(snap, ws, parsed, relevance, live, restrict, result)
+        result.total = len(matched)
+        if facets:
+            result.facets = self._facets(snap, ws, text_ids, matched, restrict, active)
+            kind_base = matched if "kind" not in filter_sets else restrict(text_ids, skip="kind")
+            result.kind_counts = {
+                k: len(kind_base & s) for k, s in snap.value_sets(ws, "kind").items() if k in KINDS
+            }
+            result.kind_counts = {k: result.kind_counts.get(k, 0) for k in KIND_ORDER}
+        start = (result.page - 1) * result.per_page
+        if start >= len(matched):
+            return
+        page_docs = self._page(ws, q, matched, result.sort, start, result.per_page, distances, parsed, ranker)
+        terms = parsed.terms() if not parsed.is_empty else set()
+        if result.suggestion and result.messages and any("Showing results for" in m for m in result.messages):
+            terms |= parse_query(result.suggestion).terms()
+        for docnum, score in page_docs:
+            stored = ws.stored_fields(docnum)
+            kind, item_id = stored.get("kind", ""), stored.get("item_id", "")
+            result.hits.append(Hit(
+                id=stored.get("id", f"{kind}:{item_id}"), kind=kind, title=stored.get("title") or item_id,
+                url=stored.get("url") or "", detail_url=detail_url(kind, item_id) if kind in KINDS else "",
+                snippet=snippet_html(stored.get("excerpt"), terms), score=float(score or 0.0),
+                fields=dict(stored.get("data") or {}),
+                distance_miles=distances.get(docnum) if distances is not None else None,
+            ))
+
+    def _match(
+        self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, relevance: Relevance, live: frozenset[int],
+        restrict: Callable[..., set[int]], result: SearchResult,
+    ) -> tuple[wq.Query, frozenset[int], set[int]]:
+        """Run the query in the strictest mode that finds enough; suggest and correct spellings."""
+        builder = QueryBuilder(parsed, relevance, snap.exists(ws))
+        if parsed.is_empty:
+            return wq.Every(), live, restrict(live)
+        q, text_ids, matched = self._run_modes(ws, builder, relevance, live, restrict, result, parsed)
+        if relevance.fuzzy:
+            fixes = self._spelling(ws, parsed)
+            if fixes:
+                result.suggestion = _apply_fixes(parsed.text, fixes)
+            if not matched:
+                if fixes and result.suggestion:
+                    corrected = parse_query(result.suggestion, relevance)
+                    cq, c_ids, c_matched = self._run_modes(
+                        ws, QueryBuilder(corrected, relevance, snap.exists(ws)), relevance, live, restrict, None, corrected
+                    )
+                    if c_matched:
+                        result.messages.append(
+                            f"No results for “{parsed.text}”. Showing results for “{result.suggestion}”."
+                        )
+                        return cq, c_ids, c_matched
+                fq = builder.build("fuzzy")
+                f_ids = _docs(ws, fq, live)
+                f_matched = restrict(f_ids)
+                if f_matched:
+                    result.messages.append(
+                        f"No exact matches for “{parsed.text}”; showing results with similar spellings."
+                    )
+                    return fq, f_ids, f_matched
+        return q, text_ids, matched
+
+    def _run_modes(
+        self, ws: Any, builder: QueryBuilder, relevance: Relevance, live: frozenset[int],
+        restrict: Callable[..., set[int]], result: SearchResult | None, parsed: ParsedQuery,
+    ) -> tuple[wq.Query, frozenset[int], set[int]]:
+        first = "or" if relevance.matching == "or" else "and"
+        q = builder.build(first)
+        text_ids = _docs(ws, q, live)
+        matched = restrict(text_ids)
+        if (relevance.matching == "and_fallback" and len(matched) < STRICT_MIN_RESULTS and len(parsed.core) > 1):
+            oq = builder.build("or")
+            if matched:
+                # the records with every word stay on top: they also match the strict query
+                oq = wq.AndMaybe(oq, q)
+            o_ids = _docs(ws, oq, live)
+            o_matched = restrict(o_ids)
+            if len(o_matched) > len(matched):
+                if not matched and result is not None:
+                    result.messages.append("No results contain all of your words; showing results that match some.")
+                return oq, o_ids, o_matched
+        return q, text_ids, matched
+
+    def _spelling(self, ws: Any, parsed: ParsedQuery) -> dict[str, str]:
+        """Corrections for words the index does not know (or barely knows, next to a common word)."""
+        reader = ws.reader()
+        fixes: dict[str, str] = {}
+        table = synonym_table()
+        for unit in parsed.core:
+            for word in unit.typed:
+                if not 3 <= len(word) <= MAX_SPELL_WORD or not word.isalpha() or word in STOP_WORDS or word in fixes:
+                    continue
+                if table.match([word], 0) is not None:
+                    continue
+                df = reader.doc_frequency("spell", word)
+                if df >= 3:
+                    continue
+                maxdist = 1 if len(word) <= 4 else 2
+                best: tuple[int, int, str] | None = None
+                for cand in reader.terms_within("spell", word, maxdist, prefix=1):
+                    cand = cand.decode("utf-8") if isinstance(cand, bytes) else cand
+                    if cand == word or not cand.isalpha() or cand in STOP_WORDS:
+                        continue
+                    cdf = reader.doc_frequency("spell", cand)
+                    # an unknown word takes any known neighbour; a rare one only a far more common neighbour
+                    if cdf <= (0 if df == 0 else max(2, df * 10)):
+                        continue
+                    dist = DamerauLevenshtein.distance(word, cand)
+                    key = (dist, -cdf, cand)
+                    if best is None or key < best:
+                        best = key
+                if best is not None and best[0] <= maxdist:
+                    fixes[word] = best[2]
+        return fixes
+
+    def _facets(
+        self, snap: _Snapshot, ws: Any, text_ids: frozenset[int], matched: set[int],
+        restrict: Callable[..., set[int]], active: dict[str, list[str]],
+    ) -> dict[str, list[FacetValue]]:
+        """Counts per facet value; a facet with an active filter counts as if that filter were off."""
+        out: dict[str, list[FacetValue]] = {}
+        for name in FACETS:
+            base = restrict(text_ids, skip=name) if name in active else matched
+            selected = set(active.get(name, []))
+            values: list[FacetValue] = []
+            sets = snap.value_sets(ws, FACET_FIELDS[name])
+            if name == "rating":
+                bands = {int(k): len(base & s) for k, s in sets.items() if k.isdigit()}
+                for band in (4, 3, 2, 1):
+                    count = sum(n for b, n in bands.items() if b >= band)
+                    if count or str(band) in selected:
+                        values.append(FacetValue(str(band), count, str(band) in selected, facet_label(name, str(band))))
+                for value in selected - {"1", "2", "3", "4"}:
+                    values.append(FacetValue(value, 0, True, facet_label(name, value)))
+            else:
+                for value, s in sets.items():
+                    count = len(base & s) if len(base) < len(s) else len(s & base)
+                    if count or value in selected:
+                        values.append(FacetValue(value, count, value in selected, facet_label(name, value)))
+                for value in selected - {v.value for v in values}:
+                    values.append(FacetValue(value, 0, True, facet_label(name, value)))
+                if name == "kind":
+                    values.sort(key=lambda v: KIND_ORDER.index(v.value) if v.value in KIND_ORDER else 9)
+                else:
+                    values.sort(key=lambda v: (-v.count, v.value))
+            out[name] = values
+        return out
+
+    def _page(
+        self, ws: Any, q: wq.Query, matched: set[int], sort: str, start: int, per_page: int,
+        distances: dict[int, float] | None, parsed: ParsedQuery, ranker: Callable[[set[int]], list[int]] | None,
+    ) -> list[tuple[int, float]]:
+        """(docnum, score) of the requested page in the requested order."""
+        end = start + per_page
+        if sort == "distance" and distances is not None:
+            ordered = sorted(matched, key=lambda d: (distances.get(d, math.inf), d))
+            return [(d, 0.0) for d in ordered[start:end]]
+        if ranker is not None and sort == "relevance":
+            return [(d, 0.0) for d in ranker(matched)[start:end]]
+        allow = matched
+        if sort == "relevance" and parsed.is_empty:
+            results = ws.search(wq.Every(), filter=allow, limit=end, sortedby=_SORT_FACETS["name"], scored=False)
+        elif sort == "relevance":
+            results = ws.search(q, filter=allow, limit=end)
+        else:
+            results = ws.search(q, filter=allow, limit=end, sortedby=_SORT_FACETS[sort])
+        return [(hit.docnum, hit.score if isinstance(hit.score, (int, float)) else 0.0) for hit in results[start:end]]
+
+    # -- autocomplete ------------------------------------------------------------------------------
+
+    def suggest(self, prefix: str | None, limit: int = 8) -> list[dict[str, Any]]:
+        """Careers and colleges whose names or aliases start with the typed words (for autocomplete)."""
+        text, _ = clean_text(prefix)
+        words = [w.lower()[:20] for w in re.findall(r"\w+", text[:100])][:6]
+        if not words:
+            return []
+        try:
+            limit = max(1, min(int(limit), 20))
+        except (TypeError, ValueError):
+            raise SearchError("limit must be a whole number", param="limit") from None
+        q = wq.And([wq.Term("complete", w) for w in words]) if len(words) > 1 else wq.Term("complete", words[0])
+        try:
+            with self._lease() as (_snap, ws):
+                results = ws.search(q, limit=limit * 4)
+                found = []
+                for hit in results:
+                    stored = hit.fields()
+                    title = stored.get("title") or ""
+                    kind, item_id = stored.get("kind", ""), stored.get("item_id", "")
+                    lowered = title.lower()
+                    starts = lowered.startswith(" ".join(words)) or lowered.startswith(words[0])
+                    found.append((
+                        0 if starts else 1, KIND_ORDER.index(kind) if kind in KIND_ORDER else 9, -hit.score, len(title),
+                        {"id": stored.get("id"), "kind": kind, "title": title, "detail_url": detail_url(kind, item_id),
+                         "matched_alias": None if starts or _contains_words(title, words) else _alias_hit(stored, words)},
+                    ))
+        except _Unavailable:
+            return []
+        found.sort(key=lambda f: f[:4])
+        seen: set[str] = set()
+        out: list[dict[str, Any]] = []
+        for *_rank, entry in found:
+            if entry["id"] in seen:
+                continue
+            seen.add(entry["id"])
+            out.append(entry)
+            if len(out) >= limit:
+                break
+        return out
+
+    # -- careers -> programs ---------------------------------------------------------------------
+
+    def career_links(self, soc_code: str) -> dict[str, Any] | None:
+        """The fields of study and accreditors indexed for a career, or None when it is not indexed."""
+        if not isinstance(soc_code, str) or not soc_code.strip() or len(soc_code) > 64:
+            raise SearchError("soc_code must be a non-empty string", param="soc_code")
+        try:
+            with self._lease() as (_snap, ws):
+                stored = ws.document(id=f"career:{soc_code.strip()}")
+        except _Unavailable:
+            return None
+        if not stored:
+            return None
+        data = stored.get("data") or {}
+        return {
+            "soc_code": soc_code.strip(), "title": stored.get("title"),
+            "fields_of_study": list(data.get("fields_of_study") or []),
+            "accreditors": list(data.get("linked_accreditors") or []),
+        }
+
+    def programs_for_career(
+        self,
+        soc_code: str,
+        filters: Mapping[str, str | Sequence[str]] | None = None,
+        page: int = 1,
+        per_page: int = 10,
+        sort: str = "relevance",
+        near: str | None = None,
+        radius: float | str | None = None,
+    ) -> SearchResult:
+        """Accredited programs in the fields of study that lead to a career, best matches first.
+
+        ``filters`` takes the search filters plus two shorthands: ``degree`` (= degree_level) and
+        ``online`` ("yes" = delivery online). Programs in the career's first field come first, then
+        accredited before probation/withdrawn, then by their school's rating.
+        """
+        started = time.perf_counter()
+        links = self.career_links(soc_code)
+        given = dict(filters or {})
+        if "degree" in given:
+            given.setdefault("degree_level", given.pop("degree"))
+        if "online" in given:
+            online = given.pop("online")
+            yes = [v for v in vocab_as_list(online) if v.strip()]
+            if yes:
+                flag = normalize_value("military_friendly", yes[0])  # reuses the yes/no parser
+                if flag == "yes":
+                    given.setdefault("delivery", "online")
+        given.pop("kind", None)
+        page, per_page = self._check_paging(page, per_page)
+        sort = self._check_sort(sort)
+        active = normalize_filters(given)
+        location, miles = _check_near(near, radius)
+        if sort == "distance" and location is None:
+            raise SearchError("sort=distance needs near", param="sort")
+        result = SearchResult(query="", total=0, page=page, per_page=per_page, hits=[], facets={}, sort=sort)
+        if location is not None:
+            result.near = location.to_dict(miles)
+        if links is None:
+            result.messages.append(f"No career with SOC code {soc_code!r} is in the index.")
+            result.took_ms = (time.perf_counter() - started) * 1000
+            return result
+        fields = links["fields_of_study"]
+        if not fields:
+            result.messages.append("The index does not know which fields of study lead to this career.")
+            result.filters = active
+            result.took_ms = (time.perf_counter() - started) * 1000
+            return result
+        active = {"kind": ["program"], **active}
+        active.setdefault("field_of_study", list(fields))
+        result.filters = active
+        parsed = parse_query("")
+        try:
+            with self._lease() as (snap, ws):
+                by_field = snap.value_sets(ws, "field_of_study")
+                statuses = snap.value_sets(ws, "accreditation_status")
+                ratings = snap.ratings(ws)
+                lowered = {k.lower(): v for k, v in by_field.items()}
+
+                def rank(ids: set[int]) -> list[int]:
+                    field_rank: dict[int, int] = {}
+                    for i, name in enumerate(fields):
+                        for d in lowered.get(name.lower(), frozenset()) & ids:
+                            field_rank.setdefault(d, i)
+                    status_rank: dict[int, int] = {}
+                    for status, docs in statuses.items():
+                        for d in docs & ids:
+                            status_rank[d] = min(status_rank.get(d, 9), _STATUS_RANK.get(status, 5))
+                    ordered = sorted(ids, key=lambda d: (field_rank.get(d, 99), status_rank.get(d, 5),
+                                                         -ratings.get(d, 0.0), d))
+                    return ordered
+
+                self._execute(snap, ws, parsed, result, active, {}, location, miles, DEFAULT_RELEVANCE, True,
+                              ranker=rank)
+        except _Unavailable as exc:
+            result.messages.append(f"Search is unavailable right now: {exc}")
+        result.took_ms = (time.perf_counter() - started) * 1000
+        return result
+
+    # -- parameter checks ------------------------------------------------------------------------
+
+    def _check_paging(self, page: Any, per_page: Any) -> tuple[int, int]:
+        try:
+            if isinstance(page, bool) or isinstance(per_page, bool):
+                raise ValueError
+            page_n, per_n = int(page), int(per_page)
+        except (TypeError, ValueError):
+            raise SearchError("page and per_page must be whole numbers", param="page") from None
+        if page_n < 1:
+            raise SearchError("page must be 1 or more", param="page")
+        if page_n > MAX_PAGE:
+            raise SearchError(f"page must be at most {MAX_PAGE}", param="page")
+        if per_n < 1:
+            raise SearchError("per_page must be 1 or more", param="per_page")
+        return page_n, min(per_n, self.max_per_page)
+
+    @staticmethod
+    def _check_sort(sort: Any) -> str:
+        text = (str(sort).strip().lower() if sort is not None else "") or "relevance"
+        if text not in SORTS:
+            raise SearchError(f"sort must be one of {', '.join(SORTS)}, got {str(sort)[:40]!r}", param="sort")
+        return text
+
+
+class _Unavailable(Exception):
+    """The index cannot be used right now (missing or damaged)."""
+
+
+def vocab_as_list(value: Any) -> list[str]:
+    """A value or a sequence of values as strings."""
+    from indexer.vocab import as_list
+
+    return as_list(value)
+
+
+def _docs(ws: Any, q: wq.Query, live: frozenset[int]) -> frozenset[int]:
+    if isinstance(q, wq.Every):
+        return live
+    if q is wq.NullQuery:
+        return frozenset()
+    return frozenset(ws.docs_for_query(q))
+
+
+def _check_near(near: Any, radius: Any) -> tuple[geo.Location | None, float | None]:
+    if near is None or (isinstance(near, str) and not near.strip()):
+        return None, None  # a radius without a place is ignored (forms send both fields)
+    if not isinstance(near, str):
+        raise SearchError("near must be a ZIP code, a city such as “Atlanta, GA”, or “lat,lon”", param="near")
+    try:
+        return geo.resolve(near), geo.parse_radius(radius)
+    except geo.LocationError as exc:
+        raise SearchError(str(exc), code="bad_location", param="near" if "radius" not in str(exc) else "radius") from None
+
+
+def _query_filter(name: str, raw: str, messages: list[str]) -> list[tuple[str, str]]:
+    """Filters typed in the query (``online:yes`` becomes delivery=online); bad values become messages."""
+    if name == "online":
+        flag = None
+        with contextlib.suppress(ValueError):
+            flag = normalize_value("military_friendly", raw)
+        if flag is None:
+            messages.append(f"Ignored online:{raw} (use online:yes).")
+            return []
+        return [("delivery", "online")] if flag == "yes" else [("delivery", "campus")]
+    if name not in FILTERS:
+        return []
+    values = [v for v in raw.split(",") if v.strip()] if name in ("state", "kind", "degree_level") else [raw]
+    out: list[tuple[str, str]] = []
+    for value in values:
+        try:
+            out.append((name, normalize_value(name, value)))
+        except ValueError as exc:
+            messages.append(f"Ignored {name}:{value} ({exc}).")
+    return out
+
+
+def _apply_fixes(text: str, fixes: dict[str, str]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        word = m.group(0)
+        fix = fixes.get(word.lower())
+        if fix is None:
+            return word
+        return fix.capitalize() if word[:1].isupper() else fix
+
+    return re.sub(r"\w+", repl, text)
+
+
+def _contains_words(title: str, words: list[str]) -> bool:
+    lowered = re.findall(r"\w+", title.lower())
+    return all(any(t.startswith(w) for t in lowered) for w in words)
+
+
+def _alias_hit(stored: dict[str, Any], words: list[str]) -> str | None:
+    data = stored.get("data") or {}
+    for alias in [*vocab_as_list(data.get("also_known_as")), *vocab_as_list(data.get("aliases"))]:
+        if _contains_words(alias, words):
+            return alias
+    return None
+
+
+# -- module-level API: one Searcher per index folder per process ------------------------------------
+
+_searchers: dict[str, Searcher] = {}
+_searchers_lock = threading.Lock()
+
+
+def get_searcher(settings: Settings | None = None, *, index_dir: str | Path | None = None) -> Searcher:
+    """The process's shared Searcher for an index folder (created on first use)."""
+    if index_dir is None:
+        if settings is None:
+            from config import load_settings
+
+            settings = load_settings()
+        index_dir = settings.index_dir
+    key = str(Path(index_dir).resolve())
+    with _searchers_lock:
+        found = _searchers.get(key)
+        if found is None:
+            found = Searcher(settings, index_dir=index_dir)
+            _searchers[key] = found
+        return found
+
+
+def reset_searchers() -> None:
+    """Close every shared Searcher (tests; after fork)."""
+    with _searchers_lock:
+        found = list(_searchers.values())
+        _searchers.clear()
+    for s in found:
+        s.close()
+
+
+def search(
+    query: str | None,
+    filters: Mapping[str, str | Sequence[str]] | None = None,
+    sort: str = "relevance",
+    page: int = 1,
+    per_page: int = 10,
+    near: str | None = None,
+    radius: float | str | None = None,
+    *,
+    settings: Settings | None = None,
+    index_dir: str | Path | None = None,
+    searcher: Searcher | None = None,
+) -> SearchResult:
+    """Search the index (see ``Searcher.search``); uses the shared Searcher for the settings' index."""
+    target = searcher or get_searcher(settings, index_dir=index_dir)
+    return target.search(query, filters, sort, page, per_page, near, radius)
+
+
+def suggest(prefix: str | None, limit: int = 8, *, settings: Settings | None = None,
+            index_dir: str | Path | None = None, searcher: Searcher | None = None) -> list[dict[str, Any]]:
+    """Autocomplete entries: ``{"id", "kind", "title", "detail_url", "matched_alias"}``."""
+    target = searcher or get_searcher(settings, index_dir=index_dir)
+    return target.suggest(prefix, limit)
+
+
+def programs_for_career(
+    soc_code: str,
+    filters: Mapping[str, str | Sequence[str]] | None = None,
+    page: int = 1,
+    per_page: int = 10,
+    sort: str = "relevance",
+    near: str | None = None,
+    radius: float | str | None = None,
+    *,
+    settings: Settings | None = None,
+    index_dir: str | Path | None = None,
+    searcher: Searcher | None = None,
+) -> SearchResult:
+    """Accredited programs that lead to a career (see ``Searcher.programs_for_career``)."""
+    target = searcher or get_searcher(settings, index_dir=index_dir)
+    return target.programs_for_career(soc_code, filters, page, per_page, sort, near, radius)
