@@ -189,10 +189,11 @@ def _field_matcher() -> _PhraseMatcher:
 def _accreditor_matcher() -> _PhraseMatcher:
     phrases: dict[str, str] = {}
     for acc in accreditors().values():
-        if acc.acronym.upper() == acc.acronym and len(acc.acronym) >= 3:
-            phrases.setdefault(acc.acronym, acc.acronym)
-        for name in (acc.name, *acc.aliases):
-            if len(name) > 8 and not _is_acronym(name):
+        for name in (acc.acronym, acc.name, *acc.aliases):
+            if _is_acronym(name):
+                if len(name) >= 3:
+                    phrases.setdefault(name, acc.acronym)
+            elif len(name) > 8:
                 phrases.setdefault(name.lower(), acc.acronym)
     return _PhraseMatcher(phrases)
 
@@ -278,7 +279,7 @@ def career_links(data: dict[str, Any]) -> CareerLinks:
             for name in acc.fields:
                 add(name, f"accreditor {acronym}")
     # The programmatic accreditors of the strongly linked fields are the ones that matter for the career.
-    strong = [f for f in links.fields if not links.reasons[f].startswith(("How", "accreditor"))]
+    strong = [f for f in links.fields if not links.reasons[f].startswith(("How", "accreditor"))] or links.fields[:2]
     for acc in accreditors().values():
         if acc.scope == "programmatic" and set(acc.fields) & set(strong) and acc.acronym not in links.accreditors:
             links.accreditors.append(acc.acronym)
