@@ -123,6 +123,10 @@ class AZIndexPage(OOHPage):
 
     def entries(self) -> list[tuple[str, str]]:
         """``(alternate title, occupation URL)`` for every "X, see: Occupation" line, in page order."""
+        return list(self._entries)
+
+    @cached_property
+    def _entries(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         for li in self.xpath("//li[a][contains(normalize-space(.), 'see:')]"):
             anchors = li.xpath("./a")

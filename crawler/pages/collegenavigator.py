@@ -347,11 +347,15 @@ class InstitutionPage(CollegeNavigatorPage):
 
 
 def _field_and_level(program: str) -> tuple[str | None, str | None]:
-    """ "Nursing (ADNUR) - Associate degree programs" -> ("Nursing", "associate")."""
+    """ "Nursing (ADNUR) - Associate degree programs" -> ("Nursing", "associate").
+
+    DAPIP program names put the field before the bracketed code; a name without a code is its
+    own field ("Didactic Program in Dietetics").
+    """
     match = _FIELD_RE.match(program)
     if match:
         return clean_text(match.group("field")), parse_degree_level(match.group("rest") or "")
-    return None, parse_degree_level(program)
+    return clean_text(program.split(" (")[0]), parse_degree_level(program)
 
 
 def _annotation_level(annotations: tuple[str, ...]) -> str | None:

@@ -62,6 +62,7 @@ def test_berkeley_programmatic_accreditation():
     assert (diet.accreditation_status, diet.accredited_since, diet.next_review) == (
         "preaccredited", "2022-06-13", "2026-06-13")
     assert diet.field == "Dietetics"
+    assert by_name["Didactic Program in Dietetics"].field == "Didactic Program in Dietetics"
     assert diet.program_id == make_program_id("110635", diet.accreditor_name, diet.name)
     law = by_name["Law (LAW) - Professional schools"]
     assert (law.accreditor, law.accredited_since) == ("ABA", "1923-01-01")  # "(!)" estimated date
