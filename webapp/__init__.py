@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or load_or_create_secret_key(settings.data_dir)
 
     # Cookies: HttpOnly (Flask's default), SameSite=Lax, Secure behind TLS; admin sessions expire.
-    app.config.setdefault("SESSION_COOKIE_NAME", "collegesearch_session")
+    app.config["SESSION_COOKIE_NAME"] = "collegesearch_session"
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = bool(settings.SECURE_COOKIES)

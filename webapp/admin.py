@@ -147,7 +147,7 @@ def dashboard() -> str:
     cat = get_catalog()
     return render_template(
         "admin/dashboard.html", runs=cat.list_runs(limit=5), counts=cat.counts_by_kind(),
-        index_status=get_search_service().status(), catalog_seq=cat.max_change_seq(),
+        index_status=get_search_service().status(cat.max_change_seq()), catalog_seq=cat.max_change_seq(),
         last_updated=cat.last_updated(),
     )
 
@@ -209,7 +209,7 @@ def run_detail(run_id: int) -> str:
 def index_status() -> str:
     """The index generation, document count and how far it lags behind the catalog."""
     cat = get_catalog()
-    return render_template("admin/index.html", index_status=get_search_service().status(),
+    return render_template("admin/index.html", index_status=get_search_service().status(cat.max_change_seq()),
                            catalog_seq=cat.max_change_seq(), counts=cat.counts_by_kind())
 
 

@@ -85,6 +85,6 @@ def status() -> Response:
         "counts": cat.counts_by_kind(),
         "last_updated": cat.last_updated(),
         "catalog_change_seq": cat.max_change_seq(),
-        "index": get_search_service().status(),
+        "index": get_search_service().status(cat.max_change_seq()),
     }
     return jsonify(body)

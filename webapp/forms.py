@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import PasswordField, RadioField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 REVIEW_CATEGORIES: tuple[tuple[str, str], ...] = (
@@ -57,12 +57,14 @@ class ReviewForm(FlaskForm):
         # The CSRF error message is shown beside the submit button, in the page's words.
         csrf_field_name = "csrf_token"
 
-    rating = RadioField("Your rating", choices=RATING_CHOICES,
+    rating = RadioField("Your rating", choices=[SelectChoice(v, label) for v, label in RATING_CHOICES],
                         validators=[InputRequired(message="Choose a rating from 1 to 5 stars.")])
     category = SelectField("What is your review mostly about?",
-                           choices=[("", "Choose a topic")] + list(REVIEW_CATEGORIES),
+                           choices=[SelectChoice(v, label) for v, label in (("", "Choose a topic"),
+                                                                             *REVIEW_CATEGORIES)],
                            validators=[DataRequired(message="Choose what your review is about.")])
-    author_role = SelectField("You are a", choices=[("", "Choose one")] + list(AUTHOR_ROLES),
+    author_role = SelectField("You are a",
+                              choices=[SelectChoice(v, label) for v, label in (("", "Choose one"), *AUTHOR_ROLES)],
                               validators=[DataRequired(message="Tell readers how you know the school.")])
     title = StringField("Title", validators=[
         DataRequired(message="Give your review a short title."),

@@ -45,7 +45,7 @@ def home() -> str:
     counts = cat.counts_by_kind()
     return render_template(
         "views/home.html", counts=counts, last_updated=cat.last_updated(),
-        index_status=get_search_service().status(),
+        index_status=get_search_service().status(cat.max_change_seq()),
     )
 
 
@@ -73,6 +73,14 @@ def search() -> tuple[str, int] | str:
         sorts=get_search_service().sort_options(), radii=(10, 25, 50, 100, 250),
     )
     return (page, status) if status != 200 else page
+
+
+@bp.get("/search.json")
+def search_json() -> Any:
+    """The results page's data as JSON (the ``/api/search`` body), datasette style."""
+    from webapp.api import search_json as api_search_json
+
+    return api_search_json()
 
 
 # -- careers ---------------------------------------------------------------------------------

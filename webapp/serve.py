@@ -1,0 +1,104 @@
+"""``collegesearch serve``: the web app under gunicorn (a production WSGI server), in the foreground.
+
+The app is built once in the gunicorn master (``preload_app``) so a broken setting fails before any
+worker starts; each worker then opens its own catalog connections and its own shared searcher.
+For development, ``flask --app webapp run`` still works.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket
+from typing import Any
+
+from config import ConfigError, Settings
+
+
+class ServeError(RuntimeError):
+    """The server cannot start (port in use, bad address, broken settings); the message says what to fix."""
+
+
+def bind_address(host: str, port: int) -> str:
+    """gunicorn's ``bind`` value (IPv6 addresses in brackets)."""
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def check_port(host: str, port: int) -> None:
+    """Fail early with a one-line message when the address is bad or the port is taken."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ServeError(f"cannot listen on {host}:{port}: {host!r} is not a usable address ({reason}); "
+                         "use an IP address such as 127.0.0.1 or 0.0.0.0 with --host") from None
+    family, kind, proto, _, addr = infos[0]
+    with socket.socket(family, kind, proto) as sock:
+        # Same options as gunicorn, so a port in TIME_WAIT is not reported as busy.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(addr)
+            sock.listen(1)
+        except PermissionError:
+            raise ServeError(f"cannot listen on {host}:{port}: permission denied (ports below 1024 need "
+                             "privileges); choose another port with --port") from None
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise ServeError(f"port {port} on {host} is already in use; stop the other server or choose "
+                                 "another port with --port") from None
+            if exc.errno == errno.EADDRNOTAVAIL:
+                raise ServeError(f"cannot listen on {host}:{port}: this machine has no such address; "
+                                 "use 127.0.0.1 or 0.0.0.0 with --host") from None
+            raise ServeError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> dict[str, Any]:
+    """The gunicorn settings we run with."""
+    return {
+        "bind": [bind_address(host, port)],
+        "workers": workers,
+        "worker_class": "sync",
+        "timeout": 60,
+        "graceful_timeout": 20,
+        "keepalive": 5,
+        "preload_app": True,
+        "accesslog": "-",
+        "errorlog": "-",
+        "loglevel": settings.LOG_LEVEL.lower(),
+        "proc_name": "collegesearch-web",
+        # gunicorn's control socket defaults to one path per user: two servers would fight over it.
+        "control_socket_disable": True,
+        # Bounded request lines and headers: hostile clients get a 4xx from gunicorn itself.
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+    }
+
+
+def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Run the app under gunicorn with ``workers`` processes until stopped (Ctrl-C or SIGTERM)."""
+    from gunicorn.app.base import BaseApplication
+
+    from catalog import CatalogError
+    from webapp import AppConfigError, create_app
+
+    if not 1 <= int(workers) <= 64:
+        raise ServeError(f"workers must be from 1 to 64, got {workers}")
+    check_port(host, port)
+    try:
+        app = create_app({"SETTINGS": settings})
+    except (AppConfigError, ConfigError, CatalogError) as exc:
+        raise ServeError(str(exc)) from None
+    options = gunicorn_options(settings, host, port, workers)
+
+    class Server(BaseApplication):  # type: ignore[misc]
+        """gunicorn embedded: our options, our already-built app."""
+
+        def load_config(self) -> None:
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self) -> Any:
+            return app
+
+    print(f"collegesearch web app on http://{bind_address(host, port)}/ ({workers} worker"
+          f"{'' if workers == 1 else 's'}; Ctrl-C to stop)", flush=True)
+    Server().run()
