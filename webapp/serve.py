@@ -56,7 +56,10 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> 
     return {
         "bind": [bind_address(host, port)],
         "workers": workers,
-        "worker_class": "sync",
+        # Threads let a worker serve the page's CSS and JS while another request waits on a slow client;
+        # the shared Searcher and the per-request catalog connections are thread-safe.
+        "worker_class": "gthread",
+        "threads": 4,
         "timeout": 60,
         "graceful_timeout": 20,
         "keepalive": 5,
