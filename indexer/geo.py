@@ -92,8 +92,8 @@ def resolve(near: str) -> Location:
         found = by_zip.get(m.group(1))
         if not found:
             raise LocationError(f"unknown ZIP code {m.group(1)}")
-        lat, lon, city, state = found
-        return Location(f"{m.group(1)} ({city}, {state})" if city else m.group(1), lat, lon)
+        lat, lon, zip_city, zip_state = found
+        return Location(f"{m.group(1)} ({zip_city}, {zip_state})" if zip_city else m.group(1), lat, lon)
     city, _, state_text = text.rpartition(",")
     if not city:
         parts = text.rsplit(" ", 1)
@@ -101,16 +101,16 @@ def resolve(near: str) -> Location:
             city, state_text = parts
         else:
             city, state_text = text, ""
-    city = city.strip().lower()
+    city_key = city.strip().lower()
     state = normalize_state(state_text.strip()) if state_text.strip() else None
     if state_text.strip() and not state:
         raise LocationError(f"near {text!r}: {state_text.strip()!r} is not a US state")
     if state:
-        hit = by_city.get((city, state))
+        hit = by_city.get((city_key, state))
         if hit:
             return Location(f"{hit[2]}, {state}", hit[0], hit[1])
         raise LocationError(f"near {text!r}: no city of that name in {state}")
-    options = by_name.get(city)
+    options = by_name.get(city_key)
     if options:
         lat, lon, name, st, _ = max(options, key=lambda o: o[4])  # the city with the most ZIP codes
         return Location(f"{name}, {st}", lat, lon)

@@ -34,10 +34,10 @@ MAX_QUERY_CHARS = 500
 MAX_UNITS = 16
 
 FIELD_BOOSTS: dict[str, float] = {
-    "names": 5.0, "aliases": 4.0, "institution": 2.5, "subjects": 2.0, "place": 1.5, "body": 1.0,
+    "name": 5.0, "aliases": 4.0, "institution": 2.5, "subjects": 2.0, "place": 1.5, "body": 1.0,
 }
-PHRASE_FIELDS: dict[str, float] = {"names": 3.0, "aliases": 2.0, "institution": 1.5, "body": 1.0}
-FUZZY_FIELDS: tuple[str, ...] = ("names", "aliases", "institution", "subjects", "body")
+PHRASE_FIELDS: dict[str, float] = {"name": 3.0, "aliases": 2.0, "institution": 1.5, "body": 1.0}
+FUZZY_FIELDS: tuple[str, ...] = ("name", "aliases", "institution", "subjects", "body")
 SYNONYM_WEIGHT = 0.8
 KIND_HINT_SCORE = 6.0
 MAX_FUZZY_WORD = 30
@@ -60,7 +60,7 @@ class Relevance:
         """A copy with one feature turned off."""
         if feature == "matching":
             return replace(self, matching="or")
-        return replace(self, **{feature: False})
+        return replace(self, **{feature: False})  # type: ignore[arg-type]
 
 
 DEFAULT_RELEVANCE = Relevance()
@@ -468,8 +468,10 @@ class QueryBuilder:
             main: wq.Query = wq.Every()
         else:
             make = self.fuzzy_unit_query if mode == "fuzzy" else self.unit_query
-            core = [q for q in (make(u) for u in parsed.core) if q is not None]
-            if not core:
+            built = [make(u) for u in parsed.core]
+            core = [q for q in built if q is not None]
+            if not core or (mode == "and" and len(core) < len(built)):
+                # a word the index does not hold at all: no record has every word
                 main = wq.NullQuery
             elif len(core) == 1:
                 main = core[0]

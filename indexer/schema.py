@@ -59,7 +59,8 @@ class DocSchema(wf.SchemaClass):
     data = wf.STORED()
     """The item model's fields plus derived ones (rating_avg, review_count, fields_of_study)."""
     # searchable text (BM25F fields; boosts are applied at query time, see indexer/query.py)
-    names = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    name = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    """The record's own name or title (the highest-boosted text field)."""
     aliases = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
     institution = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
     subjects = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
@@ -107,7 +108,7 @@ FACET_FIELDS: dict[str, str] = {name: name for name in FACETS} | {"rating": "rat
 # Every filter a caller may pass: the facets plus filter-only fields.
 FILTERS: tuple[str, ...] = FACETS + ("field_of_study", "city", "institution_unitid", "soc_code")
 # Sort orders and the text fields the query is run against.
-TEXT_FIELDS: tuple[str, ...] = ("names", "aliases", "institution", "subjects", "body", "place")
+TEXT_FIELDS: tuple[str, ...] = ("name", "aliases", "institution", "subjects", "body", "place")
 KIND_ORDER: tuple[str, ...] = ("career", "institution", "program", "review")
 # Item fields too long to copy into every search hit (the detail pages read them from the catalog).
 LONG_FIELDS: frozenset[str] = frozenset({"what_they_do", "work_environment", "how_to_become", "pay_raw"})
@@ -176,7 +177,7 @@ def to_document(stored: StoredItem, context: LinkContext) -> dict[str, Any]:
     fields = {k: v for k, v in data.items() if k not in LONG_FIELDS}
     fields.update(derived)
     doc["data"] = fields
-    doc["spell"] = " ".join(str(doc.get(f, "")) for f in ("names", "aliases", "institution", "subjects", "place", "body"))
+    doc["spell"] = " ".join(str(doc.get(f, "")) for f in ("name", "aliases", "institution", "subjects", "place", "body"))
     return {k: v for k, v in doc.items() if v not in (None, "", [])}
 
 
@@ -188,7 +189,7 @@ def _career(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> 
     title = data.get("title") or ""
     aka = vocab.as_list(data.get("also_known_as"))
     doc["title"] = title
-    doc["names"] = title
+    doc["name"] = title
     doc["aliases"] = "\n".join(aka)
     doc["complete"] = "\n".join([title, *aka])
     doc["subjects"] = "\n".join([*links.fields, *links.accreditors, *_accreditor_names(links.accreditors)])
@@ -228,7 +229,7 @@ def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]
     if not deliveries or data.get("online") is False:
         deliveries = vocab.unique([*deliveries, "campus"])
     doc["title"] = name
-    doc["names"] = name
+    doc["name"] = name
     doc["aliases"] = "\n".join(aliases)
     doc["complete"] = "\n".join([name, *aliases])
     doc["subjects"] = "\n".join([
@@ -284,7 +285,7 @@ def _program(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) ->
     if military is None:
         military = inst.get("military_friendly")
     doc["title"] = f"{name} ({inst_name})" if inst_name else name
-    doc["names"] = _join(name, data.get("field"))
+    doc["name"] = _join(name, data.get("field"))
     doc["aliases"] = fos if fos and fos != name else None
     doc["institution"] = "\n".join([inst_name, *inst_aliases])
     doc["subjects"] = "\n".join(
@@ -327,7 +328,7 @@ def _review(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> 
     city = data.get("institution_city") or inst.get("city")
     title = data.get("title") or (f"Review of {inst_name}" if inst_name else "Review")
     doc["title"] = title
-    doc["names"] = data.get("title")
+    doc["name"] = data.get("title")
     doc["institution"] = "\n".join([inst_name, *_aliases(inst.get("aliases"))])
     doc["subjects"] = _join(data.get("category"), data.get("author_role"))
     doc["body"] = data.get("body")

@@ -389,7 +389,7 @@ class Searcher:
         result = SearchResult(query=parsed.text, total=0, page=page, per_page=per_page, hits=[], facets={},
                               filters=active, sort=sort, messages=messages)
         if location is not None:
-            result.near = location.to_dict(miles)
+            result.near = location.to_dict(miles or geo.DEFAULT_RADIUS_MILES)
         try:
             with self._lease() as (snap, ws):
                 self._execute(snap, ws, parsed, result, active, negative, location, miles, relevance, facets)
@@ -436,7 +436,7 @@ class Searcher:
             return
         page_docs = self._page(ws, q, matched, result.sort, start, result.per_page, distances, parsed, ranker)
         terms = parsed.terms() if not parsed.is_empty else set()
-        if result.suggestion and result.messages and any("Showing results for" in m for m in result.messages):
+        if getattr(result, "suggestion_applied", False) and result.suggestion:
             terms |= parse_query(result.suggestion).terms()
         for docnum, score in page_docs:
             stored = ws.stored_fields(docnum)
@@ -453,45 +453,36 @@ class Searcher:
         self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, relevance: Relevance, live: frozenset[int],
         restrict: Callable[..., set[int]], result: SearchResult,
     ) -> tuple[wq.Query, frozenset[int], set[int]]:
-        """Run the query in the strictest mode that finds enough; suggest and correct spellings."""
-        builder = QueryBuilder(parsed, relevance, snap.exists(ws))
+        """Every word first; then the corrected spelling; then any word; then similar spellings."""
+        exists = snap.exists(ws)
+        builder = QueryBuilder(parsed, relevance, exists)
         if parsed.is_empty:
             return wq.Every(), live, restrict(live)
-        q, text_ids, matched = self._run_modes(ws, builder, relevance, live, restrict, result, parsed)
-        if relevance.fuzzy:
-            fixes = self._spelling(ws, parsed)
-            if fixes:
-                result.suggestion = _apply_fixes(parsed.text, fixes)
-            if not matched:
-                if fixes and result.suggestion:
-                    corrected = parse_query(result.suggestion, relevance)
-                    cq, c_ids, c_matched = self._run_modes(
-                        ws, QueryBuilder(corrected, relevance, snap.exists(ws)), relevance, live, restrict, None, corrected
-                    )
-                    if c_matched:
-                        result.messages.append(
-                            f"No results for “{parsed.text}”. Showing results for “{result.suggestion}”."
-                        )
-                        return cq, c_ids, c_matched
-                fq = builder.build("fuzzy")
-                f_ids = _docs(ws, fq, live)
-                f_matched = restrict(f_ids)
-                if f_matched:
-                    result.messages.append(
-                        f"No exact matches for “{parsed.text}”; showing results with similar spellings."
-                    )
-                    return fq, f_ids, f_matched
-        return q, text_ids, matched
-
-    def _run_modes(
-        self, ws: Any, builder: QueryBuilder, relevance: Relevance, live: frozenset[int],
-        restrict: Callable[..., set[int]], result: SearchResult | None, parsed: ParsedQuery,
-    ) -> tuple[wq.Query, frozenset[int], set[int]]:
-        first = "or" if relevance.matching == "or" else "and"
-        q = builder.build(first)
+        strict_mode = "or" if relevance.matching == "or" else "and"
+        q = builder.build(strict_mode)
         text_ids = _docs(ws, q, live)
         matched = restrict(text_ids)
-        if (relevance.matching == "and_fallback" and len(matched) < STRICT_MIN_RESULTS and len(parsed.core) > 1):
+        fixes = self._spelling(ws, parsed) if relevance.fuzzy else {}
+        if fixes:
+            result.suggestion = _apply_fixes(parsed.text, fixes)
+        if len(matched) >= STRICT_MIN_RESULTS or relevance.matching == "and" and not fixes:
+            return q, text_ids, matched
+        if fixes and result.suggestion:
+            corrected = parse_query(result.suggestion, relevance)
+            c_builder = QueryBuilder(corrected, relevance, exists)
+            cq = c_builder.build(strict_mode)
+            c_ids = _docs(ws, cq, live)
+            c_matched = restrict(c_ids)
+            if len(c_matched) > len(matched):
+                if not matched:
+                    result.messages.append(
+                        f"No results for “{parsed.text}”. Showing results for “{result.suggestion}”."
+                    )
+                    result.suggestion_applied = True  # type: ignore[attr-defined]
+                parsed, builder, q, text_ids, matched = corrected, c_builder, cq, c_ids, c_matched
+                if len(matched) >= STRICT_MIN_RESULTS:
+                    return q, text_ids, matched
+        if relevance.matching == "and_fallback" and len(parsed.core) > 1:
             oq = builder.build("or")
             if matched:
                 # the records with every word stay on top: they also match the strict query
@@ -499,9 +490,16 @@ class Searcher:
             o_ids = _docs(ws, oq, live)
             o_matched = restrict(o_ids)
             if len(o_matched) > len(matched):
-                if not matched and result is not None:
+                if not matched:
                     result.messages.append("No results contain all of your words; showing results that match some.")
                 return oq, o_ids, o_matched
+        if not matched and relevance.fuzzy:
+            fq = builder.build("fuzzy")
+            f_ids = _docs(ws, fq, live)
+            f_matched = restrict(f_ids)
+            if f_matched:
+                result.messages.append(f"No exact matches for “{parsed.text}”; showing results with similar spellings.")
+                return fq, f_ids, f_matched
         return q, text_ids, matched
 
     def _spelling(self, ws: Any, parsed: ParsedQuery) -> dict[str, str]:
@@ -688,7 +686,7 @@ class Searcher:
             raise SearchError("sort=distance needs near", param="sort")
         result = SearchResult(query="", total=0, page=page, per_page=per_page, hits=[], facets={}, sort=sort)
         if location is not None:
-            result.near = location.to_dict(miles)
+            result.near = location.to_dict(miles or geo.DEFAULT_RADIUS_MILES)
         if links is None:
             result.messages.append(f"No career with SOC code {soc_code!r} is in the index.")
             result.took_ms = (time.perf_counter() - started) * 1000
