@@ -18,7 +18,7 @@ import re
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from whoosh import query as wq
 from whoosh import sorting
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
+from whoosh.idsets import DocIdSet
 
 from crawler.items import KINDS
 from indexer import geo
@@ -58,6 +59,8 @@ STRICT_MIN_RESULTS = 3
 MAX_PAGE = 10_000
 SNIPPET_CHARS = 240
 POOL_SIZE = 8
+TEXT_CACHE = 256
+"""Text-query masks kept per index generation (paging and facet clicks repeat the same query)."""
 MAX_SPELL_WORD = 30
 
 _SORT_FACETS: dict[str, Any] = {
@@ -101,6 +104,49 @@ def snippet_html(text: str | None, terms: set[str], chars: int = SNIPPET_CHARS) 
         cut = text.rfind(" ", 0, chars)
         text = text[: cut if cut > chars // 2 else chars] + " …"
     return html.escape(text, quote=True)
+
+
+def mask_of(docnums: Iterable[int], size: int) -> int:
+    """A set of docnums as a bitmask (an int): intersections and counts then run in C."""
+    bits = bytearray((size >> 3) + 1)
+    for d in docnums:
+        bits[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(bits, "little")
+
+
+def iter_bits(mask: int) -> Iterator[int]:
+    """The docnums of a bitmask, ascending."""
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    for i, byte in enumerate(data):
+        if byte:
+            base = i << 3
+            while byte:
+                low = byte & -byte
+                yield base + low.bit_length() - 1
+                byte ^= low
+
+
+class DocMask(DocIdSet):
+    """A bitmask as a Whoosh doc-id set, so a search can be restricted to it (``filter=``)."""
+
+    def __init__(self, mask: int) -> None:
+        self.mask = mask
+        self._bytes = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+
+    def __contains__(self, docnum: object) -> bool:
+        if not isinstance(docnum, int):
+            return False
+        i = docnum >> 3
+        return i < len(self._bytes) and bool((self._bytes[i] >> (docnum & 7)) & 1)
+
+    def __len__(self) -> int:
+        return self.mask.bit_count()
+
+    def __bool__(self) -> bool:
+        return self.mask != 0
+
+    def __iter__(self) -> Iterator[int]:
+        return iter_bits(self.mask)
 
 
 class _Snapshot:
@@ -171,36 +217,39 @@ class _Snapshot:
                     self._cache[key] = value
         return value
 
-    def live(self, ws: Any) -> frozenset[int]:
-        """Every live docnum."""
-        return self._cached("live", lambda: frozenset(ws.reader().all_doc_ids()))
+    def size(self, ws: Any) -> int:
+        """One more than the largest docnum."""
+        return self._cached("size", lambda: ws.reader().doc_count_all())
 
-    def value_sets(self, ws: Any, fieldname: str) -> dict[str, frozenset[int]]:
-        """Docnums per indexed value of a facet field."""
-        def build() -> dict[str, frozenset[int]]:
+    def live(self, ws: Any) -> int:
+        """Every live docnum (a mask)."""
+        return self._cached("live", lambda: mask_of(ws.reader().all_doc_ids(), self.size(ws)))
+
+    def value_sets(self, ws: Any, fieldname: str) -> dict[str, int]:
+        """Docnum masks per indexed value of a facet field."""
+        def build() -> dict[str, int]:
             reader = ws.reader()
-            sets: dict[str, frozenset[int]] = {}
+            sets: dict[str, int] = {}
             if fieldname not in reader.indexed_field_names():
                 return sets
+            size = self.size(ws)
             for value in reader.field_terms(fieldname):
                 text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
-                sets[text] = frozenset(reader.postings(fieldname, value).all_ids())
+                sets[text] = mask_of(reader.postings(fieldname, value).all_ids(), size)
             return sets
 
         return self._cached(("values", fieldname), build)
 
-    def numbers(self, ws: Any, fieldname: str, docs: frozenset[int]) -> dict[int, float]:
-        """A numeric column's values for the docs that have one."""
-        def build() -> dict[int, float]:
-            column = ws.reader().column_reader(fieldname, translate=True)
-            return {d: float(column[d]) for d in docs}
-
-        return self._cached(("numbers", fieldname), build)
-
     def ratings(self, ws: Any) -> dict[int, float]:
         """Rating per docnum, for docs that have one."""
-        rated: frozenset[int] = frozenset().union(*self.value_sets(ws, "rating_band").values())
-        return self.numbers(ws, "rating", rated)
+        def build() -> dict[int, float]:
+            rated = 0
+            for mask in self.value_sets(ws, "rating_band").values():
+                rated |= mask
+            column = ws.reader().column_reader("rating", translate=True)
+            return {d: float(column[d]) for d in iter_bits(rated)}
+
+        return self._cached("ratings", build)
 
     def geo_points(self, ws: Any) -> tuple[list[float], list[tuple[float, float, int]]]:
         """Docs with coordinates sorted by latitude (and the latitudes, for bisecting)."""
@@ -244,23 +293,23 @@ class _Snapshot:
 
         return test
 
-    def filter_set(self, ws: Any, name: str, values: list[str]) -> frozenset[int]:
-        """Docnums matching any of a filter's values."""
+    def filter_set(self, ws: Any, name: str, values: list[str]) -> int:
+        """The mask of docs matching any of a filter's values."""
         key = ("filter", name, tuple(values))
 
-        def build() -> frozenset[int]:
+        def build() -> int:
             if name == "rating":
                 ratings = self.ratings(ws)
                 ranges = [parse_rating(v) for v in values]
-                return frozenset(d for d, r in ratings.items() if any(rng.contains(r) for rng in ranges))
+                return mask_of((d for d, r in ratings.items() if any(rng.contains(r) for rng in ranges)),
+                               self.size(ws))
             sets = self.value_sets(ws, FACET_FIELDS.get(name, name))
-            if name == "city":
-                return frozenset().union(*(sets.get(v, frozenset()) for v in values))
+            # accreditor and field values are matched without regard to case ("cahiim" = "CAHIIM")
             lowered = {k.lower(): v for k, v in sets.items()} if name in ("accreditor", "field_of_study") else sets
-            picked: list[frozenset[int]] = []
+            mask = 0
             for value in values:
-                picked.append(sets.get(value) or lowered.get(value.lower(), frozenset()))
-            return frozenset().union(*picked)
+                mask |= sets.get(value) or lowered.get(value.lower(), 0)
+            return mask
 
         if len(self._cache) > 4096:  # filters come from users: keep the cache bounded
             with self._cache_lock:
@@ -329,7 +378,7 @@ class Searcher:
         if snap is None:
             return {"state": "unavailable", "message": self._problem or "no index"}
         with self._lease() as (s, ws):
-            by_kind = {k: len(v) for k, v in s.value_sets(ws, "kind").items()}
+            by_kind = {k: v.bit_count() for k, v in s.value_sets(ws, "kind").items()}
             return {
                 "state": "ok" if self._problem is None else "stale", "message": self._problem,
                 "generation": s.gen_name, "watermark": s.meta.get("watermark"), "doc_count": ws.doc_count(),
@@ -401,38 +450,34 @@ class Searcher:
     def _execute(
         self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, result: SearchResult, active: dict[str, list[str]],
         negative: dict[str, list[str]], location: geo.Location | None, miles: float | None, relevance: Relevance,
-        facets: bool, ranker: Callable[[set[int]], list[int]] | None = None,
+        facets: bool, ranker: Callable[[int], list[int]] | None = None,
     ) -> None:
         live = snap.live(ws)
         distances = snap.within(ws, location, miles or geo.DEFAULT_RADIUS_MILES) if location else None
-        filter_sets = {name: snap.filter_set(ws, name, values) for name, values in active.items()}
-        excluded: set[int] = set()
+        near_mask = mask_of(distances, snap.size(ws)) if distances is not None else None
+        filter_masks = {name: snap.filter_set(ws, name, values) for name, values in active.items()}
+        excluded = 0
         for name, values in negative.items():
             excluded |= snap.filter_set(ws, name, values)
 
-        def restrict(ids: frozenset[int] | set[int], skip: str | None = None) -> set[int]:
-            # smallest sets first keeps the intersections cheap
-            sets = sorted((s for n, s in filter_sets.items() if n != skip), key=len)
-            out = set(ids)
-            for s in sets:
-                out &= s
-                if not out:
-                    return out
-            if distances is not None:
-                out &= distances.keys()
-            return out - excluded if excluded else out
+        def restrict(ids: int, skip: str | None = None) -> int:
+            out = ids
+            for name, mask in filter_masks.items():
+                if name != skip:
+                    out &= mask
+            if near_mask is not None:
+                out &= near_mask
+            return out & ~excluded if excluded else out
 
         q, text_ids, matched = self._match(snap, ws, parsed, relevance, live, restrict, result)
-        result.total = len(matched)
+        result.total = matched.bit_count()
         if facets:
             result.facets = self._facets(snap, ws, text_ids, matched, restrict, active)
-            kind_base = matched if "kind" not in filter_sets else restrict(text_ids, skip="kind")
-            result.kind_counts = {
-                k: len(kind_base & s) for k, s in snap.value_sets(ws, "kind").items() if k in KINDS
-            }
-            result.kind_counts = {k: result.kind_counts.get(k, 0) for k in KIND_ORDER}
+            kind_base = restrict(text_ids, skip="kind") if "kind" in filter_masks else matched
+            kinds = snap.value_sets(ws, "kind")
+            result.kind_counts = {k: (kind_base & kinds.get(k, 0)).bit_count() for k in KIND_ORDER}
         start = (result.page - 1) * result.per_page
-        if start >= len(matched):
+        if start >= result.total:
             return
         page_docs = self._page(ws, q, matched, result.sort, start, result.per_page, distances, parsed, ranker)
         terms = parsed.terms() if not parsed.is_empty else set()
@@ -449,10 +494,28 @@ class Searcher:
                 distance_miles=distances.get(docnum) if distances is not None else None,
             ))
 
+    def _text_mask(self, snap: _Snapshot, ws: Any, q: wq.Query, live: int) -> int:
+        """The docs a text query matches, as a mask (cached per index generation)."""
+        if isinstance(q, wq.Every):
+            return live
+        if q is wq.NullQuery:
+            return 0
+        key = ("text", repr(q))
+        cached = snap._cache.get(key)
+        if cached is None:
+            cached = mask_of(ws.docs_for_query(q), snap.size(ws)) & live
+            with snap._cache_lock:
+                texts = snap._cache.setdefault("text_keys", [])
+                texts.append(key)
+                if len(texts) > TEXT_CACHE:
+                    snap._cache.pop(texts.pop(0), None)
+                snap._cache[key] = cached
+        return cached
+
     def _match(
-        self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, relevance: Relevance, live: frozenset[int],
-        restrict: Callable[..., set[int]], result: SearchResult,
-    ) -> tuple[wq.Query, frozenset[int], set[int]]:
+        self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, relevance: Relevance, live: int,
+        restrict: Callable[..., int], result: SearchResult,
+    ) -> tuple[wq.Query, int, int]:
         """Every word first; then the corrected spelling; then any word; then similar spellings."""
         exists = snap.exists(ws)
         builder = QueryBuilder(parsed, relevance, exists)
@@ -460,42 +523,44 @@ class Searcher:
             return wq.Every(), live, restrict(live)
         strict_mode = "or" if relevance.matching == "or" else "and"
         q = builder.build(strict_mode)
-        text_ids = _docs(ws, q, live)
+        text_ids = self._text_mask(snap, ws, q, live)
         matched = restrict(text_ids)
+        found = matched.bit_count()
         fixes = self._spelling(ws, parsed) if relevance.fuzzy else {}
         if fixes:
             result.suggestion = _apply_fixes(parsed.text, fixes)
-        if len(matched) >= STRICT_MIN_RESULTS or relevance.matching == "and" and not fixes:
+        if found >= STRICT_MIN_RESULTS or relevance.matching == "and" and not fixes:
             return q, text_ids, matched
         if fixes and result.suggestion:
             corrected = parse_query(result.suggestion, relevance)
             c_builder = QueryBuilder(corrected, relevance, exists)
             cq = c_builder.build(strict_mode)
-            c_ids = _docs(ws, cq, live)
+            c_ids = self._text_mask(snap, ws, cq, live)
             c_matched = restrict(c_ids)
-            if len(c_matched) > len(matched):
-                if not matched:
+            if c_matched.bit_count() > found:
+                if not found:
                     result.messages.append(
                         f"No results for “{parsed.text}”. Showing results for “{result.suggestion}”."
                     )
                     result.suggestion_applied = True  # type: ignore[attr-defined]
                 parsed, builder, q, text_ids, matched = corrected, c_builder, cq, c_ids, c_matched
-                if len(matched) >= STRICT_MIN_RESULTS:
+                found = matched.bit_count()
+                if found >= STRICT_MIN_RESULTS:
                     return q, text_ids, matched
         if relevance.matching == "and_fallback" and len(parsed.core) > 1:
             oq = builder.build("or")
-            if matched:
+            if found:
                 # the records with every word stay on top: they also match the strict query
                 oq = wq.AndMaybe(oq, q)
-            o_ids = _docs(ws, oq, live)
+            o_ids = self._text_mask(snap, ws, oq, live)
             o_matched = restrict(o_ids)
-            if len(o_matched) > len(matched):
-                if not matched:
+            if o_matched.bit_count() > found:
+                if not found:
                     result.messages.append("No results contain all of your words; showing results that match some.")
                 return oq, o_ids, o_matched
-        if not matched and relevance.fuzzy:
+        if not found and relevance.fuzzy:
             fq = builder.build("fuzzy")
-            f_ids = _docs(ws, fq, live)
+            f_ids = self._text_mask(snap, ws, fq, live)
             f_matched = restrict(f_ids)
             if f_matched:
                 result.messages.append(f"No exact matches for “{parsed.text}”; showing results with similar spellings.")
@@ -535,8 +600,8 @@ class Searcher:
         return fixes
 
     def _facets(
-        self, snap: _Snapshot, ws: Any, text_ids: frozenset[int], matched: set[int],
-        restrict: Callable[..., set[int]], active: dict[str, list[str]],
+        self, snap: _Snapshot, ws: Any, text_ids: int, matched: int, restrict: Callable[..., int],
+        active: dict[str, list[str]],
     ) -> dict[str, list[FacetValue]]:
         """Counts per facet value; a facet with an active filter counts as if that filter were off."""
         out: dict[str, list[FacetValue]] = {}
@@ -546,7 +611,7 @@ class Searcher:
             values: list[FacetValue] = []
             sets = snap.value_sets(ws, FACET_FIELDS[name])
             if name == "rating":
-                bands = {int(k): len(base & s) for k, s in sets.items() if k.isdigit()}
+                bands = {int(k): (base & s).bit_count() for k, s in sets.items() if k.isdigit()}
                 for band in (4, 3, 2, 1):
                     count = sum(n for b, n in bands.items() if b >= band)
                     if count or str(band) in selected:
@@ -555,7 +620,7 @@ class Searcher:
                     values.append(FacetValue(value, 0, True, facet_label(name, value)))
             else:
                 for value, s in sets.items():
-                    count = len(base & s) if len(base) < len(s) else len(s & base)
+                    count = (base & s).bit_count()
                     if count or value in selected:
                         values.append(FacetValue(value, count, value in selected, facet_label(name, value)))
                 for value in selected - {v.value for v in values}:
@@ -568,17 +633,17 @@ class Searcher:
         return out
 
     def _page(
-        self, ws: Any, q: wq.Query, matched: set[int], sort: str, start: int, per_page: int,
-        distances: dict[int, float] | None, parsed: ParsedQuery, ranker: Callable[[set[int]], list[int]] | None,
+        self, ws: Any, q: wq.Query, matched: int, sort: str, start: int, per_page: int,
+        distances: dict[int, float] | None, parsed: ParsedQuery, ranker: Callable[[int], list[int]] | None,
     ) -> list[tuple[int, float]]:
         """(docnum, score) of the requested page in the requested order."""
         end = start + per_page
         if sort == "distance" and distances is not None:
-            ordered = sorted(matched, key=lambda d: (distances.get(d, math.inf), d))
+            ordered = sorted(iter_bits(matched), key=lambda d: (distances.get(d, math.inf), d))
             return [(d, 0.0) for d in ordered[start:end]]
         if ranker is not None and sort == "relevance":
             return [(d, 0.0) for d in ranker(matched)[start:end]]
-        allow = matched
+        allow = DocMask(matched)
         if sort == "relevance" and parsed.is_empty:
             results = ws.search(wq.Every(), filter=allow, limit=end, sortedby=_SORT_FACETS["name"], scored=False)
         elif sort == "relevance":
@@ -708,18 +773,17 @@ class Searcher:
                 ratings = snap.ratings(ws)
                 lowered = {k.lower(): v for k, v in by_field.items()}
 
-                def rank(ids: set[int]) -> list[int]:
+                def rank(ids: int) -> list[int]:
                     field_rank: dict[int, int] = {}
                     for i, name in enumerate(fields):
-                        for d in lowered.get(name.lower(), frozenset()) & ids:
+                        for d in iter_bits(lowered.get(name.lower(), 0) & ids):
                             field_rank.setdefault(d, i)
                     status_rank: dict[int, int] = {}
                     for status, docs in statuses.items():
-                        for d in docs & ids:
+                        for d in iter_bits(docs & ids):
                             status_rank[d] = min(status_rank.get(d, 9), _STATUS_RANK.get(status, 5))
-                    ordered = sorted(ids, key=lambda d: (field_rank.get(d, 99), status_rank.get(d, 5),
-                                                         -ratings.get(d, 0.0), d))
-                    return ordered
+                    return sorted(iter_bits(ids), key=lambda d: (field_rank.get(d, 99), status_rank.get(d, 5),
+                                                                 -ratings.get(d, 0.0), d))
 
                 self._execute(snap, ws, parsed, result, active, {}, location, miles, DEFAULT_RELEVANCE, True,
                               ranker=rank)
@@ -762,14 +826,6 @@ def vocab_as_list(value: Any) -> list[str]:
     from indexer.vocab import as_list
 
     return as_list(value)
-
-
-def _docs(ws: Any, q: wq.Query, live: frozenset[int]) -> frozenset[int]:
-    if isinstance(q, wq.Every):
-        return live
-    if q is wq.NullQuery:
-        return frozenset()
-    return frozenset(ws.docs_for_query(q))
 
 
 def _check_near(near: Any, radius: Any) -> tuple[geo.Location | None, float | None]:
