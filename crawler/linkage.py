@@ -52,6 +52,8 @@ _WORD_FORMS = {
     "eastern": "e", "western": "w", "n": "n", "s": "s", "e": "e", "w": "w",
 }
 _STOP = {"the", "of", "at", "in", "and", "for", "a", "an", "inc", "llc"}
+# A typo that swaps two letters keeps the letters: "Univesrity" still reads as "university".
+_ANAGRAMS = {"".join(sorted(word)): form for word, form in _WORD_FORMS.items() if len(word) >= 6}
 _SPLIT = re.compile(r"[^\w]+", re.UNICODE)
 _CAMPUS_SPLIT = re.compile(r"\s+-\s+|(?<=\w)-(?=[A-Z])|\s+—\s+|,\s+")
 
@@ -65,7 +67,10 @@ def normalize_name(name: str | None) -> str:
     for word in _SPLIT.split(text.lower()):
         if not word or word in _STOP:
             continue
-        words.append(_WORD_FORMS.get(word, word))
+        form = _WORD_FORMS.get(word)
+        if form is None and len(word) >= 6:
+            form = _ANAGRAMS.get("".join(sorted(word)))
+        words.append(form or word)
     return " ".join(words)
 
 
@@ -81,7 +86,11 @@ def name_variants(name: str, aliases: Iterable[str] = ()) -> list[str]:
     for raw in [name, *aliases]:
         if not raw:
             continue
-        for part in {raw, _CAMPUS_SPLIT.split(raw)[0]}:
+        # IPEDS writes campuses as "Base-Place" (the last hyphen) or "Base - Place".
+        parts = [raw, _CAMPUS_SPLIT.split(raw)[0]]
+        if "-" in raw:
+            parts.append(raw.rsplit("-", 1)[0])
+        for part in parts:
             norm = normalize_name(part)
             if norm and norm not in variants:
                 variants.append(norm)

@@ -472,6 +472,9 @@ class CrawlStore:
             what = "mostly 5xx answers" if five * 2 > attempted else "too many failed requests"
             return "failed", False, (f"{what}: {errors} of {attempted} requests failed ({rate:.0%}), "
                                      f"above CRAWL_MAX_ERROR_RATE {self.cfg.CRAWL_MAX_ERROR_RATE:.0%}")
+        partial = getattr(self.crawler.spider, "incomplete_reason", None)
+        if partial:
+            return "ok", False, partial
         # Finished, but an unrecovered error means some pages were not seen: nothing may be swept.
         return "ok", errors == 0, None
 

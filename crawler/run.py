@@ -77,7 +77,7 @@ class RunSummary:
 def discover_sample_site(base_url: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
     """Where the sample site serves each source: ``{name: {base_url, start_urls, sitemap_urls}}``."""
     base = base_url.rstrip("/")
-    hint = f"start one with `collegesearch sample-site` or pass --base-url"
+    hint = "start one with `collegesearch sample-site` or pass --base-url"
     try:
         with urllib.request.urlopen(base + "/sources.json", timeout=timeout) as resp:  # noqa: S310 - http(s) only
             data = json.loads(resp.read().decode("utf-8"))
@@ -92,16 +92,13 @@ def discover_sample_site(base_url: str, timeout: float = 10.0) -> dict[str, dict
 
 
 def user_profiles(settings: Settings) -> dict[str, Any]:
-    """Site profiles from SITES_FILE (and any built-in generic ones), by source name."""
+    """Site profiles from SITES_FILE, by source name (a broken file is a one-line CrawlError)."""
+    from crawler.profiles import ProfileError, load_site_profiles
+
     try:
-        from crawler import profiles
-    except ImportError:  # pragma: no cover - profiles.py ships with the crawler
-        return {}
-    try:
-        loaded = profiles.load_site_profiles(settings)
-    except Exception as exc:  # noqa: BLE001 - a broken sites file is a user error, said in one line
+        return dict(load_site_profiles(settings))
+    except ProfileError as exc:
         raise CrawlError(str(exc)) from None
-    return dict(loaded)
 
 
 def spider_class(source: str) -> type[Spider] | None:
@@ -199,11 +196,21 @@ def run_crawl(
 
 
 def _spider_for(name: str, profiles: dict[str, Any], sources_info: dict[str, Any], base: str) -> tuple[Any, dict]:
+    """The spider class and its arguments for a source name."""
     cls = spider_class(name)
     if cls is not None:
         return cls, {"source_info": sources_info.get(name), "base_url": base}
     from crawler.spiders.generic import GenericSpider
 
+    profile = profiles.get(name)
+    if profile is not None and spider_class(profile.type) is not None:
+        # A user's site with the structure of a built-in source: that source's navigation,
+        # the profile's start URLs, items under the profile's name.
+        info = {"base_url": profile.start_urls[0] if profile.start_urls else "", "start_urls": list(profile.start_urls),
+                "sitemap_urls": list(profile.sitemap_urls)}
+        return spider_class(profile.type), {"source_info": info, "source": name}
+    if profile is not None:
+        return GenericSpider, {"profile": profile}
     kwargs: dict[str, Any] = {"profile": name}
     if name in sources_info:
         kwargs["source_info"] = sources_info[name]

@@ -1,0 +1,124 @@
+"""The spider for sites added as a profile (SITES_FILE) and for the sample site's adversarial area.
+
+A profile gives start URLs (and sitemaps), allowed hosts, follow/deny link rules, a page budget
+and a depth limit; its ``type`` names the page module that extracts (``generic`` reads
+schema.org data and plain-text career pages). Navigation is only this: follow the links the
+profile's rules accept, no deeper than ``max_depth``, stop following after ``max_pages`` pages
+(such a run is recorded as incomplete, so nothing is tombstoned on a partial view).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request
+from scrapy.http import TextResponse
+
+from crawler.spiders.base import CatalogSpider
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from crawler.profiles import SiteProfile
+
+
+class GenericSpider(CatalogSpider):
+    """Crawl one site profile with its link rules and page module."""
+
+    name = "generic"
+
+    def __init__(self, *args: Any, profile: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.profile_arg = profile or "generic"
+        self.profile: SiteProfile | None = None
+        self.source = self.profile_arg if isinstance(self.profile_arg, str) else self.profile_arg.name  # type: ignore[misc]
+        self.pages_seen = 0
+        self.incomplete_reason: str | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> GenericSpider:
+        """Build the spider and resolve its profile (from SITES_FILE, built-ins, or the sample site)."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, GenericSpider)
+        spider._resolve_profile(crawler)
+        return spider
+
+    def needs_sample_site(self) -> bool:
+        """Only the sample site's own areas (e.g. ``adversarial``) are looked up there."""
+        from crawler.run import SAMPLE_ONLY_SOURCES
+
+        return self.source in SAMPLE_ONLY_SOURCES
+
+    def _resolve_profile(self, crawler: Crawler) -> None:
+        from crawler.profiles import ProfileError, SiteProfile, generic_profile, get_profile
+
+        if isinstance(self.profile_arg, SiteProfile):
+            self.profile = self.profile_arg
+        elif self.source_info is not None:
+            # A sample-site area: generic extraction over whatever its start pages link to.
+            info = self.source_info
+            base = generic_profile(self.source)
+            self.profile = SiteProfile(
+                name=self.source, type=base.type, start_urls=tuple(info.get("start_urls") or ()),
+                sitemap_urls=tuple(info.get("sitemap_urls") or ()), allowed_hosts=tuple(self.allowed_domains),
+                max_pages=base.max_pages, max_depth=base.max_depth, description="sample-site area",
+            )
+        else:
+            try:
+                self.profile = get_profile(self.source, crawler.settings.get("COLLEGESEARCH_CONFIG"))
+            except ProfileError as exc:
+                self.fatal_error = str(exc)
+                return
+        if self.profile.allowed_hosts:
+            self.allowed_domains = list(self.profile.allowed_hosts)
+
+    def start_urls_of(self) -> list[str]:
+        """The profile's start URLs."""
+        return list(self.profile.start_urls) if self.profile else []
+
+    def sitemap_urls_of(self) -> list[str]:
+        """The profile's sitemaps."""
+        return list(self.profile.sitemap_urls) if self.profile else []
+
+    def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
+        """Start pages, then sitemaps."""
+        if self.profile is not None and not start_urls and not sitemap_urls:
+            self.fatal_error = f"profile {self.profile.name} has no start_urls"
+        for url in start_urls:
+            yield Request(url, callback=self.parse)
+        for url in sitemap_urls:
+            yield Request(url, callback=self.parse_sitemap)
+
+    def parse(self, response: Response, **kwargs: Any) -> Any:
+        """Items of the page (kinds the profile keeps), then the links its rules accept."""
+        profile = self.profile
+        if profile is None or not isinstance(response, TextResponse):
+            return
+        self.pages_seen += 1
+        page = self.safely(lambda: profile.page_for(response.url, response.text, response.headers), None, response,
+                           "the page")
+        if page is None:
+            return
+        for item in self.items_of(page, response):
+            if profile.wants(item.kind):
+                yield item
+        depth = int(response.meta.get("depth", 0))
+        if depth >= profile.max_depth:
+            return
+        if self.pages_seen >= profile.max_pages:
+            if self.incomplete_reason is None:
+                self.incomplete_reason = f"stopped following links after max_pages={profile.max_pages}"
+                self.logger.warning("%s: %s", self.source, self.incomplete_reason)
+            return
+        for url in self.safely(lambda: profile.follow_links(page), [], response, "links"):
+            yield Request(url, callback=self.parse)
+
+    def parse_sitemap(self, response: Response) -> Iterable[Request]:
+        """Pages the sitemap lists that the profile's rules accept."""
+        if self.profile is None:
+            return
+        for url in self.sitemap_urls_in(response):
+            if self.profile.should_follow(url) or url.endswith(".xml"):
+                yield Request(url, callback=self.parse_sitemap if url.endswith(".xml") else self.parse)
