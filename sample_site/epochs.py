@@ -64,8 +64,12 @@ class EpochState:
 
     def cahiim_programs(self) -> list[ProgramAcc]:
         """CAHIIM programs of present institutions, by directory id."""
-        return sorted((p for p in self.programs.values() if p.cahiim_id is not None and p.unitid in self.present),
-                      key=lambda p: p.cahiim_id or 0)
+        hit = _CAHIIM.get(self.epoch)
+        if hit is None:
+            hit = _CAHIIM[self.epoch] = sorted(
+                (p for p in self.programs.values() if p.cahiim_id is not None and p.unitid in self.present),
+                key=lambda p: p.cahiim_id or 0)
+        return hit
 
     def pay(self, occ: occ_mod.Occupation) -> tuple[int | None, float | None, int | None, int | None]:
         """(annual, hourly, p10, p90) of an occupation at this epoch."""
@@ -76,6 +80,7 @@ class EpochState:
 
 
 _BY_INST: dict[int, dict[str, list[ProgramAcc]]] = {}
+_CAHIIM: dict[int, list[ProgramAcc]] = {}
 
 
 def _base_state() -> EpochState:

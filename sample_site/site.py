@@ -65,6 +65,17 @@ def source_of_path(path: str) -> str | None:
 
 def leaf_sitemaps(source: str, st: epochs.EpochState) -> dict[str, list[Page]]:
     """Sitemap path -> pages it lists, for one source."""
+    key = (source, st.epoch)
+    hit = _LEAF_CACHE.get(key)
+    if hit is None:
+        hit = _LEAF_CACHE[key] = _leaf_sitemaps(source, st)
+    return hit
+
+
+_LEAF_CACHE: dict[tuple[str, int], dict[str, list[Page]]] = {}
+
+
+def _leaf_sitemaps(source: str, st: epochs.EpochState) -> dict[str, list[Page]]:
     pages = MODULES[source].sitemap_pages(st)
     if source == "collegenavigator":
         insts = pages_cn.institutions()
@@ -143,8 +154,8 @@ def _site_model(page: Page, st: epochs.EpochState) -> object | None:
         return ("sitemap", tuple((p.canonical, page_lastmod(p, st.epoch)) for p in listed))
     if page.kind == "sitemap_index":
         return ("sitemap_index", page.args, tuple(path for s in page.args[0] for path in leaf_sitemaps(s, st)))
-    if page.kind == "sources":
-        return ("sources", st.epoch)
+    if page.kind in ("sources", "portal"):
+        return (page.kind, st.epoch)
     return (page.kind, page.args)
 
 

@@ -1,0 +1,301 @@
+"""Ground truth of the sample site, in item-model terms, for tests that compare a crawl with it.
+
+All functions are deterministic and cached per process. Values are as an extractor should produce
+them: ints for money, floats for percentages and hourly pay, ISO dates, two-letter state codes,
+statuses from ``crawler.items.ACCREDITATION_STATUSES``, degree levels from ``DEGREE_LEVELS``,
+deliveries from ``DELIVERIES``. Conventions where a page leaves room for choice:
+
+- careers: for the 40 saved real pages the values come from ``bls_ooh_occupations.csv`` except
+  where the page prints none (then None: e.g. no hourly figure on the page); ``pay_p10``/``pay_p90``
+  are annual dollars from the Pay prose (None when the prose gives hourly figures); ``title`` is the
+  page's h1; ``soc_code`` is None for pages whose projections table starts with a '—' total row;
+  ``accreditors`` are the acronyms the page names, in order of first mention; ``also_known_as``
+  lists the A-Z index aliases that point to the occupation, in index order; ``summary`` is the
+  meta description.
+- institutions: ``state`` is the code; ``zip``, ``website``, ``phone`` as printed; ``aliases`` as
+  listed after "Alias:" (split on " | "); ``control`` public / private nonprofit / private
+  for-profit; ``level`` "4-year" / "2-year" / "Less than 2-year"; ``online`` = the page lists a
+  "Distance education ... programs offered" line; ``military_friendly`` = the Servicemembers and
+  Veterans section lists the Yellow Ribbon Program.
+- programs (College Navigator): ``accreditor`` and ``accreditor_name`` are the agency name as shown;
+  ``name`` is the program cell without its <em> annotation; ``field`` is the name up to " (";
+  ``accredited_since`` is the date after "since (" or the start of "(start - end)";
+  ``next_review`` None when blank; ``military_friendly`` is the institution's.
+- programs (directory): ``program_id`` = ``cahiim-<directory id>``; ``accreditor`` "CAHIIM";
+  ``institution_name`` as the directory writes it; ``institution_unitid`` = the true institution
+  (what record linkage should find).
+- reviews: ``institution_unitid`` = the true institution when it has a College Navigator page at
+  that epoch, else None (linkage must leave it unmatched); ``url`` = the HTML review page holding it.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as htmllib
+import re
+from collections.abc import Mapping
+
+from crawler.items import item_from_dict
+from sample_site import data_load, epochs, pages_cn, pages_directory, pages_ooh, pages_reviews
+from sample_site import occupations as occ_mod
+from sample_site import site as site_mod
+from sample_site.core import CRAWLED_SOURCES, SOURCE_HOSTS, Page
+from sample_site.institutions import AWARD_LEVEL, CAHIIM_NAME, CONTROL_VALUE, LEVEL_TEXT, institutions
+from sample_site.reviewdata import REVIEWS_PER_PAGE, schools, schools_by_entity
+
+DEFAULT_PORT = 8800
+
+
+def default_base_urls(port: int = DEFAULT_PORT) -> dict[str, str]:
+    """Base URLs of the standard multi-host layout on a port."""
+    return {name: f"http://{ip}:{port}" for name, ip in SOURCE_HOSTS.items()}
+
+
+def _base(base_urls: Mapping[str, str] | None) -> dict[str, str]:
+    return dict(base_urls) if base_urls else default_base_urls()
+
+
+@functools.cache
+def also_known_as() -> dict[str, tuple[str, ...]]:
+    """Occupation slug -> alternate titles from the real A-Z index, in index order."""
+    text = (data_load.OOH_HTML_DIR / "a-z-index.html").read_text(encoding="utf-8")
+    out: dict[str, list[str]] = {}
+    pattern = (r'<li><a href="https://www\.bls\.gov/ooh/[a-z0-9-]+/[a-z0-9-]+\.htm">([^<]*)</a>, see: '
+               r'<a href="https://www\.bls\.gov/ooh/([a-z0-9-]+)/([a-z0-9-]+)\.htm">')
+    for alias, _group, slug in re.findall(pattern, text):
+        name = " ".join(htmllib.unescape(alias).split())
+        if name not in out.setdefault(slug, []):
+            out[slug].append(name)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _career(occ: occ_mod.Occupation, st: epochs.EpochState, base: dict[str, str]) -> dict:
+    annual, hourly, p10, p90 = st.pay(occ)
+    page = Page("bls_ooh", "occupation", (occ.slug,), occ.path)
+    return {
+        "url": base["bls_ooh"] + occ.path, "source": "bls_ooh", "soc_code": occ.soc, "title": occ.title,
+        "also_known_as": list(also_known_as().get(occ.slug, ())), "summary": occ.summary,
+        "median_pay_annual": annual, "median_pay_hourly": hourly, "pay_p10": p10, "pay_p90": p90,
+        "entry_education": occ.entry_education, "work_experience": occ.work_experience, "training": occ.training,
+        "jobs": occ.jobs, "projected_employment": occ.projected, "outlook_pct": occ.outlook_pct,
+        "outlook_desc": occ.outlook_desc, "employment_change": occ.employment_change,
+        "accreditors": list(occ.accreditors),
+        "similar_occupations": list(occ.similar) if occ.real else [occ_mod.by_slug()[s].title for s in occ.similar],
+        "group": occ.group, "updated": site_mod.page_lastmod(page, st.epoch).isoformat(),
+    }
+
+
+def _institution(uid: str, base: dict[str, str]) -> dict:
+    inst = institutions()[uid]
+    return {
+        "url": f"{base['collegenavigator']}/collegenavigator/?id={uid}", "source": "collegenavigator", "unitid": uid,
+        "name": inst.name, "aliases": list(inst.aliases), "address": inst.addr, "city": inst.city, "state": inst.state,
+        "zip": inst.zip, "latitude": inst.lat, "longitude": inst.lon, "website": inst.website, "phone": inst.phone,
+        "control": CONTROL_VALUE.get(inst.control), "level": LEVEL_TEXT.get(inst.iclevel) if inst.type_text else None,
+        "online": inst.online, "military_friendly": inst.yellow_ribbon, "accreditor": inst.accreditor,
+        "accreditation_status": inst.acc_status, "accredited_since": inst.acc_since.isoformat() if inst.acc_since else None,
+        "next_review": inst.acc_next.isoformat() if inst.acc_next else None, "ope_id": inst.ope_id,
+        "programs_offered": inst.programs_offered,
+    }
+
+
+def _cn_program(p, base: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
+    inst = institutions()[p.unitid]
+    return {
+        "url": f"{base['collegenavigator']}/collegenavigator/?id={p.unitid}", "source": "collegenavigator",
+        "program_id": p.pid, "institution_unitid": p.unitid, "institution_name": inst.name, "name": p.name,
+        "field": p.field, "degree_level": AWARD_LEVEL[p.award], "accreditor": p.agency, "accreditor_name": p.agency,
+        "accreditation_status": p.status, "accredited_since": p.since.isoformat(),
+        "next_review": p.next_review.isoformat() if p.next_review else None, "delivery": p.delivery,
+        "military_friendly": inst.yellow_ribbon, "state": inst.state, "city": inst.city,
+    }
+
+
+def _dir_program(p, base: dict[str, str]) -> dict:  # type: ignore[no-untyped-def]
+    inst = institutions()[p.unitid]
+    return {
+        "url": f"{base['directory']}/cahiim/program-directory/program/{p.cahiim_id}", "source": "directory",
+        "program_id": f"cahiim-{p.cahiim_id}", "institution_unitid": p.unitid, "institution_name": p.dir_name,
+        "name": pages_directory.field_name(p), "field": p.field, "degree_level": p.degree_level, "accreditor": "CAHIIM",
+        "accreditor_name": CAHIIM_NAME, "accreditation_status": p.status, "accredited_since": p.since.isoformat(),
+        "next_review": p.next_review.isoformat() if p.next_review else None, "delivery": p.delivery,
+        "state": inst.state, "city": inst.city,
+    }
+
+
+@functools.lru_cache(maxsize=16)
+def _expected(epoch: int, base_key: tuple[tuple[str, str], ...]) -> dict[str, dict[str, dict]]:
+    base = dict(base_key)
+    st = epochs.state(epoch)
+    out: dict[str, dict[str, dict]] = {"career": {}, "institution": {}, "program": {}, "review": {}}
+
+    def add(kind: str, fields: dict) -> None:
+        item_id = item_from_dict({**fields, "kind": kind}).item_id
+        if item_id in out[kind]:
+            raise RuntimeError(f"duplicate {kind} id {item_id}")
+        out[kind][item_id] = fields
+
+    for occ in occ_mod.occupations():
+        add("career", _career(occ, st, base))
+    for uid in sorted(st.present, key=int):
+        add("institution", _institution(uid, base))
+        for p in st.programs_of(uid):
+            add("program", _cn_program(p, base))
+    for p in st.cahiim_programs():
+        add("program", _dir_program(p, base))
+    by_e = schools_by_entity()
+    for eid, reviews in sorted(st.reviews.items()):
+        school = by_e[eid]
+        unitid = school.unitid if school.unitid in st.present else None
+        for i, r in enumerate(reviews):
+            add("review", {
+                "url": base["reviews"] + pages_reviews.school_url(school, i // REVIEWS_PER_PAGE + 1), "source": "reviews",
+                "review_id": r.review_id, "institution_unitid": unitid, "institution_name": school.name,
+                "institution_city": school.city, "institution_state": school.state, "entity_id": eid, "rating": r.rating,
+                "body": r.body, "author_role": r.role, "category": r.category, "date": r.date.isoformat(), "origin": "crawled",
+            })
+    return out
+
+
+def expected_items(epoch: int = 1, *, base_urls: Mapping[str, str] | None = None) -> dict[str, dict[str, dict]]:
+    """kind -> item_id -> the fields the site's pages show at an epoch (item-model names and values).
+
+    ``base_urls`` (source -> base URL, as in sources.json; default: the multi-host layout on port
+    8800) sets the ``url`` fields, and the ids of careers without a SOC code (they fall back to a
+    hash of the URL). Treat the returned dicts as read-only (they are cached).
+    """
+    return _expected(epoch, tuple(sorted(_base(base_urls).items())))
+
+
+def review_links(epoch: int = 1) -> dict[str, str]:
+    """Review-site entity id -> the true IPEDS unitid, for every school the review site lists at an epoch."""
+    st = epochs.state(epoch)
+    return {s.entity_id: s.unitid for s in schools() if s.entity_id in st.reviews}
+
+
+def unlinkable_review_entities(epoch: int = 1) -> set[str]:
+    """Review-site schools whose institution has no College Navigator page at that epoch (must stay unmatched)."""
+    st = epochs.state(epoch)
+    return {e for e, u in review_links(epoch).items() if u not in st.present}
+
+
+def review_name_variants(epoch: int = 1) -> dict[str, str]:
+    """Entity id -> which naming quirk the review site applied (exact, univ_abbrev, campus, alias, misspelling...)."""
+    return {s.entity_id: s.variant for s in schools() if s.entity_id in epochs.state(epoch).reviews}
+
+
+def directory_links(epoch: int = 1) -> dict[str, str]:
+    """Directory program id (``cahiim-<id>``) -> the true IPEDS unitid of its institution."""
+    return {f"cahiim-{p.cahiim_id}": p.unitid for p in epochs.state(epoch).cahiim_programs()}
+
+
+def page_paths(epoch: int = 1, *, sources: tuple[str, ...] = CRAWLED_SOURCES) -> dict[str, list[str]]:
+    """source -> canonical path+query of every crawlable page (robots-allowed) at an epoch."""
+    pages = site_mod.all_pages(epoch, sources)
+    return {s: [p.canonical for p in ps] for s, ps in pages.items() if s != site_mod.SITE}
+
+
+def _page_index(epoch: int) -> dict[tuple[str, str], Page]:
+    out = {}
+    for source, ps in site_mod.all_pages(epoch).items():
+        for p in ps:
+            host = p.args[0] if (p.source == site_mod.SITE and p.kind == "robots") else (
+                (p.args[0][0] if p.kind == "sitemap_index" else p.args[0]) if p.source == site_mod.SITE and p.kind in ("sitemap", "sitemap_index")
+                else ("portal" if p.source == site_mod.SITE else p.source))
+            out[(host, p.canonical)] = p
+    return out
+
+
+def changed_pages_by_host(a: int, b: int) -> dict[str, dict[str, set[str]]]:
+    """host ('portal' or a source) -> {"changed", "added", "removed"} -> paths, between epochs a and b."""
+    ia, ib = _page_index(a), _page_index(b)
+    out: dict[str, dict[str, set[str]]] = {}
+    for key in sorted(set(ia) | set(ib)):
+        host, path = key
+        page = ia.get(key) or ib[key]
+        ma, mb = site_mod.page_model(page, a), site_mod.page_model(page, b)
+        bucket = out.setdefault(host, {"changed": set(), "added": set(), "removed": set()})
+        if ma is None and mb is not None:
+            bucket["added"].add(path)
+        elif ma is not None and mb is None:
+            bucket["removed"].add(path)
+        elif ma != mb:
+            bucket["changed"].add(path)
+    return out
+
+
+def changed_pages(a: int, b: int) -> dict[str, set[str]]:
+    """{"changed", "added", "removed"} -> paths (with query) of pages that differ between epochs a and b.
+
+    Covers every crawlable page of the four crawled sources (their paths are distinct) plus the
+    portal's ``/`` and ``/sources.json``; per-host ``/robots.txt`` and ``/sitemap.xml`` are in
+    ``changed_pages_by_host``. A page is "changed" when both epochs serve it and its content differs.
+    """
+    out: dict[str, set[str]] = {"changed": set(), "added": set(), "removed": set()}
+    for host, buckets in changed_pages_by_host(a, b).items():
+        for key, paths in buckets.items():
+            for path in paths:
+                if path in ("/robots.txt", "/sitemap.xml") and host != "portal":
+                    continue
+                out[key].add(path)
+    return out
+
+
+def robots_txt(source: str, port: int = DEFAULT_PORT) -> str:
+    """The robots.txt a source's host serves (multi-host layout)."""
+    return site_mod.robots_txt(source, default_base_urls(port), single_host=False)
+
+
+def disallowed_paths() -> dict[str, list[str]]:
+    """source -> robots.txt Disallow patterns of its host (each host also disallows everything outside its area)."""
+    return {s: [*site_mod.disallow_rules(s), "/ (except " + ", ".join(site_mod.ALLOW_PREFIXES[s]) + ")"] for s in site_mod.MODULES}
+
+
+@functools.cache
+def _robot_parser(source: str):  # type: ignore[no-untyped-def]
+    from protego import Protego
+
+    return Protego.parse(robots_txt(source))
+
+
+def is_disallowed(source: str, path: str, user_agent: str = "collegesearch") -> bool:
+    """Whether the robots.txt of a source's host forbids fetching path (with query)."""
+    return not _robot_parser(source).can_fetch(f"http://{SOURCE_HOSTS[source]}{path}", user_agent)
+
+
+def fault_urls() -> dict[str, object]:
+    """Where the deliberate faults are (active only with faults on)."""
+    return {
+        "not_found_links": {
+            "bls_ooh": [pages_ooh.MISSING_OCCUPATION], "collegenavigator": [f"/collegenavigator/?id={pages_cn.MISSING_ID}"],
+            "directory": [pages_directory.MISSING_PROGRAM], "reviews": [pages_reviews.MISSING_SCHOOL],
+        },
+        "transient_503": sorted(site_mod.Site(1, True, default_base_urls(), False).transient_paths),
+        "slow": [f"/collegenavigator/?id={pages_cn.slow_unitid()}"],
+        "slow_seconds": site_mod.SLOW_SECONDS,
+        "malformed": [f"/collegenavigator/?id={pages_cn.malformed_unitid()}"],
+        "latin1": [f"/collegenavigator/?id={pages_cn.LATIN1_UNITID}"],
+        "redirects": {
+            "/ooh/a-z-index.htm": "/ooh/a-z/index.htm", "/ooh/home.htm": "/ooh/",
+            **{f"/ooh/{g}/{old}.htm": f"/ooh/{g}/{new}.htm" for (g, old), new in occ_mod.OLD_SLUGS.items()},
+            "/cahiim/programs/1001": "/cahiim/program-directory/program/1001",
+            f"/reviews/c/{schools()[0].entity_id}": schools()[0].path,
+        },
+        "tracking_parameters": ["utm_source", "utm_medium", "utm_campaign", "sessionid"],
+        "crawl_traps": {"bls_ooh": pages_ooh.FINDER, "reviews": "/reviews/events/calendar/2025/09/"},
+    }
+
+
+def counts(epoch: int = 1) -> dict[str, int]:
+    """Headline numbers of the site at an epoch."""
+    st = epochs.state(epoch)
+    items = expected_items(epoch)
+    return {
+        "careers": len(items["career"]),
+        "institution_pages": len(st.present),
+        "programs_collegenavigator": sum(1 for i in items["program"].values() if i["source"] == "collegenavigator"),
+        "cahiim_programs": len(st.cahiim_programs()),
+        "review_schools": len(st.reviews),
+        "reviews": sum(len(v) for v in st.reviews.values()),
+        "ipeds_institutions": len(institutions()),
+    }
