@@ -50,7 +50,8 @@ def ipeds_rows() -> tuple[dict[str, str], ...]:
             "LONGITUD", "DEATHYR", "CYACTIVE", "HOSPITAL", "MEDICAL", "HBCU", "TRIBAL", "F1SYSNAM")
     rows = []
     for r in csv.DictReader(io.StringIO(raw, newline="")):
-        rows.append({k: r[k].strip() for k in keep})
+        # Whitespace runs collapse as they do on a rendered page ("461-C  East Plaza Drive").
+        rows.append({k: " ".join(r[k].split()) for k in keep})
     return tuple(rows)
 
 

@@ -228,9 +228,11 @@ def split_aliases(raw: str, name: str) -> tuple[str, ...]:
     """IPEDS IALIAS split on |, ;, commas and runs of spaces, without the name itself."""
     parts = re.split(r"\s*[|;,]\s*|\s{2,}", raw or "")
     out: list[str] = []
+    seen = {name.lower()}
     for part in parts:
-        part = part.strip()
-        if part and part != name and part not in out:
+        part = " ".join(part.split())
+        if part and part.lower() not in seen:
+            seen.add(part.lower())
             out.append(part)
     return tuple(out)
 
@@ -240,6 +242,11 @@ def _phone(raw: str) -> str | None:
     if re.fullmatch(r"\d{10}", digits):
         return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
     return None
+
+
+def _zip(raw: str) -> str:
+    """ZIP code with the leading zeros the IPEDS CSV export lost ("7801" -> "07801")."""
+    return raw.zfill(5) if re.fullmatch(r"\d{3,4}", raw) else raw
 
 
 def _float(text: str) -> float | None:
@@ -563,7 +570,7 @@ def world() -> tuple[dict[str, Institution], dict[str, ProgramAcc]]:
             acc_next = date_between(dt.date(2025, 1, 1), dt.date(2034, 12, 31), "inst-next", uid)
         inst = Institution(
             unitid=uid, name=r["INSTNM"], aliases=split_aliases(r["IALIAS"], r["INSTNM"]), addr=r["ADDR"],
-            city=r["CITY"], state=r["STABBR"], zip=r["ZIP"], phone=_phone(r["GENTELE"]),
+            city=r["CITY"], state=r["STABBR"], zip=_zip(r["ZIP"]), phone=_phone(r["GENTELE"]),
             website=r["WEBADDR"] or None, sector=sector, iclevel=r["ICLEVEL"], control=r["CONTROL"],
             hloffer=int(r["HLOFFER"]) if r["HLOFFER"].lstrip("-").isdigit() else -3, locale=r["LOCALE"],
             instsize=int(r["INSTSIZE"]) if r["INSTSIZE"].lstrip("-").isdigit() else -2,

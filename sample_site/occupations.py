@@ -65,7 +65,7 @@ ACCREDITOR_NAMES: dict[str, str] = {
     "CAATE": "Commission on Accreditation of Athletic Training Education",
     "COA": "Council on Accreditation of Nurse Anesthesia Educational Programs",
     "ACME": "Accreditation Commission for Midwifery Education",
-    "AVMA-COE": "American Veterinary Medical Association Council on Education",
+    "AVMA COE": "American Veterinary Medical Association Council on Education",
     "COMTA": "Commission on Massage Therapy Accreditation",
     "CCE": "Council on Chiropractic Education",
     "ACOE": "Accreditation Council on Optometric Education",
@@ -113,8 +113,8 @@ CAREER_ACCREDITORS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "respiratory-therapists": (("CoARC",), "respiratory therapy and respiratory care", "an associate's degree in respiratory therapy"),
     "speech-language-pathologists": (("CAA",), "speech-language pathology", "a master's degree in speech-language pathology"),
     "surgical-technologists": (("CAAHEP", "ABHES"), "surgical technology", "a postsecondary certificate or an associate's degree in surgical technology"),
-    "veterinarians": (("AVMA-COE",), "veterinary medicine", "a Doctor of Veterinary Medicine (D.V.M. or V.M.D.) degree"),
-    "veterinary-technologists-and-technicians": (("AVMA-COE",), "veterinary technology", "an associate's degree in veterinary technology"),
+    "veterinarians": (("AVMA COE",), "veterinary medicine", "a Doctor of Veterinary Medicine (D.V.M. or V.M.D.) degree"),
+    "veterinary-technologists-and-technicians": (("AVMA COE",), "veterinary technology", "an associate's degree in veterinary technology"),
     "phlebotomists": (("NAACLS",), "phlebotomy", "a postsecondary nondegree award in phlebotomy"),
     "occupational-health-and-safety-specialists-and-technicians": (("ABET",), "occupational health and safety", "a bachelor's degree in occupational health and safety"),
     "civil-engineers": (("ABET",), "civil engineering", "a bachelor's degree in civil engineering"),
@@ -242,7 +242,7 @@ def real_page_facts(slug: str) -> dict[str, object]:
     pay_cell = _strip_tags(re.findall(r"<td[^>]*>(.*?)</td>", qf.group(1), re.S)[0]) if qf else ""  # type: ignore[union-attr]
     tab5 = page[page.find('<div id="tab-5"'):page.find('<div id="tab-6"')]
     prose = _strip_tags(tab5)
-    m = re.search(r"lowest 10 percent earned less than \$([\d,.]+), and the highest 10 percent earned more than \$([\d,.]+)", prose)
+    m = re.search(r"lowest 10 percent earned less than \$([\d,]+(?:\.\d+)?), and the highest 10 percent earned more than \$([\d,]+(?:\.\d+)?)", prose)
     p10 = p90 = None
     if m and "." not in m.group(1) and "." not in m.group(2):
         p10, p90 = int(m.group(1).replace(",", "")), int(m.group(2).replace(",", ""))

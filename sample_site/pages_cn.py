@@ -5,12 +5,14 @@ URLs as on the real site: ``/collegenavigator/?s=AL`` (results per state, ``&pg=
 crawler uses (header dashboard, General Information, Servicemembers and Veterans, Programs/Majors,
 Accreditation) with the real ids and classes. Conventions that carry item fields:
 
-- aliases: ``Alias: A | B`` under the name; lat/long: ``&ll=LAT,LON`` in the "View Full Map" link;
-- online: "Distance education - ... programs offered" under Special Learning Opportunities;
-- military_friendly: the Servicemembers and Veterans section lists the Yellow Ribbon Program;
-- each programmatic accreditation row: ``<td>PROGRAM <em>AWARD, DELIVERY</em></td><td>STATUS</td><td>NEXT REVIEW</td>``
+- aliases: an "Alias:" row (``A | B``) in the dashboard table; lat/long: ``&ll=LAT,LON`` in the "View Full Map" link;
+- online: "Distance education - ... programs offered" under Special Learning Opportunities (else a
+  "courses offered, programs not offered" or "not offered" line);
+- military_friendly: the Servicemembers and Veterans section lists services (Yellow Ribbon Program,
+  credit for military training, ...); otherwise it says "Not reported";
+- each programmatic accreditation row: ``<td>PROGRAM <em>AWARD, DELIVERY[, military friendly]</em></td><td>STATUS</td><td>NEXT REVIEW</td>``
   with AWARD in College Navigator's award vocabulary and DELIVERY one of "on campus", "online",
-  "online and on campus"; STATUS one of "Accredited since (mm/dd/yyyy)", "Preaccredited since (...)",
+  "online and on campus" (hybrid); STATUS one of "Accredited since (mm/dd/yyyy)", "Preaccredited since (...)",
   "Candidate since (...)", "Accredited since (...); Probation since (...)" (also Warning, Show Cause,
   Heightened Monitoring), "Accredited (start - end); Voluntarily withdrawn", "Accredited (start - end);
   Program closed", and under a "No Longer Recognized" agency "Accredited (start - end)".
@@ -19,7 +21,7 @@ Accreditation) with the real ids and classes. Conventions that carry item fields
 from __future__ import annotations
 
 import functools
-import re
+from urllib.parse import quote
 
 from crawler.items import US_STATES
 from sample_site.core import Body, Ctx, Page, Redirect
@@ -232,12 +234,14 @@ def render_profile(inst: Institution, programs: tuple, ctx: Ctx) -> str:
     uid = inst.unitid
     map_q = f"{inst.addr}, {inst.city}, {inst.state}, {inst.zip}"
     ll = f"&amp;ll={inst.lat},{inst.lon}" if inst.lat is not None and inst.lon is not None else ""
-    alias = f'<br /><span class="aliasnames">Alias: {esc(" | ".join(inst.aliases))}</span>' if inst.aliases else ""
     rows = []
+    if inst.aliases:
+        rows.append(("Alias", esc(" | ".join(inst.aliases))))
     if inst.phone:
         rows.append(("General information", esc(inst.phone)))
     if inst.website:
-        rows.append(("Website", f'<a href="http://nces.ed.gov/transfer.asp?location={esc(inst.website)}" target="_blank">{esc(inst.website)}</a>'))
+        location = quote(inst.website, safe="/:")
+        rows.append(("Website", f'<a href="http://nces.ed.gov/transfer.asp?location={esc(location)}" target="_blank">{esc(inst.website)}</a>'))
     if inst.type_text:
         rows.append(("Type", esc(inst.type_text)))
     if inst.awards:
@@ -249,9 +253,9 @@ def render_profile(inst: Institution, programs: tuple, ctx: Ctx) -> str:
     dash = (
         '<div class="dashboard">\n    <div class="collegedash">\n        <div class="mapngo">\n'
         '            <div id="map" class="GoogleMap"></div>\n'
-        f'            <div id="ctl00_cphCollegeNavBody_ucInstitutionMain_divGMapLink" style="text-align:right"><a href="http://maps.google.com/?hl=en&amp;q={esc(map_q)}{ll}" target="_blank">View Full Map</a></div>\n'
+        f'            <div id="ctl00_cphCollegeNavBody_ucInstitutionMain_divGMapLink" style="text-align:right"><a href="http://maps.google.com/?hl=en&amp;q={esc(quote(map_q, safe=",/"))}{ll}" target="_blank">View Full Map</a></div>\n'
         f'            <br /><span class="ipeds">IPEDS ID: {uid}{ope}</span>\n        </div>\n        <div>\n'
-        f'            <span style="position:relative"><span class="headerlg">{esc(inst.name)}</span>{alias}<br />{esc(_address_line(inst))}</span>'
+        f'            <span style="position:relative"><span class="headerlg">{esc(inst.name)}</span><br />{esc(_address_line(inst))}</span>'
         f'<table class="layouttab">{layout}</table><div style="clear:both"></div>\n        </div>\n    </div>\n</div>\n'
     )
     # General information
@@ -260,8 +264,10 @@ def render_profile(inst: Institution, programs: tuple, ctx: Ctx) -> str:
         special.append("Distance education \u2013 undergraduate programs offered")
         if inst.hloffer >= 7:
             special.append("Distance education \u2013 graduate programs offered")
-    elif inst.hloffer >= 1 and h64("dist-courses", uid) % 2:
+    elif h64("dist-courses", uid) % 2:
         special.append("Distance education \u2013 undergraduate courses offered, programs not offered")
+    else:
+        special.append("Distance education \u2013 not offered")
     if inst.iclevel == "1" and h64("rotc", uid) % 5 == 0:
         special.append("ROTC (Army)")
     special.append("Study abroad" if h64("abroad", uid) % 3 == 0 else "Weekend/evening college")
@@ -278,9 +284,8 @@ def render_profile(inst: Institution, programs: tuple, ctx: Ctx) -> str:
                "Credit for military training<br />Dedicated point of contact for support services for veterans, military servicemembers, and their families<br />"
                "Recognized student veteran organization")
     else:
-        vet = ('<div style="font-weight:bold;padding-top:6px;">Services and Programs for Servicemembers and Veterans</div>'
-               + ("Dedicated point of contact for support services for veterans, military servicemembers, and their families" if h64("vet", uid) % 2
-                  else "Not reported"))
+        vet = '<div style="font-weight:bold;padding-top:6px;">Services and Programs for Servicemembers and Veterans</div>Not reported'
+
     sections.append(_collapsing("service", "ctl08", "Servicemembers and Veterans", vet))
     # Programs / majors
     if inst.cip_rows:
@@ -326,7 +331,8 @@ def render_profile(inst: Institution, programs: tuple, ctx: Ctx) -> str:
                 else:
                     acc.append(f'<tr class="subrow"><td colspan="3">{esc(agency)}</td></tr>')
             estimated = estimated or est
-            acc.append(f'<tr class="level1indent"><td scope="row">{esc(name)} <em>{esc(award)}, {DELIVERY_TEXT[delivery]}</em></td>'
+            military = ", military friendly" if inst.yellow_ribbon else ""
+            acc.append(f'<tr class="level1indent"><td scope="row">{esc(name)} <em>{esc(award)}, {DELIVERY_TEXT[delivery]}{military}</em></td>'
                        f'<td>{status_text(view)}</td><td>{mdy(next_review) if next_review else " "}</td></tr>')
         acc.append("</tbody></table>")
     if estimated:
@@ -341,11 +347,10 @@ def render_profile(inst: Institution, programs: tuple, ctx: Ctx) -> str:
 
 def _malform(html: str) -> str:
     """Break the HTML the way hand-edited pages break, while the data stays readable."""
-    html = html.replace("</td>", "").replace("</tr>", "")
-    html = html.replace('<div class="fadeyell"></div>', '<div class="fadeyell"><p><b>Notice: <i>data &amp updates</b></i>')
-    html = html.replace("</tbody></table>", "</tbody>", 1)
-    html = re.sub(r"</div>\n</div>", "</div>", html, count=2)
-    return html + "<table><tr><td>unclosed footer"
+    html = html.replace("</td>", "").replace("</tr>", "").replace("</tbody>", "").replace("<br />", "<br>")
+    html = html.replace('<div class="fadeyell"></div>', '<div class="fadeyell"><p><b>Notice: <i>data & updates</b></i> <span>see below</div>')
+    html = html.replace("</body>\n</html>\n", '<div class="footnote"><p>Last updated <b>2025</p>\n')
+    return html
 
 
 def render_listing(m: tuple, ctx: Ctx) -> str:

@@ -17,7 +17,12 @@ deliveries from ``DELIVERIES``. Conventions where a page leaves room for choice:
   for-profit; ``level`` "4-year" / "2-year" / "Less than 2-year"; ``online`` = the page lists a
   "Distance education ... programs offered" line; ``military_friendly`` = the Servicemembers and
   Veterans section lists the Yellow Ribbon Program.
-- programs (College Navigator): ``accreditor`` and ``accreditor_name`` are the agency name as shown;
+- accreditors: ``accreditor`` is the label ``crawler.processors.accreditor_label`` gives the agency
+  name the page shows (an acronym such as "CAHIIM" for known agencies), ``accreditor_name`` the
+  full name from the same table (the name as shown when the table does not know it); careers'
+  ``accreditors`` use the same labels; ``website`` gets "http://" when the page shows no scheme.
+- programs (College Navigator): ``military_friendly`` is True when the row's annotation says
+  "military friendly" (the institution's services), else None;
   ``name`` is the program cell without its <em> annotation; ``field`` is the name up to " (";
   ``accredited_since`` is the date after "since (" or the start of "(start - end)";
   ``next_review`` None when blank; ``military_friendly`` is the institution's.
@@ -79,10 +84,34 @@ def _career(occ: occ_mod.Occupation, st: epochs.EpochState, base: dict[str, str]
         "entry_education": occ.entry_education, "work_experience": occ.work_experience, "training": occ.training,
         "jobs": occ.jobs, "projected_employment": occ.projected, "outlook_pct": occ.outlook_pct,
         "outlook_desc": occ.outlook_desc, "employment_change": occ.employment_change,
-        "accreditors": list(occ.accreditors),
+        "accreditors": [_career_accreditor(a) for a in occ.accreditors],
         "similar_occupations": list(occ.similar) if occ.real else [occ_mod.by_slug()[s].title for s in occ.similar],
         "group": occ.group, "updated": site_mod.page_lastmod(page, st.epoch).isoformat(),
     }
+
+
+def _label(agency: str | None) -> tuple[str | None, str | None]:
+    """(accreditor label, full name) as the crawler normalises them (crawler/resources/accreditors.csv)."""
+    if not agency:
+        return None, None
+    try:
+        from crawler.processors import lookup_accreditor
+    except ImportError:  # the crawler's normaliser is optional for the site itself
+        return agency, agency
+    acc = lookup_accreditor(agency)
+    return (acc.label, acc.name) if acc else (agency, agency)
+
+
+def _career_accreditor(acronym: str) -> str:
+    """The label of an accreditor a career page names (its acronym when the crawler's table lacks it)."""
+    label, _name = _label(occ_mod.ACCREDITOR_NAMES[acronym])
+    return acronym if label == occ_mod.ACCREDITOR_NAMES[acronym] else label  # type: ignore[return-value]
+
+
+def _website(value: str | None) -> str | None:
+    if not value:
+        return None
+    return value if re.match(r"^https?://", value, re.I) else "http://" + value
 
 
 def _institution(uid: str, base: dict[str, str]) -> dict:
@@ -90,9 +119,9 @@ def _institution(uid: str, base: dict[str, str]) -> dict:
     return {
         "url": f"{base['collegenavigator']}/collegenavigator/?id={uid}", "source": "collegenavigator", "unitid": uid,
         "name": inst.name, "aliases": list(inst.aliases), "address": inst.addr, "city": inst.city, "state": inst.state,
-        "zip": inst.zip, "latitude": inst.lat, "longitude": inst.lon, "website": inst.website, "phone": inst.phone,
+        "zip": inst.zip, "latitude": inst.lat, "longitude": inst.lon, "website": _website(inst.website), "phone": inst.phone,
         "control": CONTROL_VALUE.get(inst.control), "level": LEVEL_TEXT.get(inst.iclevel) if inst.type_text else None,
-        "online": inst.online, "military_friendly": inst.yellow_ribbon, "accreditor": inst.accreditor,
+        "online": inst.online, "military_friendly": inst.yellow_ribbon, "accreditor": _label(inst.accreditor)[0],
         "accreditation_status": inst.acc_status, "accredited_since": inst.acc_since.isoformat() if inst.acc_since else None,
         "next_review": inst.acc_next.isoformat() if inst.acc_next else None, "ope_id": inst.ope_id,
         "programs_offered": inst.programs_offered,
@@ -104,10 +133,11 @@ def _cn_program(p, base: dict[str, str]) -> dict:  # type: ignore[no-untyped-def
     return {
         "url": f"{base['collegenavigator']}/collegenavigator/?id={p.unitid}", "source": "collegenavigator",
         "program_id": p.pid, "institution_unitid": p.unitid, "institution_name": inst.name, "name": p.name,
-        "field": p.field, "degree_level": AWARD_LEVEL[p.award], "accreditor": p.agency, "accreditor_name": p.agency,
+        "field": p.field, "degree_level": AWARD_LEVEL[p.award], "accreditor": _label(p.agency)[0],
+        "accreditor_name": _label(p.agency)[1],
         "accreditation_status": p.status, "accredited_since": p.since.isoformat(),
         "next_review": p.next_review.isoformat() if p.next_review else None, "delivery": p.delivery,
-        "military_friendly": inst.yellow_ribbon, "state": inst.state, "city": inst.city,
+        "military_friendly": True if inst.yellow_ribbon else None, "state": inst.state, "city": inst.city,
     }
 
 
@@ -116,8 +146,8 @@ def _dir_program(p, base: dict[str, str]) -> dict:  # type: ignore[no-untyped-de
     return {
         "url": f"{base['directory']}/cahiim/program-directory/program/{p.cahiim_id}", "source": "directory",
         "program_id": f"cahiim-{p.cahiim_id}", "institution_unitid": p.unitid, "institution_name": p.dir_name,
-        "name": pages_directory.field_name(p), "field": p.field, "degree_level": p.degree_level, "accreditor": "CAHIIM",
-        "accreditor_name": CAHIIM_NAME, "accreditation_status": p.status, "accredited_since": p.since.isoformat(),
+        "name": pages_directory.field_name(p), "field": p.field, "degree_level": p.degree_level, "accreditor": _label(CAHIIM_NAME)[0],
+        "accreditor_name": _label(CAHIIM_NAME)[1], "accreditation_status": p.status, "accredited_since": p.since.isoformat(),
         "next_review": p.next_review.isoformat() if p.next_review else None, "delivery": p.delivery,
         "state": inst.state, "city": inst.city,
     }
