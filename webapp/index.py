@@ -132,7 +132,11 @@ class SearchService:
 
     def status(self, catalog_seq: int | None = None) -> dict[str, Any]:
         """What the index holds: available, doc_count, generation, watermark, kinds, lag, message."""
-        raw = self.searcher.status()
+        try:
+            raw = self.searcher.status()
+        except Exception:  # a status box must never take the page down with it
+            log.exception("could not read the index status")
+            raw = {"state": "unavailable", "message": "the index status could not be read (see the server log)"}
         available = raw.get("state") in ("ok", "stale")
         watermark = raw.get("watermark")
         lag = (catalog_seq - int(watermark)) if available and catalog_seq is not None and watermark is not None else None

@@ -91,7 +91,8 @@ def money(value: Any) -> str:
         number = float(value)
     except (TypeError, ValueError):
         return str(value)
-    return f"${number:,.0f}" if number >= 100 else f"${number:,.2f}"
+    # Cents only where they say something (hourly pay), never "$0.00" on an axis.
+    return f"${number:,.2f}" if number != int(number) and number < 1000 else f"${number:,.0f}"
 
 
 def number(value: Any) -> str:

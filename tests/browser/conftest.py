@@ -1,0 +1,221 @@
+"""Browser fixtures: the real app under gunicorn (``collegesearch serve``) over a catalog and index built from
+hand-made items, and Debian's chromium driven by Playwright.
+
+Without chromium the tests skip with a reason, except under ``CI=true`` where they fail.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+def _load_testdata():
+    # The same hand-made items as the unit tests (tests/ is not a package tree here, so load by path).
+    path = ROOT / "tests" / "unit" / "webapp" / "webapp_testdata.py"
+    spec = importlib.util.spec_from_file_location("browser_webapp_testdata", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+testdata = _load_testdata()
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if str(item.fspath).startswith(str(Path(__file__).parent)):
+            item.add_marker(pytest.mark.browser)
+            # One server and one browser for the whole module: keep these tests on one xdist worker.
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> str:
+    """Debian's chromium, or skip (fail under CI=true) with a clear reason."""
+    if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
+        reason = f"browser tests need chromium at {CHROMIUM} (Debian package `chromium`; .ci/run installs it)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(reason + "; CI=true, so this is a failure")
+        pytest.skip(reason)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - playwright is pinned
+        pytest.fail(f"playwright is not installed: {exc}")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, chromium_path):
+    """``collegesearch serve`` (gunicorn, 2 workers) on a free port over a freshly built catalog and index."""
+    from catalog import Catalog
+    from config import load_settings
+    from indexer.build import rebuild
+
+    data = tmp_path_factory.mktemp("browser") / "data"
+    settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data)})
+    with Catalog(settings.catalog_path) as cat:
+        testdata.fill_catalog(cat)
+    rebuild(settings)
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLEGESEARCH_")}
+    env.update({
+        "COLLEGESEARCH_DATA_DIR": str(data),
+        "COLLEGESEARCH_ADMIN_PASSWORD_HASH": testdata.ADMIN_HASH,
+        "COLLEGESEARCH_REVIEW_RATE_LIMIT": "100",
+        "COLLEGESEARCH_LOGIN_RATE_LIMIT": "100",
+        "COLLEGESEARCH_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(ROOT),
+    })
+    log = (data.parent / "server.log").open("w")
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "2"],
+                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(base + "/static/css/app.css", timeout=2):
+                break
+        except urllib.error.HTTPError:
+            break  # it answers: up (the tests will say what is wrong)
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the web server did not start:\n" + (data.parent / "server.log").read_text())
+            time.sleep(0.2)
+    yield base
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_path):
+    """One chromium for the session."""
+    from playwright.sync_api import expect, sync_playwright
+
+    # A busy 2-core machine (other test workers, a cold index in a fresh gunicorn worker) can be slow;
+    # waiting longer costs nothing when things are fast.
+    expect.set_options(timeout=15_000)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+class PageProblems:
+    """Console errors, CSP violations, uncaught script errors, dialogs and failed assets seen by a page."""
+
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def watch(self, page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.items.append(f"uncaught script error: {exc}"))
+        page.on("dialog", self._dialog)
+        page.on("response", self._response)
+
+    def _console(self, msg) -> None:
+        # Non-2xx documents (404 pages, 422 forms) are logged by chromium as "Failed to load resource";
+        # failed assets are caught by _response instead, so that message alone is not a problem.
+        if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
+            self.items.append(f"console error: {msg.text}")
+
+    def _dialog(self, dialog) -> None:
+        self.items.append(f"a dialog fired (injected script ran?): {dialog.message}")
+        dialog.dismiss()
+
+    def _response(self, response) -> None:
+        if response.request.resource_type in ("stylesheet", "script", "image", "font", "fetch", "xhr") \
+                and response.status >= 400:
+            self.items.append(f"{response.request.resource_type} {response.url} answered {response.status}")
+
+
+def _open(browser, base_url: str, **context_args):
+    context = browser.new_context(base_url=base_url, **context_args)
+    # Record CSP violations from inside the page too (the console already reports them; this is a second net).
+    context.add_init_script(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation',"
+        " e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page = context.new_page()
+    problems = PageProblems()
+    problems.watch(page)
+    return context, page, problems
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (desktop size); fails the test on console errors, CSP violations or dialogs."""
+    context, tab, problems = _open(browser, live_server, viewport={"width": 1280, "height": 900})
+    tab.problems = problems
+    yield tab
+    csp = _csp_violations(tab)
+    context.close()
+    assert not problems.items + csp, "\n".join(problems.items + csp)
+
+
+@pytest.fixture
+def phone(browser, live_server):
+    """A phone-sized tab (375 x 740, touch), with the same checks."""
+    context, tab, problems = _open(browser, live_server, viewport={"width": 375, "height": 740},
+                                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield tab
+    csp = _csp_violations(tab)
+    context.close()
+    assert not problems.items + csp, "\n".join(problems.items + csp)
+
+
+def _csp_violations(tab) -> list[str]:
+    try:
+        return [f"CSP violation: {v}" for v in tab.evaluate("window.__csp || []")]
+    except Exception:  # the page may be mid-navigation or closed; the console check still applies
+        return []
+
+
+def screenshot(tab, name: str, *, full_page: bool = True) -> Path:
+    """Save a screenshot under test-artifacts/screenshots/ (gitignored)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    tab.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+@pytest.fixture
+def shoot():
+    """Save a screenshot of a tab under test-artifacts/screenshots/<name>.png."""
+    return screenshot
+
+
+@pytest.fixture(scope="session")
+def data():
+    """The hand-made items' ids and helpers (tests/unit/webapp/webapp_testdata.py)."""
+    return testdata
