@@ -73,8 +73,8 @@ class ReviewForm(FlaskForm):
     ])
     body = TextAreaField("Your review", validators=[
         DataRequired(message="Write your review."),
-        Length(min=BODY_MIN, max=BODY_MAX,
-               message=f"Write between {BODY_MIN} and {BODY_MAX} characters (you wrote %(length)s)."),
+        # The minimum is checked on the cleaned text in validate_body (one message, not two).
+        Length(max=BODY_MAX, message=f"Keep your review to {BODY_MAX:,} characters or fewer."),
         _not_blank,
     ])
     # Honeypot: hidden from people (CSS and aria-hidden), irresistible to form-filling bots.
