@@ -187,7 +187,8 @@ def _apply(prev: EpochState, epoch: int) -> EpochState:
         break
     # Pay: the BLS updates some wage figures.
     pay = dict(prev.pay_factor)
-    candidates = sorted((o for o in occ_mod.occupations() if not o.real and o.annual), key=lambda o: h64("pay", epoch, o.slug))
+    candidates = sorted((o for o in occ_mod.occupations() if not o.real and o.annual and o.annual < occ_mod.TOP_CODED_WAGE),
+                        key=lambda o: h64("pay", epoch, o.slug))
     for o in candidates[:PAY_CHANGES_PER_EPOCH]:
         pay[o.slug] = round(pay.get(o.slug, 1.0) * (1.02 + 0.04 * rng.random()), 4)
     # Reviews: new reviews dated after everything older, and a few schools reviewed for the first time.

@@ -302,7 +302,9 @@ def _summary_from_onet(csv_title: str, onet: tuple[tuple[str, str, str], ...]) -
     return f"{csv_title} {first}."
 
 
-def _percentiles(slug: str, annual: int) -> tuple[int, int]:
+def _percentiles(slug: str, annual: int) -> tuple[int | None, int | None]:
+    if annual >= TOP_CODED_WAGE:
+        return None, None  # BLS prints no percentiles for top-coded wages
     p10 = int(round(annual * (0.55 + 0.18 * frac("p10", slug)), -1))
     p90 = int(round(annual * (1.45 + 0.45 * frac("p90", slug)), -1))
     return p10, min(p90, TOP_CODED_WAGE)
@@ -381,6 +383,10 @@ def scaled_pay(occ: Occupation, factor: float) -> tuple[int | None, float | None
         return None, None, None, None
     annual = int(round(occ.annual * factor, -1))
     hourly = round(annual / 2080, 2)
-    p10 = int(round((occ.p10 or 0) * factor, -1))
-    p90 = min(int(round((occ.p90 or 0) * factor, -1)), TOP_CODED_WAGE)
+    if occ.p10 is None or occ.p90 is None or annual >= TOP_CODED_WAGE:
+        return annual, hourly, None, None
+    p10 = int(round(occ.p10 * factor, -1))
+    p90 = min(int(round(occ.p90 * factor, -1)), TOP_CODED_WAGE)
+    if p90 <= annual:
+        return annual, hourly, p10, None
     return annual, hourly, p10, p90

@@ -320,9 +320,14 @@ def render_occupation(occ: Occupation, m: tuple, ctx: Ctx) -> str:
                  f'<dd style="height: 5em;"><div style="height: 5em;" class="value"><p class="positive cms-bar-color-red"><span><span> $49,500 </span></span></p></div></dd></dl>'
                  '<div class="clearfloat"></div><p class="footer">    Note: All Occupations includes all occupations in the U.S. Economy.<br>'
                  'Source: U.S. Bureau of Labor Statistics, Occupational Employment and Wage Statistics</p></div></div><!-- CMS Bar Graph -->')
-        prose = (f"<p>\nThe median annual wage for {esc(lower)} was {money(annual)} in May 2024. \nThe median wage is the wage at which "
-                 "half the workers in an occupation earned more than that amount and half earned less. "
-                 f"The lowest 10 percent earned less than {money(p10 or 0)}, and the highest 10 percent earned more than {money(p90 or 0)}.\n</p>")
+        if p10 is not None and p90 is not None:
+            prose = (f"<p>\nThe median annual wage for {esc(lower)} was {money(annual)} in May 2024. \nThe median wage is the wage at which "
+                     "half the workers in an occupation earned more than that amount and half earned less. "
+                     f"The lowest 10 percent earned less than {money(p10)}, and the highest 10 percent earned more than {money(p90)}.\n</p>")
+        else:
+            prose = (f"<p>\nThe median annual wage for {esc(lower)} was equal to or greater than {money(annual)} in May 2024.\n</p>"
+                     if annual >= occ_mod.TOP_CODED_WAGE else
+                     f"<p>\nThe median annual wage for {esc(lower)} was {money(annual)} in May 2024.\n</p>")
     else:
         chart = ""
         prose = f"<p>Wage data for {esc(lower)} are not available.</p>"

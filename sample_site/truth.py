@@ -90,6 +90,7 @@ def _career(occ: occ_mod.Occupation, st: epochs.EpochState, base: dict[str, str]
     }
 
 
+@functools.lru_cache(maxsize=None)
 def _label(agency: str | None) -> tuple[str | None, str | None]:
     """(accreditor label, full name) as the crawler normalises them (crawler/resources/accreditors.csv)."""
     if not agency:
@@ -159,8 +160,11 @@ def _expected(epoch: int, base_key: tuple[tuple[str, str], ...]) -> dict[str, di
     st = epochs.state(epoch)
     out: dict[str, dict[str, dict]] = {"career": {}, "institution": {}, "program": {}, "review": {}}
 
+    id_field = {"institution": "unitid", "program": "program_id", "review": "review_id"}
+
     def add(kind: str, fields: dict) -> None:
-        item_id = item_from_dict({**fields, "kind": kind}).item_id
+        # Careers without a SOC code fall back to the item model's URL-based id.
+        item_id = fields[id_field[kind]] if kind in id_field else item_from_dict({**fields, "kind": kind}).item_id
         if item_id in out[kind]:
             raise RuntimeError(f"duplicate {kind} id {item_id}")
         out[kind][item_id] = fields
