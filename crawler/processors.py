@@ -59,7 +59,8 @@ def clean_text(text: str | None) -> str | None:
     """Collapse whitespace (incl. NBSP), drop zero-width and control characters; None for blank."""
     if text is None:
         return None
-    cleaned = " ".join(_drop_invisible(unicodedata.normalize("NFKC", str(text))).split())
+    # NFC, not NFKC: compatibility folding would rewrite real names ("Mayag\u00b8ez" -> "Mayag \u0327ez").
+    cleaned = " ".join(_drop_invisible(unicodedata.normalize("NFC", str(text))).split())
     return cleaned or None
 
 
@@ -444,15 +445,13 @@ def split_aliases(text: str | None, exclude: Iterable[str] = ()) -> list[str]:
         parts = cleaned.split(",")
     else:
         parts = [cleaned]
-    skip = {(clean_text(e) or "").lower() for e in exclude}
-    seen: set[str] = set()
+    # Exact comparisons: "ECC" and "Ecc" are both shown, so both are kept.
+    skip = {clean_text(e) for e in exclude}
     out: list[str] = []
     for part in parts:
         name = clean_text(part)
-        if not name or name.lower() in skip or name.lower() in seen:
-            continue
-        seen.add(name.lower())
-        out.append(name)
+        if name and name not in skip and name not in out:
+            out.append(name)
     return out
 
 

@@ -34,7 +34,8 @@ from crawler.processors import (
 SOURCE = "bls_ooh"
 
 # /ooh/<group>/<slug>.htm, minus the handbook's own sections that share that shape.
-_NOT_GROUPS = ("about", "how-to-find-a-job", "field-of-degree", "mobile", "images", "javascripts", "stylesheets")
+_NOT_GROUPS = ("about", "how-to-find-a-job", "field-of-degree", "mobile", "images", "javascripts", "stylesheets",
+               "a-z", "print")
 OCCUPATION_PATH_RE = re.compile(
     r"/ooh/(?!(?:" + "|".join(_NOT_GROUPS) + r")/)(?P<group>[a-z0-9-]+)/(?!home\.html?$)(?P<slug>[a-z0-9-]+)\.html?$",
     re.I,
@@ -107,7 +108,8 @@ class OOHPage(Page):
 
     def index_links(self) -> list[str]:
         """Links to the handbook's A-Z index and site map."""
-        return [url for url in self.links() if re.search(r"/ooh/(a-z-index|ooh-site-map)\.html?$", urlsplit(url).path)]
+        return [url for url in self.links()
+                if re.search(r"/ooh/(a-z-index|a-z/index|ooh-site-map)\.html?$", urlsplit(url).path)]
 
 
 class OccupationIndexPage(OOHPage):
@@ -277,9 +279,9 @@ class CareerPage(OOHPage):
         return self.projections[0].soc_code if self.projections else None
 
     def summary(self) -> str | None:
-        """The Summary tab's "What they do" paragraph, else the meta description."""
+        """The page's meta description (BLS's one-line summary), else the Summary tab's "What they do" paragraph."""
         para = self.xpath("//div[@id='tab-1']//h3[.//a[@href='#tab-2']]/following-sibling::p[1]")
-        return self.text_of(para) or self.meta("description") or self.meta("og:description")
+        return self.meta("description") or self.meta("og:description") or self.text_of(para)
 
     def median_pay(self) -> tuple[int | None, float | None, str | None]:
         """(annual, hourly, raw cell text) from Quick Facts, falling back to the Pay prose."""
@@ -306,11 +308,12 @@ class CareerPage(OOHPage):
         return None, None, None
 
     def percentiles(self) -> tuple[int | None, int | None, str | None]:
-        """(p10, p90 annual, passage) from the Pay prose, for the occupation itself.
+        """(p10, p90 annual, passage) from the Pay prose.
 
-        Pages with detailed occupations give one passage per detail; only a passage whose
-        median equals the occupation's own median describes the occupation, and hourly-only
-        figures are not annual wages, so neither is converted or guessed.
+        Pages with detailed occupations give one passage per detail: the passage whose median is
+        the occupation's own median wins; without one, the first passage (which names the
+        detailed occupation it describes, kept in ``pay_raw``). Hourly-only figures are not
+        annual wages, so they are neither converted nor guessed.
         """
         annual, hourly, _ = self.median_pay()
         figures = self.pay_figures
@@ -320,7 +323,7 @@ class CareerPage(OOHPage):
                     fig.basis == "hourly" and hourly is not None and abs(fig.median - hourly) < 0.005):
                 chosen = fig
                 break
-        if chosen is None and len(figures) == 1 and annual is None and hourly is None:
+        if chosen is None and figures:
             chosen = figures[0]
         if chosen is None:
             return None, None, None
@@ -354,9 +357,8 @@ class CareerPage(OOHPage):
         return None
 
     def similar_occupations(self) -> list[str]:
-        """Names in the Similar Occupations table, sorted (DataTables re-sorts it in the browser)."""
-        names = [self.text_of(a) for a in self._similar_anchors()]
-        return sorted(unique(names), key=str.lower)
+        """Names in the Similar Occupations table, in page order (the server sends them sorted by name)."""
+        return unique(self.text_of(a) for a in self._similar_anchors())
 
     def _similar_anchors(self) -> list[Selector]:
         table = self.css("table#similar-occupations")
@@ -370,8 +372,12 @@ class CareerPage(OOHPage):
         """Links to the similar occupations' profiles."""
         return unique(self.urljoin(a.attrib.get("href")) for a in self._similar_anchors())
 
-    def also_known_as(self) -> list[str]:
-        """Detailed occupations from the projections table (e.g. "Stonemasons" under Masonry workers)."""
+    def detailed_occupations(self) -> list[str]:
+        """Detailed occupations from the projections table (e.g. "Stonemasons" under Masonry workers).
+
+        Not copied into ``also_known_as``: they are narrower occupations, not other names for this
+        one, and the A-Z index already lists the job titles people use for them.
+        """
         title = self.title().lower()
         return unique(p.title for p in self.projections[1:] if p.title.lower() != title)
 
@@ -394,7 +400,7 @@ class CareerPage(OOHPage):
             source=self.source,
             soc_code=self.soc_code(),
             title=self.title(),
-            also_known_as=self.also_known_as(),
+            also_known_as=[],
             summary=self.summary(),
             median_pay_annual=annual,
             median_pay_annual_raw=pay_raw_cell,
@@ -420,7 +426,9 @@ class CareerPage(OOHPage):
         )
 
     def to_items(self) -> list[Item]:
-        """One Career."""
+        """One Career (none when the page carries no occupation data at all, e.g. an error page)."""
+        if not self.title() or not (self.quick_facts or self.projections or self.pay_figures):
+            return []
         return [self.to_item()]
 
 
@@ -451,7 +459,9 @@ def page_for(url: str, body: bytes | str, headers: Any = None, encoding: str | N
              source: str | None = None) -> OOHPage:
     """The right page object for an OOH URL or saved file, judged by its content, then its URL."""
     page = OOHPage(url, body, headers, encoding, source=source)
-    if page.css("table#quickfacts") or page.xpath("//*[@id='job-outlook'] | //div[@id='panes']"):
+    # Index pages built on the profile template carry its tabs too; the Quick Facts table (or an
+    # occupation URL with a Job Outlook tab) is what makes a page an occupation profile.
+    if page.css("table#quickfacts") or (is_occupation_url(url) and page.xpath("//*[@id='job-outlook']")):
         return page.as_page(CareerPage)
     if page.css(".a-z-list") or re.search(r"/a-z-index\.html?$", urlsplit(url).path):
         return page.as_page(AZIndexPage)

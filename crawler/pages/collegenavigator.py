@@ -78,6 +78,15 @@ class CollegeNavigatorPage(Page):
 
     source = SOURCE
 
+    def state_links(self) -> list[str]:
+        """Links to per-state result listings (``?s=XX``), as the browse-by-state page shows them."""
+        out = []
+        for url in self.links():
+            query = parse_qs(urlsplit(url).query)
+            if "s" in query and not set(query) & {"id", "fv", "of", "od", "xp", "cx", "md", "pg"}:
+                out.append(url)
+        return unique(out)
+
 
 class InstitutionPage(CollegeNavigatorPage):
     """An institution profile: dashboard, general information, programs, accreditation."""
@@ -122,6 +131,17 @@ class InstitutionPage(CollegeNavigatorPage):
             if cell is not None:
                 return self.text_of(cell)
         return None
+
+    def coordinates(self) -> tuple[float | None, float | None]:
+        """(latitude, longitude) from the map link's ``ll=`` parameter, when it has one."""
+        for href in self.xpath("//a[contains(@href, 'maps.google') or contains(@href, 'google.com/maps')]/@href").getall():
+            ll = parse_qs(urlsplit(href).query).get("ll", [""])[0]
+            match = re.fullmatch(r"\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)\s*", ll)
+            if match:
+                lat, lon = float(match.group(1)), float(match.group(2))
+                if -90 <= lat <= 90 and -180 <= lon <= 180:
+                    return lat, lon
+        return None, None
 
     def website(self) -> str | None:
         """The institution's website (College Navigator links it through ``transfer.asp?location=``)."""
@@ -189,9 +209,10 @@ class InstitutionPage(CollegeNavigatorPage):
         explicit = parse_bool(self._info_text("online", "online programs", "fully online programs"))
         if explicit is not None:
             return explicit
-        lines = [line.lower() for line in self.special_learning() if "distance education" in line.lower()]
-        if not lines:
+        special = self.special_learning()
+        if not special:
             return None
+        lines = [line.lower() for line in special if "distance education" in line.lower()]
         return any(re.search(r"(?<!courses offered, )programs offered", line) for line in lines)
 
     def military_friendly(self) -> bool | None:
@@ -273,6 +294,7 @@ class InstitutionPage(CollegeNavigatorPage):
         level, control = self.level_and_control()
         inst = self.institutional_accreditation()
         status = parse_accreditation(inst.status_raw) if inst else None
+        latitude, longitude = self.coordinates()
         return Institution(
             url=self.url,
             source=self.source,
@@ -283,6 +305,8 @@ class InstitutionPage(CollegeNavigatorPage):
             city=address["city"],
             state=address["state"],
             zip=address["zip"],
+            latitude=latitude,
+            longitude=longitude,
             website=self.website(),
             phone=self._info_text("general information", "phone", "telephone"),
             control=control,
@@ -431,8 +455,11 @@ class ResultsPage(CollegeNavigatorPage):
         return int(value) if value.isdigit() else 1
 
     def page_links(self) -> list[str]:
-        """Every listing page the pager links to."""
-        return unique(self.urljoin(a.attrib.get("href")) for a in self._paging())
+        """Other listing pages to visit: the pager's pages, or on the browse-by-state page, each state's listing."""
+        pager = unique(self.urljoin(a.attrib.get("href")) for a in self._paging())
+        if pager or self.xpath("//table[contains(@class, 'resultsTable')]"):
+            return pager
+        return self.state_links()
 
     def next_page(self) -> str | None:
         """The "Next Page" link, else the pager link to the page after this one; None on the last page."""
