@@ -484,6 +484,12 @@ def directory_name(inst_name: str, uid: str) -> str:
 @functools.cache
 def world() -> tuple[dict[str, Institution], dict[str, ProgramAcc]]:
     """(institutions by unitid, programmatic accreditations by program id), the epoch-1 base."""
+    from sample_site.cache import cached
+
+    return cached("institutions", _build_world)
+
+
+def _build_world() -> tuple[dict[str, Institution], dict[str, ProgramAcc]]:
     rows = data_load.ipeds_rows()
     types = _program_types()
     # CAHIIM selection first, so those institutions' CIP tables list the matching programs.

@@ -299,6 +299,21 @@ def generate_review(rng: random.Random, rid: int, entity_id: str, date: dt.date,
 @functools.cache
 def schools() -> tuple[ReviewSchool, ...]:
     """The review site's schools at epoch 1 (plus those that appear later, with appear_epoch > 1)."""
+    return _cached_reviews()[0]
+
+
+@functools.cache
+def _cached_reviews() -> tuple[tuple[ReviewSchool, ...], dict[str, tuple[Review, ...]]]:
+    from sample_site.cache import cached
+
+    def build() -> tuple[tuple[ReviewSchool, ...], dict[str, tuple[Review, ...]]]:
+        built = _build_schools()
+        return built, _build_reviews(built)
+
+    return cached("reviews", build)
+
+
+def _build_schools() -> tuple[ReviewSchool, ...]:
     insts = institutions()
     cands = [i for i in insts.values() if i.iclevel in ("1", "2") and not i.new_unit and not i.closed_2023]
     big = sorted((i for i in cands if i.instsize >= 3), key=lambda i: h64("rs-big", i.unitid))
@@ -332,13 +347,16 @@ def schools() -> tuple[ReviewSchool, ...]:
     return tuple(out)
 
 
-@functools.cache
 def base_reviews() -> dict[str, tuple[Review, ...]]:
     """Reviews of each epoch-1 school (entity id -> reviews, oldest first)."""
+    return _cached_reviews()[1]
+
+
+def _build_reviews(all_schools: tuple[ReviewSchool, ...]) -> dict[str, tuple[Review, ...]]:
     insts = institutions()
     out: dict[str, tuple[Review, ...]] = {}
     rid = 100001
-    for school in schools():
+    for school in all_schools:
         if school.appear_epoch != 1:
             continue
         inst = insts[school.unitid]
