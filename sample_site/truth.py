@@ -240,6 +240,14 @@ def _page_index(epoch: int) -> dict[tuple[str, str], Page]:
     return out
 
 
+def pages_by_host(epoch: int = 1) -> dict[str, list[str]]:
+    """host ('portal' or a crawled source) -> every page path it serves at an epoch, host-level files included."""
+    out: dict[str, list[str]] = {}
+    for host, path in _page_index(epoch):
+        out.setdefault(host, []).append(path)
+    return out
+
+
 def changed_pages_by_host(a: int, b: int) -> dict[str, dict[str, set[str]]]:
     """host ('portal' or a source) -> {"changed", "added", "removed"} -> paths, between epochs a and b."""
     ia, ib = _page_index(a), _page_index(b)
