@@ -11,9 +11,10 @@ import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from whoosh import columns
 from whoosh import fields as wf
 from whoosh.analysis import (
     CharsetFilter,
@@ -31,7 +32,9 @@ if TYPE_CHECKING:
     from catalog.store import StoredItem
 
 # Bump when fields or to_document change shape: an index built by another version is rebuilt.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Column value of a document without coordinates (outside every valid latitude and longitude).
+NO_COORDINATE = 999.0
 
 # Words are runs of letters/digits, keeping dotted abbreviations ("a.a.s", "ph.d") together.
 TOKEN_PATTERN = r"\w+(?:\.\w+)*"
@@ -51,7 +54,7 @@ class DocSchema(wf.SchemaClass):
     # identity and display (stored)
     id = wf.ID(unique=True, stored=True)
     kind = wf.ID(stored=True, sortable=True)
-    item_id = wf.ID(stored=True)
+    item_id = wf.STORED()
     title = wf.STORED()
     url = wf.STORED()
     excerpt = wf.STORED()
@@ -82,19 +85,22 @@ class DocSchema(wf.SchemaClass):
     rating_band = wf.ID(sortable=True)
     soc_code = wf.ID()
     institution_unitid = wf.ID()
-    source = wf.ID()
-    # numbers and dates (sortable: they back the sort orders and range filters)
-    rating = wf.NUMERIC(numtype=float, sortable=True)
-    review_count = wf.NUMERIC(numtype=int, sortable=True)
-    pay = wf.NUMERIC(numtype=int, bits=64, sortable=True)
-    pay_p10 = wf.NUMERIC(numtype=int, bits=64)
-    pay_p90 = wf.NUMERIC(numtype=int, bits=64)
-    outlook_pct = wf.NUMERIC(numtype=float)
-    date = wf.DATETIME(sortable=True)
-    next_review = wf.DATETIME()
-    lat = wf.NUMERIC(numtype=float, stored=True, sortable=True)
-    lon = wf.NUMERIC(numtype=float, stored=True, sortable=True)
-    title_sort = wf.ID(sortable=True)
+    source = wf.STORED()
+    # numbers and dates: per-document columns only (they back sorting, rating ranges and near-me;
+    # indexing them as Whoosh numeric terms would add ~16 postings per value and nothing we query)
+    rating = wf.COLUMN(columns.NumericColumn("d", default=0.0))
+    review_count = wf.COLUMN(columns.NumericColumn("i", default=0))
+    pay = wf.COLUMN(columns.NumericColumn("q", default=0))
+    pay_p10 = wf.COLUMN(columns.NumericColumn("q", default=0))
+    pay_p90 = wf.COLUMN(columns.NumericColumn("q", default=0))
+    outlook_pct = wf.COLUMN(columns.NumericColumn("d", default=0.0))
+    date = wf.COLUMN(columns.NumericColumn("i", default=0))
+    """Day number (``date.toordinal()``) of the record's own date, else of its last change."""
+    next_review = wf.COLUMN(columns.NumericColumn("i", default=0))
+    lat = wf.COLUMN(columns.NumericColumn("d", default=NO_COORDINATE))
+    lon = wf.COLUMN(columns.NumericColumn("d", default=NO_COORDINATE))
+    title_sort = wf.COLUMN(columns.VarBytesColumn())
+    """Lower-cased title without a leading article, as UTF-8 bytes (the "name" sort order)."""
 
 
 SCHEMA = DocSchema()
@@ -169,15 +175,17 @@ def to_document(stored: StoredItem, context: LinkContext) -> dict[str, Any]:
     derived = builder(data, context, doc)
     title = doc.get("title") or stored.item_id
     doc["title"] = title
-    doc["title_sort"] = _sort_key(title)
+    doc["title_sort"] = _sort_key(title).encode("utf-8")
     if "date" not in doc:
-        fallback = _parse_date(stored.last_changed)
-        if fallback:
-            doc["date"] = fallback
+        doc["date"] = _parse_date(stored.last_changed)
     fields = {k: v for k, v in data.items() if k not in LONG_FIELDS}
     fields.update(derived)
     doc["data"] = fields
-    doc["spell"] = " ".join(str(doc.get(f, "")) for f in ("name", "aliases", "institution", "subjects", "place", "body"))
+    # The spelling dictionary takes the names and subjects of every record but only the careers'
+    # long texts: the 30k review bodies would double the postings of the whole index, and their
+    # everyday words are in the career pages too.
+    spelled = ("name", "aliases", "institution", "subjects", "place") + (("body",) if kind == "career" else ())
+    doc["spell"] = " ".join(str(doc.get(f, "")) for f in spelled)
     return {k: v for k, v in doc.items() if v not in (None, "", [])}
 
 
@@ -341,7 +349,7 @@ def _review(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> 
     _set_rating(doc, rating, None)
     _set_location(doc, inst.get("latitude"), inst.get("longitude"))
     doc["date"] = _parse_date(data.get("date"))
-    return {"institution_name": inst_name or None}
+    return {"institution_name": inst_name or None, "latitude": doc.get("lat"), "longitude": doc.get("lon")}
 
 
 _BUILDERS = {"career": _career, "institution": _institution, "program": _program, "review": _review}
@@ -445,13 +453,14 @@ def _float(value: Any) -> float | None:
     return None if number is None or math.isnan(number) or math.isinf(number) else number
 
 
-def _parse_date(value: Any) -> datetime | None:
+def _parse_date(value: Any) -> int | None:
+    """The day number (``toordinal``) of an ISO or US date, or None."""
     if not value:
         return None
     text = str(value).strip()
     for fmt, size in (("%Y-%m-%dT%H:%M:%S", 19), ("%Y-%m-%d", 10), ("%m/%d/%Y", 10), ("%Y-%m", 7), ("%Y", 4)):
         try:
-            return datetime.strptime(text[:size], fmt).replace(tzinfo=None)
+            return datetime.strptime(text[:size], fmt).toordinal()
         except ValueError:
             continue
     return None
@@ -461,7 +470,3 @@ def _sort_key(title: str) -> str:
     key = " ".join(re.sub(r"[^\w\s]", " ", title.lower()).split())
     return re.sub(r"^(the|a|an) ", "", key)
 
-
-def now_utc() -> datetime:
-    """The current time (UTC, naive, as Whoosh stores datetimes)."""
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -255,11 +255,13 @@ class _Snapshot:
         """Docs with coordinates sorted by latitude (and the latitudes, for bisecting)."""
         def build() -> tuple[list[float], list[tuple[float, float, int]]]:
             reader = ws.reader()
+            lats = reader.column_reader("lat", translate=True)
+            lons = reader.column_reader("lon", translate=True)
             points: list[tuple[float, float, int]] = []
-            for docnum, stored in reader.iter_docs():
-                lat, lon = stored.get("lat"), stored.get("lon")
-                if lat is not None and lon is not None:
-                    points.append((float(lat), float(lon), docnum))
+            for docnum in iter_bits(self.live(ws)):
+                lat = lats[docnum]
+                if -90.0 <= lat <= 90.0:
+                    points.append((float(lat), float(lons[docnum]), docnum))
             points.sort()
             return [p[0] for p in points], points
 
