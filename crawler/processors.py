@@ -434,7 +434,7 @@ def parse_bool(text: str | None) -> bool | None:
 
 def split_aliases(text: str | None, exclude: Iterable[str] = ()) -> list[str]:
     """Split an alias list ("AAMU | Alabama A&M", "UAH  University of ...", "A, B, C") into names."""
-    cleaned = _drop_invisible(unicodedata.normalize("NFKC", text or "")).replace("\u00a0", " ")
+    cleaned = _drop_invisible(unicodedata.normalize("NFC", text or "")).replace("\u00a0", " ")
     if not cleaned.strip():
         return []
     if re.search(r"[|;]", cleaned):

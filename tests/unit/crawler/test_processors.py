@@ -263,6 +263,10 @@ def test_clean_text_removes_invisible_and_control_characters():
     assert clean_text("Medical\u00adRecords") == "MedicalRecords"
     assert clean_text(" \u200b ") is None
     assert clean_text(None) is None
+    # Compatibility characters stay as written (NFKC would split the spacing cedilla into two characters).
+    assert clean_text("Colegio de Mayag\u00b8ez") == "Colegio de Mayag\u00b8ez"
+    assert split_aliases("RUM | Recinto de Mayag\u00b8ez") == ["RUM", "Recinto de Mayag\u00b8ez"]
+    assert clean_text("Cafe\u0301") == "Caf\u00e9"  # composed (NFC)
     assert clean_multiline(["  a ", None, "", "b\n c"]) == "a\n\nb c"
 
 
