@@ -303,6 +303,7 @@ class Site:
                 "allowed_prefixes": ALLOW_PREFIXES[s],
                 "default_crawl": s in CRAWLED_SOURCES,
             }
+        out["adversarial"]["page_kinds"] = dict(pages_adversarial.PAGE_KINDS)
         return {"epoch": self.epoch, "faults": self.faults, "single_host": self.single_host, "sources": out}
 
     def rendered(self, page: Page) -> _Rendered | None:

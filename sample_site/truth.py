@@ -341,3 +341,69 @@ def counts(epoch: int = 1) -> dict[str, int]:
         "reviews": sum(len(v) for v in st.reviews.values()),
         "ipeds_institutions": len(institutions()),
     }
+
+
+def adversarial_expectations() -> list[dict]:
+    """What a crawl of the adversarial area should do with each hostile page.
+
+    Each entry: ``path``, ``attack``, ``kind`` (item kind or None), ``item_id`` (or None), ``expect``
+    ("kept", "dropped", "no_items" or "any": the crawl must only finish without crashing), ``reason``
+    (why an item must be dropped), ``fields`` (exact values a kept item must have), ``text`` (field ->
+    checks: "equals_without_format_chars", "startswith", "contains"), ``forbidden`` (substrings that
+    must appear in no field of any item from the page: script element contents and event-handler
+    values are markup, never text). Text that *shows* markup (escaped on the page, e.g. a name
+    containing "<script>") is kept as text; the web app must escape it.
+    """
+    from sample_site import pages_adversarial as adv
+
+    out: list[dict] = []
+
+    def add(path: str, attack: str, kind: str | None = None, item_id: str | None = None, expect: str = "kept",
+            reason: str | None = None, fields: dict | None = None, text: dict | None = None, forbidden: list | None = None) -> None:
+        out.append({"path": path, "attack": attack, "kind": kind, "item_id": item_id, "expect": expect, "reason": reason,
+                    "fields": fields or {}, "text": text or {}, "forbidden": forbidden or []})
+
+    careers = "/adversarial/ooh/healthcare/{}.htm"
+    add(careers.format("script-in-title-nurses"), "script element, event handler and javascript: link in career text; markup shown in the title",
+        "career", "29-9901", fields={"soc_code": "29-9901", "median_pay_annual": 81220},
+        text={"title": {"startswith": "Registered Nurse"}}, forbidden=["document.cookie", "alert('career')"])
+    add(careers.format("negative-pay-clerks"), "impossible value: negative pay", "career", "43-9902", expect="dropped",
+        reason="negative pay")
+    add(careers.format("zero-width-medical-coders"), "zero-width and right-to-left override characters in the title",
+        "career", "29-9903", fields={"soc_code": "29-9903"},
+        text={"title": {"equals_without_format_chars": "Medical Coders sredoc"}})
+    add(careers.format("deeply-nested-technicians"), "content inside 5,000 nested <div>s", "career", "29-9904", expect="any")
+    cn = "/adversarial/collegenavigator/?id={}"
+    add(cn.format("990001"), "event-handler markup shown in the name and an onmouseover attribute", "institution", "990001",
+        text={"name": {"equals_without_format_chars": "<img src=x onerror=alert('xss')>Evil College"}}, forbidden=["alert('hover')"])
+    add(cn.format("990002"), "impossible value: unknown state ZZ", "institution", "990002", expect="dropped", reason="unknown state")
+    add(cn.format("990003"), "zero-width and right-to-left override characters in the name", "institution", "990003",
+        text={"name": {"equals_without_format_chars": "University of thguaN Hidden"}})
+    add(cn.format("990004"), "wrong charset: declared UTF-8, encoded ISO-8859-1", "institution", "990004",
+        text={"name": {"startswith": "Universidad T", "contains": ["Baja California"]}})
+    add(cn.format("990005"), "missing charset (UTF-8 bytes, no declaration)", "institution", "990005",
+        text={"name": {"contains": ["cole Sup", "de Sant"]}})
+    add(cn.format("990006"), "wrong charset: meta says ISO-8859-1, bytes are UTF-8", "institution", "990006",
+        text={"name": {"contains": ["Technical Institute"]}})
+    add(cn.format("990007"), "script element that writes markup; markup shown in the name", "institution", "990007",
+        text={"name": {"startswith": "Scripted Community College"}}, forbidden=["document.write", "owned"])
+    page = f"/adversarial/reviews/colleges/{adv.REVIEW_SCHOOL[0]}/reviews/"
+    checks = {
+        9900001: ("script element inside a review", "kept", None, ["Great teachers", "small classes"]),
+        9900002: ("javascript: link and markup in a review", "kept", None, ["tuition"]),
+        9900003: ("impossible value: rating 9", "dropped", "invalid rating", []),
+        9900004: ("impossible value: rating 0", "dropped", "invalid rating", []),
+        9900005: ("empty review text", "dropped", "missing body", []),
+        9900006: ("zero-width and right-to-left characters in a review", "kept", None, ["width and", "inside."]),
+        9900007: ("10,000-character review", "kept", None, ["Long review."]),
+        9900008: ("event-handler markup in a review", "kept", None, ["Image handler in text."]),
+    }
+    for rid, (attack, expect, reason, contains) in checks.items():
+        add(page, attack, "review", f"reviews:{rid}", expect=expect, reason=reason,
+            text={"body": {"contains": contains}} if contains else {})
+    add("/adversarial/huge.html", "20 MB page", expect="any")
+    add("/adversarial/broken.html", "broken HTML: NUL bytes, invalid UTF-8, unclosed tags and comment", expect="any")
+    add("/adversarial/loop/a", "endless redirect loop (a -> b -> a)", expect="no_items")
+    add("/adversarial/loop/chain", "endless redirect chain (?n=1, 2, 3, ...)", expect="no_items")
+    add("/adversarial/trap/1/", "infinite link trap not covered by robots.txt", expect="any")
+    return out
