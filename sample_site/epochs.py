@@ -17,8 +17,19 @@ from dataclasses import dataclass
 
 from sample_site import occupations as occ_mod
 from sample_site.institutions import (
-    CAHIIM_KINDS, CAHIIM_NAME, HELD_BACK_UNITIDS, SANCTION_TEXT, ProgramAcc, _delivery, _eligible_types, _kinds,
-    directory_name, field_of, institutions, program_id, programs,
+    CAHIIM_KINDS,
+    CAHIIM_NAME,
+    HELD_BACK_UNITIDS,
+    SANCTION_TEXT,
+    ProgramAcc,
+    _delivery,
+    _eligible_types,
+    _kinds,
+    directory_name,
+    field_of,
+    institutions,
+    program_id,
+    programs,
 )
 from sample_site.reviewdata import Review, base_reviews, generate_review, school_quality, schools
 from sample_site.util import epoch_date, h64
@@ -217,7 +228,7 @@ def _apply(prev: EpochState, epoch: int) -> EpochState:
                       reviews=reviews, next_rid=rid)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def state(epoch: int) -> EpochState:
     """The site's state at an epoch (1 = base), built from the previous epoch's state."""
     if epoch < 1 or epoch > MAX_EPOCH:

@@ -318,6 +318,7 @@ def _cip_table(r: dict[str, str], forced: list[str]) -> tuple[tuple[str, ...], t
     hl = int(r["HLOFFER"]) if r["HLOFFER"].lstrip("-").isdigit() else -3
     if hl < 1:
         return (), ()
+    columns: tuple[str, ...]
     if hl <= 2:
         columns = ("Certificate",)
     elif hl <= 4:
@@ -491,7 +492,7 @@ def world() -> tuple[dict[str, Institution], dict[str, ProgramAcc]]:
 
 def _build_world() -> tuple[dict[str, Institution], dict[str, ProgramAcc]]:
     rows = data_load.ipeds_rows()
-    types = _program_types()
+    _program_types()  # fails loudly if the table names a program DAPIP does not have
     # CAHIIM selection first, so those institutions' CIP tables list the matching programs.
     eligible = [r for r in rows if r["UNITID"] not in HELD_BACK_UNITIDS and r["DEATHYR"] == "-2" and r["SECTOR"] != "99"]
     assoc_pool = [r for r in eligible if r["SECTOR"] == "4" and not _BEAUTY.search(r["INSTNM"])]

@@ -332,7 +332,7 @@ def occupations() -> tuple[Occupation, ...]:
             annual = annual if facts["per_year"] else None
             hourly = hourly if facts["per_hour"] else None
             p10, p90 = facts["p10"], facts["p90"]
-            similar = tuple(facts["similar"])  # type: ignore[arg-type]
+            similar: tuple[str, ...] = tuple(facts["similar"])  # type: ignore[arg-type]
             summary = str(facts["summary"])
             accreditors: tuple[str, ...] = ()
             raw_form = False

@@ -27,7 +27,12 @@ from crawler.items import US_STATES
 from sample_site.core import Body, Ctx, Page, Redirect
 from sample_site.epochs import EpochState
 from sample_site.institutions import (
-    DELIVERY_TEXT, LOCALE_TEXT, SANCTION_TEXT, Institution, ProgramAcc, institutions,
+    DELIVERY_TEXT,
+    LOCALE_TEXT,
+    SANCTION_TEXT,
+    Institution,
+    ProgramAcc,
+    institutions,
 )
 from sample_site.util import esc, h64, mdy
 
@@ -406,7 +411,7 @@ def render(page: Page, m: object, ctx: Ctx) -> Body:
     if page.kind == "profile":
         uid = page.args[0]
         inst = institutions()[uid]
-        _k, _u, programs = m  # type: ignore[misc]
+        programs: tuple = m[2]  # type: ignore[index]
         inner = render_profile(inst, programs, ctx)
         if ctx.faults and uid == LATIN1_UNITID:
             text = _head(inst.name, page.canonical, charset="ISO-8859-1") + inner + _FOOT

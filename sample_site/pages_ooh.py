@@ -504,8 +504,8 @@ def render_finder(args: tuple, ctx: Ctx) -> str:
             links.append(f'<a href="{FINDER}?' + "&amp;".join(f"{k}={q[k]}" for k in facets if q[k]) + f'">{name} {v}</a>')
     shown = sorted(occ_mod.occupations(), key=lambda o: h64("finder", pay, ed, training, growth, n, o.slug))[:10]
     results = "".join(f'<li><a href="{o.path}">{esc(o.title)}</a></li>' for o in shown)
-    q = "&amp;".join(f"{k}={current[k]}" for k in facets if current[k])
-    nxt = f'{FINDER}?{q + "&amp;" if q else ""}page={n + 1}'
+    query = "&amp;".join(f"{k}={current[k]}" for k in facets if current[k])
+    nxt = f'{FINDER}?{query + "&amp;" if query else ""}page={n + 1}'
     body = (f'<h2>Occupation Finder</h2>\n<div class="facets">{" | ".join(links)}</div>\n<ul>{results}</ul>\n'
             f'<p><a href="{nxt}">Next page</a></p>')
     return _simple("Occupation Finder", "", body, ctx, slug="occupation-finder")

@@ -251,10 +251,10 @@ def render_index(m: tuple, ctx: Ctx) -> str:
         items.append(f'<li class="school-card"><a href="{MISSING_SCHOOL}">Westbrook Technical Institute</a> <span class="location">Westbrook, ME</span></li>')
     nav = []
     if k > 1:
-        nav.append(f'<a rel="prev" href="/reviews/colleges/' + (f"?page={k - 1}" if k > 2 else "") + '">Previous</a>')
+        nav.append('<a rel="prev" href="/reviews/colleges/' + (f"?page={k - 1}" if k > 2 else "") + '">Previous</a>')
     if has_next:
         nav.append(f'<a rel="next" href="/reviews/colleges/?page={k + 1}">Next</a>')
-    body = (f'<main><h1>Colleges A-Z</h1>\n<ul class="school-list">\n' + "\n".join(items) + "\n</ul>\n"
+    body = ('<main><h1>Colleges A-Z</h1>\n<ul class="school-list">\n' + "\n".join(items) + "\n</ul>\n"
             f'<nav class="pagination">{" ".join(nav)}</nav></main>\n')
     canonical = "/reviews/colleges/" + (f"?page={k}" if k > 1 else "")
     return _HEAD.format(title="Colleges A-Z", site=SITE_NAME, canonical=canonical, jsonld="") + body + _FOOT.format(site=SITE_NAME)

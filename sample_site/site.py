@@ -262,7 +262,7 @@ class Site:
             host = page.args[0]
             return Body(robots_txt(host, self.base, self.single_host).encode(), "text/plain; charset=utf-8")
         if page.kind == "sitemap":
-            _k, entries = m  # type: ignore[misc]
+            entries: tuple = m[1]  # type: ignore[index]
             source = page.args[0]
             base = self.base[source]
             urls = "".join(f"<url><loc>{esc(base + loc)}</loc><lastmod>{d.isoformat()}</lastmod></url>\n" for loc, d in entries)
@@ -270,7 +270,7 @@ class Site:
                     + urls + "</urlset>\n")
             return Body(text.encode(), "application/xml")
         if page.kind == "sitemap_index":
-            _k, _args, paths = m  # type: ignore[misc]
+            paths: tuple = m[2]  # type: ignore[index]
             items = "".join(f"<sitemap><loc>{esc(self.base[source_of_path(p) or 'portal'] + p)}</loc></sitemap>\n" for p in paths)
             text = ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                     + items + "</sitemapindex>\n")
@@ -370,8 +370,8 @@ class Site:
             except (TypeError, ValueError, IndexError):
                 return False
             if since.tzinfo is None:
-                since = since.replace(tzinfo=dt.timezone.utc)
-            modified = dt.datetime(r.lastmod.year, r.lastmod.month, r.lastmod.day, 12, tzinfo=dt.timezone.utc)
+                since = since.replace(tzinfo=dt.UTC)
+            modified = dt.datetime(r.lastmod.year, r.lastmod.month, r.lastmod.day, 12, tzinfo=dt.UTC)
             return modified <= since
         return False
 

@@ -90,7 +90,7 @@ def _career(occ: occ_mod.Occupation, st: epochs.EpochState, base: dict[str, str]
     }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _label(agency: str | None) -> tuple[str | None, str | None]:
     """(accreditor label, full name) as the crawler normalises them (crawler/resources/accreditors.csv)."""
     if not agency:
@@ -229,15 +229,21 @@ def page_paths(epoch: int = 1, *, sources: tuple[str, ...] = CRAWLED_SOURCES) ->
     return {s: [p.canonical for p in ps] for s, ps in pages.items() if s != site_mod.SITE}
 
 
+def _host_of(page: Page) -> str:
+    """Which host serves a page: its source, or for host-level files the host they describe."""
+    if page.source != site_mod.SITE:
+        return page.source
+    if page.kind == "robots":
+        return page.args[0]
+    if page.kind == "sitemap_index":
+        return page.args[0][0]
+    if page.kind == "sitemap":
+        return page.args[0]
+    return "portal"
+
+
 def _page_index(epoch: int) -> dict[tuple[str, str], Page]:
-    out = {}
-    for source, ps in site_mod.all_pages(epoch).items():
-        for p in ps:
-            host = p.args[0] if (p.source == site_mod.SITE and p.kind == "robots") else (
-                (p.args[0][0] if p.kind == "sitemap_index" else p.args[0]) if p.source == site_mod.SITE and p.kind in ("sitemap", "sitemap_index")
-                else ("portal" if p.source == site_mod.SITE else p.source))
-            out[(host, p.canonical)] = p
-    return out
+    return {(_host_of(p), p.canonical): p for ps in site_mod.all_pages(epoch).values() for p in ps}
 
 
 def pages_by_host(epoch: int = 1) -> dict[str, list[str]]:

@@ -72,7 +72,7 @@ def epoch_date(epoch: int) -> dt.date:
 
 def http_date(day: dt.date, hour: int = 12) -> str:
     """RFC 7231 date for Last-Modified."""
-    moment = dt.datetime(day.year, day.month, day.day, hour, 0, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(day.year, day.month, day.day, hour, 0, 0, tzinfo=dt.UTC)
     return moment.strftime("%a, %d %b %Y %H:%M:%S GMT")
 
 
