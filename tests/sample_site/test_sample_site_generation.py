@@ -143,9 +143,7 @@ def test_generated_career_pages_have_the_real_structure_in_both_forms():
     site = _site(1)
     forms = set()
     careers = truth.expected_items(1)["career"]
-    for occ in occupations.occupations():
-        if occ.real:
-            continue
+    for occ in [o for o in occupations.occupations() if not o.real][::2]:
         doc = lxml_html.fromstring(_get(site, "bls_ooh", occ.path).body)
         assert doc.xpath('//div[@id="panes"]') and all(doc.xpath(f'//div[@id="tab-{i}"]') for i in range(1, 10))
         assert doc.xpath('//table[@id="quickfacts"]//td')
