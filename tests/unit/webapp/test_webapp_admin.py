@@ -112,7 +112,7 @@ def test_logout_needs_post_with_token(admin_client):
 def test_dashboard_runs_and_index_pages(admin_client):
     html = admin_client.get("/admin/").text
     assert "Reviews to moderate" in html and "Latest crawl runs" in html
-    assert "19 documents" in html or "documents" in html
+    assert "19 documents" in html and "(up to date)" in html
     runs = admin_client.get("/admin/runs").text
     assert 'href="/admin/runs/2">#2</a>' in runs and 'href="/admin/runs/1">#1</a>' in runs
     assert "<td>directory</td><td>schedule</td>" in runs
