@@ -128,8 +128,18 @@ class Career(Item):
 
     @property
     def item_id(self) -> str:
-        """The SOC code when the page has one, else a hash of the URL."""
-        return self.soc_code or super().item_id
+        """The SOC code when the page has one, else the OOH page slug, else a hash of the URL."""
+        if self.soc_code:
+            return self.soc_code
+        # Some OOH pages cover several occupations and print no single SOC code. Their slug is
+        # as stable as a SOC code; the URL is not (its host and port differ between deployments).
+        if self.source == "bls_ooh":
+            from urllib.parse import urlsplit
+
+            slug = urlsplit(self.url).path.rstrip("/").rsplit("/", 1)[-1].removesuffix(".htm")
+            if slug:
+                return f"ooh-{slug}"
+        return super().item_id
 
 
 @dataclass(kw_only=True)

@@ -45,6 +45,11 @@ def test_round_trip_and_ids():
     assert Institution(url="u", unitid="110635", name="UC Berkeley").item_id == "110635"
     assert Program(url="u", program_id="p1", name="HIT").item_id == "p1"
     assert Review(url="u", review_id="r1").item_id == "r1"
+    # OOH pages without a SOC code are keyed by their slug, whatever host and port served them.
+    assert Career(url="http://127.0.0.2:8800/ooh/transportation/water-transportation-occupations.htm",
+                  source="bls_ooh").item_id == "ooh-water-transportation-occupations"
+    assert Career(url="https://www.bls.gov/ooh/transportation/water-transportation-occupations.htm",
+                  source="bls_ooh").item_id == "ooh-water-transportation-occupations"
     # Without a natural key the id is a stable hash of the URL.
     assert Career(url="http://a/b").item_id == Career(url="http://a/b").item_id != Career(url="http://a/c").item_id
 
