@@ -38,6 +38,7 @@ __all__ = [
     "parse_percent",
     "parse_state",
     "split_aliases",
+    "state_or_raw",
 ]
 
 # --------------------------------------------------------------------------- text
@@ -74,7 +75,7 @@ def clean_multiline(parts: Iterable[str | None]) -> str | None:
 
 _MINUS = "-\u2212\u2012\u2013\u2014\ufe63\uff0d"
 _NUMBER_RE = re.compile(
-    rf"(?P<neg>[{_MINUS}]\s*)?(?P<cur>\$\s*)?(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
+    rf"(?P<neg>[{_MINUS}]\s*)?(?P<cur>\$\s*)?(?P<neg2>[{_MINUS}]\s*)?(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|\.\d+)"
     r"(?:\s*(?P<mult>[kK]\b|thousand\b|million\b|[mM]\b))?"
 )
 _MULTIPLIERS = {"k": 1_000, "thousand": 1_000, "m": 1_000_000, "million": 1_000_000}
@@ -92,7 +93,9 @@ def _first_number(text: str, need_currency: bool) -> int | float | None:
             continue
         # A minus right after a word character is a hyphen ("2024-34"), not a sign.
         neg = bool(match.group("neg"))
-        if neg:
+        if match.group("neg2") and match.group("cur"):
+            neg = True  # "$-45,000"
+        elif neg:
             start = match.start("neg")
             if start > 0 and normalised[start - 1].isalnum():
                 neg = False
@@ -389,6 +392,19 @@ _ADDRESS_RE = re.compile(
     rf"^(?:(?P<street>.*?),\s*)?(?P<city>[^,]+?),\s*(?P<state>{_STATE_ALT})\.?,?\s+(?P<zip>\d{{5}}(?:-\d{{4}})?)\s*$",
     re.I,
 )
+# The same shape with any state word, so an impossible state ("Atlantis, ZZ 00001") is still reported.
+_ADDRESS_ANY_RE = re.compile(
+    r"^(?:(?P<street>.*?),\s*)?(?P<city>[^,]+?),\s*(?P<state>[A-Za-z][A-Za-z .]{0,30}?)\.?,?\s+(?P<zip>\d{5}(?:-\d{4})?)\s*$"
+)
+
+
+def state_or_raw(text: str | None) -> str | None:
+    """The state code when the text names a state, else the text as shown (for validation to reject).
+
+    Page modules report what a page says; turning an impossible state ("ZZ") into None would
+    hide it from the validation pipeline, which drops such items with a counted reason.
+    """
+    return parse_state(text) or clean_text(text)
 
 
 def parse_address(text: str | None) -> dict[str, str | None]:
@@ -397,13 +413,13 @@ def parse_address(text: str | None) -> dict[str, str | None]:
     cleaned = clean_text(text)
     if not cleaned:
         return out
-    match = _ADDRESS_RE.match(cleaned)
+    match = _ADDRESS_RE.match(cleaned) or _ADDRESS_ANY_RE.match(cleaned)
     if not match:
         out["address"] = cleaned
         return out
     out["address"] = clean_text(match.group("street"))
     out["city"] = clean_text(match.group("city"))
-    out["state"] = parse_state(match.group("state"))
+    out["state"] = state_or_raw(match.group("state"))
     out["zip"] = match.group("zip")
     return out
 

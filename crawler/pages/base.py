@@ -68,14 +68,54 @@ def decode_body(body: bytes, content_type: str | None = None, encoding: str | No
         if resolved:
             return resolved, body.decode(resolved, errors="replace")
     enc, text = html_to_unicode(content_type, body, default_encoding="utf-8", auto_detect_fun=_detect_encoding)
-    if "\ufffd" in text and resolve_encoding(enc or "") == "utf-8" and b"\xef\xbf\xbd" not in body:
+    resolved = resolve_encoding(enc or "") or ""
+    if "\ufffd" in text and resolved == "utf-8" and b"\xef\xbf\xbd" not in body:
         declared = http_content_type_encoding(content_type) or html_body_declared_encoding(body)
         if declared:
             try:
                 body.decode("utf-8")
             except UnicodeDecodeError:
                 return "cp1252", body.decode("cp1252", errors="replace")
+    elif resolved in _SINGLE_BYTE_LATIN and not body.isascii() and _is_utf8_text(body):
+        # Declared Latin-1 but the bytes are UTF-8 (a mislabel old CMSes make): multi-byte UTF-8
+        # sequences are vanishingly unlikely in genuine Latin-1 text, so UTF-8 is the better reading.
+        return "utf-8", body.decode("utf-8")
     return enc, text
+
+
+_SINGLE_BYTE_LATIN = {"cp1252", "latin-1", "iso8859-1", "iso-8859-1", "iso8859-15", "iso-8859-15", "windows-1252"}
+
+
+def _is_utf8_text(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_RUN = 200
+"""Back-to-back tags that count as a wrapper run (real pages never open 200 tags without content)."""
+_OPEN_RUN_RE = re.compile(r"(?:<[A-Za-z][A-Za-z0-9:-]*(?:\s[^<>]*)?>\s*){" + str(_RUN) + ",}")
+_CLOSE_RUN_RE = re.compile(r"(?:</[A-Za-z][A-Za-z0-9:-]*\s*>\s*){" + str(_RUN) + ",}")
+_KEEP_OF_RUN = 40
+
+
+def _collapse_wrapper_runs(text: str) -> str:
+    """Shorten runs of hundreds of back-to-back tags (``<div><div><div>...``), the usual nesting attack.
+
+    Of an opening run the last tags are kept (the page's own ``<div id="panes">`` sits at its end),
+    of a closing run the first ones, so the real structure inside the wrappers survives.
+    """
+    def keep_last(match: re.Match[str]) -> str:
+        tags = re.findall(r"<[^<>]*>", match.group(0))
+        return "".join(tags[-_KEEP_OF_RUN:])
+
+    def keep_first(match: re.Match[str]) -> str:
+        tags = re.findall(r"<[^<>]*>", match.group(0))
+        return "".join(tags[:_KEEP_OF_RUN])
+
+    return _CLOSE_RUN_RE.sub(keep_first, _OPEN_RUN_RE.sub(keep_last, text))
 
 
 def _flatten_deep_nesting(text: str, limit: int = _MAX_DEPTH) -> str:
@@ -120,7 +160,11 @@ def _parse_root(text: str, base_url: str | None) -> Any:
 
     root, parser = parse(text)
     if any("Excessive depth" in entry.message for entry in parser.error_log):
-        root, _ = parse(_flatten_deep_nesting(text))
+        # First shorten runs of empty wrappers (keeps the page's structure); if still too deep,
+        # drop the tags beyond the limit (keeps the text).
+        root, parser = parse(_collapse_wrapper_runs(text))
+        if any("Excessive depth" in entry.message for entry in parser.error_log):
+            root, _ = parse(_flatten_deep_nesting(text))
     if root is None:
         root, _ = parse("<html></html>")
     return root
@@ -293,11 +337,12 @@ class Page:
         return clean_text(" ".join(visible_text(n.root) for n in nodes))
 
     @staticmethod
-    def lines_of(node: Selector | None, skip: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    def lines_of(node: Selector | None, skip: frozenset[str] | set[str] = frozenset(),
+                 limit: int | None = None) -> list[str]:
         """Visible text of a node as lines: one per block element or ``<br>``, cleaned, blanks dropped."""
         if node is None:
             return []
-        text = visible_text(node.root, block_sep="\n", skip=skip)
+        text = visible_text(node.root, block_sep="\n", skip=skip, limit=limit)
         return [line for line in (clean_text(x) for x in text.split("\n")) if line]
 
     @classmethod
@@ -328,11 +373,13 @@ class Page:
         return [item.to_dict() for item in self.to_items() if kind is None or item.kind == kind]
 
 
-def visible_text(element: Any, block_sep: str = " ", skip: frozenset[str] | set[str] = frozenset()) -> str:
+def visible_text(element: Any, block_sep: str = " ", skip: frozenset[str] | set[str] = frozenset(),
+                 limit: int | None = None) -> str:
     """Text a reader sees in an lxml element (iterative, so deep nesting cannot overflow the stack).
 
     Block elements and ``<br>`` are separated by ``block_sep``; elements named in ``skip``
-    (e.g. nav, footer) are left out with their content.
+    (e.g. nav, footer) are left out with their content; ``limit`` stops after about that many
+    characters (heuristics over a 20 MB page need only its beginning).
     """
     if isinstance(element, str):
         return element
@@ -342,7 +389,12 @@ def visible_text(element: Any, block_sep: str = " ", skip: frozenset[str] | set[
     parts: list[str] = []
     hidden_depth = 0
     root = element
+    size = 0
     for event, el in etree.iterwalk(element, events=("start", "end", "comment", "pi")):
+        if limit is not None:
+            size += len(parts[-1]) if parts else 0
+            if size > limit:
+                break
         if event in ("comment", "pi"):
             # Comments are reported once; their text is hidden but the text after them is not.
             if el is not root and el.tail and not hidden_depth:

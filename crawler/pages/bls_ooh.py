@@ -289,8 +289,9 @@ class CareerPage(OOHPage):
         annual: int | None = None
         hourly: float | None = None
         if raw:
-            year = re.search(r"(\$[\d,.]+)\s*per\s*year", raw, re.I)
-            hour = re.search(r"(\$[\d,.]+)\s*per\s*hour", raw, re.I)
+            money = r"([-\u2212]?\s*\$\s*[-\u2212]?[\d,.]+)"
+            year = re.search(money + r"\s*per\s*year", raw, re.I)
+            hour = re.search(money + r"\s*per\s*hour", raw, re.I)
             if year:
                 annual = _whole(parse_money(year.group(1)))
             if hour:

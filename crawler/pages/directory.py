@@ -27,7 +27,7 @@ from crawler.processors import (
     parse_date,
     parse_degree_level,
     parse_delivery,
-    parse_state,
+    state_or_raw,
 )
 
 SOURCE = "directory"
@@ -151,7 +151,7 @@ class DirectoryProgramPage(DirectoryPage):
             accredited_since=parse_date(since),
             next_review=parse_date(self._fact("next review", "next-review")),
             delivery=parse_delivery(self._fact("delivery")),
-            state=parse_state(self._fact("state")),
+            state=state_or_raw(self._fact("state")),
             city=self._fact("city"),
         )
 

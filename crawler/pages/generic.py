@@ -37,13 +37,15 @@ from crawler.processors import (
     parse_money,
     parse_number,
     parse_percent,
-    parse_state,
     split_aliases,
+    state_or_raw,
 )
 
 logger = logging.getLogger(__name__)
 
 SOURCE = "generic"
+MAX_TEXT = 300_000
+"""Characters of a page's text the plain-text heuristics read (a career page has far fewer)."""
 
 INSTITUTION_TYPES = {"CollegeOrUniversity", "EducationalOrganization", "School"}
 PROGRAM_TYPES = {"EducationalOccupationalProgram", "WorkBasedProgram"}
@@ -251,7 +253,7 @@ class GenericPage(Page):
             aliases=[a for a in unique(aliases) if a != name],
             address=_text(address.get("streetAddress")) if isinstance(address, dict) else _text(address),
             city=_text(address.get("addressLocality")) if isinstance(address, dict) else None,
-            state=parse_state(_text(address.get("addressRegion"))) if isinstance(address, dict) else None,
+            state=state_or_raw(_text(address.get("addressRegion"))) if isinstance(address, dict) else None,
             zip=_text(address.get("postalCode")) if isinstance(address, dict) else None,
             latitude=_float(geo.get("latitude")) if isinstance(geo, dict) else None,
             longitude=_float(geo.get("longitude")) if isinstance(geo, dict) else None,
@@ -283,7 +285,7 @@ class GenericPage(Page):
             accreditor=accreditor_label(accreditor) if accreditor else None,
             accreditor_name=accreditor,
             delivery=parse_delivery(" ".join(_texts(mode))),
-            state=parse_state(_text(address.get("addressRegion"))) if isinstance(address, dict) else None,
+            state=state_or_raw(_text(address.get("addressRegion"))) if isinstance(address, dict) else None,
             city=_text(address.get("addressLocality")) if isinstance(address, dict) else None,
         )
 
@@ -346,7 +348,7 @@ class GenericPage(Page):
             review_id=review_id,
             institution_name=_text(reviewed.get("name")),
             institution_city=_text(address.get("addressLocality")) if isinstance(address, dict) else None,
-            institution_state=parse_state(_text(address.get("addressRegion"))) if isinstance(address, dict) else None,
+            institution_state=state_or_raw(_text(address.get("addressRegion"))) if isinstance(address, dict) else None,
             rating=rating,
             title=_text(node.get("name")) or _text(node.get("headline")),
             body=body or "",
@@ -380,7 +382,8 @@ class GenericPage(Page):
         """The page's readable text, one block or ``<br>`` line per line, without nav, header and footer."""
         scope = (self.xpath("//main | //*[@role='main'] | //article") or self.xpath("//body")
                  or self.selector.xpath("/*"))
-        return "\n".join(self.lines_of(scope[0], skip={"nav", "header", "footer", "aside", "form", "select"}))
+        lines = self.lines_of(scope[0], skip={"nav", "header", "footer", "aside", "form", "select"}, limit=MAX_TEXT)
+        return "\n".join(lines)[:MAX_TEXT]
 
     def heading(self) -> str | None:
         """The page heading (first ``h1``), else the ``<title>`` up to a site-name separator."""
@@ -390,7 +393,15 @@ class GenericPage(Page):
         title = self.text_of(self.xpath("//title"))
         return clean_text(re.split(r"\s+[|\u2013\u2014-]\s+", title)[0]) if title else None
 
+    @cached_property
+    def _text_pay(self) -> tuple[int | None, float | None, int | None, int | None, str | None]:
+        return self._read_text_pay()
+
     def text_pay(self) -> tuple[int | None, float | None, int | None, int | None, str | None]:
+        """(median annual, median hourly, p10, p90, the text they came from) found in running text."""
+        return self._text_pay
+
+    def _read_text_pay(self) -> tuple[int | None, float | None, int | None, int | None, str | None]:
         """(median annual, median hourly, p10, p90, the text they came from) found in running text."""
         text = self.main_text
         annual: int | None = None

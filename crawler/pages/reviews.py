@@ -21,7 +21,7 @@ from parsel import Selector
 
 from crawler.items import Item, Review
 from crawler.pages.base import Page, unique
-from crawler.processors import clean_text, parse_date, parse_int, parse_state
+from crawler.processors import clean_text, parse_date, parse_int, state_or_raw
 
 SOURCE = "reviews"
 HTML_PAGE_SIZE = 20
@@ -29,6 +29,20 @@ HTML_PAGE_SIZE = 20
 _SCHOOL_PATH_RE = re.compile(r"/(?:reviews/)?colleges?/[a-z0-9-]+/reviews/?$|/reviews/c/[0-9a-f-]{36}/?$", re.I)
 _API_PATH_RE = re.compile(r"/api/entity-reviews/?$")
 _STARS_RE = re.compile(r"([1-5])\s*(?:out\s+of|/)\s*5")
+
+
+def fragment_text(value: str) -> str:
+    """Text of a review body that may hold HTML (APIs often send the page's own markup).
+
+    Read the way the HTML page shows it: tags and scripts are markup, entities are decoded, so
+    the API and the page give the same body for the same review.
+    """
+    if "<" not in value and "&" not in value:
+        return clean_text(value) or ""
+    from crawler.pages.base import parse_html
+
+    root = parse_html(f"<html><body><div id='fragment'>{value}</div></body></html>")
+    return Page.text_of(root.xpath("//div[@id='fragment']")) or ""
 
 
 def html_page_url(school_url: str, index: int, per_page: int = HTML_PAGE_SIZE) -> str:
@@ -85,12 +99,12 @@ class SchoolReviewsPage(ReviewSitePage):
         if name:
             name = re.sub(r"\s+Reviews$", "", name)
         city = self.text_of(self.css(".school-location .city"))
-        state = parse_state(self.text_of(self.css(".school-location .state")))
+        state = state_or_raw(self.text_of(self.css(".school-location .state")))
         if not city and not state:
             location = self.text_of(self.css(".school-location")) or ""
             parts = [p.strip() for p in location.rsplit(",", 1)]
             if len(parts) == 2:
-                city, state = parts[0] or None, parse_state(parts[1])
+                city, state = parts[0] or None, state_or_raw(parts[1])
         entity = self.xpath("//*[@data-entity-id]/@data-entity-id").get()
         return {"name": name, "city": city, "state": state, "entity_id": clean_text(entity)}
 
@@ -118,15 +132,17 @@ class SchoolReviewsPage(ReviewSitePage):
         if rating is None:
             stars = self.text_of(article.xpath(".//*[contains(@class, 'rating')]")) or ""
             rating = stars.count("\u2605") or None
-        return rating if rating is not None and 1 <= rating <= 5 else None
+        # An impossible rating (9, 0) is reported as shown: the validation pipeline drops it with a reason.
+        return rating
 
     def _html_reviews(self) -> list[Review]:
         school = self.school()
         out: list[Review] = []
         for article in self.xpath("//article[contains(concat(' ', @class, ' '), ' review ')]"):
             rid = article.attrib.get("data-review-id") or (article.attrib.get("id") or "").removeprefix("review-")
-            body = self.text_of(article.css(".review-body"))
-            if not rid or not body:
+            # An empty body is reported as such (validation drops it as "missing_body"), not silently skipped.
+            body = self.text_of(article.css(".review-body")) or ""
+            if not rid:
                 continue
             date = article.xpath(".//time/@datetime").get() or self.text_of(article.xpath(".//time"))
             out.append(Review(
@@ -228,9 +244,7 @@ class ReviewsApiPage(ReviewSitePage):
         for offset, raw in enumerate(reviews):
             if not isinstance(raw, dict) or raw.get("id") in (None, ""):
                 continue
-            body = clean_text(str(raw.get("body") or raw.get("text") or ""))
-            if not body:
-                continue
+            body = fragment_text(str(raw.get("body") or raw.get("text") or ""))
             author = raw.get("author")
             role = author.get("role") or author.get("name") if isinstance(author, dict) else author
             rating = parse_int(str(raw.get("rating"))) if raw.get("rating") is not None else None
@@ -241,9 +255,9 @@ class ReviewsApiPage(ReviewSitePage):
                 review_id=f"{self.source}:{clean_text(str(raw['id']))}",
                 institution_name=clean_text(entity.get("name")) if entity.get("name") else None,
                 institution_city=clean_text(entity.get("city")) if entity.get("city") else None,
-                institution_state=parse_state(entity.get("state")) if entity.get("state") else None,
+                institution_state=state_or_raw(str(entity.get("state"))) if entity.get("state") else None,
                 entity_id=clean_text(str(entity["id"])) if entity.get("id") else None,
-                rating=rating if rating is not None and 1 <= rating <= 5 else None,
+                rating=rating,
                 body=body,
                 author_role=clean_text(str(role)) if role else None,
                 category=clean_text(str(raw["category"])) if raw.get("category") else None,

@@ -70,6 +70,24 @@ def test_deeply_nested_markup_keeps_the_rest_of_the_page():
     assert "deep" in (page.text_of(page.css("body")) or "")
 
 
+def test_wrapper_runs_are_collapsed_so_the_structure_inside_survives():
+    depth = 5000
+    body = ("<html><body>" + "<div>" * depth + "<table id='facts'><tr><th>Pay</th><td>$1</td></tr></table>"
+            + "</div>" * depth + "<p id='after'>after</p></body></html>").encode()
+    page = Page("http://x/", body)
+    assert page.text_of(page.css("table#facts td")) == "$1"
+    assert page.text_of(page.css("#after")) == "after"
+
+
+def test_latin1_label_on_utf8_bytes_is_read_as_utf8():
+    body = '<meta charset="iso-8859-1"><h1>\u00c5ngstr\u00f6m Institute</h1>'.encode("utf-8")
+    page = Title("http://x/", body)
+    assert page.title() == "\u00c5ngstr\u00f6m Institute" and page.encoding == "utf-8"
+    # Genuine Latin-1 stays Latin-1.
+    assert Title("http://x/", '<meta charset="iso-8859-1"><h1>\u00c5ngstr\u00f6m</h1>'.encode("latin-1")).title() == (
+        "\u00c5ngstr\u00f6m")
+
+
 def test_binary_content_is_refused_clearly():
     with pytest.raises(PageError, match="binary"):
         _ = Title("http://x/", b"\x89PNG\r\n\x1a\n" + b"\x00" * 600).text
