@@ -48,8 +48,6 @@ _WORD_FORMS = {
     "theological": "theol", "theol": "theol", "medical": "med", "med": "med",
     "sciences": "sci", "science": "sci", "sci": "sci", "health": "hlth", "hlth": "hlth",
     "nursing": "nurs", "nurs": "nurs", "campus": "campus", "cc": "comm coll", "ctc": "comm tech coll",
-    "north": "n", "south": "s", "east": "e", "west": "w", "northern": "n", "southern": "s",
-    "eastern": "e", "western": "w", "n": "n", "s": "s", "e": "e", "w": "w",
 }
 _STOP = {"the", "of", "at", "in", "and", "for", "a", "an", "inc", "llc"}
 # A typo that swaps two letters keeps the letters: "Univesrity" still reads as "university".
@@ -82,19 +80,27 @@ def normalize_city(city: str | None) -> str:
 def name_variants(name: str, aliases: Iterable[str] = ()) -> list[str]:
     """The normalised forms a school may be written as: its name, the name without the campus
     part ("X University-Main Campus" -> "X University"), and each alias."""
-    variants: list[str] = []
+    return [variant for variant, _base in _variants(name, aliases)]
+
+
+def _variants(name: str, aliases: Iterable[str] = ()) -> list[tuple[str, bool]]:
+    """(normalised form, is it the name with its campus part dropped)."""
+    out: dict[str, bool] = {}
     for raw in [name, *aliases]:
         if not raw:
             continue
+        whole = normalize_name(raw)
+        if whole:
+            out[whole] = False
         # IPEDS writes campuses as "Base-Place" (the last hyphen) or "Base - Place".
-        parts = [raw, _CAMPUS_SPLIT.split(raw)[0]]
+        parts = [_CAMPUS_SPLIT.split(raw)[0]]
         if "-" in raw:
             parts.append(raw.rsplit("-", 1)[0])
         for part in parts:
             norm = normalize_name(part)
-            if norm and norm not in variants:
-                variants.append(norm)
-    return variants
+            if norm and norm not in out:
+                out[norm] = True
+    return list(out.items())
 
 
 def entity_key(data: dict[str, Any]) -> str:
@@ -130,19 +136,23 @@ class _Inst:
     name: str
     city: str
     state: str | None
-    variants: list[str]
+    variants: list[tuple[str, bool]]
 
 
 class InstitutionIndex:
     """Institutions by state, ready for fuzzy matching; safe to share between crawlers of a process."""
 
-    def __init__(self, min_score: float = 90.0, margin: float = 4.0, city_bonus: float = 6.0) -> None:
+    def __init__(self, min_score: float = 90.0, margin: float = 4.0, city_bonus: float = 6.0,
+                 campus_penalty: float = 5.0) -> None:
         self.min_score = min_score
         self.margin = margin
         self.city_bonus = city_bonus
+        # A name that matches only once its campus part is dropped is weaker evidence than a
+        # whole name or alias: "University of Houston" is the main campus, not "-Clear Lake".
+        self.campus_penalty = campus_penalty
         self._by_id: dict[str, _Inst] = {}
         self._by_state: dict[str | None, dict[str, _Inst]] = defaultdict(dict)
-        self._choices: dict[str | None, tuple[list[str], list[str]] | None] = {}
+        self._choices: dict[str | None, tuple[list[str], list[tuple[str, float]]] | None] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -154,7 +164,7 @@ class InstitutionIndex:
         if not unitid or not name:
             return
         inst = _Inst(unitid=str(unitid), name=name, city=normalize_city(city), state=state,
-                     variants=name_variants(name, aliases))
+                     variants=_variants(name, aliases))
         with self._lock:
             old = self._by_id.get(inst.unitid)
             if old is not None:
@@ -187,18 +197,18 @@ class InstitutionIndex:
             index.add_item(stored.data)
         return index
 
-    def _pool(self, state: str | None) -> tuple[list[str], list[str]]:
+    def _pool(self, state: str | None) -> tuple[list[str], list[tuple[str, float]]]:
         key = state if state in self._by_state else "*"
         with self._lock:
             cached = self._choices.get(key)
             if cached is None:
                 insts: Iterable[_Inst] = self._by_state[key].values() if key != "*" else self._by_id.values()
                 strings: list[str] = []
-                owners: list[str] = []
+                owners: list[tuple[str, float]] = []
                 for inst in insts:
-                    for variant in inst.variants:
+                    for variant, is_base in inst.variants:
                         strings.append(variant)
-                        owners.append(inst.unitid)
+                        owners.append((inst.unitid, self.campus_penalty if is_base else 0.0))
                 cached = (strings, owners)
                 self._choices[key] = cached
         return cached
@@ -220,9 +230,9 @@ class InstitutionIndex:
             return LinkResult("unmatched", None, 0.0)
         best: dict[str, float] = {}
         for _choice, score, idx in process.extract(query, strings, scorer=fuzz.token_sort_ratio, limit=24):
-            unitid = owners[idx]
-            if score > best.get(unitid, -1):
-                best[unitid] = float(score)
+            unitid, penalty = owners[idx]
+            if score - penalty > best.get(unitid, -1):
+                best[unitid] = float(score) - penalty
         want_city = normalize_city(city)
         scored: list[tuple[float, str]] = []
         for unitid, score in best.items():

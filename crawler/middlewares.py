@@ -6,7 +6,7 @@
 * ``CanonicalRequestsMiddleware`` rewrites every request the spider emits to its canonical URL
   and marks loopback (sample-site) requests so AutoThrottle leaves their zero delay alone.
 * ``CanonicalRedirectMiddleware`` follows redirects to canonical targets; ``RelCanonicalMiddleware``
-  honours ``<link rel=canonical>`` by fetching the canonical page instead (once).
+  honours ``<link rel=canonical>``: a page that is a copy of one already crawled is skipped.
 * ``BackoffRetryMiddleware`` retries transient errors (5xx, 429, timeouts) after a growing delay.
 * ``PageCacheMiddleware`` makes recrawls incremental: it sends If-None-Match / If-Modified-Since
   from the catalog's page cache, turns a 304 into the stored page flagged ``not_modified`` (the
@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import random
@@ -69,6 +70,12 @@ def is_tracking_param(name: str, extra: Iterable[str] = ()) -> bool:
 
 
 def canonical_url(url: str, extra_drop: Iterable[str] = ()) -> str:
+    """The one URL a page is fetched and stored under (see ``_canonical_url``)."""
+    return _canonical_url(url, tuple(extra_drop))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _canonical_url(url: str, extra_drop: tuple[str, ...] = ()) -> str:
     """The one URL a page is fetched and stored under.
 
     Lower-case scheme and host, no default port, no fragment, no tracking or session
@@ -100,7 +107,12 @@ def canonical_url(url: str, extra_drop: Iterable[str] = ()) -> str:
 
 def fingerprint_url(url: str, extra_drop: Iterable[str] = ()) -> str:
     """The canonical URL with a trailing slash removed (except the root): the page's identity."""
-    canonical = canonical_url(url, extra_drop)
+    return _fingerprint_url(url, tuple(extra_drop))
+
+
+@functools.lru_cache(maxsize=200_000)
+def _fingerprint_url(url: str, extra_drop: tuple[str, ...]) -> str:
+    canonical = _canonical_url(url, extra_drop)
     parts = urlsplit(canonical)
     path = parts.path
     if len(path) > 1 and path.endswith("/"):
@@ -287,6 +299,10 @@ class PageCacheMiddleware:
 
     def process_request(self, request: Request) -> Response | None:
         """Answer from the cache (resume) or add the stored validators to the request."""
+        if is_loopback(request.url):
+            # No politeness delay on the sample site: AutoThrottle must not derive one from any
+            # request to it, robots.txt included (those never pass the spider middlewares).
+            request.meta.setdefault("autothrottle_dont_adjust_delay", True)
         for header in ("If-None-Match", "If-Modified-Since"):
             request.headers.pop(header, None)
         request.meta.pop("_cached_page", None)
@@ -380,34 +396,40 @@ def rel_canonical(response: Response) -> str | None:
 
 
 class RelCanonicalMiddleware:
-    """Honour ``<link rel=canonical>``: a page that names another URL of the same host as its
-    canonical form is fetched (once, through the duplicate filter) under that URL instead."""
+    """Honour ``<link rel=canonical>`` as a duplicate signal: a page whose canonical URL (same
+    host) is one this crawl already processed, or the canonical of a page it processed, is a copy
+    and is skipped.
+
+    The page is not refetched under its canonical URL: real sites declare canonicals that
+    redirect back to the page or do not resolve at all (the OOH home page names ``/ooh//home.htm``),
+    so the canonical is trusted to identify content, never to be fetchable.
+    """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        self.seen: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Self:
         """Build from the crawler."""
         return cls(crawler)
 
-    def process_response(self, request: Request, response: Response) -> Request | Response:
-        """Reroute a non-canonical page to its canonical URL."""
-        if (response.status != 200 or "not_modified" in response.flags or request.meta.get("canonical_from")
-                or not _is_page_request(request)):
+    def process_response(self, request: Request, response: Response) -> Response:
+        """Skip a page that duplicates one already processed under another URL."""
+        if response.status != 200 or not _is_page_request(request):
             return response
+        own = fingerprint_url(response.url)
         target = rel_canonical(response)
-        if not target:
-            return response
-        target = canonical_url(target)
-        if urlsplit(target).netloc != urlsplit(response.url).netloc:
-            return response  # never let a page send the crawler to another host
-        if fingerprint_url(target) == fingerprint_url(response.url):
-            return response
-        self.crawler.stats.inc_value("collegesearch/canonical/rerouted")
-        meta = {k: v for k, v in request.meta.items() if not k.startswith(("redirect_", "retry_", "_", "download_"))}
-        meta["canonical_from"] = response.url
-        return request.replace(url=target, meta=meta, dont_filter=False)
+        key = own
+        if target and urlsplit(target).netloc == urlsplit(response.url).netloc:
+            key = fingerprint_url(target)
+        if key != own and key in self.seen:
+            self.crawler.stats.inc_value("collegesearch/canonical/duplicate_skipped")
+            logger.info("skipped %s: same page as its canonical %s, already crawled", response.url, target)
+            raise IgnoreRequest(f"duplicate of {target}")
+        self.seen.add(own)
+        self.seen.add(key)
+        return response
 
 
 class PageTrackerMiddleware:

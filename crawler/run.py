@@ -225,8 +225,9 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
 
     from crawler.pipelines import CrawlStore
 
+    _quiet_scrapy_logging(settings.LOG_LEVEL)  # before: the process logs its versions at INFO
     process = CrawlerProcess(scrapy_settings(settings, sources_info, trigger))
-    _quiet_scrapy_logging(settings.LOG_LEVEL)
+    _quiet_scrapy_logging(settings.LOG_LEVEL)  # after: its logging setup resets the "scrapy" logger
     crawlers: dict[str, Crawler] = {}
     kwargs_by_name: dict[str, dict[str, Any]] = {}
     for name in names:

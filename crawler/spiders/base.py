@@ -49,6 +49,7 @@ class CatalogSpider(scrapy.Spider):
         self.source_info = _as_info(source_info)
         self.base_url = base_url.rstrip("/") if base_url else None
         self.fatal_error: str | None = None
+        self._requested: set[str] = set()
         self._apply_info()
 
     @classmethod
@@ -127,7 +128,7 @@ class CatalogSpider(scrapy.Spider):
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
         """Requests for the start URLs (subclasses pick callbacks and order)."""
         for url in start_urls:
-            yield Request(url, callback=self.parse)
+            yield from self.follow(url)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:  # pragma: no cover - subclasses route
         """Subclasses route each page to its callback."""
@@ -162,6 +163,22 @@ class CatalogSpider(scrapy.Spider):
     def page(self, cls: Any, response: Response) -> Any:
         """A page object for a response (source set to this spider's)."""
         return cls.from_response(response, source=self.source)
+
+    def follow(self, url: str | None, callback: Any = None, *, priority: int = 0, **kwargs: Any) -> list[Request]:
+        """A request for a same-site URL this spider has not asked for yet (else nothing).
+
+        Listings repeat the same pager and detail links on every page; dropping the repeats here
+        saves building thousands of requests the duplicate filter would discard anyway.
+        """
+        if not url or not self.same_site(url):
+            return []
+        from crawler.middlewares import fingerprint_url
+
+        key = fingerprint_url(url)
+        if key in self._requested:
+            return []
+        self._requested.add(key)
+        return [Request(url, callback=callback or self.parse, priority=priority, **kwargs)]
 
     def same_site(self, url: str | None) -> bool:
         """True for URLs on the source's own host(s)."""

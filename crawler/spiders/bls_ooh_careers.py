@@ -56,9 +56,9 @@ class BlsOohCareersSpider(CatalogSpider):
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
         """The A-Z index first, then the other start pages."""
         for url in sorted(start_urls, key=lambda u: not _AZ_RE.search(urlsplit(u).path)):
-            yield Request(url, callback=self.parse, priority=100 if _AZ_RE.search(urlsplit(url).path) else 0)
+            yield from self.follow(url, priority=100 if _AZ_RE.search(urlsplit(url).path) else 0)
         for url in sitemap_urls:
-            yield Request(url, callback=self.parse_sitemap)
+            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -92,7 +92,7 @@ class BlsOohCareersSpider(CatalogSpider):
             if fixed and is_occupation_url(fixed):
                 yield from self._career_request(fixed)
             elif fixed and fixed.endswith((".htm", ".html")):
-                yield Request(fixed, callback=self.parse)
+                yield from self.follow(fixed)
 
     def _parse_az(self, page: AZIndexPage, response: Response) -> Iterable[Request]:
         by_key = self.safely(page.aliases_by_key, {}, response, "the A-Z aliases")
@@ -115,24 +115,22 @@ class BlsOohCareersSpider(CatalogSpider):
         if items:
             known = aliases if aliases is not None else (self.aliases or {}).get(occupation_key(response.url), [])
             yield from with_aliases(items, known)
+        # Only the similar-occupation links: every profile also carries the handbook's whole
+        # navigation (hundreds of links), which the index and group pages already cover.
         for url in self.safely(page.similar_occupation_links, [], response, "similar occupations"):
             fixed = self._on_site(url)
             if fixed:
                 yield from self._career_request(fixed)
-        for url in self.safely(page.index_links, [], response, "index links"):
-            fixed = self._on_site(url)
-            if fixed:
-                yield Request(fixed, callback=self.parse, priority=100 if _AZ_RE.search(fixed) else 0)
 
     def _follow_index(self, page: Any, response: Response) -> Iterable[Request]:
         for url in self.safely(page.index_links, [], response, "index links"):
             fixed = self._on_site(url)
             if fixed:
-                yield Request(fixed, callback=self.parse, priority=100 if _AZ_RE.search(fixed) else 10)
+                yield from self.follow(fixed, priority=100 if _AZ_RE.search(fixed) else 10)
         for url in self.safely(page.group_links, [], response, "group links"):
             fixed = self._on_site(url)
             if fixed:
-                yield Request(fixed, callback=self.parse, priority=10)
+                yield from self.follow(fixed, priority=10)
         for url in self.safely(page.occupation_links, [], response, "occupation links"):
             fixed = self._on_site(url)
             if fixed:
@@ -142,8 +140,8 @@ class BlsOohCareersSpider(CatalogSpider):
         if self.aliases is None:
             self._held.append(url)  # wait for the A-Z index, which names the career's other titles
             return
-        yield Request(url, callback=self.parse, cb_kwargs={"aliases": self.aliases.get(occupation_key(url), [])},
-                      meta={"reextract": self.az_fresh})
+        yield from self.follow(url, cb_kwargs={"aliases": self.aliases.get(occupation_key(url), [])},
+                               meta={"reextract": self.az_fresh})
 
     def _idle(self, spider: Any) -> None:
         """No A-Z index came (missing or failed): crawl the held careers without its aliases."""

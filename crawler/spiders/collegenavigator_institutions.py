@@ -29,9 +29,9 @@ class CollegenavigatorInstitutionsSpider(CatalogSpider):
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
         """Listings first; the sitemap (if any) adds profiles a listing might miss."""
         for url in start_urls:
-            yield Request(url, callback=self.parse)
+            yield from self.follow(url)
         for url in sitemap_urls:
-            yield Request(url, callback=self.parse_sitemap, priority=-10)
+            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow its profiles and pages) or a profile (its items)."""
@@ -46,17 +46,16 @@ class CollegenavigatorInstitutionsSpider(CatalogSpider):
 
     def _follow_listing(self, page: ResultsPage, response: Response) -> Iterable[Request]:
         for url in self.safely(page.detail_links, [], response, "profile links"):
-            if self.same_site(url):
-                yield Request(url, callback=self.parse, priority=5)
-        pages = self.safely(page.page_links, [], response, "pagination")
+            yield from self.follow(url, priority=5)
         following = self.safely(page.next_page, None, response, "the next page")
-        for url in [*([following] if following else []), *pages]:
-            if self.same_site(url):
-                yield Request(url, callback=self.parse, priority=10)
+        pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]
+        for link in pages:
+            yield from self.follow(link, priority=10)
 
     def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Profiles and listings the sitemap names."""
+        """Profiles and listings the sitemap names (nested sitemaps are followed)."""
         for url in self.sitemap_urls_in(response):
-            if not self.same_site(url):
-                continue
-            yield Request(url, callback=self.parse, priority=5 if unitid_from_url(url) else 10)
+            if url.endswith(".xml"):
+                yield from self.follow(url, self.parse_sitemap, priority=-10)
+            else:
+                yield from self.follow(url, priority=5 if unitid_from_url(url) else 10)

@@ -87,9 +87,9 @@ class GenericSpider(CatalogSpider):
         if self.profile is not None and not start_urls and not sitemap_urls:
             self.fatal_error = f"profile {self.profile.name} has no start_urls"
         for url in start_urls:
-            yield Request(url, callback=self.parse)
+            yield from self.follow(url)
         for url in sitemap_urls:
-            yield Request(url, callback=self.parse_sitemap)
+            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """Items of the page (kinds the profile keeps), then the links its rules accept."""
@@ -113,7 +113,7 @@ class GenericSpider(CatalogSpider):
                 self.logger.warning("%s: %s", self.source, self.incomplete_reason)
             return
         for url in self.safely(lambda: profile.follow_links(page), [], response, "links"):
-            yield Request(url, callback=self.parse)
+            yield from self.follow(url)
 
     def parse_sitemap(self, response: Response) -> Iterable[Request]:
         """Pages the sitemap lists that the profile's rules accept."""
@@ -121,4 +121,4 @@ class GenericSpider(CatalogSpider):
             return
         for url in self.sitemap_urls_in(response):
             if self.profile.should_follow(url) or url.endswith(".xml"):
-                yield Request(url, callback=self.parse_sitemap if url.endswith(".xml") else self.parse)
+                yield from self.follow(url, self.parse_sitemap if url.endswith(".xml") else self.parse)
