@@ -119,7 +119,7 @@ def _institution(uid: str, base: dict[str, str]) -> dict:
     inst = institutions()[uid]
     return {
         "url": f"{base['collegenavigator']}/collegenavigator/?id={uid}", "source": "collegenavigator", "unitid": uid,
-        "name": inst.name, "aliases": list(inst.aliases), "address": inst.addr, "city": inst.city, "state": inst.state,
+        "name": inst.name, "aliases": list(inst.aliases), "address": inst.addr or None, "city": inst.city, "state": inst.state,
         "zip": inst.zip, "latitude": inst.lat, "longitude": inst.lon, "website": _website(inst.website), "phone": inst.phone,
         "control": CONTROL_VALUE.get(inst.control), "level": LEVEL_TEXT.get(inst.iclevel) if inst.type_text else None,
         "online": inst.online, "military_friendly": inst.yellow_ribbon, "accreditor": _label(inst.accreditor)[0],
