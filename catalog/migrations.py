@@ -121,6 +121,20 @@ MIGRATIONS: tuple[str, ...] = (
         value TEXT
     );
     """,
+    # 2: what the crawl scheduler decided besides runs: skipped triggers (source busy), retries
+    # planned with their backoff, sources given up on as failing, the scheduler's own start/stop.
+    """
+    CREATE TABLE schedule_events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        source TEXT,
+        event TEXT NOT NULL,
+        detail TEXT,
+        run_id INTEGER
+    );
+    CREATE INDEX schedule_events_source ON schedule_events(source, id);
+    CREATE INDEX schedule_events_event ON schedule_events(event, id);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

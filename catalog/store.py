@@ -132,6 +132,23 @@ class Run:
 
 
 @dataclass
+class ScheduleEvent:
+    """Something the crawl scheduler decided that is not a run (a skipped trigger, a planned retry...)."""
+
+    id: int
+    at: str
+    source: str | None
+    event: str
+    detail: str | None
+    run_id: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form."""
+        return {"id": self.id, "at": self.at, "source": self.source, "event": self.event, "detail": self.detail,
+                "run_id": self.run_id}
+
+
+@dataclass
 class UserReview:
     """A review written on this site, with its moderation state."""
 
@@ -437,15 +454,16 @@ class Catalog:
         row = self.conn.execute(sql, (kind, item_id)).fetchone()
         return _stored(row) if row else None
 
-    def get_many(self, kind: str, item_ids: Sequence[str]) -> dict[str, StoredItem]:
-        """Several live items of one kind by id."""
+    def get_many(self, kind: str, item_ids: Sequence[str], *, include_deleted: bool = False) -> dict[str, StoredItem]:
+        """Several live items of one kind by id (tombstoned ones too with ``include_deleted``)."""
         found: dict[str, StoredItem] = {}
         ids = list(dict.fromkeys(item_ids))
+        live = "" if include_deleted else " AND deleted_at IS NULL"
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                f"SELECT * FROM items WHERE kind = ? AND item_id IN ({marks}) AND deleted_at IS NULL", (kind, *chunk)
+                f"SELECT * FROM items WHERE kind = ? AND item_id IN ({marks}){live}", (kind, *chunk)
             ):
                 found[row["item_id"]] = _stored(row)
         return found
@@ -579,10 +597,18 @@ class Catalog:
         since: str | None = None,
         before_seq: int | None = None,
         run_id: int | None = None,
+        fields: Sequence[str] = (),
         limit: int = 100,
     ) -> list[Change]:
-        """Newest-first changes for people to read, filtered by kind, state, operation and time."""
+        """Newest-first changes for people to read, filtered by kind, state, operation, time, run and changed field.
+
+        ``fields`` keeps changes whose diff touches at least one of the named item fields
+        (e.g. ``accreditation_status`` for status changes, ``median_pay_annual`` for pay changes).
+        """
         sql, args = "SELECT * FROM changes WHERE 1 = 1", []  # type: ignore[var-annotated]
+        if fields:
+            sql += " AND (" + " OR ".join("json_type(diff, ?) IS NOT NULL" for _ in fields) + ")"
+            args += [_json_path(f) for f in fields]
         if kinds:
             sql += f" AND kind IN ({','.join('?' * len(kinds))})"
             args += list(kinds)
@@ -604,6 +630,28 @@ class Catalog:
         sql += " ORDER BY seq DESC LIMIT ?"
         args.append(limit)
         return [_change(r) for r in self.conn.execute(sql, args)]
+
+    def change_summary(
+        self, *, run_ids: Sequence[int] = (), since: str | None = None, status_field: str = "accreditation_status",
+    ) -> list[dict[str, Any]]:
+        """Counts of changes per run, kind and operation, plus how many touched ``status_field``.
+
+        Rows ``{"run_id", "kind", "op", "count", "status_changes", "first_at", "last_at"}``, newest run
+        first; limited to some runs and/or to changes at or after ``since``.
+        """
+        sql = ("SELECT run_id, kind, op, COUNT(*) AS count, SUM(json_type(diff, ?) IS NOT NULL) AS status_changes,"
+               " MIN(at) AS first_at, MAX(at) AS last_at FROM changes WHERE 1 = 1")
+        args: list[Any] = [_json_path(status_field)]
+        if run_ids:
+            sql += f" AND run_id IN ({','.join('?' * len(run_ids))})"
+            args += list(run_ids)
+        if since:
+            sql += " AND at >= ?"
+            args.append(since)
+        sql += " GROUP BY run_id, kind, op ORDER BY MAX(seq) DESC"
+        return [{"run_id": r["run_id"], "kind": r["kind"], "op": r["op"], "count": int(r["count"]),
+                 "status_changes": int(r["status_changes"] or 0), "first_at": r["first_at"], "last_at": r["last_at"]}
+                for r in self.conn.execute(sql, args)]
 
     def item_history(self, kind: str, item_id: str) -> list[Change]:
         """Every change-log entry of one item, oldest first (e.g. a program's status history)."""
@@ -759,6 +807,44 @@ class Catalog:
                 " WHERE id = ? AND status = 'running'",
                 (self.clock(), reason, run_id),
             )
+
+    # -- scheduler events ----------------------------------------------------------
+
+    def add_schedule_event(
+        self, event: str, *, source: str | None = None, detail: str | None = None, run_id: int | None = None
+    ) -> int:
+        """Record a scheduler decision that is not a run (``skipped``, ``retry``, ``failing``, ``started``...)."""
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO schedule_events (at, source, event, detail, run_id) VALUES (?, ?, ?, ?, ?)",
+                (self.clock(), source, event, detail, run_id),
+            )
+        return int(cur.lastrowid or 0)
+
+    def list_schedule_events(
+        self, source: str | None = None, *, events: Sequence[str] = (), since: str | None = None, limit: int = 50
+    ) -> list[ScheduleEvent]:
+        """Scheduler events, newest first."""
+        sql, args = "SELECT * FROM schedule_events WHERE 1 = 1", []  # type: ignore[var-annotated]
+        if source:
+            sql += " AND source = ?"
+            args.append(source)
+        if events:
+            sql += f" AND event IN ({','.join('?' * len(events))})"
+            args += list(events)
+        if since:
+            sql += " AND at >= ?"
+            args.append(since)
+        sql += " ORDER BY id DESC LIMIT ?"
+        args.append(limit)
+        return [ScheduleEvent(id=r["id"], at=r["at"], source=r["source"], event=r["event"], detail=r["detail"],
+                              run_id=r["run_id"]) for r in self.conn.execute(sql, args)]
+
+    def prune_schedule_events(self, before: str) -> int:
+        """Forget scheduler events older than ``before`` (an ISO time); returns how many."""
+        with self.transaction():
+            cur = self.conn.execute("DELETE FROM schedule_events WHERE at < ?", (before,))
+        return cur.rowcount
 
     # -- user reviews --------------------------------------------------------------
 
@@ -916,6 +1002,11 @@ class Catalog:
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def _json_path(field_name: str) -> str:
+    """The JSON path of a top-level key (quoted, so any field name is safe)."""
+    return '$."' + field_name.replace('"', "") + '"'
 
 
 def _split_sql(script: str) -> list[str]:
