@@ -76,18 +76,35 @@ def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_lo
 @main.command()
 @click.argument("sources", nargs=-1)
 @click.option("--base-url", default=None, help="Base URL of a running sample site (what `sample-site` prints).")
-@click.option("--trigger", default="manual", hidden=True)
+@click.option("--sync", "sync_index", is_flag=True,
+              help="Sync the search index afterwards (also after a failed run) and record the result on the runs.")
+@click.option("--trigger", default="manual", hidden=True, type=click.Choice(("manual", "schedule", "admin", "retry")))
 @click.pass_context
-def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, trigger: str) -> None:
-    """Crawl SOURCES (default: all enabled in config) into the catalog and print a summary."""
+def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sync_index: bool, trigger: str) -> None:
+    """Crawl SOURCES (default: all enabled in config) into the catalog and print a summary.
+
+    Each source's crawl lock is taken first: a source that is already being crawled (by the
+    scheduler, an admin or another shell) is refused with one error line.
+    """
     from crawler.run import CrawlError, format_summary, run_crawl
 
     settings = _settings(ctx)
     try:
+        # run_crawl takes every requested source's crawl lock before it starts and fails fast
+        # with the holder's pid and purpose (crawler.locks.LockBusy) when one is taken.
         summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger)
     except CrawlError as exc:
         raise UserError(str(exc)) from None
     click.echo(format_summary(summaries))
+    run_ids = [s.run_id for s in summaries if s.run_id]
+    if sync_index and run_ids:
+        from crawler.schedule import sync_after_runs
+
+        # Whatever a failed run stored is good data: it becomes searchable too.
+        info = sync_after_runs(settings, run_ids)
+        click.echo(info.get("summary") or f"index sync {info.get('status')}")
+        if info.get("status") != "ok":
+            ctx.exit(1)
     if any(s.status == "failed" for s in summaries):
         ctx.exit(1)
 
@@ -185,10 +202,16 @@ def extract(ctx: click.Context, targets: tuple[str, ...], profile: str | None, k
 
 
 @main.command()
-@click.option("--once", is_flag=True, help="Run every due job once, then exit (for cron).")
+@click.option("--once", is_flag=True,
+              help="Run every due job (missed fire times, due retries, never-crawled sources) once, then exit (for cron).")
 @click.pass_context
 def schedule(ctx: click.Context, once: bool) -> None:
-    """Run the crawl scheduler in the foreground (one process per deployment)."""
+    """Run the crawl scheduler in the foreground (one process per deployment).
+
+    Crawls each source with a schedule (COLLEGESEARCH_SCHEDULE_<SOURCE>, or a site profile's
+    'schedule') in a child process, syncs the index after each crawl, retries failures with
+    backoff. SIGTERM stops it gracefully.
+    """
     from crawler.schedule import ScheduleError, run_scheduler
 
     settings = _settings(ctx)

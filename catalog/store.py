@@ -605,7 +605,8 @@ class Catalog:
         ``fields`` keeps changes whose diff touches at least one of the named item fields
         (e.g. ``accreditation_status`` for status changes, ``median_pay_annual`` for pay changes).
         """
-        sql, args = "SELECT * FROM changes WHERE 1 = 1", []  # type: ignore[var-annotated]
+        sql = "SELECT * FROM changes WHERE 1 = 1"
+        args: list[Any] = []
         if fields:
             sql += " AND (" + " OR ".join("json_type(diff, ?) IS NOT NULL" for _ in fields) + ")"
             args += [_json_path(f) for f in fields]
@@ -824,8 +825,11 @@ class Catalog:
     def list_schedule_events(
         self, source: str | None = None, *, events: Sequence[str] = (), since: str | None = None, limit: int = 50
     ) -> list[ScheduleEvent]:
-        """Scheduler events, newest first."""
-        sql, args = "SELECT * FROM schedule_events WHERE 1 = 1", []  # type: ignore[var-annotated]
+        """Scheduler events, newest first (none in a read-only file from before they existed)."""
+        if self.schema_version() < 2:
+            return []
+        sql = "SELECT * FROM schedule_events WHERE 1 = 1"
+        args: list[Any] = []
         if source:
             sql += " AND source = ?"
             args.append(source)

@@ -1,0 +1,325 @@
+"""Scheduler arithmetic without crawling: cron in a time zone, weekdays, backoff, health, due jobs, status text,
+child supervision (real processes), the environment handed to children."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from catalog import Catalog, Run
+from config import load_settings
+from crawler.schedule import (
+    Job,
+    ScheduleError,
+    due_trigger,
+    next_fire,
+    parse_cron,
+    previous_fire,
+    retry_delay,
+    run_items,
+    scheduled_jobs,
+    settings_env,
+    source_health,
+    status_report,
+    supervise,
+)
+
+NY = ZoneInfo("America/New_York")
+
+
+def cfg(**overrides):
+    return load_settings(env={}, config_file=None, overrides=overrides)
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+# -- cron ---------------------------------------------------------------------------------------
+
+
+def test_five_field_cron_fires_in_the_configured_time_zone():
+    trigger = parse_cron("30 2 * * *", "America/New_York")
+    # 02:30 in New York is 07:30 UTC in winter (EST) and 06:30 UTC in summer (EDT).
+    assert next_fire(trigger, utc(2026, 1, 10, 0, 0)) == utc(2026, 1, 10, 7, 30)
+    assert next_fire(trigger, utc(2026, 7, 10, 0, 0)) == utc(2026, 7, 10, 6, 30)
+    assert next_fire(trigger, utc(2026, 7, 10, 0, 0)).astimezone(NY).hour == 2
+
+
+def test_six_fields_put_seconds_first():
+    trigger = parse_cron("*/15 * * * * *", "UTC")
+    assert next_fire(trigger, utc(2026, 3, 1, 12, 0, 1)) == utc(2026, 3, 1, 12, 0, 15)
+    exact = parse_cron("5 4 3 * * *", "UTC")
+    assert next_fire(exact, utc(2026, 3, 1, 0, 0)) == utc(2026, 3, 1, 3, 4, 5)
+
+
+def test_weekdays_count_like_crontab_sunday_is_zero_and_seven():
+    sunday = utc(2026, 3, 1, 12)  # 2026-03-01 is a Sunday
+    assert sunday.weekday() == 6
+    for expr in ("0 9 * * 0", "0 9 * * 7", "0 9 * * sun"):
+        fire = next_fire(parse_cron(expr, "UTC"), utc(2026, 2, 26))
+        assert fire == utc(2026, 3, 1, 9), expr
+    weekdays = parse_cron("0 9 * * 1-5", "UTC")
+    fires = []
+    moment = utc(2026, 3, 1)
+    for _ in range(5):
+        moment = next_fire(weekdays, moment)
+        fires.append(moment.strftime("%a"))
+        moment += timedelta(seconds=1)
+    assert fires == ["Mon", "Tue", "Wed", "Thu", "Fri"]
+    every_other = parse_cron("0 0 * * */2", "UTC")  # crontab: Sun, Tue, Thu, Sat
+    days = set()
+    moment = utc(2026, 3, 1)
+    for _ in range(8):
+        moment = next_fire(every_other, moment)
+        days.add(moment.strftime("%a"))
+        moment += timedelta(seconds=1)
+    assert days == {"Sun", "Tue", "Thu", "Sat"}
+
+
+@pytest.mark.parametrize("expr", ["", "* * *", "61 * * * *", "* * * * * * *", "0 9 * * 8", "0 0 * * 5-2"])
+def test_bad_cron_is_a_schedule_error(expr):
+    with pytest.raises(ScheduleError, match="cron"):
+        parse_cron(expr, "UTC")
+
+
+def test_job_error_names_where_the_schedule_is_configured():
+    with pytest.raises(ScheduleError, match="COLLEGESEARCH_SCHEDULE_REVIEWS"):
+        Job("reviews", "0 99 * * *", "COLLEGESEARCH_SCHEDULE_REVIEWS").trigger("UTC")
+
+
+@pytest.mark.parametrize("expr, now, expected", [
+    ("30 2 * * *", utc(2026, 1, 10, 12), utc(2026, 1, 10, 7, 30)),
+    ("30 2 * * *", utc(2026, 1, 10, 7, 29, 59), utc(2026, 1, 9, 7, 30)),
+    ("30 2 * * *", utc(2026, 1, 10, 7, 30), utc(2026, 1, 10, 7, 30)),
+    ("*/7 * * * * *", utc(2026, 1, 10, 12, 0, 20), utc(2026, 1, 10, 12, 0, 14)),
+    ("0 3 1 * *", utc(2026, 3, 15), utc(2026, 3, 1, 8)),
+    ("0 0 29 2 *", utc(2026, 3, 15), utc(2024, 2, 29, 5)),
+])
+def test_previous_fire_time(expr, now, expected):
+    assert previous_fire(parse_cron(expr, "America/New_York"), now) == expected
+
+
+# -- backoff and health ----------------------------------------------------------------------------
+
+
+def test_backoff_doubles_up_to_retry_max_and_is_capped():
+    settings = cfg(RETRY_BACKOFF=300, RETRY_MAX=3)
+    assert [retry_delay(settings, n) for n in range(0, 5)] == [None, 300.0, 600.0, 1200.0, None]
+    assert retry_delay(cfg(RETRY_MAX=0), 1) is None
+    huge = cfg(RETRY_BACKOFF=86400, RETRY_MAX=100)
+    assert retry_delay(huge, 100) == 7 * 86400
+
+
+def run(run_id, status, trigger="schedule", started="2026-01-10T07:30:00Z", finished="2026-01-10T07:40:00Z",
+        error=None, source="directory"):
+    return Run(id=run_id, source=source, trigger=trigger, status=status, started_at=started, finished_at=finished,
+               pid=1, host="h", complete=status == "ok", error=error)
+
+
+def test_health_counts_the_failure_streak_and_plans_the_retry():
+    settings = cfg(RETRY_BACKOFF=60, RETRY_MAX=2)
+    assert source_health(settings, "directory", []).state == "never"
+    ok = source_health(settings, "directory", [run(3, "ok"), run(2, "failed")])
+    assert ok.state == "ok" and ok.consecutive_failures == 0 and ok.next_retry_at is None
+    one = source_health(settings, "directory", [run(4, "failed", error="mostly 5xx answers"), run(3, "ok")])
+    assert (one.state, one.consecutive_failures, one.next_retry_attempt) == ("retrying", 1, 1)
+    assert one.next_retry_at == "2026-01-10T07:41:00Z" and one.last_error == "mostly 5xx answers"
+    two = source_health(settings, "directory", [run(5, "interrupted", "retry"), run(4, "failed"), run(3, "ok")])
+    assert (two.state, two.next_retry_attempt, two.next_retry_at) == ("retrying", 2, "2026-01-10T07:42:00Z")
+    three = source_health(settings, "directory", [run(6, "failed", "retry"), run(5, "failed", "retry"),
+                                                  run(4, "failed"), run(3, "ok", finished="2026-01-09T00:00:00Z")])
+    assert three.state == "failing" and three.consecutive_failures == 3 and three.next_retry_at is None
+    assert three.last_ok_at == "2026-01-09T00:00:00Z" and three.failing_since == "2026-01-10T07:30:00Z"
+    manual = source_health(settings, "directory", [run(7, "failed", "manual")])
+    assert manual.state == "failed" and manual.next_retry_at is None
+    running = source_health(settings, "directory", [run(8, "running", finished=None), run(7, "ok")])
+    assert running.running_run_id == 8 and running.state == "ok"
+
+
+def test_due_jobs_missed_fire_times_within_grace_and_due_retries():
+    settings = cfg(RETRY_BACKOFF=60, RETRY_MAX=2)
+    job = Job("directory", "30 2 * * *", "test")
+    now = utc(2026, 1, 10, 7, 45)  # 02:45 New York: 15 minutes after today's 02:30 fire time
+    tz = "America/New_York"
+    assert due_trigger(settings, job, [], now, grace=None, tz=tz)[0] == "schedule"
+    yesterday = [run(1, "ok", started="2026-01-09T07:30:01Z", finished="2026-01-09T07:40:00Z")]
+    trigger, why = due_trigger(settings, job, yesterday, now, grace=3600, tz=tz)
+    assert trigger == "schedule" and "02:30:00 EST" in why and "900 s late" in why
+    assert due_trigger(settings, job, yesterday, now, grace=600, tz=tz) is None  # missed by more than the grace
+    today = [run(2, "ok", started="2026-01-10T07:30:02Z")]
+    assert due_trigger(settings, job, today, now, grace=None, tz=tz) is None
+    failed = [run(2, "failed", started="2026-01-10T07:30:02Z", finished="2026-01-10T07:44:30Z")]
+    assert due_trigger(settings, job, failed, now, grace=None, tz=tz) is None  # retry due at 07:45:30
+    trigger, why = due_trigger(settings, job, failed, now + timedelta(seconds=30), grace=None, tz=tz)
+    assert trigger == "retry" and why.startswith("retry 1 of 2")
+    busy = [run(3, "running", finished=None)] + failed
+    assert due_trigger(settings, job, busy, now + timedelta(hours=1), grace=None, tz=tz) is None
+
+
+def test_scheduled_jobs_from_settings_and_site_profiles(tmp_path):
+    sites = tmp_path / "sites.toml"
+    sites.write_text(textwrap.dedent("""
+        [[site]]
+        name = "lakeshore"
+        type = "generic"
+        start_urls = ["https://lakeshore.example.edu/careers/"]
+        schedule = "0 4 * * 1"
+
+        [[site]]
+        name = "unscheduled"
+        type = "generic"
+        start_urls = ["https://other.example.edu/"]
+    """))
+    settings = cfg(SOURCES="directory,reviews,bls_ooh", SCHEDULE_REVIEWS="", SITES_FILE=str(sites))
+    jobs = {j.source: j for j in scheduled_jobs(settings)}
+    assert sorted(jobs) == ["bls_ooh", "directory", "lakeshore"]  # reviews has no schedule; collegenavigator not in SOURCES
+    assert jobs["directory"].cron == "30 2 * * *" and jobs["directory"].origin == "COLLEGESEARCH_SCHEDULE_DIRECTORY"
+    assert jobs["lakeshore"].cron == "0 4 * * 1" and "sites.toml" in jobs["lakeshore"].origin
+
+
+def test_run_items_reads_nested_and_flat_stats():
+    nested = {"items": {"new": 3, "revived": 1, "changed": 2, "unchanged": 5, "touched": 10, "removed": 1}}
+    assert run_items(nested) == {"new": 4, "changed": 2, "unchanged": 15, "removed": 1}
+    assert run_items({"items_new": 19, "items_changed": 1}) == {"new": 19, "changed": 1, "unchanged": 0, "removed": 0}
+    assert run_items({}) == {"new": 0, "changed": 0, "unchanged": 0, "removed": 0}
+
+
+# -- status ------------------------------------------------------------------------------------------
+
+
+def test_status_report_shows_schedule_runs_failing_sources_locks_and_index(tmp_path):
+    from crawler.locks import hold
+
+    settings = cfg(DATA_DIR=str(tmp_path / "data"), SOURCES="directory,reviews", SCHEDULE_REVIEWS="0 */6 * * *",
+                   RETRY_MAX=1, RETRY_BACKOFF=60, SCHEDULE_TIMEZONE="America/Chicago")
+    stamps = iter(f"2026-01-10T0{h}:00:00Z" for h in range(1, 10))
+    with Catalog(settings.catalog_path, clock=lambda: next(stamps)) as cat:
+        ok = cat.start_run("directory", "schedule")
+        cat.finish_run(ok, status="ok", complete=True, stats={
+            "pages": 260, "items": {"new": 245, "changed": 0, "unchanged": 0, "revived": 0, "removed": 0,
+                                    "touched": 0}, "dropped": {"missing_name": 2}, "http_status": {"200": 261}})
+        cat.set_run_index_sync(ok, {"status": "ok", "at": "2026-01-10T02:01:00Z", "summary": "index sync: 245 added"})
+        for trigger in ("schedule", "retry"):
+            bad = cat.start_run("reviews", trigger)
+            cat.finish_run(bad, status="failed", stats={}, error="mostly 5xx answers: 90 of 100 requests failed")
+    now = utc(2026, 1, 10, 12, 0)
+    with hold(settings, "crawl-directory", purpose="crawl (admin)"):
+        report = status_report(settings, now=now)
+        text = report.format()
+        data = json.loads(json.dumps(report.to_dict()))
+    # The schedule, with next runs in the configured zone (Chicago: UTC-6 in January).
+    assert "Schedule (America/Chicago)" in text
+    directory_line = next(line for line in text.splitlines() if line.strip().startswith("directory  "))
+    assert "30 2 * * *" in directory_line and "Sun 2026-01-11 02:30:00 CST" in directory_line
+    assert data["schedule"][0]["next_run"] == "2026-01-11T08:30:00Z"
+    # The last runs, newest first, with items, drops and the index sync.
+    run_lines = [line for line in text.splitlines() if line.strip().startswith("#")]
+    assert run_lines[0].split()[:4] == ["#3", "reviews", "retry", "failed"]
+    assert run_lines[2].split()[:4] == ["#1", "directory", "schedule", "ok"]
+    assert "245" in run_lines[2] and run_lines[2].rstrip().endswith("ok")
+    assert data["runs"][2]["dropped"] == 2 and data["runs"][2]["items"]["new"] == 245
+    # Reviews used up its one retry: failing, in the table, the section and the JSON.
+    assert "FAILING: 2 failed run(s) in a row" in text
+    assert "reviews: FAILING" in text and "mostly 5xx answers" in text
+    assert data["failing"] == ["reviews"]
+    # The lock someone holds right now, and the index state.
+    assert f"crawl-directory: pid {os.getpid()}" in text and "(crawl (admin))" in text
+    assert data["locks"][0]["name"] == "crawl-directory"
+    assert "no index" in text and data["index"]["catalog_change_seq"] == 0
+    assert data["index"]["last_sync_after_run"]["run_id"] == ok
+
+
+def test_status_report_on_a_fresh_install(tmp_path):
+    settings = cfg(DATA_DIR=str(tmp_path / "nothing-yet"))
+    report = status_report(settings)
+    text = report.format()
+    assert "no crawl has run yet" in text and "never crawled" in text and "scheduler not running" in text
+    assert not settings.catalog_path.exists()  # status only reads
+
+
+def test_status_report_names_a_broken_sites_file(tmp_path):
+    sites = tmp_path / "sites.toml"
+    sites.write_text("[[site]]\nname = 'x'\ntype = 'nonsense'\n")
+    report = status_report(cfg(DATA_DIR=str(tmp_path / "d"), SITES_FILE=str(sites)))
+    assert report.problems and "sites.toml" in report.problems[0]
+    assert "problem:" in report.format()
+
+
+# -- children ------------------------------------------------------------------------------------------
+
+STUBBORN = textwrap.dedent("""
+    import signal, sys, time
+    mode = sys.argv[1]
+    if mode == "stubborn":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    elif mode == "graceful":
+        def bye(*_):
+            print("finishing in-flight work", flush=True)
+            time.sleep(0.3)
+            sys.exit(3)
+        signal.signal(signal.SIGTERM, bye)
+    print("ready", flush=True)
+    time.sleep(60)
+""")
+
+
+def child(mode):
+    proc = subprocess.Popen([sys.executable, "-c", STUBBORN, mode], stdout=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_supervise_time_limit_sigterm_then_sigkill():
+    proc = child("stubborn")
+    started = time.monotonic()
+    outcome = supervise(proc, time_limit=0.5, term_grace=0.7, poll=0.05)
+    assert outcome.timed_out and outcome.killed and outcome.signal_name == "SIGKILL"
+    assert time.monotonic() - started >= 1.1
+    proc.stdout.close()
+
+
+def test_supervise_lets_a_graceful_child_finish_after_sigterm():
+    proc = child("graceful")
+    outcome = supervise(proc, time_limit=0.3, term_grace=10, poll=0.05)
+    assert outcome.timed_out and not outcome.killed and outcome.returncode == 3
+    assert proc.stdout.read().strip() == "finishing in-flight work"
+    proc.stdout.close()
+
+
+def test_supervise_stops_the_child_when_the_scheduler_stops_and_kills_on_force():
+    stop, force = threading.Event(), threading.Event()
+    proc = child("stubborn")
+    threading.Timer(0.2, stop.set).start()
+    threading.Timer(0.6, force.set).start()
+    outcome = supervise(proc, time_limit=60, term_grace=60, stop=stop, force=force, poll=0.05)
+    assert outcome.stopped and not outcome.timed_out and outcome.killed
+    assert outcome.seconds < 5
+    proc.stdout.close()
+
+
+def test_supervise_reports_a_child_killed_by_someone_else():
+    proc = child("plain")
+    threading.Timer(0.2, lambda: os.kill(proc.pid, signal.SIGKILL)).start()
+    outcome = supervise(proc, time_limit=60, term_grace=1, poll=0.05)
+    assert outcome.signal_name == "SIGKILL" and not outcome.killed and not outcome.timed_out
+    proc.stdout.close()
+
+
+def test_children_get_exactly_the_parent_settings(tmp_path):
+    settings = cfg(DATA_DIR=str(tmp_path / "d"), SOURCES="directory,bls_ooh", SCHEDULE_REVIEWS="",
+                   SAMPLE_SITE_URL="http://127.0.0.1:9", RETRY_MAX=7, AUTOTHROTTLE=False, SECRET_KEY=None)
+    env = settings_env(settings, base={"PATH": os.environ.get("PATH", ""), "COLLEGESEARCH_CONFIG": "/nope.toml"})
+    assert "COLLEGESEARCH_CONFIG" not in env  # the parent already resolved its config file
+    assert load_settings(env=env, config_file=None) == settings
