@@ -38,9 +38,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = bool(settings.SECURE_COOKIES)
-    app.config.setdefault("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
-    app.config.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
-    app.config.setdefault("MAX_CONTENT_LENGTH", 256 * 1024)
+    # Flask's own defaults exist for these keys (31-day sessions, no body limit), so setdefault would
+    # keep them: ours apply unless the caller's test_config names them.
+    given = dict(test_config or {})
+    app.config["PERMANENT_SESSION_LIFETIME"] = given.get("PERMANENT_SESSION_LIFETIME", timedelta(hours=8))
+    app.config["WTF_CSRF_TIME_LIMIT"] = given.get("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    app.config["MAX_CONTENT_LENGTH"] = given.get("MAX_CONTENT_LENGTH", 256 * 1024)
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
 

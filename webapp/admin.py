@@ -8,7 +8,10 @@ add routes to this ``bp`` from a module imported at the bottom of this file (the
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 import time
 from typing import Any
 
@@ -17,6 +20,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -29,7 +33,7 @@ from werkzeug.wrappers import Response
 from webapp.db import get_catalog, get_writer
 from webapp.forms import ActionForm, LoginForm
 from webapp.index import get_search_service
-from webapp.security import RateLimiter, client_hash
+from webapp.security import RateLimiter, SessionRegistry, client_hash
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
@@ -56,12 +60,30 @@ def password_hash_problem(value: str | None) -> str | None:
     return None
 
 
+def session_registry() -> SessionRegistry:
+    """The server-side list of live admin sessions (logout revokes; a copied cookie dies with it)."""
+    return SessionRegistry(current_app.config["SETTINGS"].data_dir / "sessions")
+
+
+def _password_tag() -> str:
+    # Binds a session to the configured hash: changing the admin password ends every session.
+    key = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    value = str(current_app.config.get("ADMIN_PASSWORD_HASH") or "").encode("utf-8")
+    return hmac.new(key, value, hashlib.sha256).hexdigest()[:32]
+
+
 def is_admin() -> bool:
     """Whether this session belongs to a logged-in admin (and the admin is still enabled)."""
-    if password_hash_problem(current_app.config.get("ADMIN_PASSWORD_HASH")):
-        return False
-    info = session.get(SESSION_KEY)
-    return isinstance(info, dict) and info.get("ok") is True
+    if "is_admin" in g:
+        return bool(g.is_admin)
+    ok = False
+    if not password_hash_problem(current_app.config.get("ADMIN_PASSWORD_HASH")):
+        info = session.get(SESSION_KEY)
+        ok = (isinstance(info, dict) and info.get("ok") is True
+              and hmac.compare_digest(str(info.get("pw", "")), _password_tag())
+              and session_registry().is_live(info.get("sid")))
+    g.is_admin = ok
+    return ok
 
 
 @bp.before_request
@@ -126,7 +148,10 @@ def login() -> Response | tuple[str, int] | str:
     # A fresh session on login, so a session fixed before login is worth nothing after it.
     session.clear()
     session.permanent = True
-    session[SESSION_KEY] = {"ok": True, "at": int(time.time())}
+    sid = secrets.token_urlsafe(24)
+    session_registry().add(sid, current_app.permanent_session_lifetime.total_seconds())
+    session[SESSION_KEY] = {"ok": True, "at": int(time.time()), "sid": sid, "pw": _password_tag()}
+    g.pop("is_admin", None)
     flash("You are logged in.", "success")
     return redirect(_safe_next(request.args.get("next")))
 
@@ -136,7 +161,11 @@ def logout() -> Response:
     """End the admin session."""
     if not ActionForm().validate():
         abort(400)
+    info = session.get(SESSION_KEY)
+    if isinstance(info, dict):
+        session_registry().revoke(info.get("sid"))
     session.clear()
+    g.pop("is_admin", None)
     flash("You are logged out.", "success")
     return redirect(url_for("views.home"))
 
@@ -223,3 +252,7 @@ def sync_now() -> Response:
           "success" if outcome.ok else "error")
     return redirect(url_for("admin.index_status"))
 
+
+
+# Scheduled crawls: schedule page, "crawl now", items-per-run chart, change digest (fills the blocks above).
+from webapp import admin_crawl  # noqa: E402,F401

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import time
 from pathlib import Path
 
@@ -121,5 +122,60 @@ class RateLimiter:
 
     def _write(self, state: dict[str, list[float]]) -> None:
         tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state), encoding="utf-8")
+        tmp.replace(self.path)
+
+
+class SessionRegistry:
+    """Admin sessions that are still valid, kept in a small JSON file under DATA_DIR (shared by every worker).
+
+    Flask's sessions live in a signed cookie: without a server-side list, a copied cookie would keep
+    working after the admin logged out. Each login registers a random id; logout removes it.
+    """
+
+    def __init__(self, directory: Path, name: str = "admin_sessions") -> None:
+        self.path = Path(directory) / f"{name}.json"
+        self.lock = FileLock(str(self.path) + ".lock")
+
+    def add(self, sid: str, lifetime_seconds: float, *, now: float | None = None) -> None:
+        """Register a new session id until ``now + lifetime_seconds``."""
+        now = time.time() if now is None else now
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.lock.acquire(timeout=5):
+            state = {k: v for k, v in self._read().items() if v > now}
+            state[sid] = now + lifetime_seconds
+            self._write(state)
+
+    def is_live(self, sid: object, *, now: float | None = None) -> bool:
+        """Whether the id was registered, not revoked and not expired."""
+        if not isinstance(sid, str) or not sid:
+            return False
+        now = time.time() if now is None else now
+        expires = self._read().get(sid)
+        return expires is not None and expires > now
+
+    def revoke(self, sid: object) -> None:
+        """Forget a session id (logout)."""
+        if not isinstance(sid, str):
+            return
+        try:
+            with self.lock.acquire(timeout=5):
+                state = self._read()
+                if state.pop(sid, None) is not None:
+                    self._write(state)
+        except (Timeout, FileNotFoundError):
+            pass
+
+    def _read(self) -> dict[str, float]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {str(k): float(v) for k, v in data.items() if isinstance(v, (int, float))}
+
+    def _write(self, state: dict[str, float]) -> None:
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state), encoding="utf-8")
         tmp.replace(self.path)
