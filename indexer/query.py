@@ -23,23 +23,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from whoosh import query as wq
 from whoosh.analysis.filters import STOP_WORDS
 
 from crawler.items import US_STATES
 from indexer.schema import SCHEMA
+from indexer.scoring import Clause, Plan, UnitPlan
 from indexer.synonyms import query_words, stem, synonym_table, words
 
 MAX_QUERY_CHARS = 500
 MAX_UNITS = 16
 
-FIELD_BOOSTS: dict[str, float] = {
-    "name": 5.0, "aliases": 4.0, "institution": 2.5, "subjects": 2.0, "place": 1.5, "body": 1.0,
-}
-PHRASE_FIELDS: dict[str, float] = {"name": 3.0, "aliases": 2.0, "institution": 1.5, "body": 1.0}
-FUZZY_FIELDS: tuple[str, ...] = ("name", "aliases", "institution", "subjects", "body")
+MATCH_FIELD = "text"
+"""The catch-all field every word must be found in (all of a record's text)."""
+FIELD_BOOSTS: dict[str, float] = {"name": 5.0, "aliases": 4.0, "institution": 2.5, "subjects": 2.0, "place": 1.5}
+"""Extra weight of a word found in a short field, on top of its score in the catch-all text."""
+BONUS_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
+FUZZY_FIELDS: tuple[str, ...] = ("name", "text")
 SYNONYM_WEIGHT = 0.8
-KIND_HINT_SCORE = 6.0
+KIND_HINT_SCORE = 3.0
+FUZZY_WEIGHT = 0.7
 MAX_FUZZY_WORD = 30
 
 
@@ -66,16 +68,6 @@ class Relevance:
 DEFAULT_RELEVANCE = Relevance()
 PLAIN_BM25 = Relevance(field_boosts=False, phrase_boost=False, synonyms=False, matching="or", fuzzy=False,
                        kind_hints=False)
-
-class FastOr(wq.Or):
-    """An Or that always merges its parts with the binary union matcher.
-
-    Whoosh's automatic choice pre-reads scores into 2,048-slot arrays for small indexes, and that
-    set-up dominates our queries, which are many small ORs (one per word and field).
-    """
-
-    matcher_type = wq.Or.DEFAULT_MATCHER
-
 
 # Query-language field names as users type them -> filter names.
 FILTER_ALIASES: dict[str, str] = {
@@ -157,6 +149,8 @@ class ParsedQuery:
     filters: list[tuple[str, str, bool]] = field(default_factory=list)
     """(filter name, raw value, negated) from the query language."""
     messages: list[str] = field(default_factory=list)
+    kind_boosts: list[str] = field(default_factory=list)
+    """Kinds favoured by required words such as "BSN" (a program word that must still match)."""
 
     @property
     def core(self) -> list[Unit]:
@@ -216,7 +210,7 @@ def parse_query(text: Any, relevance: Relevance = DEFAULT_RELEVANCE) -> ParsedQu
     def flush() -> None:
         nonlocal or_next
         if pending:
-            new = _free_units(pending, relevance)
+            new = _free_units(pending, relevance, parsed.kind_boosts)
             pending.clear()
             if or_next and new and parsed.units:
                 _merge_or(parsed.units, new.pop(0))
@@ -312,8 +306,8 @@ def _word_slot(word: str, relevance: Relevance) -> Slot:
     return Slot(variants)
 
 
-def _free_units(raw: list[str], relevance: Relevance) -> list[Unit]:
-    """Group free words into units: kind-hint words, synonym spans, single words."""
+def _free_units(raw: list[str], relevance: Relevance, boosts: list[str]) -> list[Unit]:
+    """Group free words into units: kind-hint words, synonym spans, single words (kind boosts go to ``boosts``)."""
     units: list[Unit] = []
     hints = query_words()
     table = synonym_table()
@@ -327,6 +321,10 @@ def _free_units(raw: list[str], relevance: Relevance) -> list[Unit]:
             if key in hints.kind_of:
                 hint_len, hint_kind = n, hints.kind_of[key]
                 break
+        if hint_len and tuple(stem(w) for w in raw[i:i + hint_len]) in hints.required:
+            if relevance.kind_hints and hint_kind:
+                boosts.append(hint_kind)  # the words still have to match, below
+            hint_len = 0
         if hint_len and relevance.kind_hints:
             span = raw[i:i + hint_len]
             unit = _plain_unit(span)
@@ -371,137 +369,125 @@ def _analyze(fieldname: str, text: str) -> tuple[str, ...]:
 
 
 class QueryBuilder:
-    """Builds Whoosh queries for one parsed query under one relevance setting."""
+    """Turns a parsed query into a ``Plan`` (indexer.scoring) under one relevance setting.
+
+    Every word must be found in the catch-all ``text`` field (all of a record's text); its score
+    there is BM25. The field boosts come from scoring the same words again in the short fields
+    (name, aliases, institution, subjects, place), so a record whose name holds the words ranks
+    well above one that only mentions them. Synonym expansions count a little less than the words
+    typed; kind-hint words ("programs") are optional and lift one kind.
+    """
 
     def __init__(self, parsed: ParsedQuery, relevance: Relevance = DEFAULT_RELEVANCE,
-                 exists: Callable[[str, str], bool] | None = None) -> None:
+                 exists: Callable[[str, str], bool] | None = None,
+                 expand: Callable[[str, str, int], list[str]] | None = None) -> None:
         self.parsed = parsed
         self.relevance = relevance
-        # Terms the index does not hold are dropped up front: a query of hundreds of absent
-        # word-field pairs costs Whoosh far more than the few that can match.
         self.exists = exists or (lambda _f, _t: True)
+        self.expand = expand
 
-    def _terms(self, fieldname: str, text: str) -> list[str] | None:
+    def boost(self, fieldname: str) -> float:
+        """The field's boost (1 when boosts are off)."""
+        return FIELD_BOOSTS.get(fieldname, 1.0) if self.relevance.field_boosts else 1.0
+
+    def clause(self, words: tuple[str, ...], fieldname: str, weight: float, exact: bool = False) -> Clause | None:
+        """One variant (a word, or several words) in one field; None when the field cannot hold it.
+
+        Several words (a synonym such as "health information", or "x-ray", which is two tokens)
+        must stand together in the short fields; in the long catch-all text they need only all be
+        present, because reading positions there is slow. A quoted phrase (``exact``) is a phrase
+        everywhere.
+        """
+        text = " ".join(words)
         terms = _analyze(fieldname, text)
         if not terms or not all(self.exists(fieldname, t) for t in terms):
             return None
-        return list(terms)
+        phrase = len(terms) > 1 and (exact or fieldname != MATCH_FIELD)
+        dropped = max(0, len(text.split()) - len(terms))
+        return Clause(fieldname, tuple(terms), weight, phrase=phrase, slop=1 + dropped)
 
-    def boost(self, fieldname: str, table: dict[str, float] = FIELD_BOOSTS) -> float:
-        """The field's boost (1 when boosts are off)."""
-        return table.get(fieldname, 1.0) if self.relevance.field_boosts else 1.0
-
-    def variant_query(self, variant: Variant, fields: dict[str, float] | None = None) -> wq.Query | None:
-        """A word or phrase in any text field."""
-        subqueries: list[wq.Query] = []
-        for fieldname in fields or FIELD_BOOSTS:
-            boost = self.boost(fieldname) * variant.weight
-            if len(variant.words) == 1:
-                terms = self._terms(fieldname, variant.words[0])
-                if terms is None:
-                    continue
-                if len(terms) == 1:
-                    subqueries.append(wq.Term(fieldname, terms[0], boost=boost))
-                else:
-                    subqueries.append(wq.Phrase(fieldname, terms, slop=1, boost=boost))
-            else:
-                terms = self._terms(fieldname, " ".join(variant.words))
-                if terms is None:
-                    continue
-                dropped = len(variant.words) - len(terms)
-                if len(terms) == 1:
-                    subqueries.append(wq.Term(fieldname, terms[0], boost=boost))
-                else:
-                    subqueries.append(wq.Phrase(fieldname, terms, slop=1 + max(0, dropped), boost=boost))
-        if not subqueries:
-            return None
-        return subqueries[0] if len(subqueries) == 1 else FastOr(subqueries)
-
-    def slot_query(self, slot: Slot, fields: dict[str, float] | None = None) -> wq.Query | None:
-        """A slot in any of its variants (the best variant counts)."""
-        parts = [q for q in (self.variant_query(v, fields) for v in slot.variants) if q is not None]
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else wq.DisjunctionMax(parts, tiebreak=0.1)
-
-    def unit_query(self, unit: Unit) -> wq.Query | None:
-        """A unit in any of its alternatives."""
-        fields = {"place": 1.0} if unit.place_only else None
-        parts: list[wq.Query] = []
+    def _alternatives(self, unit: Unit, fieldname: str, boost: float) -> list[list[list[Clause]]]:
+        out: list[list[list[Clause]]] = []
         for alt in unit.alternatives:
             if alt.phrase:
-                q = self.variant_query(Variant(tuple(s.word for s in alt.slots), alt.weight), fields)
-            else:
-                slot_qs = [q for q in (self.slot_query(s, fields) for s in alt.slots) if q is not None]
-                q = None if not slot_qs else slot_qs[0] if len(slot_qs) == 1 else wq.And(slot_qs)
-                if q is not None and alt.weight != 1.0:
-                    q = FastOr([q], boost=alt.weight) if not isinstance(q, wq.Term) else q.with_boost(q.boost * alt.weight)
-            if q is not None:
-                parts.append(q)
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else wq.DisjunctionMax(parts, tiebreak=0.1)
+                c = self.clause(tuple(s.word for s in alt.slots), fieldname, boost * alt.weight, exact=True)
+                if c is not None:
+                    out.append([[c]])
+                continue
+            slots: list[list[Clause]] = []
+            for slot in alt.slots:
+                variants = [c for c in (self.clause(v.words, fieldname, boost * alt.weight * v.weight)
+                                        for v in slot.variants) if c is not None]
+                if not variants:
+                    slots = []
+                    break  # a word this field does not hold: this alternative cannot match here
+                slots.append(variants)
+            if slots:
+                out.append(slots)
+        return out
 
-    def fuzzy_unit_query(self, unit: Unit) -> wq.Query | None:
-        """Every word of a unit matched with up to one or two typos."""
-        slot_qs: list[wq.Query] = []
+    def unit_plan(self, unit: Unit) -> UnitPlan:
+        """Where a unit must be found (the catch-all text, or the place for a capitalised state code)."""
+        fieldname = "place" if unit.place_only else MATCH_FIELD
+        return UnitPlan(unit.label, self._alternatives(unit, fieldname, 1.0))
+
+    def fuzzy_plan(self, unit: Unit) -> UnitPlan:
+        """A unit whose every word may be misspelled by one or two letters (known terms close to it)."""
+        slots: list[list[Clause]] = []
         for word in unit.typed:
             if word in STOP_WORDS or len(word) > MAX_FUZZY_WORD:
                 continue
-            per_field: list[wq.Query] = []
-            maxdist = 1 if len(word) < 6 else 2
-            for fieldname in FUZZY_FIELDS:
-                terms = _analyze(fieldname, word)
-                if len(terms) == 1 and len(terms[0]) >= 3:
-                    per_field.append(wq.FuzzyTerm(fieldname, terms[0], boost=self.boost(fieldname), maxdist=maxdist,
-                                                  prefixlength=1))
-            if per_field:
-                slot_qs.append(FastOr(per_field))
-        if not slot_qs:
-            return None
-        return slot_qs[0] if len(slot_qs) == 1 else wq.And(slot_qs)
+            stems = _analyze(MATCH_FIELD, word)
+            if len(stems) != 1 or len(stems[0]) < 3 or self.expand is None:
+                continue
+            near = self.expand(MATCH_FIELD, stems[0], 1 if len(word) < 6 else 2)
+            if near:
+                slots.append([Clause(MATCH_FIELD, (t,), FUZZY_WEIGHT) for t in near])
+        return UnitPlan(unit.label, [slots] if slots else [])
 
-    def build(self, mode: str) -> wq.Query:
+    def scoring(self, unit: Unit, plan: UnitPlan) -> list[Clause]:
+        """Clauses a unit adds to the score: its words in the text, then in the boosted short fields."""
+        found = [c for alt in plan.alternatives for slot in alt for c in slot]
+        if self.relevance.field_boosts and not unit.place_only:
+            for fieldname in BONUS_FIELDS:
+                for alt in self._alternatives(unit, fieldname, self.boost(fieldname)):
+                    found.extend(c for slot in alt for c in slot)
+        return _dedupe(found)
+
+    def build(self, mode: str) -> Plan:
         """The whole query in a matching mode: "and", "or" or "fuzzy"."""
         parsed = self.parsed
+        plan = Plan(mode="or" if mode == "or" else "and")
         if parsed.is_empty:
-            main: wq.Query = wq.Every()
-        else:
-            make = self.fuzzy_unit_query if mode == "fuzzy" else self.unit_query
-            built = [make(u) for u in parsed.core]
-            core = [q for q in built if q is not None]
-            if not core or (mode == "and" and len(core) < len(built)):
-                # a word the index does not hold at all: no record has every word
-                main = wq.NullQuery
-            elif len(core) == 1:
-                main = core[0]
-            else:
-                main = wq.And(core) if mode == "and" else FastOr(core)
-        optional: list[wq.Query] = []
-        if not parsed.is_empty and self.relevance.phrase_boost:
-            optional.extend(self.proximity())
+            plan.every = True
+            return plan
+        for unit in parsed.core:
+            up = self.fuzzy_plan(unit) if mode == "fuzzy" else self.unit_plan(unit)
+            plan.required.append(up)
+            plan.scoring.extend(self.scoring(unit, up) if mode != "fuzzy" else
+                                [c for alt in up.alternatives for slot in alt for c in slot])
+        if mode == "and" and any(not u.alternatives for u in plan.required):
+            plan.required = [UnitPlan("nothing")]  # a word the index does not hold: nothing has every word
         for unit in parsed.soft:
-            q = self.unit_query(unit)
-            if q is not None:
-                optional.append(q)
+            plan.scoring.extend(self.scoring(unit, self.unit_plan(unit)))
             if unit.kind_hint and self.relevance.kind_hints:
-                optional.append(wq.ConstantScoreQuery(wq.Term("kind", unit.kind_hint), score=KIND_HINT_SCORE))
-        if optional and main is not wq.NullQuery:
-            main = wq.AndMaybe(main, optional[0] if len(optional) == 1 else FastOr(optional))
-        excluded = [q for q in (self.unit_query(u) for u in parsed.excluded) if q is not None]
-        if excluded and main is not wq.NullQuery:
-            main = wq.AndNot(main, excluded[0] if len(excluded) == 1 else FastOr(excluded))
-        return main
+                plan.kind_boosts.append((unit.kind_hint, KIND_HINT_SCORE))
+        for kind in dict.fromkeys(parsed.kind_boosts):
+            plan.kind_boosts.append((kind, KIND_HINT_SCORE))
+        plan.excluded = [self.unit_plan(u) for u in parsed.excluded]
+        return plan
 
-    def proximity(self) -> list[wq.Query]:
-        """Bonus queries for the typed words appearing close together in one field."""
+    def proximity_terms(self) -> list[str]:
+        """Stems of the typed words, in order, for the proximity re-ranking of the top results."""
         typed = [w for u in self.parsed.core for w in u.typed if w not in STOP_WORDS]
-        if len(typed) < 2:
-            return []
-        found: list[wq.Query] = []
-        for fieldname, weight in PHRASE_FIELDS.items():
-            terms = self._terms(fieldname, " ".join(typed))
-            if terms is not None and len(terms) >= 2:
-                slop = 2 if fieldname != "body" else 4
-                found.append(wq.Phrase(fieldname, terms, slop=slop, boost=weight if self.relevance.field_boosts else 1.0))
-        return found
+        return [t for w in typed for t in _analyze(MATCH_FIELD, w)]
+
+
+def _dedupe(clauses: list[Clause]) -> list[Clause]:
+    # the same terms reached through two synonyms score once, with the larger weight
+    best: dict[tuple[str, tuple[str, ...]], Clause] = {}
+    for c in clauses:
+        key = (c.field, c.terms)
+        if key not in best or c.weight > best[key].weight:
+            best[key] = c
+    return list(best.values())

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from catalog.store import StoredItem
 
 # Bump when fields or to_document change shape: an index built by another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 # Column value of a document without coordinates (outside every valid latitude and longitude).
 NO_COORDINATE = 999.0
 
@@ -67,7 +67,9 @@ class DocSchema(wf.SchemaClass):
     aliases = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
     institution = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
     subjects = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
-    body = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    text = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    """Everything searchable about the record (names, subjects, place and long text): every query word
+    must be found here; the short fields above add their boosts on top."""
     place = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=True)
     spell = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=False)
     """Unstemmed words of the record, for "did you mean"."""
@@ -114,7 +116,7 @@ FACET_FIELDS: dict[str, str] = {name: name for name in FACETS} | {"rating": "rat
 # Every filter a caller may pass: the facets plus filter-only fields.
 FILTERS: tuple[str, ...] = FACETS + ("field_of_study", "city", "institution_unitid", "soc_code")
 # Sort orders and the text fields the query is run against.
-TEXT_FIELDS: tuple[str, ...] = ("name", "aliases", "institution", "subjects", "body", "place")
+TEXT_FIELDS: tuple[str, ...] = ("name", "aliases", "institution", "subjects", "place", "text")
 KIND_ORDER: tuple[str, ...] = ("career", "institution", "program", "review")
 # Item fields too long to copy into every search hit (the detail pages read them from the catalog).
 LONG_FIELDS: frozenset[str] = frozenset({"what_they_do", "work_environment", "how_to_become", "pay_raw"})
@@ -181,11 +183,15 @@ def to_document(stored: StoredItem, context: LinkContext) -> dict[str, Any]:
     fields = {k: v for k, v in data.items() if k not in LONG_FIELDS}
     fields.update(derived)
     doc["data"] = fields
+    body = doc.pop("body", None)
+    doc["text"] = "\n".join(str(doc[f]) for f in ("name", "aliases", "institution", "subjects", "place") if doc.get(f))
+    if body:
+        doc["text"] += "\n" + str(body)
     # The spelling dictionary takes the names and subjects of every record but only the careers'
     # long texts: the 30k review bodies would double the postings of the whole index, and their
     # everyday words are in the career pages too.
-    spelled = ("name", "aliases", "institution", "subjects", "place") + (("body",) if kind == "career" else ())
-    doc["spell"] = " ".join(str(doc.get(f, "")) for f in spelled)
+    spelled = [str(doc.get(f, "")) for f in ("name", "aliases", "institution", "subjects", "place")]
+    doc["spell"] = " ".join([*spelled, str(body or "")] if kind == "career" else spelled)
     return {k: v for k, v in doc.items() if v not in (None, "", [])}
 
 
@@ -240,14 +246,16 @@ def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]
     doc["name"] = name
     doc["aliases"] = "\n".join(aliases)
     doc["complete"] = "\n".join([name, *aliases])
+    # The institution's own facts are its subjects; its programs' fields and names only go in the
+    # body text, so a search for a field finds the schools that teach it but ranks the programs first.
     doc["subjects"] = "\n".join([
-        *program_fields, *(p.get("name") or "" for p in programs), *program_accreditors,
-        *_accreditor_names([own_accreditor, *program_accreditors]), *levels, *deliveries,
-        "military friendly" if data.get("military_friendly") else "",
+        own_accreditor or "", *_accreditor_names([own_accreditor]), *deliveries,
+        "military friendly" if data.get("military_friendly") else "", data.get("control") or "",
     ])
     doc["body"] = _join(
-        data.get("control"), data.get("level"), " ".join(vocab.as_list(data.get("programs_offered"))),
-        data.get("address"), data.get("website"),
+        data.get("level"), "\n".join(program_fields), "\n".join(p.get("name") or "" for p in programs),
+        "\n".join(program_accreditors), "\n".join(_accreditor_names(program_accreditors)), " ".join(levels),
+        " ".join(vocab.as_list(data.get("programs_offered"))), data.get("address"), data.get("website"),
     )
     doc["place"] = _place(data.get("city"), state, data.get("zip"))
     bits = [_place_label(data.get("city"), state), data.get("control"), data.get("level")]

@@ -18,16 +18,15 @@ import re
 import threading
 import time
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import DamerauLevenshtein
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
-from whoosh.idsets import DocIdSet
 
 from crawler.items import KINDS
 from indexer import geo
@@ -43,6 +42,7 @@ from indexer.query import (
 )
 from indexer.results import FacetValue, Hit, SearchError, SearchResult, detail_url
 from indexer.schema import FACET_FIELDS, FACETS, FILTERS, KIND_ORDER, STEM_ANALYZER
+from indexer.scoring import IndexCache, Plan, iter_bits, mask_of
 from indexer.synonyms import synonym_table
 
 if TYPE_CHECKING:
@@ -59,16 +59,28 @@ STRICT_MIN_RESULTS = 3
 MAX_PAGE = 10_000
 SNIPPET_CHARS = 240
 POOL_SIZE = 8
+FUZZY_EXPANSIONS = 8
+PROX_MEMO = 20_000
 TEXT_CACHE = 256
+RERANK_DEPTH = 50
+"""How many top results the proximity bonus re-ranks (positions are read from their stored text)."""
+PROXIMITY_BONUS = 0.5
+EXACT_NAME_BONUS = 1.0
+# Browsing without words lists kinds in this order (programs first when a program-only filter is on).
+BROWSE_ORDERS: dict[str, tuple[str, ...]] = {
+    "browse": ("career", "institution", "program", "review"),
+    "browse_programs": ("program", "institution", "career", "review"),
+}
+PROGRAM_FILTERS = frozenset({"accreditor", "accreditation_status", "degree_level", "delivery", "field_of_study"})
+"""Score multiplier when the query is exactly a record's name or alias ("UCLA", "University of Georgia")."""
+"""Score multiplier for the typed words adjacent and in order in the title (half that in the excerpt)."""
 """Text-query masks kept per index generation (paging and facet clicks repeat the same query)."""
 MAX_SPELL_WORD = 30
 
-_SORT_FACETS: dict[str, Any] = {
-    "rating": [sorting.FieldFacet("rating", reverse=True), sorting.FieldFacet("review_count", reverse=True),
-               sorting.FieldFacet("title_sort")],
-    "pay": [sorting.FieldFacet("pay", reverse=True), sorting.FieldFacet("title_sort")],
-    "name": [sorting.FieldFacet("title_sort"), sorting.FieldFacet("kind")],
-    "date": [sorting.FieldFacet("date", reverse=True), sorting.FieldFacet("title_sort")],
+# The column each sort order reads (highest first except for the name).
+SORT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "rating": ("rating", "review_count", "title_sort"), "pay": ("pay", "title_sort"),
+    "name": ("title_sort",), "date": ("date", "title_sort"),
 }
 _STATUS_RANK = {
     "accredited": 0, "preaccredited": 1, "candidate": 1, "monitoring": 2, "warning": 2, "probation": 3,
@@ -104,49 +116,6 @@ def snippet_html(text: str | None, terms: set[str], chars: int = SNIPPET_CHARS) 
         cut = text.rfind(" ", 0, chars)
         text = text[: cut if cut > chars // 2 else chars] + " …"
     return html.escape(text, quote=True)
-
-
-def mask_of(docnums: Iterable[int], size: int) -> int:
-    """A set of docnums as a bitmask (an int): intersections and counts then run in C."""
-    bits = bytearray((size >> 3) + 1)
-    for d in docnums:
-        bits[d >> 3] |= 1 << (d & 7)
-    return int.from_bytes(bits, "little")
-
-
-def iter_bits(mask: int) -> Iterator[int]:
-    """The docnums of a bitmask, ascending."""
-    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
-    for i, byte in enumerate(data):
-        if byte:
-            base = i << 3
-            while byte:
-                low = byte & -byte
-                yield base + low.bit_length() - 1
-                byte ^= low
-
-
-class DocMask(DocIdSet):
-    """A bitmask as a Whoosh doc-id set, so a search can be restricted to it (``filter=``)."""
-
-    def __init__(self, mask: int) -> None:
-        self.mask = mask
-        self._bytes = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
-
-    def __contains__(self, docnum: object) -> bool:
-        if not isinstance(docnum, int):
-            return False
-        i = docnum >> 3
-        return i < len(self._bytes) and bool((self._bytes[i] >> (docnum & 7)) & 1)
-
-    def __len__(self) -> int:
-        return self.mask.bit_count()
-
-    def __bool__(self) -> bool:
-        return self.mask != 0
-
-    def __iter__(self) -> Iterator[int]:
-        return iter_bits(self.mask)
 
 
 class _Snapshot:
@@ -225,18 +194,20 @@ class _Snapshot:
         """Every live docnum (a mask)."""
         return self._cached("live", lambda: mask_of(ws.reader().all_doc_ids(), self.size(ws)))
 
+    def index(self, ws: Any) -> IndexCache:
+        """Decoded postings, lengths and columns of this generation (its own searcher, guarded by a lock)."""
+        return self._cached("index", lambda: IndexCache(pinned_searcher(self.ix, self.toc), self.size(ws),
+                                                        self.live(ws)))
+
     def value_sets(self, ws: Any, fieldname: str) -> dict[str, int]:
         """Docnum masks per indexed value of a facet field."""
         def build() -> dict[str, int]:
             reader = ws.reader()
-            sets: dict[str, int] = {}
             if fieldname not in reader.indexed_field_names():
-                return sets
-            size = self.size(ws)
-            for value in reader.field_terms(fieldname):
-                text = value.decode("utf-8") if isinstance(value, bytes) else str(value)
-                sets[text] = mask_of(reader.postings(fieldname, value).all_ids(), size)
-            return sets
+                return {}
+            cache = self.index(ws)
+            values = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in reader.field_terms(fieldname)]
+            return {v: cache.postings(fieldname, v).mask for v in values}
 
         return self._cached(("values", fieldname), build)
 
@@ -246,7 +217,7 @@ class _Snapshot:
             rated = 0
             for mask in self.value_sets(ws, "rating_band").values():
                 rated |= mask
-            column = ws.reader().column_reader("rating", translate=True)
+            column = self.index(ws).column("rating")
             return {d: float(column[d]) for d in iter_bits(rated)}
 
         return self._cached("ratings", build)
@@ -254,14 +225,9 @@ class _Snapshot:
     def geo_points(self, ws: Any) -> tuple[list[float], list[tuple[float, float, int]]]:
         """Docs with coordinates sorted by latitude (and the latitudes, for bisecting)."""
         def build() -> tuple[list[float], list[tuple[float, float, int]]]:
-            reader = ws.reader()
-            lats = reader.column_reader("lat", translate=True)
-            lons = reader.column_reader("lon", translate=True)
-            points: list[tuple[float, float, int]] = []
-            for docnum in iter_bits(self.live(ws)):
-                lat = lats[docnum]
-                if -90.0 <= lat <= 90.0:
-                    points.append((float(lat), float(lons[docnum]), docnum))
+            cache = self.index(ws)
+            lats, lons = cache.column("lat"), cache.column("lon")
+            points = [(float(lats[d]), float(lons[d]), d) for d in iter_bits(self.live(ws)) if -90.0 <= lats[d] <= 90.0]
             points.sort()
             return [p[0] for p in points], points
 
@@ -294,6 +260,66 @@ class _Snapshot:
             return found
 
         return test
+
+    def expand(self, ws: Any) -> Callable[[str, str, int], list[str]]:
+        """Known terms within an edit distance of a word, most frequent first (for fuzzy matching)."""
+        reader = ws.reader()
+
+        def near(fieldname: str, text: str, maxdist: int) -> list[str]:
+            found = []
+            for term in reader.terms_within(fieldname, text, maxdist, prefix=1):
+                term = term.decode("utf-8") if isinstance(term, bytes) else term
+                found.append((reader.doc_frequency(fieldname, term), term))
+            found.sort(reverse=True)
+            return [term for _df, term in found[:FUZZY_EXPANSIONS]]
+
+        return near
+
+    def positions(self, ws: Any, docnum: int) -> tuple[dict[str, list[int]], dict[str, list[int]], frozenset[tuple[str, ...]]]:
+        """Stem positions in a document's title and excerpt, and its name keys (title, aliases), remembered."""
+        memo: OrderedDict[int, Any] = self._cached("prox", OrderedDict)
+        found = memo.get(docnum)
+        if found is None:
+            stored = ws.stored_fields(docnum)
+            title = stored.get("title") or ""
+            data = stored.get("data") or {}
+            # "Ohio State University-Main Campus" is named "Ohio State University"; a program titled
+            # "Nursing (Some College)" is named "Nursing"
+            names = [title, re.sub(r"\s*-\s*Main Campus$", "", title), title.split(" (")[0],
+                     *vocab_as_list(data.get("aliases")), *vocab_as_list(data.get("also_known_as"))]
+            keys = frozenset(k for k in (name_key(n) for n in names) if k)
+            found = (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys)
+            with self._cache_lock:
+                memo[docnum] = found
+                if len(memo) > PROX_MEMO:
+                    memo.popitem(last=False)
+        return found
+
+    def spelling_memo(self) -> dict[str, str | None]:
+        """Corrections already worked out for this generation's dictionary."""
+        memo: dict[str, str | None] = self._cached("spelling", dict)
+        if len(memo) > 50_000:
+            memo.clear()
+        return memo
+
+    def order(self, ws: Any, sort: str) -> list[int]:
+        """Every docnum in a sort order (built once per generation; a page then walks it)."""
+        def build() -> list[int]:
+            cache = self.index(ws)
+            titles = cache.column("title_sort")
+            kinds = {d: k for k, m in self.value_sets(ws, "kind").items() for d in iter_bits(m)}
+            if sort == "name":
+                return sorted(iter_bits(self.live(ws)), key=lambda d: (titles[d], kinds.get(d, ""), d))
+            if sort in BROWSE_ORDERS:
+                rank = {k: i for i, k in enumerate(BROWSE_ORDERS[sort])}
+                return sorted(iter_bits(self.live(ws)), key=lambda d: (rank.get(kinds.get(d, ""), 9), titles[d], d))
+            if sort == "rating":
+                rating, count = cache.column("rating"), cache.column("review_count")
+                return sorted(iter_bits(self.live(ws)), key=lambda d: (-rating[d], -count[d], titles[d], d))
+            column = cache.column({"pay": "pay", "date": "date"}[sort])
+            return sorted(iter_bits(self.live(ws)), key=lambda d: (-column[d], titles[d], d))
+
+        return self._cached(("order", sort), build)
 
     def filter_set(self, ws: Any, name: str, values: list[str]) -> int:
         """The mask of docs matching any of a filter's values."""
@@ -471,7 +497,7 @@ class Searcher:
                 out &= near_mask
             return out & ~excluded if excluded else out
 
-        q, text_ids, matched = self._match(snap, ws, parsed, relevance, live, restrict, result)
+        plan, units, text_ids, matched = self._match(snap, ws, parsed, relevance, live, restrict, result)
         result.total = matched.bit_count()
         if facets:
             result.facets = self._facets(snap, ws, text_ids, matched, restrict, active)
@@ -481,7 +507,8 @@ class Searcher:
         start = (result.page - 1) * result.per_page
         if start >= result.total:
             return
-        page_docs = self._page(ws, q, matched, result.sort, start, result.per_page, distances, parsed, ranker)
+        page_docs = self._page(snap, ws, plan, units, matched, result.sort, start, result.per_page, distances,
+                               parsed, ranker, relevance, programs_first=bool(set(active) & PROGRAM_FILTERS))
         terms = parsed.terms() if not parsed.is_empty else set()
         if getattr(result, "suggestion_applied", False) and result.suggestion:
             terms |= parse_query(result.suggestion).terms()
@@ -496,82 +523,62 @@ class Searcher:
                 distance_miles=distances.get(docnum) if distances is not None else None,
             ))
 
-    def _text_mask(self, snap: _Snapshot, ws: Any, q: wq.Query, live: int) -> int:
-        """The docs a text query matches, as a mask (cached per index generation)."""
-        if isinstance(q, wq.Every):
-            return live
-        if q is wq.NullQuery:
-            return 0
-        key = ("text", repr(q))
-        cached = snap._cache.get(key)
-        if cached is None:
-            cached = mask_of(ws.docs_for_query(q), snap.size(ws)) & live
-            with snap._cache_lock:
-                texts = snap._cache.setdefault("text_keys", [])
-                texts.append(key)
-                if len(texts) > TEXT_CACHE:
-                    snap._cache.pop(texts.pop(0), None)
-                snap._cache[key] = cached
-        return cached
-
     def _match(
         self, snap: _Snapshot, ws: Any, parsed: ParsedQuery, relevance: Relevance, live: int,
         restrict: Callable[..., int], result: SearchResult,
-    ) -> tuple[wq.Query, int, int]:
+    ) -> tuple[Plan, list[int], int, int]:
         """Every word first; then the corrected spelling; then any word; then similar spellings."""
-        exists = snap.exists(ws)
-        builder = QueryBuilder(parsed, relevance, exists)
+        cache = snap.index(ws)
+        exists, expand = snap.exists(ws), snap.expand(ws)
+        builder = QueryBuilder(parsed, relevance, exists, expand)
         if parsed.is_empty:
-            return wq.Every(), live, restrict(live)
+            return builder.build("and"), [], live, restrict(live)
         strict_mode = "or" if relevance.matching == "or" else "and"
-        q = builder.build(strict_mode)
-        text_ids = self._text_mask(snap, ws, q, live)
+        plan = builder.build(strict_mode)
+        text_ids, units = cache.match(plan)
         matched = restrict(text_ids)
         found = matched.bit_count()
-        fixes = self._spelling(ws, parsed) if relevance.fuzzy else {}
+        fixes = self._spelling(snap, ws, parsed) if relevance.fuzzy else {}
         if fixes:
             result.suggestion = _apply_fixes(parsed.text, fixes)
         if found >= STRICT_MIN_RESULTS or relevance.matching == "and" and not fixes:
-            return q, text_ids, matched
-        if fixes and result.suggestion:
+            return plan, units, text_ids, matched
+        if fixes and result.suggestion and not found:
+            # a misspelling is only trusted over what the user typed when the typed words found nothing
             corrected = parse_query(result.suggestion, relevance)
-            c_builder = QueryBuilder(corrected, relevance, exists)
-            cq = c_builder.build(strict_mode)
-            c_ids = self._text_mask(snap, ws, cq, live)
+            c_builder = QueryBuilder(corrected, relevance, exists, expand)
+            c_plan = c_builder.build(strict_mode)
+            c_ids, c_units = cache.match(c_plan)
             c_matched = restrict(c_ids)
-            if c_matched.bit_count() > found:
-                if not found:
-                    result.messages.append(
-                        f"No results for “{parsed.text}”. Showing results for “{result.suggestion}”."
-                    )
-                    result.suggestion_applied = True  # type: ignore[attr-defined]
-                parsed, builder, q, text_ids, matched = corrected, c_builder, cq, c_ids, c_matched
+            if c_matched:
+                result.messages.append(f"No results for “{parsed.text}”. Showing results for “{result.suggestion}”.")
+                result.suggestion_applied = True  # type: ignore[attr-defined]
+                parsed, builder, plan, units, text_ids, matched = corrected, c_builder, c_plan, c_units, c_ids, c_matched
                 found = matched.bit_count()
                 if found >= STRICT_MIN_RESULTS:
-                    return q, text_ids, matched
+                    return plan, units, text_ids, matched
         if relevance.matching == "and_fallback" and len(parsed.core) > 1:
-            oq = builder.build("or")
-            if found:
-                # the records with every word stay on top: they also match the strict query
-                oq = wq.AndMaybe(oq, q)
-            o_ids = self._text_mask(snap, ws, oq, live)
+            o_plan = builder.build("or")
+            o_ids, o_units = cache.match(o_plan)
             o_matched = restrict(o_ids)
             if o_matched.bit_count() > found:
                 if not found:
                     result.messages.append("No results contain all of your words; showing results that match some.")
-                return oq, o_ids, o_matched
+                # records with every word keep the coordination bonus of matching all units
+                return o_plan, o_units, o_ids, o_matched
         if not found and relevance.fuzzy:
-            fq = builder.build("fuzzy")
-            f_ids = self._text_mask(snap, ws, fq, live)
+            f_plan = builder.build("fuzzy")
+            f_ids, f_units = cache.match(f_plan)
             f_matched = restrict(f_ids)
             if f_matched:
                 result.messages.append(f"No exact matches for “{parsed.text}”; showing results with similar spellings.")
-                return fq, f_ids, f_matched
-        return q, text_ids, matched
+                return f_plan, f_units, f_ids, f_matched
+        return plan, units, text_ids, matched
 
-    def _spelling(self, ws: Any, parsed: ParsedQuery) -> dict[str, str]:
+    def _spelling(self, snap: _Snapshot, ws: Any, parsed: ParsedQuery) -> dict[str, str]:
         """Corrections for words the index does not know (or barely knows, next to a common word)."""
         reader = ws.reader()
+        memo = snap.spelling_memo()
         fixes: dict[str, str] = {}
         table = synonym_table()
         for unit in parsed.core:
@@ -580,6 +587,11 @@ class Searcher:
                     continue
                 if table.match([word], 0) is not None:
                     continue
+                if word in memo:
+                    if memo[word]:
+                        fixes[word] = memo[word]  # type: ignore[assignment]
+                    continue
+                memo[word] = None
                 df = reader.doc_frequency("spell", word)
                 if df >= 3:
                     continue
@@ -598,7 +610,7 @@ class Searcher:
                     if best is None or key < best:
                         best = key
                 if best is not None and best[0] <= maxdist:
-                    fixes[word] = best[2]
+                    fixes[word] = memo[word] = best[2]
         return fixes
 
     def _facets(
@@ -635,8 +647,10 @@ class Searcher:
         return out
 
     def _page(
-        self, ws: Any, q: wq.Query, matched: int, sort: str, start: int, per_page: int,
-        distances: dict[int, float] | None, parsed: ParsedQuery, ranker: Callable[[int], list[int]] | None,
+        self, snap: _Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, sort: str, start: int,
+        per_page: int, distances: dict[int, float] | None, parsed: ParsedQuery,
+        ranker: Callable[[int], list[int]] | None, relevance: Relevance = DEFAULT_RELEVANCE,
+        programs_first: bool = False,
     ) -> list[tuple[int, float]]:
         """(docnum, score) of the requested page in the requested order."""
         end = start + per_page
@@ -645,14 +659,28 @@ class Searcher:
             return [(d, 0.0) for d in ordered[start:end]]
         if ranker is not None and sort == "relevance":
             return [(d, 0.0) for d in ranker(matched)[start:end]]
-        allow = DocMask(matched)
-        if sort == "relevance" and parsed.is_empty:
-            results = ws.search(wq.Every(), filter=allow, limit=end, sortedby=_SORT_FACETS["name"], scored=False)
-        elif sort == "relevance":
-            results = ws.search(q, filter=allow, limit=end)
-        else:
-            results = ws.search(q, filter=allow, limit=end, sortedby=_SORT_FACETS[sort])
-        return [(hit.docnum, hit.score if isinstance(hit.score, (int, float)) else 0.0) for hit in results[start:end]]
+        if sort != "relevance" or plan.every:
+            order = sort if sort != "relevance" else ("browse_programs" if programs_first else "browse")
+            return [(d, 0.0) for d in _walk(snap.order(ws, order), matched, end)[start:]]
+        cache = snap.index(ws)
+        kinds = snap.value_sets(ws, "kind")
+        stems = QueryBuilder(parsed, relevance).proximity_terms()
+        proximity = relevance.phrase_boost and len(set(stems)) >= 2
+        query_key = name_key(" ".join(w for u in parsed.units for w in u.typed)) if relevance.field_boosts else None
+        rerank = (proximity or bool(query_key)) and start < RERANK_DEPTH
+        depth = max(end, RERANK_DEPTH) if rerank else end
+        best = cache.top(plan, matched, units, depth, lambda k: kinds.get(k, 0))
+        if rerank:
+            rescored = []
+            for d, s in best:
+                title, excerpt, names = snap.positions(ws, d)
+                if proximity:
+                    s *= 1.0 + PROXIMITY_BONUS * _closeness((title, excerpt), stems)
+                if query_key and query_key in names:
+                    s *= 1.0 + EXACT_NAME_BONUS  # the query is the record's name or one of its aliases
+                rescored.append((d, s))
+            best = sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
+        return best[start:end]
 
     # -- autocomplete ------------------------------------------------------------------------------
 
@@ -828,6 +856,78 @@ def vocab_as_list(value: Any) -> list[str]:
     from indexer.vocab import as_list
 
     return as_list(value)
+
+
+def _closeness(texts: tuple[dict[str, list[int]], dict[str, list[int]]], stems: list[str]) -> float:
+    """How close together the query's words sit in the title (1.0) or the excerpt (0.6): 0..1."""
+    title, excerpt = texts
+    return max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
+
+
+def name_key(text: str) -> tuple[str, ...] | None:
+    """A name as stems without stop words ("Dental Hygienists" = "dental hygienist")."""
+    key = tuple(t.text for t in STEM_ANALYZER(text or ""))
+    return key or None
+
+
+def _stem_positions(text: str) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = {}
+    for token in STEM_ANALYZER(text, positions=True):
+        found.setdefault(token.text, []).append(token.pos)
+    return found
+
+
+def _walk(order: list[int], matched: int, end: int) -> list[int]:
+    """The first ``end`` docnums of a precomputed order that are in the mask."""
+    if matched.bit_count() < 512:
+        # few matches: sort them directly instead of walking the whole order
+        rank = {}
+        wanted = set(iter_bits(matched))
+        for position, d in enumerate(order):
+            if d in wanted:
+                rank[d] = position
+                if len(rank) == len(wanted):
+                    break
+        return sorted(wanted, key=lambda d: rank.get(d, math.inf))[:end]
+    data = matched.to_bytes((matched.bit_length() + 7) // 8, "little")
+    width = len(data)
+    out = []
+    for d in order:
+        i = d >> 3
+        if i < width and data[i] >> (d & 7) & 1:
+            out.append(d)
+            if len(out) >= end:
+                break
+    return out
+
+
+def window_closeness(text: str, stems: list[str]) -> float:
+    """How close together the stems stand in a text (see ``closeness``)."""
+    return closeness(_stem_positions(text), stems)
+
+
+def closeness(positions: dict[str, list[int]], stems: list[str]) -> float:
+    """1.0 when all the stems appear adjacent, less as the smallest window holding them widens or misses some."""
+    wanted = set(stems)
+    present = [positions[s] for s in wanted if s in positions]
+    if len(present) < 2:
+        return 0.0
+    events = sorted((pos, i) for i, plist in enumerate(present) for pos in plist)
+    counts = [0] * len(present)
+    covered, left, best = 0, 0, math.inf
+    for right_pos, i in events:
+        counts[i] += 1
+        if counts[i] == 1:
+            covered += 1
+        while covered == len(present):
+            left_pos, j = events[left]
+            best = min(best, right_pos - left_pos + 1)
+            counts[j] -= 1
+            if counts[j] == 0:
+                covered -= 1
+            left += 1
+    coverage = len(present) / len(wanted)
+    return coverage * (len(present) / best) if best != math.inf else 0.0
 
 
 def _check_near(near: Any, radius: Any) -> tuple[geo.Location | None, float | None]:

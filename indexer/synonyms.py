@@ -98,24 +98,31 @@ def synonym_table() -> SynonymTable:
 
 @dataclass(frozen=True)
 class QueryWords:
-    """Words that say what kind of record the user wants; optional in the query."""
+    """Words that say what kind of record the user wants (optional ones, and required ones that hint)."""
 
     kind_of: dict[tuple[str, ...], str | None]
     longest: int
+    required: frozenset[tuple[str, ...]] = frozenset()
+    """Entries whose words must still match (e.g. "BSN" names a program, it is not filler)."""
 
 
 @functools.lru_cache(maxsize=1)
 def query_words() -> QueryWords:
     """The entries of ``query_words.txt`` as stem tuples -> kind (None: optional, no kind)."""
     kinds: dict[tuple[str, ...], str | None] = {}
+    required: set[tuple[str, ...]] = set()
     for line in (DATA_DIR / "query_words.txt").read_text(encoding="utf-8").splitlines():
         line = line.split("#", 1)[0].strip()
         if not line or ":" not in line:
             continue
         kind, rest = line.split(":", 1)
-        target = None if kind.strip() == "-" else kind.strip()
+        kind = kind.strip()
+        keep = kind.endswith("+")
+        target = None if kind.rstrip("+") == "-" else kind.rstrip("+")
         for phrase in rest.split(","):
             key = _key(phrase.strip())
             if key:
                 kinds[key] = target
-    return QueryWords(kinds, max((len(k) for k in kinds), default=1))
+                if keep:
+                    required.add(key)
+    return QueryWords(kinds, max((len(k) for k in kinds), default=1), frozenset(required))

@@ -7,7 +7,7 @@ from whoosh import fields as wf
 from indexer import vocab
 from indexer.build import preload_context
 from indexer.schema import FACET_FIELDS, FACETS, FILTERS, SCHEMA, StaticContext, to_document
-from indexer.search import _SORT_FACETS, SORTS
+from indexer.search import SORT_COLUMNS, SORTS
 
 
 def _docs(catalog):
@@ -36,10 +36,10 @@ def test_every_facet_is_an_indexed_keyword_field_and_every_sort_is_sortable():
         assert isinstance(field, (wf.ID, wf.KEYWORD)), name
         assert field.indexed, name
     assert SCHEMA["rating"].column_type  # the rating facet's bands come from a sortable number
-    for facets in _SORT_FACETS.values():
-        for facet in facets:
-            assert SCHEMA[facet.fieldname].column_type, facet.fieldname
-    assert set(_SORT_FACETS) | {"relevance", "distance"} == set(SORTS)
+    for columns in SORT_COLUMNS.values():
+        for name in columns:
+            assert SCHEMA[name].column_type, name
+    assert set(SORT_COLUMNS) | {"relevance", "distance"} == set(SORTS)
     for name in FILTERS:
         assert FACET_FIELDS.get(name, name) in SCHEMA.names(), name
 

@@ -121,7 +121,7 @@ def test_did_you_mean_and_corrected_results(searcher):
 
 def test_strict_matching_falls_back_to_any_word(searcher):
     result = searcher.search("dietetics zebra")
-    assert result.total >= 2 and ids(result)[0].endswith("diet")
+    assert set(ids(result)[:3]) == {"program:200-diet", "program:300-diet", "career:29-1031"}
     assert any("match some" in m for m in result.messages)
     strict = searcher.search("health information online")
     assert ids(strict)[0] == "program:100-hit"

@@ -1,0 +1,323 @@
+"""Term-at-a-time matching and BM25 scoring over the index's postings, with per-generation caches.
+
+Whoosh's own query matchers advance a tree of pure-Python matcher objects document by document;
+for our queries (every word as several variants in several fields) that costs ~100 µs per matching
+document. Here a query is a ``Plan`` of term clauses: each term's postings are read once per index
+generation into a bitmask (matching = C-level AND/OR on Python ints) and id/frequency arrays
+(scoring = one tight loop per term over the candidates). Whoosh still does everything else: the
+storage, the lexicon, positions for quoted phrases, spelling candidates, stored fields, columns.
+
+This module is engine-specific (it reads Whoosh postings blocks); it sits behind ``indexer.search``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from whoosh import query as wq
+from whoosh.util.numeric import byte_to_length
+
+K1 = 1.2
+B = 0.75
+POSTINGS_CACHE = 4096
+"""Terms whose postings stay decoded per index generation (frequent terms are reused constantly)."""
+_LENGTH_TABLE = [byte_to_length(b) for b in range(256)]
+
+
+# -- the plan a query becomes ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clause:
+    """Terms of one field: all must be present (adjacent within ``slop`` when ``phrase``); weighted for scoring."""
+
+    field: str
+    terms: tuple[str, ...]
+    weight: float = 1.0
+    phrase: bool = False
+    slop: int = 1
+
+
+Slot = list[Clause]
+"""Any of these clauses (a word and its synonyms)."""
+Alternative = list[Slot]
+"""Every slot (the words of a unit, or one synonym expansion)."""
+
+
+@dataclass
+class UnitPlan:
+    """A unit matches when any of its alternatives does."""
+
+    label: str
+    alternatives: list[Alternative] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """What a query means for matching and scoring."""
+
+    every: bool = False
+    """No words: every live document (browse mode)."""
+    mode: str = "and"
+    """"and": every required unit must match; "or": any of them (more matches score higher)."""
+    required: list[UnitPlan] = field(default_factory=list)
+    excluded: list[UnitPlan] = field(default_factory=list)
+    scoring: list[Clause] = field(default_factory=list)
+    """Clauses whose BM25 scores add up to a document's score (words, synonyms, boosted fields)."""
+    kind_boosts: list[tuple[str, float]] = field(default_factory=list)
+
+
+# -- per-generation index caches ------------------------------------------------------------------
+
+
+def mask_of(docnums: Any, size: int) -> int:
+    """A set of docnums as a bitmask (an int): intersections and counts then run in C."""
+    bits = bytearray((size >> 3) + 1)
+    for d in docnums:
+        bits[d >> 3] |= 1 << (d & 7)
+    return int.from_bytes(bits, "little")
+
+
+def iter_bits(mask: int) -> Iterator[int]:
+    """The docnums of a bitmask, ascending."""
+    data = mask.to_bytes((mask.bit_length() + 7) // 8, "little")
+    for i, byte in enumerate(data):
+        if byte:
+            base = i << 3
+            while byte:
+                low = byte & -byte
+                yield base + low.bit_length() - 1
+                byte ^= low
+
+
+@dataclass
+class Postings:
+    """One term's documents: ids, term frequencies and the ids as a mask."""
+
+    ids: list[int]
+    freqs: list[float]
+    mask: int
+
+
+class IndexCache:
+    """Decoded postings, field lengths and columns of one index generation (thread-safe)."""
+
+    def __init__(self, searcher: Any, size: int, live: int) -> None:
+        self.searcher = searcher  # any searcher of the generation; only its reader's data is read
+        self.reader = searcher.reader()
+        self.size = size
+        self.live = live
+        self.doc_count = max(1, live.bit_count())
+        self._postings: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._lengths: dict[str, tuple[list[int], float]] = {}
+        self._columns: dict[str, list[Any]] = {}
+        self._phrases: OrderedDict[Any, int] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def postings(self, fieldname: str, term: str) -> Postings:
+        """A term's postings (empty when the index does not hold it)."""
+        key = (fieldname, term)
+        with self._lock:
+            found = self._postings.get(key)
+            if found is not None:
+                self._postings.move_to_end(key)
+                return found
+        ids: list[int] = []
+        freqs: list[float] = []
+        for leaf, offset in _leaves(self.reader):
+            if (fieldname, term) not in leaf:
+                continue
+            _read_postings(leaf.postings(fieldname, term), offset, ids, freqs)
+        found = Postings(ids, freqs, mask_of(ids, self.size) & self.live)
+        with self._lock:
+            self._postings[key] = found
+            if len(self._postings) > POSTINGS_CACHE:
+                self._postings.popitem(last=False)
+        return found
+
+    def lengths(self, fieldname: str) -> tuple[list[int], float]:
+        """Every document's length in a field, and the average over live documents."""
+        found = self._lengths.get(fieldname)
+        if found is None:
+            from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+            lengths: list[int] = []
+            for leaf, _offset in _leaves(self.reader):
+                count = leaf.doc_count_all()
+                perdoc = getattr(leaf, "_perdoc", None)
+                column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc is not None else None
+                if column is None:
+                    lengths.extend(leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count))
+                else:
+                    lengths.extend(_LENGTH_TABLE[b] for b in column)
+            total = self.reader.field_length(fieldname)
+            found = (lengths, max(1.0, total / self.doc_count))
+            self._lengths[fieldname] = found
+        return found
+
+    def column(self, fieldname: str) -> list[Any]:
+        """Every document's value of a column field (the column's default where a document has none)."""
+        found = self._columns.get(fieldname)
+        if found is None:
+            found = list(self.reader.column_reader(fieldname, translate=True))
+            self._columns[fieldname] = found
+        return found
+
+    def idf(self, fieldname: str, postings: Postings) -> float:
+        """BM25's inverse document frequency (never negative)."""
+        df = len(postings.ids)
+        return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
+
+    def phrase_mask(self, clause: Clause) -> int:
+        """Documents where the clause's terms stand together (positions read by Whoosh)."""
+        key = (clause.field, clause.terms, clause.slop)
+        with self._lock:
+            found = self._phrases.get(key)
+        if found is None:
+            q = wq.Phrase(clause.field, list(clause.terms), slop=clause.slop)
+            found = mask_of(self.searcher.docs_for_query(q), self.size) & self.live
+            with self._lock:
+                self._phrases[key] = found
+                if len(self._phrases) > 256:
+                    self._phrases.popitem(last=False)
+        return found
+
+    def clear_query_caches(self) -> None:
+        """Forget decoded postings and phrase matches (benchmarks measure cold queries with this)."""
+        with self._lock:
+            self._postings.clear()
+            self._phrases.clear()
+
+    # -- matching ---------------------------------------------------------------------------------
+
+    def clause_mask(self, clause: Clause) -> int:
+        """Documents holding every term of a clause (as a phrase when it is one)."""
+        mask = -1
+        for term in clause.terms:
+            mask &= self.postings(clause.field, term).mask
+            if not mask:
+                return 0
+        if clause.phrase and len(clause.terms) > 1:
+            mask &= self.phrase_mask(clause)
+        return mask if mask != -1 else 0
+
+    def unit_mask(self, unit: UnitPlan) -> int:
+        """Documents matching any alternative of a unit."""
+        found = 0
+        for alternative in unit.alternatives:
+            mask = -1
+            for slot in alternative:
+                any_variant = 0
+                for clause in slot:
+                    any_variant |= self.clause_mask(clause)
+                mask &= any_variant
+                if not mask:
+                    break
+            if mask and mask != -1:
+                found |= mask
+        return found
+
+    def match(self, plan: Plan) -> tuple[int, list[int]]:
+        """The documents a plan matches, and each required unit's mask (for coordination)."""
+        if plan.every:
+            matched = self.live
+            units: list[int] = []
+        else:
+            units = [self.unit_mask(u) for u in plan.required]
+            if not units:
+                matched = 0
+            elif plan.mode == "and":
+                matched = self.live
+                for m in sorted(units, key=int.bit_count):
+                    matched &= m
+                    if not matched:
+                        break
+            else:
+                matched = 0
+                for m in units:
+                    matched |= m
+                matched &= self.live
+        for unit in plan.excluded:
+            matched &= ~self.unit_mask(unit)
+        return matched, units
+
+    # -- scoring ----------------------------------------------------------------------------------
+
+    def top(self, plan: Plan, candidates: int, units: list[int], limit: int,
+            kind_masks: Callable[[str], int]) -> list[tuple[int, float]]:
+        """The ``limit`` best candidates by summed BM25 (plus kind boosts; coordination in "or" mode)."""
+        if not candidates:
+            return []
+        allowed = candidates.to_bytes((candidates.bit_length() + 7) // 8, "little")
+        width = len(allowed)
+        scores: dict[int, float] = {}
+        get = scores.get
+        for clause in plan.scoring:
+            lengths, avg = self.lengths(clause.field)
+            for term in clause.terms:
+                postings = self.postings(clause.field, term)
+                if not postings.mask & candidates:
+                    continue
+                w = clause.weight * self.idf(clause.field, postings) * (K1 + 1)
+                norm = K1 * (1 - B)
+                per_len = K1 * B / avg
+                for d, tf in zip(postings.ids, postings.freqs, strict=True):
+                    i = d >> 3
+                    if i < width and allowed[i] >> (d & 7) & 1:
+                        scores[d] = get(d, 0.0) + w * tf / (tf + norm + per_len * lengths[d])
+        for kind, boost in plan.kind_boosts:
+            for d in iter_bits(kind_masks(kind) & candidates):
+                scores[d] = get(d, 0.0) + boost
+        if plan.mode == "or" and len(units) > 1:
+            # coordination: a record with more of the words ranks above one with fewer
+            pool = heapq.nlargest(max(limit * 4, 200), scores.items(), key=lambda kv: kv[1])
+            n = len(units)
+            rescored = []
+            for d, s in pool:
+                hits = sum(1 for m in units if m >> d & 1)
+                rescored.append((d, s * (hits / n) ** 0.5))
+            best = heapq.nlargest(limit, rescored, key=lambda kv: kv[1])
+        else:
+            best = heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])
+        if len(best) < limit and len(scores) < candidates.bit_count():
+            seen = {d for d, _s in best}
+            for d in iter_bits(candidates):
+                if d not in scores and d not in seen:
+                    best.append((d, 0.0))
+                    if len(best) >= limit:
+                        break
+        return best
+
+
+def _leaves(reader: Any) -> list[tuple[Any, int]]:
+    if reader.is_atomic():
+        return [(reader, 0)]
+    return list(reader.leaf_readers())
+
+
+def _read_postings(matcher: Any, offset: int, ids: list[int], freqs: list[float]) -> None:
+    """Append a matcher's (docnum + offset, frequency) pairs, a block at a time when the codec allows."""
+    raw = getattr(matcher, "child", matcher)  # deleted documents are removed later by the live mask
+    if hasattr(raw, "_read_ids") and hasattr(raw, "_next_block"):
+        # Whoosh 3 codec: decode whole posting blocks instead of stepping posting by posting
+        while raw.is_active():
+            raw._read_ids()
+            raw._read_weights()
+            if offset:
+                ids.extend(d + offset for d in raw._ids)
+            else:
+                ids.extend(raw._ids)
+            freqs.extend(raw._weights)
+            if raw._lastblock:
+                break
+            raw._next_block()
+        return
+    for docnum, weight in matcher.items_as("weight"):
+        ids.append(docnum + offset)
+        freqs.append(weight)

@@ -1,0 +1,157 @@
+"""The judged query set over the sample site's ground truth (epoch 1).
+
+Each judgment says what must rank in the top 3 and in the top 10 (see ``metrics.py``): a document
+id, or a predicate on the hit's fields when any of several records will do ("three associate
+radiography programs in Georgia"). Careers without a SOC code on their page are named by title,
+because their id is a hash of the page URL.
+"""
+
+from __future__ import annotations
+
+from tests.relevance.metrics import Judgment
+
+
+def career(title: str) -> dict[str, str]:
+    """A career named by its title."""
+    return {"kind": "career", "title": title}
+
+
+def programs(**fields: object) -> dict[str, object]:
+    """Any program with these fields."""
+    return {"kind": "program", **fields}
+
+
+def reviews(**fields: object) -> dict[str, object]:
+    """Any review with these fields."""
+    return {"kind": "review", **fields}
+
+
+RADIOLOGIC = career("Radiologic and MRI Technologists")
+POLICE = career("Police and Detectives")
+SOFTWARE = career("Software Developers, Quality Assurance Analysts, and Testers")
+NURSING_ASSISTANTS = career("Nursing Assistants and Orderlies")
+ADVANCED_NURSES = career("Nurse Anesthetists, Nurse Midwives, and Nurse Practitioners")
+
+J = Judgment
+
+JUDGMENTS: list[Judgment] = [
+    # -- career titles -------------------------------------------------------------------------------
+    J("registered nurses", "career title", top3=("career:29-1141",)),
+    J("pharmacists", "career title", top3=("career:29-1051",)),
+    J("software developers", "career title", top3=(SOFTWARE,)),
+    J("electricians", "career title", top3=("career:47-2111",)),
+    J("lawyers", "career title", top3=("career:23-1011",)),
+    J("medical records specialists", "career title", top3=("career:29-2072",)),
+    J("dental hygienist", "career title", top3=("career:29-1292",)),
+    J("physical therapist", "career title", top3=("career:29-1123",)),
+    J("respiratory therapists", "career title", top3=("career:29-1126",)),
+    J("chefs and head cooks", "career title", top3=("career:35-1011",)),
+    J("police officer", "career title", top3=(POLICE,)),
+    J("medical and health services managers", "career title", top3=("career:11-9111",)),
+    # -- the job titles people use -----------------------------------------------------------------------
+    J("x-ray tech", "job title", top3=(RADIOLOGIC,), note="A-Z alias 'X-Ray Technician' + synonyms"),
+    J("cop", "job title", top3=(POLICE,)),
+    J("CPA", "job title", top3=("career:13-2011",)),
+    J("bookkeeper", "job title", top3=("career:43-3031",)),
+    J("masseuse", "job title", top3=("career:31-9011",)),
+    J("physiotherapist", "job title", top3=("career:29-1123",)),
+    J("attorney", "job title", top3=("career:23-1011",)),
+    J("truck driver", "job title", top3=("career:53-3032",)),
+    J("pharmacy tech", "job title", top3=("career:29-2052",)),
+    J("vet tech", "job title", top3=("career:29-2056",)),
+    J("medical coder", "job title", top3=("career:29-2072",)),
+    J("sonographer", "job title", top3=("career:29-2032",)),
+    J("nurse practitioner", "job title", top3=(ADVANCED_NURSES,)),
+    J("certified nursing assistant", "job title", top3=(NURSING_ASSISTANTS,)),
+    # -- abbreviations ---------------------------------------------------------------------------------
+    J("LPN", "abbreviation", top3=("career:29-2061",), top10=(programs(field_of_study="Practical Nursing"),)),
+    J("RN", "abbreviation", top3=("career:29-1141",)),
+    J("OT", "abbreviation", top3=("career:29-1122",)),
+    J("RDH", "abbreviation", top3=("career:29-1292",)),
+    J("CNA", "abbreviation", top3=(NURSING_ASSISTANTS,)),
+    J("HIT programs", "abbreviation",
+      top3=(programs(field_of_study="Health Information Technology"),) * 3),
+    J("RHIA", "abbreviation", top3=(programs(field_of_study="Health Information Management"),) * 2),
+    J("BSN", "abbreviation", top3=(programs(field_of_study="Nursing", degree_level="bachelor"),) * 3),
+    J("ADN Ohio", "abbreviation",
+      top3=(programs(field_of_study="Nursing", degree_level="associate", state="OH"),) * 3),
+    J("AAS radiography", "abbreviation",
+      top3=(programs(field_of_study="Radiography", degree_level="associate"),) * 3),
+    # -- typos ------------------------------------------------------------------------------------------
+    J("radiolgy", "typo", top3=(RADIOLOGIC,)),
+    J("pharmasist", "typo", top3=("career:29-1051",)),
+    J("nursng programs", "typo", top3=(programs(field_of_study=("Nursing", "Practical Nursing")),) * 2),
+    J("dietitan", "typo", top3=("career:29-1031",)),
+    J("sofware developer", "typo", top3=(SOFTWARE,)),
+    J("dentel hygienist", "typo", top3=("career:29-1292",)),
+    J("accountent", "typo", top3=("career:13-2011",)),
+    J("Massachusets Institute of Technology", "typo", top3=("institution:166683",)),
+    # -- institutions and their aliases --------------------------------------------------------------
+    J("UCLA", "institution alias", top3=("institution:110662",)),
+    J("MIT", "institution alias", top3=("institution:166683",)),
+    J("Georgia Tech", "institution alias", top3=("institution:139755",)),
+    J("UT Austin", "institution alias", top3=("institution:228778",)),
+    J("UPenn", "institution alias", top3=("institution:215062",)),
+    J("LSU", "institution alias", top3=("institution:159391",)),
+    J("Forsyth Tech", "institution alias", top3=("institution:198552",)),
+    J("University of Georgia", "institution name", top3=("institution:139959",)),
+    J("Ohio State University", "institution name", top3=("institution:204796",)),
+    J("UCLA nursing", "institution alias", top3=(programs(institution_unitid="110662", field_of_study="Nursing"),)),
+    # -- program + place ------------------------------------------------------------------------------
+    J("associate radiography Georgia", "program + place",
+      top3=(programs(field_of_study="Radiography", degree_level="associate", state="GA"),) * 3),
+    J("online dietetics programs", "program + place",
+      top3=(programs(field_of_study="Dietetics", delivery="online"),) * 3),
+    J("nursing programs in Ohio", "program + place",
+      top3=(programs(field_of_study="Nursing", state="OH"),) * 3),
+    J("dental hygiene California", "program + place",
+      top3=(programs(field_of_study="Dental Hygiene", state="CA"),) * 3),
+    J("health information technology Texas online", "program + place",
+      top3=(programs(field_of_study="Health Information Technology", state="TX", delivery="online"),) * 2,
+      note="two online HIT programs in Texas (the CAHIIM directory and College Navigator list the same one)"),
+    J("doctor of physical therapy New York", "program + place",
+      top3=(programs(field_of_study="Physical Therapy", state="NY"),) * 3),
+    J("pharmacy school Florida", "program + place", top3=(programs(field_of_study="Pharmacy", state="FL"),)),
+    J("medical assisting Georgia", "program + place",
+      top3=(programs(field_of_study="Medical Assisting", state="GA"),) * 2),
+    # -- filters (typed and as parameters) ----------------------------------------------------------
+    J("nursing state:OH degree:associate", "filter",
+      top3=(programs(field_of_study="Nursing", degree_level="associate", state="OH"),) * 3),
+    J("accreditor:CAHIIM state:GA", "filter", top3=(programs(accreditor="CAHIIM", state="GA"),) * 3),
+    J("dietetics online:yes kind:program", "filter", top3=(programs(field_of_study="Dietetics", delivery="online"),) * 3),
+    J("professors rating:>=4 kind:review", "filter", top3=(reviews(category="Professors"),) * 3),
+    J("military:yes kind:institution state:TX", "filter",
+      top3=({"kind": "institution", "state": "TX", "military_friendly": True},) * 3),
+    J("health information", "filter", filters={"kind": "program", "state": "CA"},
+      top3=(programs(state="CA", accreditor="CAHIIM"),) * 3),
+    J("radiography", "filter", filters={"degree_level": "bachelor"},
+      top3=(programs(field_of_study="Radiography", degree_level="bachelor"),)),
+    J("", "filter", filters={"kind": "career"}, top10=(career("Accountants and Auditors"),),
+      note="browsing careers A-Z"),
+    # -- accreditation status --------------------------------------------------------------------------
+    J("radiography probation", "accreditation status",
+      top3=(programs(field_of_study="Radiography", accreditation_status="probation"),) * 3),
+    J("nursing status:withdrawn", "accreditation status",
+      top3=(programs(field_of_study="Nursing", accreditation_status="withdrawn"),) * 2),
+    J("CAHIIM candidate", "accreditation status", top3=(programs(accreditor="CAHIIM", accreditation_status="candidate"),)),
+    J("dental", "accreditation status", filters={"accreditation_status": "show_cause"},
+      top3=(programs(accreditation_status="show_cause"),)),
+    # -- reviews ------------------------------------------------------------------------------------------
+    J("helpful financial aid office", "review",
+      top3=(reviews(category="Financial Aid", text="financial aid office was helpful"),) * 3),
+    J("professors hold office hours", "review", top3=(reviews(text="office hours"),) * 3),
+    J("graduated with very little debt", "review", top3=(reviews(text="very little debt"),) * 3),
+    J("parking is expensive", "review", top3=(reviews(text="parking is expensive"),) * 3),
+    J("support for military veterans", "review", top3=(reviews(category="Military & Veterans"),) * 2),
+    J("tutoring center helped me pass", "review", top3=(reviews(text="tutoring center"),) * 3),
+    # -- near me ----------------------------------------------------------------------------------------------
+    J("nursing", "near me", filters={"kind": "program"}, near="30303", radius=25,
+      top3=(programs(field_of_study="Nursing", state="GA"),) * 3),
+    J("radiography", "near me", near="Columbus, OH", radius=100,
+      top3=(programs(field_of_study="Radiography", state="OH"),) * 2, note="the nearest are 62 and 66 miles away"),
+    # -- careers by what people ask --------------------------------------------------------------------------
+    J("how to become a dental hygienist", "question", top3=("career:29-1292",)),
+    J("medical records jobs", "question", top3=("career:29-2072",)),
+    J("registered nurse", "question", top3=("career:29-1141",),
+      top10=(programs(field_of_study="Nursing"),)),
+]
