@@ -94,6 +94,11 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
         # with the holder's pid and purpose (crawler.locks.LockBusy) when one is taken.
         summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger)
     except CrawlError as exc:
+        if trigger != "manual":
+            from crawler.schedule import record_failed_start
+
+            # Nobody watches this terminal (an admin's button, the scheduler): the run list must show it.
+            record_failed_start(settings, list(sources) or list(settings.SOURCES), trigger, str(exc))
         raise UserError(str(exc)) from None
     click.echo(format_summary(summaries))
     run_ids = [s.run_id for s in summaries if s.run_id]

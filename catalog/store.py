@@ -11,7 +11,7 @@ import sqlite3
 import threading
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -634,15 +634,26 @@ class Catalog:
 
     def change_summary(
         self, *, run_ids: Sequence[int] = (), since: str | None = None, status_field: str = "accreditation_status",
+        closing_statuses: Sequence[str] = (), field_groups: Mapping[str, Sequence[str]] | None = None,
     ) -> list[dict[str, Any]]:
-        """Counts of changes per run, kind and operation, plus how many touched ``status_field``.
+        """Counts of changes per run, kind and operation, newest run first (optionally some runs, or since a time).
 
-        Rows ``{"run_id", "kind", "op", "count", "status_changes", "first_at", "last_at"}``, newest run
-        first; limited to some runs and/or to changes at or after ``since``.
+        Rows ``{"run_id", "kind", "op", "count", "status_changes", "closings", "field_counts", "first_at",
+        "last_at"}``: ``status_changes`` touched ``status_field``, ``closings`` set it to one of
+        ``closing_statuses``, ``field_counts[g]`` touched at least one field of ``field_groups[g]``.
         """
-        sql = ("SELECT run_id, kind, op, COUNT(*) AS count, SUM(json_type(diff, ?) IS NOT NULL) AS status_changes,"
-               " MIN(at) AS first_at, MAX(at) AS last_at FROM changes WHERE 1 = 1")
-        args: list[Any] = [_json_path(status_field)]
+        status_path = _json_path(status_field)
+        closing = list(closing_statuses) or ["-none-"]
+        columns = ["SUM(json_type(diff, ?) IS NOT NULL) AS status_changes",
+                   f"SUM(json_extract(diff, ? || '[1]') IN ({','.join('?' * len(closing))})) AS closings"]
+        args: list[Any] = [status_path, status_path, *closing]
+        groups = list((field_groups or {}).items())
+        for i, (_name, members) in enumerate(groups):
+            either = " OR ".join("json_type(diff, ?) IS NOT NULL" for _ in members) or "0"
+            columns.append(f"SUM({either}) AS f{i}")
+            args += [_json_path(m) for m in members]
+        sql = (f"SELECT run_id, kind, op, COUNT(*) AS count, {', '.join(columns)}, MIN(at) AS first_at,"
+               " MAX(at) AS last_at FROM changes WHERE 1 = 1")
         if run_ids:
             sql += f" AND run_id IN ({','.join('?' * len(run_ids))})"
             args += list(run_ids)
@@ -651,7 +662,9 @@ class Catalog:
             args.append(since)
         sql += " GROUP BY run_id, kind, op ORDER BY MAX(seq) DESC"
         return [{"run_id": r["run_id"], "kind": r["kind"], "op": r["op"], "count": int(r["count"]),
-                 "status_changes": int(r["status_changes"] or 0), "first_at": r["first_at"], "last_at": r["last_at"]}
+                 "status_changes": int(r["status_changes"] or 0), "closings": int(r["closings"] or 0),
+                 "field_counts": {name: int(r[f"f{i}"] or 0) for i, (name, _m) in enumerate(groups)},
+                 "first_at": r["first_at"], "last_at": r["last_at"]}
                 for r in self.conn.execute(sql, args)]
 
     def item_history(self, kind: str, item_id: str) -> list[Change]:

@@ -967,6 +967,31 @@ def sync_after_runs(settings: Settings, run_ids: Sequence[int], lock_timeout: fl
     return info
 
 
+def record_failed_start(settings: Settings, sources: Sequence[str], trigger: str, reason: str) -> list[int]:
+    """Record a crawl that could not start (no site, broken profile) as failed runs of the known sources.
+
+    A refusal because the source is already being crawled is not a run and is not recorded.
+    """
+    from catalog import Catalog, CatalogError
+
+    if "already running" in reason:
+        return []
+    try:
+        known = set(known_sources(settings))
+    except ScheduleError:
+        known = set(builtin_sources())
+    ids = []
+    try:
+        with Catalog(settings.catalog_path) as cat:
+            for source in dict.fromkeys(s for s in sources if s in known):
+                run_id = cat.start_run(source, trigger)
+                cat.finish_run(run_id, status="failed", stats={}, complete=False, error=reason)
+                ids.append(run_id)
+    except CatalogError:
+        log.exception("could not record the failed start of %s", ", ".join(sources))
+    return ids
+
+
 # -- "crawl now" from the admin --------------------------------------------------------------------
 
 

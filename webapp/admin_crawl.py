@@ -19,7 +19,17 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from werkzeug.wrappers import Response
 
 from webapp.admin import ADMIN_NAV, bp
-from webapp.changes import KINDS, OPS, WHAT, _feed_args, count_text, feed_entries, group_entries
+from webapp.changes import (
+    CLOSING_STATUSES,
+    KINDS,
+    OPS,
+    PAY_FIELDS,
+    WHAT,
+    _feed_args,
+    count_text,
+    feed_entries,
+    group_entries,
+)
 from webapp.db import get_catalog, get_writer
 from webapp.forms import ActionForm
 from webapp.index import get_search_service
@@ -219,33 +229,42 @@ def admin_changes() -> str:
 
 
 def _digest(since: str) -> dict[str, Any]:
-    """What changed since a time, by category (status changes counted apart), with the runs involved."""
-    rows = get_catalog().change_summary(since=since)
+    """What changed since a time, counted in the feed's categories (``webapp.changes.describe``), with its runs."""
+    rows = get_catalog().change_summary(since=since, closing_statuses=sorted(CLOSING_STATUSES),
+                                        field_groups={"pay": PAY_FIELDS})
     counts: Counter[str] = Counter()
     runs: set[int] = set()
     for row in rows:
         kind, op, n = row["kind"], row["op"], row["count"]
         if row["run_id"] is not None:
             runs.add(row["run_id"])
-        status = row["status_changes"] if op in ("changed", "revived") else 0
-        if status:
-            counts["status_change"] += status
-            n -= status
-        if not n:
-            continue
-        category = {
-            ("program", "new"): "new_program", ("program", "deleted"): "closed_program",
-            ("program", "revived"): "program_back", ("program", "changed"): "program_updated",
-            ("institution", "new"): "institution_added", ("institution", "revived"): "institution_added",
-            ("institution", "deleted"): "institution_removed", ("institution", "changed"): "institution_updated",
-            ("review", "new"): "new_review", ("review", "revived"): "new_review",
-            ("review", "deleted"): "review_removed", ("review", "changed"): "review_updated",
-            ("career", "new"): "new_career", ("career", "revived"): "new_career",
-            ("career", "deleted"): "career_removed", ("career", "changed"): "career_updated",
-        }.get((kind, op), f"{kind}_{op}")
-        counts[category] += n
+        if kind in ("program", "institution") and op == "changed":
+            # describe(): a status change to closed/withdrawn is a closed program; other status changes count
+            # as such; the rest of the changes are updates.
+            closings = row["closings"] if kind == "program" else 0
+            counts["closed_program"] += closings
+            counts["status_change"] += row["status_changes"] - closings
+            n -= row["status_changes"]
+        elif kind == "career" and op == "changed":
+            counts["pay_change"] += row["field_counts"]["pay"]
+            n -= row["field_counts"]["pay"]
+        if n > 0:
+            counts[DIGEST_CATEGORIES.get((kind, op), f"{kind}_{op}")] += n
+    counts = Counter({k: v for k, v in counts.items() if v})
     return {"counts": dict(counts), "text": count_text(dict(counts)), "runs": sorted(runs, reverse=True),
             "total": sum(counts.values())}
+
+
+DIGEST_CATEGORIES: dict[tuple[str, str], str] = {
+    ("program", "new"): "new_program", ("program", "deleted"): "closed_program",
+    ("program", "revived"): "program_back", ("program", "changed"): "program_updated",
+    ("institution", "new"): "institution_added", ("institution", "revived"): "institution_added",
+    ("institution", "deleted"): "institution_removed", ("institution", "changed"): "institution_updated",
+    ("review", "new"): "new_review", ("review", "revived"): "new_review",
+    ("review", "deleted"): "review_removed", ("review", "changed"): "review_updated",
+    ("career", "new"): "new_career", ("career", "revived"): "new_career",
+    ("career", "deleted"): "career_removed", ("career", "changed"): "career_updated",
+}
 
 
 # -- the existing pages, with their blocks filled --------------------------------------------------

@@ -83,11 +83,26 @@ def test_change_summary_counts_per_run_kind_and_op(catalog):
     run2 = catalog.start_run("directory")
     catalog.upsert(program("probation"), run_id=run2)
     catalog.tombstone("program", "cahiim-8", reason="page answered 404", run_id=run2)
-    rows = catalog.change_summary()
+    catalog.upsert(program("closed", program_id="cahiim-9", url="https://dir.example/program/9"), run_id=run2)
+    catalog.upsert(program("closed", program_id="cahiim-9", url="https://dir.example/program/9", city="X"),
+                   run_id=run2)
+    catalog.upsert(career(50000), run_id=run1)
+    catalog.upsert(career(51000), run_id=run2)
+    rows = catalog.change_summary(closing_statuses=["closed", "withdrawn"],
+                                  field_groups={"pay": ["median_pay_annual", "pay_p10"], "city": ["city"]})
     assert rows[0]["run_id"] == run2
     by_key = {(r["run_id"], r["kind"], r["op"]): r for r in rows}
+    assert by_key[(run2, "career", "changed")]["field_counts"] == {"pay": 1, "city": 0}
+    assert by_key[(run2, "program", "changed")]["field_counts"]["city"] == 1
+    assert by_key[(run2, "program", "changed")]["closings"] == 0  # cahiim-9 was new as closed, then moved city
+    catalog.upsert(program("withdrawn"), run_id=run2)
+    rows = catalog.change_summary(run_ids=[run2], closing_statuses=["closed", "withdrawn"])
+    changed = next(r for r in rows if r["kind"] == "program" and r["op"] == "changed")
+    assert changed["status_changes"] == 2 and changed["closings"] == 1
+    rows = catalog.change_summary()
+    by_key = {(r["run_id"], r["kind"], r["op"]): r for r in rows}
     assert by_key[(run1, "program", "new")]["count"] == 2
-    assert by_key[(run2, "program", "changed")]["status_changes"] == 1
+    assert by_key[(run2, "program", "changed")]["status_changes"] == 2
     assert by_key[(run2, "program", "deleted")]["count"] == 1
     assert {r["run_id"] for r in catalog.change_summary(run_ids=[run1])} == {run1}
 
