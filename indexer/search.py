@@ -392,6 +392,22 @@ class Searcher:
             old.retire()
         return True
 
+    def drop_query_caches(self) -> None:
+        """Forget what queries left behind (decoded postings, phrases, spellings, filters); keep the per-index data.
+
+        Benchmarks call this to time a query the process has not seen, as opposed to a repeated one.
+        """
+        snap = self._snap
+        if snap is None:
+            return
+        with snap._cache_lock:
+            index = snap._cache.get("index")
+            if index is not None:
+                index.clear_query_caches()
+            for key in list(snap._cache):
+                if key in ("prox", "spelling", "terms") or isinstance(key, tuple) and key[0] == "filter":
+                    del snap._cache[key]
+
     def close(self) -> None:
         """Release the open index files."""
         with self._lock:

@@ -1,0 +1,86 @@
+"""Relevance is tested, not assumed: the judged queries over the sample site's ground truth.
+
+The corpus (about 44,000 records) is built once and cached under pytest's cache folder, keyed by
+a hash of the sample-site generator, the indexer and its data (see ``corpus.py``); the first run
+takes a few minutes. ``bench/search_relevance.py`` prints the same scores as a table, against
+plain BM25 and with each relevance feature turned off in turn.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from indexer.query import DEFAULT_RELEVANCE, PLAIN_BM25
+from tests.relevance.corpus import build_truth_index
+from tests.relevance.judgments import JUDGMENTS
+from tests.relevance.metrics import judge, run, summarize
+
+# One worker builds and reads the cached corpus; the first build can take several minutes.
+pytestmark = [pytest.mark.xdist_group("relevance"), pytest.mark.timeout(3600)]
+
+FEATURES = ("field_boosts", "phrase_boost", "synonyms", "matching", "fuzzy", "kind_hints")
+REQUIRED_CATEGORIES = {
+    "career title", "job title", "abbreviation", "typo", "institution alias", "program + place", "filter",
+    "accreditation status", "review",
+}
+
+
+@pytest.fixture(scope="session")
+def relevance_searcher(request):
+    """A Searcher over the truth corpus (built once, cached across runs)."""
+    from indexer.search import Searcher
+
+    settings = build_truth_index(Path(request.config.cache.mkdir("collegesearch-relevance")))
+    searcher = Searcher(settings)
+    yield searcher
+    searcher.close()
+
+
+def test_the_judged_set_covers_what_the_issue_asks():
+    assert len(JUDGMENTS) >= 60
+    assert REQUIRED_CATEGORIES <= {j.category for j in JUDGMENTS}
+    assert all(j.top3 or j.top10 for j in JUDGMENTS)
+    assert len({j.label for j in JUDGMENTS}) == len(JUDGMENTS)
+
+
+@pytest.mark.parametrize("judgment", JUDGMENTS, ids=[j.label for j in JUDGMENTS])
+def test_judged_query(relevance_searcher, judgment):
+    result = relevance_searcher.search(judgment.q, dict(judgment.filters), per_page=10, near=judgment.near,
+                                       radius=judgment.radius)
+    outcome = judge(judgment, result.hits)
+    assert not outcome.top3_missing, f"not in the top 3: {outcome.top3_missing}; got {outcome.ranked[:5]}"
+    assert not outcome.top10_missing, f"not in the top 10: {outcome.top10_missing}; got {outcome.ranked}"
+
+
+def test_full_search_beats_plain_bm25_and_every_feature_pays_its_way(relevance_searcher):
+    full = summarize(run(relevance_searcher, JUDGMENTS))
+    plain = summarize(run(relevance_searcher, JUDGMENTS, PLAIN_BM25))
+    assert full.ndcg10 > plain.ndcg10 and full.mrr > plain.mrr
+    for feature in FEATURES:
+        without = summarize(run(relevance_searcher, JUDGMENTS, DEFAULT_RELEVANCE.without(feature)))
+        assert without.ndcg10 <= full.ndcg10, f"turning off {feature} improved nDCG@10"
+
+
+def test_medical_records_specialists_lead_to_cahiim_health_information_programs(relevance_searcher):
+    links = relevance_searcher.career_links("29-2072")
+    assert links["fields_of_study"][0] == "Health Information Technology" and "CAHIIM" in links["accreditors"]
+    result = relevance_searcher.programs_for_career("29-2072", per_page=10)
+    assert result.total >= 100
+    for hit in result.hits:
+        assert hit.fields["accreditor"] == "CAHIIM"
+        assert hit.fields["field_of_study"] == "Health Information Technology"
+        assert hit.fields["accreditation_status"] == "accredited"
+    in_georgia = relevance_searcher.programs_for_career("29-2072", {"state": "GA", "degree": "associate"})
+    assert in_georgia.total >= 1 and all(h.fields["state"] == "GA" for h in in_georgia.hits)
+    online = relevance_searcher.programs_for_career("29-2072", {"online": "yes"})
+    assert online.total >= 1 and all(h.fields["delivery"] == "online" for h in online.hits)
+
+
+def test_radiologic_technologists_lead_to_jrcert_radiography_programs(relevance_searcher):
+    radiologic = relevance_searcher.search("Radiologic and MRI Technologists", {"kind": "career"}).hits[0]
+    soc = radiologic.fields.get("soc_code") or radiologic.id.split(":", 1)[1]
+    result = relevance_searcher.programs_for_career(soc, {"state": "GA"})
+    assert result.total >= 5
+    assert all(h.fields["field_of_study"] == "Radiography" and h.fields["accreditor"] == "JRCERT" for h in result.hits)
