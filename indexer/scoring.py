@@ -119,6 +119,8 @@ class IndexCache:
         self._columns: dict[str, list[Any]] = {}
         self._phrases: OrderedDict[Any, int] = OrderedDict()
         self._lock = threading.Lock()
+        # Whoosh's posting readers seek a shared file position: one reader, one thread at a time.
+        self._io = threading.Lock()
 
     def postings(self, fieldname: str, term: str) -> Postings:
         """A term's postings (empty when the index does not hold it)."""
@@ -130,10 +132,11 @@ class IndexCache:
                 return found
         ids: list[int] = []
         freqs: list[float] = []
-        for leaf, offset in _leaves(self.reader):
-            if (fieldname, term) not in leaf:
-                continue
-            _read_postings(leaf.postings(fieldname, term), offset, ids, freqs)
+        with self._io:
+            for leaf, offset in _leaves(self.reader):
+                if (fieldname, term) not in leaf:
+                    continue
+                _read_postings(leaf.postings(fieldname, term), offset, ids, freqs)
         found = Postings(ids, freqs, mask_of(ids, self.size) & self.live)
         with self._lock:
             self._postings[key] = found
@@ -148,15 +151,18 @@ class IndexCache:
             from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
 
             lengths: list[int] = []
-            for leaf, _offset in _leaves(self.reader):
+            with self._io:
+                leaves = _leaves(self.reader)
+                total = self.reader.field_length(fieldname)
+            for leaf, _offset in leaves:
                 count = leaf.doc_count_all()
                 perdoc = getattr(leaf, "_perdoc", None)
-                column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc is not None else None
-                if column is None:
-                    lengths.extend(leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count))
-                else:
-                    lengths.extend(_LENGTH_TABLE[b] for b in column)
-            total = self.reader.field_length(fieldname)
+                with self._io:
+                    column = perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN) if perdoc is not None else None
+                    if column is None:
+                        lengths.extend(leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count))
+                    else:
+                        lengths.extend(_LENGTH_TABLE[b] for b in column)
             found = (lengths, max(1.0, total / self.doc_count))
             self._lengths[fieldname] = found
         return found
@@ -165,7 +171,8 @@ class IndexCache:
         """Every document's value of a column field (the column's default where a document has none)."""
         found = self._columns.get(fieldname)
         if found is None:
-            found = list(self.reader.column_reader(fieldname, translate=True))
+            with self._io:
+                found = list(self.reader.column_reader(fieldname, translate=True))
             self._columns[fieldname] = found
         return found
 
@@ -181,7 +188,9 @@ class IndexCache:
             found = self._phrases.get(key)
         if found is None:
             q = wq.Phrase(clause.field, list(clause.terms), slop=clause.slop)
-            found = mask_of(self.searcher.docs_for_query(q), self.size) & self.live
+            with self._io:
+                docs = list(self.searcher.docs_for_query(q))
+            found = mask_of(docs, self.size) & self.live
             with self._lock:
                 self._phrases[key] = found
                 if len(self._phrases) > 256:
