@@ -616,6 +616,7 @@ class Scheduler:
             return JobResult(source, trigger, "skipped", reason=reason)
         try:
             if self.stopping.is_set():
+                self.event("skipped", source, f"{trigger}: the scheduler is stopping")
                 return JobResult(source, trigger, "skipped", reason="the scheduler is stopping")
             owner = make_lock(self.settings, crawl_lock_name(source)).owner()
             if owner is not None:
@@ -680,6 +681,11 @@ class Scheduler:
                     log.warning("%s: %s trigger skipped: %s", source, trigger, reason)
                     cat.add_schedule_event("skipped", source=source, detail=f"{trigger}: {reason}")
                     return JobResult(source, trigger, "skipped", reason=reason)
+                if outcome.stopped:
+                    # Stopped with the scheduler before the crawl even began: nothing ran, nothing failed.
+                    detail = f"{trigger}: the scheduler stopped before the crawl began"
+                    cat.add_schedule_event("skipped", source=source, detail=detail)
+                    return JobResult(source, trigger, "skipped", reason=detail)
                 if outcome.returncode == 0:
                     reason = "the crawl process exited without recording a run"
                 # The crawl failed before it could record a run (no site, bad profile...): record it here,
