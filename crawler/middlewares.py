@@ -203,7 +203,13 @@ class CanonicalRedirectMiddleware(RedirectMiddleware):
         canonical = canonical_url(redirected.url)
         if canonical != redirected.url:
             redirected = redirected.replace(url=canonical)
-        result = super()._redirect(redirected, request, reason)
+        try:
+            result = super()._redirect(redirected, request, reason)
+        except IgnoreRequest:
+            self.crawler.stats.inc_value("collegesearch/skipped/redirect_loop")
+            logger.warning("skipped %s: more than %s redirects (a redirect loop?)", request.url,
+                           self.max_redirect_times)
+            raise
         if fingerprint_url(result.url) == fingerprint_url(request.url):
             result.dont_filter = True
         # The page cache sends the target's own validators; the source's must not leak along.
@@ -363,6 +369,8 @@ class PageCacheMiddleware:
                 self.crawler.stats.inc_value("collegesearch/skipped/too_large")
                 logger.warning("skipped %s: %s", request.url, exception)
                 self.store.protect(request.url)
+                # A deliberate skip, said in one line above: not a download error with a traceback.
+                raise IgnoreRequest(str(exception))
             return None
         self.store.page_failed(request.url, kind, detail=f"{type(exception).__name__}: {exception}")
         return None

@@ -702,6 +702,13 @@ class CrawlStore:
         pages = pages_fetched + pages_unchanged
         duration = max(time.monotonic() - self.started, 1e-6)
         linkage = group("collegesearch/linkage/")
+        http_status = group("downloader/response_status_count/")
+        resumed = int(values.get("collegesearch/pages/resumed", 0))
+        if resumed and http_status.get("200"):
+            # Pages answered from the page cache on resume never reached the network.
+            http_status["200"] -= min(resumed, http_status["200"])
+            if not http_status["200"]:
+                del http_status["200"]
         return {
             "source": self.source,
             "run_id": self.run_id,
@@ -717,7 +724,7 @@ class CrawlStore:
             "dropped": group("collegesearch/dropped/"),
             "errors": group("collegesearch/errors/"),
             "skipped": group("collegesearch/skipped/"),
-            "http_status": group("downloader/response_status_count/"),
+            "http_status": http_status,
             "linkage": linkage,
             "robots_forbidden": int(values.get("robotstxt/forbidden", 0)),
             "retries": int(values.get("retry/count", 0)),

@@ -135,12 +135,21 @@ _RAN = False
 
 def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: str) -> Any:
     """Scrapy settings for this crawl: crawler/settings.py plus the given configuration."""
+    import importlib
+    import os
+
     from scrapy.settings import Settings as ScrapySettings
 
     from crawler import settings as project
 
     result = ScrapySettings()
-    result.setmodule(project, priority="project")
+    # As `scrapy crawl` does, SCRAPY_SETTINGS_MODULE may name a module that extends crawler.settings.
+    name = os.environ.get("SCRAPY_SETTINGS_MODULE") or "crawler.settings"
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise CrawlError(f"SCRAPY_SETTINGS_MODULE={name} cannot be imported: {exc}") from None
+    result.setmodule(module, priority="project")
     result.setdict(project.from_config(settings), priority="cmdline")
     result.setdict({
         "COLLEGESEARCH_CONFIG_ERROR": None,
@@ -225,9 +234,13 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
 
     from crawler.pipelines import CrawlStore
 
-    _quiet_scrapy_logging(settings.LOG_LEVEL)  # before: the process logs its versions at INFO
-    process = CrawlerProcess(scrapy_settings(settings, sources_info, trigger))
-    _quiet_scrapy_logging(settings.LOG_LEVEL)  # after: its logging setup resets the "scrapy" logger
+    if settings.LOG_LEVEL != "DEBUG":
+        logging.disable(logging.INFO)  # the process logs every library's version at INFO while it starts
+    try:
+        process = CrawlerProcess(scrapy_settings(settings, sources_info, trigger))
+    finally:
+        logging.disable(logging.NOTSET)
+    _quiet_scrapy_logging(settings.LOG_LEVEL)  # after: its logging setup resets the "scrapy" loggers
     crawlers: dict[str, Crawler] = {}
     kwargs_by_name: dict[str, dict[str, Any]] = {}
     for name in names:

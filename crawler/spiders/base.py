@@ -140,6 +140,11 @@ class CatalogSpider(scrapy.Spider):
         """False for pages unchanged since the last crawl (their items are only touched)."""
         return "not_modified" not in response.flags or bool(response.meta.get("reextract"))
 
+    def unchanged_leaf(self, response: Response) -> bool:
+        """True for an unchanged page (304) whose links this spider never follows ("leaf" pages
+        such as profiles): its items are only touched, so it need not even be parsed."""
+        return bool(response.meta.get("leaf")) and not self.extract_enabled(response)
+
     def items_of(self, page: Any, response: Response, method: str = "to_items") -> list[Item]:
         """The page object's items, or [] when unchanged (304) or when extraction fails (counted)."""
         if not self.extract_enabled(response):

@@ -35,7 +35,7 @@ class CollegenavigatorInstitutionsSpider(CatalogSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow its profiles and pages) or a profile (its items)."""
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
             return
         page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
                            None, response, "the page")
@@ -46,7 +46,7 @@ class CollegenavigatorInstitutionsSpider(CatalogSpider):
 
     def _follow_listing(self, page: ResultsPage, response: Response) -> Iterable[Request]:
         for url in self.safely(page.detail_links, [], response, "profile links"):
-            yield from self.follow(url, priority=5)
+            yield from self.follow(url, priority=5, meta={"leaf": True})
         following = self.safely(page.next_page, None, response, "the next page")
         pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]
         for link in pages:
@@ -58,4 +58,5 @@ class CollegenavigatorInstitutionsSpider(CatalogSpider):
             if url.endswith(".xml"):
                 yield from self.follow(url, self.parse_sitemap, priority=-10)
             else:
-                yield from self.follow(url, priority=5 if unitid_from_url(url) else 10)
+                leaf = unitid_from_url(url) is not None
+                yield from self.follow(url, priority=5 if leaf else 10, meta={"leaf": leaf})

@@ -36,7 +36,7 @@ class DirectoryProgramsSpider(CatalogSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow programs and pages), a program (its item), or a home page (its listing)."""
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
             return
         page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
                            None, response, "the page")
@@ -46,7 +46,7 @@ class DirectoryProgramsSpider(CatalogSpider):
         if page is None:
             return
         for url in self.safely(page.detail_links, [], response, "program links"):
-            yield from self.follow(url, priority=5)
+            yield from self.follow(url, priority=5, meta={"leaf": True})
         if isinstance(page, DirectoryListingPage):
             following = self.safely(page.next_page, None, response, "the next page")
             pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]

@@ -9,12 +9,15 @@ profile's rules accept, no deeper than ``max_depth``, stop following after ``max
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import TextResponse
 
+from crawler.profiles import PAGE_MODULES
 from crawler.spiders.base import CatalogSpider
 
 if TYPE_CHECKING:
@@ -97,8 +100,7 @@ class GenericSpider(CatalogSpider):
         if profile is None or not isinstance(response, TextResponse):
             return
         self.pages_seen += 1
-        page = self.safely(lambda: profile.page_for(response.url, response.text, response.headers), None, response,
-                           "the page")
+        page = self.safely(lambda: self.page_for(profile, response), None, response, "the page")
         if page is None:
             return
         for item in self.items_of(page, response):
@@ -114,6 +116,20 @@ class GenericSpider(CatalogSpider):
             return
         for url in self.safely(lambda: profile.follow_links(page), [], response, "links"):
             yield from self.follow(url)
+
+    def page_for(self, profile: SiteProfile, response: TextResponse) -> Any:
+        """The page object for a response: by the area's path prefixes when the sample site names
+        them (``page_kinds``: its adversarial pages copy the real sources' structures), else the
+        profile's page module."""
+        kinds = (self.source_info or {}).get("page_kinds") or {}
+        path = urlsplit(response.url).path
+        for kind, prefix in sorted(kinds.items(), key=lambda kv: -len(kv[1])):
+            if path.startswith(prefix):
+                module = "reviews" if kind == "reviews_api" else kind
+                if module in PAGE_MODULES:
+                    page_module = importlib.import_module(f"crawler.pages.{module}")
+                    return page_module.page_for(response.url, response.text, response.headers, source=self.source)
+        return profile.page_for(response.url, response.text, response.headers)
 
     def parse_sitemap(self, response: Response) -> Iterable[Request]:
         """Pages the sitemap lists that the profile's rules accept."""

@@ -42,7 +42,7 @@ class ReviewsSchoolsSpider(CatalogSpider):
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """Route: index page, school review page, or API page."""
-        if not isinstance(response, TextResponse):
+        if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
             return
         page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
                            None, response, "the page")
@@ -69,7 +69,8 @@ class ReviewsSchoolsSpider(CatalogSpider):
         if entity and count is not None:
             pages = max(1, math.ceil(count / HTML_PAGE_SIZE))
             for number in range(2, pages + 1):
-                yield from self.follow(api_url(response.url, entity, page=number, limit=HTML_PAGE_SIZE), priority=2)
+                yield from self.follow(api_url(response.url, entity, page=number, limit=HTML_PAGE_SIZE), priority=2,
+                                       meta={"leaf": True})
             return
         # No summary on this page (a later page, or a site without one): walk the HTML pages.
         yield from self.follow(self.safely(page.next_page, None, response, "the next page"), priority=2)
