@@ -184,8 +184,8 @@ def run_crawl(
     from crawler.pipelines import acquire_source_lock, release_source_lock
 
     try:
-        with Catalog(settings.catalog_path) as catalog:
-            have_institutions = catalog.count("institution") > 0
+        with Catalog(settings.catalog_path):
+            pass  # opening it creates or migrates the file, and says clearly when it cannot
     except CatalogError as exc:
         raise CrawlError(str(exc)) from None
 
@@ -198,7 +198,7 @@ def run_crawl(
             except LockBusy as exc:
                 raise CrawlError(f"cannot crawl {name}: {exc}") from None
         _RAN = True
-        return _run_process(settings, names, profiles, sources_info, base, trigger, have_institutions)
+        return _run_process(settings, names, profiles, sources_info, base, trigger)
     finally:
         for name in acquired:
             release_source_lock(name)
@@ -228,7 +228,7 @@ def _spider_for(name: str, profiles: dict[str, Any], sources_info: dict[str, Any
 
 
 def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any], sources_info: dict[str, Any],
-                 base: str, trigger: str, have_institutions: bool) -> list[RunSummary]:
+                 base: str, trigger: str) -> list[RunSummary]:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
@@ -248,15 +248,18 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
         crawlers[name] = process.create_crawler(cls)
         kwargs_by_name[name] = kwargs
 
-    # On a first crawl the institutions are not in the catalog yet; records that must be linked
-    # to them would all come out unmatched. So the linking sources wait for the institution
-    # source then (same process, same reactor); otherwise every source starts at once.
+    # Records of the linking sources (reviews, directory) are linked to the institutions the
+    # institution source brings. Crawled side by side, a review could reach the pipeline before
+    # its school (always, on a first crawl), come out unmatched and be rewritten by the relink
+    # pass. So when both are requested the linking sources start as soon as the institution
+    # source is done (same process, same reactor); the others start at once. The crawl is CPU
+    # bound in one process, so the total time hardly changes.
     waiting: list[str] = []
-    if not have_institutions and INSTITUTION_SOURCE in crawlers:
+    if INSTITUTION_SOURCE in crawlers:
         waiting = [n for n in names if n in LINKING_SOURCES]
     if waiting:
-        logger.info("first crawl: %s wait for %s so their records link to its institutions",
-                    ", ".join(waiting), INSTITUTION_SOURCE)
+        logger.info("%s start when %s is done, so their records link to its institutions",
+                    " and ".join(waiting), INSTITUTION_SOURCE)
 
         def start_waiting(spider: Spider, reason: str) -> None:
             if reason == "shutdown":
@@ -309,7 +312,10 @@ class _Progress:
         """Log one line with every running source's progress."""
         parts = []
         for name, crawler in self.crawlers.items():
-            stats = getattr(crawler, "stats", None)
+            try:
+                stats = crawler.stats
+            except (AttributeError, RuntimeError):  # a crawler that has not started yet
+                continue
             if stats is None or stats.get_value("collegesearch/run_id") is None:
                 continue
             pages = (stats.get_value("collegesearch/pages/fetched", 0)
