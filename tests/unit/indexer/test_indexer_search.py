@@ -327,3 +327,64 @@ def test_searcher_is_thread_safe(searcher):
 def test_status_reports_the_open_generation(searcher):
     status = searcher.status()
     assert status["state"] == "ok" and status["doc_count"] == 18 and status["by_kind"]["program"] == 6
+
+
+# -- ranking details -----------------------------------------------------------------------------------------
+
+
+def test_caches_do_not_change_answers(searcher):
+    first = searcher.search("health information", filters={"state": ["GA", "OH"]})
+    again = searcher.search("health information", filters={"state": ["GA", "OH"]})
+    searcher.drop_query_caches()
+    cold = searcher.search("health information", filters={"state": ["GA", "OH"]})
+    assert ids(first) == ids(again) == ids(cold) and first.total == cold.total
+    assert [round(h.score, 6) for h in first.hits] == [round(h.score, 6) for h in cold.hits]
+
+
+def test_every_relevance_setting_runs(searcher):
+    from indexer.query import DEFAULT_RELEVANCE, PLAIN_BM25
+
+    for relevance in [PLAIN_BM25, *(DEFAULT_RELEVANCE.without(f) for f in
+                                    ("field_boosts", "phrase_boost", "synonyms", "matching", "fuzzy", "kind_hints"))]:
+        result = searcher.search("x-ray tech programs", relevance=relevance)
+        assert result.total >= 1
+    # "RHIA" (the HIM credential) finds the HIM program only through the synonym table
+    assert "program:200-him" in ids(searcher.search("RHIA"))
+    assert searcher.search("RHIA", relevance=DEFAULT_RELEVANCE.without("synonyms")).total == 0
+
+
+def test_exact_name_outranks_partial_names(searcher):
+    assert ids(searcher.search("Atlanta Technical College"))[0] == "institution:400"
+    assert ids(searcher.search("software developers"))[0] == "career:15-1252"
+
+
+def test_program_words_favour_programs_and_program_filters_list_programs_first(searcher):
+    assert searcher.search("online dietetics programs").hits[0].kind == "program"
+    browse = searcher.search("accreditor:CAHIIM")
+    assert [h.kind for h in browse.hits[:3]] == ["program", "program", "program"]
+    assert browse.hits[0].kind == "program" and any(h.kind == "institution" for h in browse.hits)
+
+
+def test_words_close_together_score_higher():
+    from indexer.search import window_closeness
+
+    assert window_closeness("The financial aid office was helpful", ["financi", "aid", "offic"]) == 1.0
+    spread = window_closeness("financial questions went to an office that gave aid", ["financi", "aid", "offic"])
+    assert 0 < spread < 0.6
+    assert window_closeness("only financial", ["financi", "aid"]) == 0.0
+
+
+def test_a_sync_is_visible_to_an_open_searcher_at_once(corpus):
+    from crawler.items import Review
+    from indexer.build import rebuild, sync
+
+    settings, catalog = corpus
+    rebuild(settings)
+    s = Searcher(settings)
+    assert s.search("trombone").total == 0
+    catalog.upsert(Review(url="https://reviews.example/t", review_id="t1", institution_unitid="100", rating=5,
+                          body="The trombone ensemble is wonderful."))
+    sync(settings)
+    found = s.search("trombone")
+    assert ids(found) == ["review:t1"] and found.hits[0].fields["institution_name"]
+    s.close()
