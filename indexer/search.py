@@ -12,6 +12,7 @@ filter, bad sort, page < 1, unknown location, bad radius) raise ``SearchError``.
 from __future__ import annotations
 
 import contextlib
+import heapq
 import html
 import math
 import re
@@ -24,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rapidfuzz.distance import DamerauLevenshtein
-from whoosh import query as wq
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 
@@ -701,7 +701,12 @@ class Searcher:
     # -- autocomplete ------------------------------------------------------------------------------
 
     def suggest(self, prefix: str | None, limit: int = 8) -> list[dict[str, Any]]:
-        """Careers and colleges whose names or aliases start with the typed words (for autocomplete)."""
+        """Careers and colleges whose names or aliases start with the typed words (for autocomplete).
+
+        Each typed word must begin a word of the name or of an alias. Names that begin with what was
+        typed come first, then careers before colleges, then shorter names; only the winners' stored
+        fields are read, so a one-letter prefix costs no more than a long one.
+        """
         text, _ = clean_text(prefix)
         words = [w.lower()[:20] for w in re.findall(r"\w+", text[:100])][:6]
         if not words:
@@ -710,34 +715,34 @@ class Searcher:
             limit = max(1, min(int(limit), 20))
         except (TypeError, ValueError):
             raise SearchError("limit must be a whole number", param="limit") from None
-        q = wq.And([wq.Term("complete", w) for w in words]) if len(words) > 1 else wq.Term("complete", words[0])
         try:
-            with self._lease() as (_snap, ws):
-                results = ws.search(q, limit=limit * 4)
-                found = []
-                for hit in results:
-                    stored = hit.fields()
+            with self._lease() as (snap, ws):
+                cache = snap.index(ws)
+                candidates = snap.live(ws)
+                for w in words:
+                    candidates &= cache.postings("complete", w).mask
+                    if not candidates:
+                        return []
+                titles = cache.column("title_sort")
+                kinds = {k: m for k, m in snap.value_sets(ws, "kind").items()}
+                typed = " ".join(words)
+                ranked: list[tuple[int, int, int, bytes, int]] = []
+                for kind_rank, kind in enumerate(KIND_ORDER):
+                    for d in iter_bits(candidates & kinds.get(kind, 0)):
+                        title = titles[d]
+                        starts = title.decode("utf-8", "replace").startswith(typed)
+                        ranked.append((0 if starts else 1, kind_rank, len(title), title, d))
+                out: list[dict[str, Any]] = []
+                for *_key, d in heapq.nsmallest(limit, ranked):
+                    stored = ws.stored_fields(d)
                     title = stored.get("title") or ""
                     kind, item_id = stored.get("kind", ""), stored.get("item_id", "")
-                    lowered = title.lower()
-                    starts = lowered.startswith(" ".join(words)) or lowered.startswith(words[0])
-                    found.append((
-                        0 if starts else 1, KIND_ORDER.index(kind) if kind in KIND_ORDER else 9, -hit.score, len(title),
-                        {"id": stored.get("id"), "kind": kind, "title": title, "detail_url": detail_url(kind, item_id),
-                         "matched_alias": None if starts or _contains_words(title, words) else _alias_hit(stored, words)},
-                    ))
+                    out.append({
+                        "id": stored.get("id"), "kind": kind, "title": title, "detail_url": detail_url(kind, item_id),
+                        "matched_alias": None if _contains_words(title, words) else _alias_hit(stored, words),
+                    })
         except _Unavailable:
             return []
-        found.sort(key=lambda f: f[:4])
-        seen: set[str] = set()
-        out: list[dict[str, Any]] = []
-        for *_rank, entry in found:
-            if entry["id"] in seen:
-                continue
-            seen.add(entry["id"])
-            out.append(entry)
-            if len(out) >= limit:
-                break
         return out
 
     # -- careers -> programs ---------------------------------------------------------------------
