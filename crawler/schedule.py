@@ -337,7 +337,10 @@ def source_health(settings: Settings, source: str, runs: Sequence[Run]) -> Sourc
         return health
     health.state = "retrying"
     finished = parse_time(streak[0].finished_at or streak[0].started_at) or datetime.now(UTC)
-    health.next_retry_at = iso(finished + timedelta(seconds=delay))
+    due = finished + timedelta(seconds=delay)
+    if due.microsecond:  # whole seconds, rounded up: a retry never comes before its backoff is over
+        due += timedelta(microseconds=1_000_000 - due.microsecond)
+    health.next_retry_at = iso(due)
     health.next_retry_attempt = len(streak)
     return health
 
@@ -740,9 +743,9 @@ class Scheduler:
         if health.next_retry_at is None:
             return
         due = parse_time(health.next_retry_at) or datetime.now(UTC)
-        wait = max(0.0, (due - datetime.now(UTC)).total_seconds())
-        detail = (f"retry {health.next_retry_attempt} of {self.settings.RETRY_MAX} in {wait:.0f} s "
-                  f"(at {_local(due, self.tz)}) after: {health.last_error}")
+        backoff = retry_delay(self.settings, health.next_retry_attempt or 1) or 0.0
+        detail = (f"retry {health.next_retry_attempt} of {self.settings.RETRY_MAX} at {_local(due, self.tz)} "
+                  f"({backoff:g} s backoff) after: {health.last_error}")
         log.warning("%s failed (run %s): %s", result.source, health.last_run_id, detail)
         self.event("retry", result.source, detail, run_id=health.last_run_id)
         self._plan_retry(result.source, due)

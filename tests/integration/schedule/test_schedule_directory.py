@@ -71,7 +71,7 @@ def test_killed_crawl_resumes_and_epoch_2_shows_in_feed_and_search(tmp_path, fre
     retry = wait_for(lambda: next((r for r in runs(data, "directory") if r.trigger == "retry"), None), 60,
                      "the retry")
     assert parse(retry.started_at) >= parse(first.finished_at)
-    assert any(e.run_id == first.id and e.detail.startswith("retry 1 of 4") for e in events(data, "directory", "retry"))
+    assert any(e.run_id == first.id and e.detail.startswith("retry 1 of 4 at ") for e in events(data, "directory", "retry"))
     wait_for(lambda: count_stored(data) >= killed_at + 10, 60, "the retry making progress")
     assert s1.stop() == 0
     assert "stopping: waiting for running crawls" in s1.stdout and "scheduler stopped" in s1.stdout

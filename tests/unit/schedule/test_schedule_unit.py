@@ -141,6 +141,9 @@ def test_health_counts_the_failure_streak_and_plans_the_retry():
                                                   run(4, "failed"), run(3, "ok", finished="2026-01-09T00:00:00Z")])
     assert three.state == "failing" and three.consecutive_failures == 3 and three.next_retry_at is None
     assert three.last_ok_at == "2026-01-09T00:00:00Z" and three.failing_since == "2026-01-10T07:30:00Z"
+    # Rounded up to whole seconds, never down: the retry must not come before its backoff is over.
+    late = source_health(settings, "directory", [run(4, "failed", finished="2026-01-10T07:40:00.300000Z")])
+    assert late.next_retry_at == "2026-01-10T07:41:01Z"
     manual = source_health(settings, "directory", [run(7, "failed", "manual")])
     assert manual.state == "failed" and manual.next_retry_at is None
     running = source_health(settings, "directory", [run(8, "running", finished=None), run(7, "ok")])
