@@ -333,12 +333,24 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
         shutil.rmtree(gen.path, ignore_errors=True)
         raise
     removed = store.prune()
+    _warm_zip_table(store, say)
     result = RebuildResult(
         docs=docs, by_kind=dict(by_kind), seconds=time.perf_counter() - started, generation=gen.name,
         watermark=watermark, reason=reason, removed_generations=removed,
     )
     say(f"  published {gen.name}")
     return result
+
+
+def _warm_zip_table(store: IndexStore, say: Progress) -> None:
+    """Write the ZIP-code table next to the index, so no searcher pays for loading it on a near-me search."""
+    from indexer import geo
+
+    path = store.root / geo.CACHE_NAME
+    if not path.exists():
+        say("  caching the ZIP-code table for near-me searches")
+        geo.set_cache_path(path)
+        geo.warm()
 
 
 def preload_context(catalog: Catalog) -> StaticContext:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import math
+import os
 import re
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from indexer.vocab import normalize_state
@@ -38,28 +42,56 @@ class Location:
         return {"label": self.label, "lat": round(self.lat, 5), "lon": round(self.lon, 5), "radius_miles": radius}
 
 
+_cache_path: Path | None = None
+CACHE_NAME = "zipcodes-table.json"
+
+
+def set_cache_path(path: Path | None) -> None:
+    """Where the compact ZIP table is kept between processes (next to the index)."""
+    global _cache_path
+    _cache_path = path
+
+
+def _zip_rows() -> dict[str, tuple[float, float, str, str]]:
+    import zipcodes  # its data loads in seconds on a busy machine, so the result is cached on disk
+
+    version = getattr(zipcodes, "__version__", "?")
+    if _cache_path is not None:
+        try:
+            cached = json.loads(_cache_path.read_text(encoding="utf-8"))
+            if cached.get("version") == version:
+                return {z: (float(r[0]), float(r[1]), str(r[2]), str(r[3])) for z, r in cached["zips"].items()}
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            pass  # missing or unreadable: rebuild it from the package below
+    rows: dict[str, tuple[float, float, str, str]] = {}
+    for row in zipcodes.list_all():
+        try:
+            rows[row["zip_code"]] = (float(row["lat"]), float(row["long"]), row.get("city") or "", row.get("state") or "")
+        except (KeyError, TypeError, ValueError):
+            continue
+    if _cache_path is not None:
+        with contextlib.suppress(OSError):
+            tmp = _cache_path.with_name(f"{_cache_path.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"version": version, "zips": rows}), encoding="utf-8")
+            os.replace(tmp, _cache_path)
+    return rows
+
+
 def _load() -> tuple[dict[str, tuple[float, float, str, str]], dict[tuple[str, str], tuple[float, float, str]],
                      dict[str, list[tuple[float, float, str, str, int]]]]:
     global _tables
     with _lock:
         if _tables is None:
-            import zipcodes  # loading its data takes ~0.5 s, so it is done once per process
-
-            by_zip: dict[str, tuple[float, float, str, str]] = {}
+            by_zip = _zip_rows()
             sums: dict[tuple[str, str], list[float]] = {}
             names: dict[tuple[str, str], str] = {}
-            for row in zipcodes.list_all():
-                try:
-                    lat, lon = float(row["lat"]), float(row["long"])
-                except (KeyError, TypeError, ValueError):
-                    continue
-                by_zip[row["zip_code"]] = (lat, lon, row.get("city") or "", row.get("state") or "")
-                key = ((row.get("city") or "").lower(), (row.get("state") or "").upper())
+            for lat, lon, city, state in by_zip.values():
+                key = (city.lower(), state.upper())
                 acc = sums.setdefault(key, [0.0, 0.0, 0.0])
                 acc[0] += lat
                 acc[1] += lon
                 acc[2] += 1
-                names[key] = row.get("city") or ""
+                names[key] = city
             by_city = {k: (v[0] / v[2], v[1] / v[2], names[k]) for k, v in sums.items()}
             by_name: dict[str, list[tuple[float, float, str, str, int]]] = {}
             for (city, state), (lat, lon, name) in by_city.items():
@@ -68,8 +100,10 @@ def _load() -> tuple[dict[str, tuple[float, float, str, str]], dict[tuple[str, s
         return _tables
 
 
-def warm() -> None:
-    """Load the ZIP table now rather than on the first near-me search."""
+def warm(cache_path: Path | None = None) -> None:
+    """Load the ZIP table now rather than on the first near-me search (and write its cache file)."""
+    if cache_path is not None and _cache_path is None:
+        set_cache_path(cache_path)
     _load()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -162,7 +163,7 @@ class IndexCache:
                     if column is None:
                         lengths.extend(leaf.doc_field_length(d, fieldname, 0) or 0 for d in range(count))
                     else:
-                        lengths.extend(_LENGTH_TABLE[b] for b in column)
+                        lengths.extend(_LENGTH_TABLE[b] for b in _numeric_values(column, count))
             found = (lengths, max(1.0, total / self.doc_count))
             self._lengths[fieldname] = found
         return found
@@ -171,8 +172,10 @@ class IndexCache:
         """Every document's value of a column field (the column's default where a document has none)."""
         found = self._columns.get(fieldname)
         if found is None:
+            found = []
             with self._io:
-                found = list(self.reader.column_reader(fieldname, translate=True))
+                for leaf, _offset in _leaves(self.reader):
+                    found.extend(_numeric_values(leaf.column_reader(fieldname, translate=True), leaf.doc_count_all()))
             self._columns[fieldname] = found
         return found
 
@@ -308,6 +311,19 @@ def _leaves(reader: Any) -> list[tuple[Any, int]]:
     if reader.is_atomic():
         return [(reader, 0)]
     return list(reader.leaf_readers())
+
+
+def _numeric_values(column: Any, count: int) -> list[Any]:
+    """All values of a column reader; numeric columns are unpacked in one go instead of value by value."""
+    from whoosh.columns import NumericColumn
+
+    if isinstance(column, NumericColumn.Reader) and not column._reverse:
+        stored = min(column._count, count)
+        raw = column._dbfile.get(column._basepos, stored * column._fixedlen)
+        values = [v[0] for v in struct.iter_unpack("!" + column._typecode, raw)]
+        values.extend([column._default] * (count - stored))
+        return values
+    return list(column)
 
 
 def _read_postings(matcher: Any, offset: int, ids: list[int], freqs: list[float]) -> None:

@@ -358,6 +358,7 @@ class Searcher:
                 settings = load_settings()
             index_dir = settings.index_dir
         self.store = IndexStore(index_dir)
+        geo.set_cache_path(self.store.root / geo.CACHE_NAME)
         self.max_per_page = max_per_page or (settings.MAX_PER_PAGE if settings else DEFAULT_MAX_PER_PAGE)
         self._lock = threading.Lock()
         self._snap: _Snapshot | None = None
