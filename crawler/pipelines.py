@@ -685,6 +685,7 @@ class CrawlStore:
             return
         if counts.get("relinked"):
             self.stats.inc_value("collegesearch/linkage/relinked", counts["relinked"])
+            self.stats.inc_value("collegesearch/items/changed", counts["relinked"])
 
     # -- stats -----------------------------------------------------------------------------------
 

@@ -74,12 +74,13 @@ class RunSummary:
 # -- sources ----------------------------------------------------------------------------------
 
 
-def discover_sample_site(base_url: str, timeout: float = 10.0) -> dict[str, dict[str, Any]]:
+def discover_sample_site(base_url: str, timeout: float = 10.0, user_agent: str | None = None) -> dict[str, dict[str, Any]]:
     """Where the sample site serves each source: ``{name: {base_url, start_urls, sitemap_urls}}``."""
     base = base_url.rstrip("/")
     hint = "start one with `collegesearch sample-site` or pass --base-url"
+    request = urllib.request.Request(base + "/sources.json", headers={"User-Agent": user_agent} if user_agent else {})
     try:
-        with urllib.request.urlopen(base + "/sources.json", timeout=timeout) as resp:  # noqa: S310 - http(s) only
+        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - http(s) only
             data = json.loads(resp.read().decode("utf-8"))
     except (urllib.error.URLError, OSError) as exc:
         raise CrawlError(f"no sample site answers at {base}; {hint}") from exc
@@ -172,7 +173,7 @@ def run_crawl(
     sources_info: dict[str, Any] = {}
     base = (base_url or settings.SAMPLE_SITE_URL or "http://127.0.0.1:8800").rstrip("/")
     if sample_names:
-        served = discover_sample_site(base)
+        served = discover_sample_site(base, user_agent=settings.user_agent)
         missing = [n for n in sample_names if n not in served]
         if missing:
             raise CrawlError(f"the sample site at {base} does not serve {', '.join(missing)} "

@@ -74,7 +74,7 @@ class CatalogSpider(scrapy.Spider):
             cfg = crawler.settings.get("COLLEGESEARCH_CONFIG")
             base = self.base_url or (cfg.SAMPLE_SITE_URL if cfg else None) or "http://127.0.0.1:8800"
             try:
-                served = discover_sample_site(base, timeout=5)
+                served = discover_sample_site(base, timeout=5, user_agent=crawler.settings.get("USER_AGENT"))
             except CrawlError as exc:
                 self.fatal_error = str(exc)
                 return
