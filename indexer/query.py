@@ -199,10 +199,37 @@ def clean_text(text: Any) -> tuple[str, list[str]]:
     return text, messages
 
 
+_NEAR_WORDS = re.compile(r"(?i)(?:^|\s)near\s+(?!:)([^\s\"][^\"]*)$")
+
+
+def _natural_near(text: str, messages: list[str]) -> tuple[str, str | None]:
+    """ "nursing near Atlanta" -> ("nursing", "Atlanta"); "near me" is dropped with a hint."""
+    m = _NEAR_WORDS.search(text)
+    if not m:
+        return text, None
+    rest = m.group(1).split()
+    if rest and rest[0].lower() in ("me", "here", "you"):
+        messages.append("To search near you, give a ZIP code or a city, e.g. “nursing near:30303”.")
+        return (text[:m.start()] + " " + " ".join(rest[1:])).strip(), None
+    from indexer import geo
+
+    for k in range(min(4, len(rest)), 0, -1):
+        place = " ".join(rest[:k])
+        try:
+            geo.resolve(place.rstrip(",."))
+        except geo.LocationError:
+            continue
+        return (text[:m.start()] + " " + " ".join(rest[k:])).strip(), place.rstrip(",.")
+    return text, None
+
+
 def parse_query(text: Any, relevance: Relevance = DEFAULT_RELEVANCE) -> ParsedQuery:
     """Understand a query string; never raises."""
     cleaned, messages = clean_text(text)
     parsed = ParsedQuery(text=cleaned, messages=messages)
+    cleaned, place = _natural_near(cleaned, messages)
+    if place:
+        parsed.filters.append(("near", place, False))
     pending: list[str] = []  # free words waiting to be grouped into units
     negate_next = False
     or_next = False
@@ -404,6 +431,9 @@ class QueryBuilder:
             return None
         phrase = len(terms) > 1 and (exact or fieldname != MATCH_FIELD)
         dropped = max(0, len(text.split()) - len(terms))
+        if weight < 1.0 and len(terms) > 1:
+            # a several-word synonym is one concept: it should not outscore the word typed by its length
+            weight /= len(terms) ** 0.5
         return Clause(fieldname, tuple(terms), weight, phrase=phrase, slop=1 + dropped)
 
     def _alternatives(self, unit: Unit, fieldname: str, boost: float) -> list[list[list[Clause]]]:

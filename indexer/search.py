@@ -350,7 +350,7 @@ class Searcher:
     """The process's view of the index: thread-safe, reopened automatically when the index changes."""
 
     def __init__(self, settings: Settings | None = None, *, index_dir: str | Path | None = None,
-                 max_per_page: int | None = None) -> None:
+                 max_per_page: int | None = None, warm_geo: bool = True) -> None:
         if index_dir is None:
             if settings is None:
                 from config import load_settings
@@ -359,6 +359,9 @@ class Searcher:
             index_dir = settings.index_dir
         self.store = IndexStore(index_dir)
         geo.set_cache_path(self.store.root / geo.CACHE_NAME)
+        if warm_geo and (self.store.root / geo.CACHE_NAME).exists():
+            # load the ZIP table in the background so the first near-me search does not wait for it
+            threading.Thread(target=geo.warm, name="collegesearch-zip-table", daemon=True).start()
         self.max_per_page = max_per_page or (settings.MAX_PER_PAGE if settings else DEFAULT_MAX_PER_PAGE)
         self._lock = threading.Lock()
         self._snap: _Snapshot | None = None
@@ -610,8 +613,8 @@ class Searcher:
                     continue
                 memo[word] = None
                 df = reader.doc_frequency("spell", word)
-                if df >= 3:
-                    continue
+                if df:
+                    continue  # a word the records hold is not a misspelling, however rare ("Rolfer")
                 maxdist = 1 if len(word) <= 4 else 2
                 best: tuple[int, int, str] | None = None
                 for cand in reader.terms_within("spell", word, maxdist, prefix=1):
@@ -619,8 +622,7 @@ class Searcher:
                     if cand == word or not cand.isalpha() or cand in STOP_WORDS:
                         continue
                     cdf = reader.doc_frequency("spell", cand)
-                    # an unknown word takes any known neighbour; a rare one only a far more common neighbour
-                    if cdf <= (0 if df == 0 else max(2, df * 10)):
+                    if not cdf:
                         continue
                     dist = DamerauLevenshtein.distance(word, cand)
                     key = (dist, -cdf, cand)
