@@ -44,6 +44,7 @@ from indexer.results import FacetValue, Hit, SearchError, SearchResult, detail_u
 from indexer.schema import FACET_FIELDS, FACETS, FILTERS, KIND_ORDER, STEM_ANALYZER
 from indexer.scoring import IndexCache, Plan, iter_bits, mask_of
 from indexer.synonyms import synonym_table
+from indexer.vocab import as_list, normalize_yes_no
 
 if TYPE_CHECKING:
     from config import Settings
@@ -54,28 +55,29 @@ __all__ = [
 
 SORTS: tuple[str, ...] = ("relevance", "rating", "pay", "name", "date", "distance")
 DEFAULT_MAX_PER_PAGE = 50
+MAX_PAGE = 10_000
 STRICT_MIN_RESULTS = 3
 """When every-word matching finds fewer results than this, any-word matching fills in below them."""
-MAX_PAGE = 10_000
 SNIPPET_CHARS = 240
 POOL_SIZE = 8
+"""Idle Whoosh searchers kept per index generation (one per concurrent request)."""
 FUZZY_EXPANSIONS = 8
+"""Known terms a misspelled word may stand for in fuzzy matching."""
+MAX_SPELL_WORD = 30
 PROX_MEMO = 20_000
-TEXT_CACHE = 256
+"""Documents whose title/excerpt word positions are remembered for re-ranking."""
 RERANK_DEPTH = 50
-"""How many top results the proximity bonus re-ranks (positions are read from their stored text)."""
+"""How many top results the proximity and exact-name bonuses re-rank."""
 PROXIMITY_BONUS = 0.5
+"""Score multiplier for the typed words adjacent in the title (0.6 of that in the excerpt)."""
 EXACT_NAME_BONUS = 1.0
-# Browsing without words lists kinds in this order (programs first when a program-only filter is on).
+"""Score multiplier when the query is exactly a record's name or alias ("UCLA", "University of Georgia")."""
 BROWSE_ORDERS: dict[str, tuple[str, ...]] = {
     "browse": ("career", "institution", "program", "review"),
     "browse_programs": ("program", "institution", "career", "review"),
 }
+"""Without words, results list kinds in this order (programs first when a program-only filter is on)."""
 PROGRAM_FILTERS = frozenset({"accreditor", "accreditation_status", "degree_level", "delivery", "field_of_study"})
-"""Score multiplier when the query is exactly a record's name or alias ("UCLA", "University of Georgia")."""
-"""Score multiplier for the typed words adjacent and in order in the title (half that in the excerpt)."""
-"""Text-query masks kept per index generation (paging and facet clicks repeat the same query)."""
-MAX_SPELL_WORD = 30
 
 # The column each sort order reads (highest first except for the name).
 SORT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -286,7 +288,7 @@ class _Snapshot:
             # "Ohio State University-Main Campus" is named "Ohio State University"; a program titled
             # "Nursing (Some College)" is named "Nursing"
             names = [title, re.sub(r"\s*-\s*Main Campus$", "", title), title.split(" (")[0],
-                     *vocab_as_list(data.get("aliases")), *vocab_as_list(data.get("also_known_as"))]
+                     *as_list(data.get("aliases")), *as_list(data.get("also_known_as"))]
             keys = frozenset(k for k in (name_key(n) for n in names) if k)
             found = (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys)
             with self._cache_lock:
@@ -791,9 +793,11 @@ class Searcher:
             given.setdefault("degree_level", given.pop("degree"))
         if "online" in given:
             online = given.pop("online")
-            yes = [v for v in vocab_as_list(online) if v.strip()]
-            if yes:
-                flag = normalize_value("military_friendly", yes[0])  # reuses the yes/no parser
+            values = [v for v in as_list(online) if v.strip()]
+            if values:
+                flag = normalize_yes_no(values[0])
+                if flag is None:
+                    raise SearchError(f"online must be yes or no, got {values[0][:40]!r}", param="online")
                 if flag == "yes":
                     given.setdefault("delivery", "online")
         given.pop("kind", None)
@@ -873,13 +877,6 @@ class Searcher:
 
 class _Unavailable(Exception):
     """The index cannot be used right now (missing or damaged)."""
-
-
-def vocab_as_list(value: Any) -> list[str]:
-    """A value or a sequence of values as strings."""
-    from indexer.vocab import as_list
-
-    return as_list(value)
 
 
 def _closeness(texts: tuple[dict[str, list[int]], dict[str, list[int]]], stems: list[str]) -> float:
@@ -1005,7 +1002,7 @@ def _contains_words(title: str, words: list[str]) -> bool:
 
 def _alias_hit(stored: dict[str, Any], words: list[str]) -> str | None:
     data = stored.get("data") or {}
-    for alias in [*vocab_as_list(data.get("also_known_as")), *vocab_as_list(data.get("aliases"))]:
+    for alias in [*as_list(data.get("also_known_as")), *as_list(data.get("aliases"))]:
         if _contains_words(alias, words):
             return alias
     return None

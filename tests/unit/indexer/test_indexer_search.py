@@ -388,3 +388,10 @@ def test_a_sync_is_visible_to_an_open_searcher_at_once(corpus):
     found = s.search("trombone")
     assert ids(found) == ["review:t1"] and found.hits[0].fields["institution_name"]
     s.close()
+
+
+def test_programs_for_career_rejects_bad_shorthands(searcher):
+    with pytest.raises(SearchError) as info:
+        searcher.programs_for_career("29-2072", {"online": "perhaps"})
+    assert info.value.param == "online"
+    assert searcher.programs_for_career("29-2072", {"online": "no"}).total == 3
