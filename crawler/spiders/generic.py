@@ -105,6 +105,7 @@ class GenericSpider(CatalogSpider):
             return
         for item in self.items_of(page, response):
             if profile.wants(item.kind):
+                item.source = self.source
                 yield item
         depth = int(response.meta.get("depth", 0))
         if depth >= profile.max_depth:
@@ -127,8 +128,10 @@ class GenericSpider(CatalogSpider):
             if path.startswith(prefix):
                 module = "reviews" if kind == "reviews_api" else kind
                 if module in PAGE_MODULES:
+                    # The page module's own namespace for ids ("reviews:<id>": these pages imitate
+                    # that site); the items still belong to this source (set in parse).
                     page_module = importlib.import_module(f"crawler.pages.{module}")
-                    return page_module.page_for(response.url, response.text, response.headers, source=self.source)
+                    return page_module.page_for(response.url, response.text, response.headers)
         return profile.page_for(response.url, response.text, response.headers)
 
     def parse_sitemap(self, response: Response) -> Iterable[Request]:

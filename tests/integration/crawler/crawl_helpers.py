@@ -1,0 +1,133 @@
+"""Helpers for crawl tests: run ``collegesearch crawl`` as a real process against a sample site.
+
+Twisted's reactor cannot restart, so every crawl runs in its own child process, exactly as an
+operator (or the scheduler) runs it; the tests then read the catalog and the sample site's
+access log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from catalog import Catalog
+
+ROOT = Path(__file__).resolve().parents[3]
+USER_AGENT_RE = re.compile(r"^collegesearch/")
+
+
+def crawl_env(data_dir: Path, **settings: Any) -> dict[str, str]:
+    """A clean environment for a crawl: no developer settings, the data dir and these settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLEGESEARCH_")}
+    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["COLLEGESEARCH_DATA_DIR"] = str(data_dir)
+    for name, value in settings.items():
+        env[f"COLLEGESEARCH_{name}"] = str(value)
+    return env
+
+
+@dataclass
+class CrawlResult:
+    """One finished crawl process: its output, duration and the run records it left."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    runs: list[Any] = field(default_factory=list)
+    log_mark: int = 0
+    log_end: int = 0
+
+    def run(self, source: str) -> Any:
+        """This crawl's run record of one source."""
+        for run in self.runs:
+            if run.source == source:
+                return run
+        raise KeyError(f"no run of {source} in this crawl; stdout:\n{self.stdout}\nstderr:\n{self.stderr[-3000:]}")
+
+    @property
+    def pages(self) -> int:
+        """Pages processed by every source of this crawl."""
+        return sum(int(r.stats.get("pages", 0)) for r in self.runs)
+
+    @property
+    def pages_per_second(self) -> float:
+        """Pages per second of wall-clock time, process start to exit."""
+        return self.pages / self.seconds if self.seconds else 0.0
+
+
+def run_crawl(data_dir: Path, base_url: str, *sources: str, site: Any = None, timeout: float = 1500,
+              env: dict[str, str] | None = None, **settings: Any) -> CrawlResult:
+    """``collegesearch --data-dir D crawl --base-url URL SOURCES...`` in a child process."""
+    mark = site.log_mark() if site is not None else 0
+    before = _max_run_id(data_dir)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", "--data-dir", str(data_dir), "crawl", *sources, "--base-url", base_url],
+        cwd=ROOT, env=env or crawl_env(data_dir, **settings), capture_output=True, text=True, timeout=timeout,
+    )
+    seconds = time.monotonic() - started
+    with Catalog(data_dir / "catalog.sqlite3", readonly=True) as cat:
+        runs = [r for r in cat.list_runs(limit=1000) if r.id > before]
+    return CrawlResult(proc.returncode, proc.stdout, proc.stderr, seconds, runs, mark,
+                       site.log_mark() if site is not None else 0)
+
+
+def _max_run_id(data_dir: Path) -> int:
+    path = data_dir / "catalog.sqlite3"
+    if not path.exists():
+        return 0
+    with Catalog(path, readonly=True) as cat:
+        runs = cat.list_runs(limit=1)
+    return runs[0].id if runs else 0
+
+
+def snapshot(data_dir: Path, dest: Path) -> Path:
+    """A consistent copy of the catalog (SQLite backup API), to compare stages of a test later."""
+    src = sqlite3.connect(data_dir / "catalog.sqlite3")
+    dst = sqlite3.connect(dest)
+    with dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+    return dest
+
+
+def base_urls(site: Any) -> dict[str, str]:
+    """source -> base URL of a running sample site (for ``sample_site.truth.expected_items``)."""
+    return dict(site.base_urls)
+
+
+def records_between(site: Any, start: int, end: int | None = None) -> list[dict[str, Any]]:
+    """Access-log records from line ``start`` up to ``end``."""
+    records = site.access_records(start)
+    return records if end is None else records[: max(0, end - start)]
+
+
+def source_of_host(site: Any) -> dict[str, str]:
+    """host:port -> source name."""
+    out = {}
+    for name, info in site.sources.items():
+        out[info["base_url"].split("://", 1)[1]] = name
+    return out
+
+
+def print_numbers(title: str, numbers: dict[str, Any]) -> None:
+    """Print measured numbers (shown with -s or -rP) and keep them for the report."""
+    line = f"{title}: " + ", ".join(f"{k}={v}" for k, v in numbers.items())
+    print(line)
+    out = ROOT / ".pytest_cache" / "crawl_numbers.jsonl"
+    try:
+        out.parent.mkdir(exist_ok=True)
+        with out.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"title": title, **numbers}) + "\n")
+    except OSError:
+        pass
