@@ -191,7 +191,15 @@ class NaiveWhoosh:
                 data = stored.data if stored else {}
                 whole = "\n".join(str(data.get(k) or "") for k in LONG_TEXT if data.get(k))
                 snippets.append(highlight(whole, terms, STEM_ANALYZER, ContextFragmenter(), HtmlFormatter()))
-            suggestion = searcher.correct_query(q, text).string if text.strip() else None
+            # the stock way: look every word up, ask Whoosh's corrector about the unknown ones
+            # (searcher.correct_query would do it in one call, but it fails on multifield queries)
+            suggestion = None
+            reader = searcher.reader()
+            words = [w.lower() for w in re.findall(r"\w+", text)]
+            if any(reader.doc_frequency("spell", w) == 0 for w in words):
+                fixed = [(searcher.suggest("spell", w, limit=1) or [w])[0] if reader.doc_frequency("spell", w) == 0
+                         else w for w in words]
+                suggestion = " ".join(fixed)
             return {"total": len(results), "facets": counts, "snippets": snippets, "suggestion": suggestion}
 
     def close(self) -> None:
