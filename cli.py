@@ -6,6 +6,7 @@ can fix (bad config, a busy port, a missing catalog) print one ``error:`` line a
 
 from __future__ import annotations
 
+import errno
 import json
 import sys
 from typing import Any
@@ -24,6 +25,64 @@ class UserError(click.ClickException):
         click.echo(f"error: {self.format_message()}", err=True)
 
 
+# Problems of the machine rather than of the program: said in one line with what to do about them.
+_SPACE_FIX = ("free some space, or point --data-dir / COLLEGESEARCH_DATA_DIR at a disk with room, "
+              "and run the command again")
+_WRITE_FIX = "make it writable, or point --data-dir / COLLEGESEARCH_DATA_DIR at a writable folder"
+_ENVIRONMENT_ERRNOS: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("the disk is full", _SPACE_FIX),
+    errno.EDQUOT: ("the disk quota is used up", _SPACE_FIX),
+    errno.EFBIG: ("a file reached the size limit of this process", _SPACE_FIX),
+    errno.EROFS: ("the file system is read-only", _WRITE_FIX),
+    errno.EACCES: ("permission denied", _WRITE_FIX),
+    errno.EPERM: ("permission denied", _WRITE_FIX),
+}
+
+
+def environment_problem(exc: BaseException) -> str | None:
+    """One line for a full disk, a read-only or forbidden folder (None for anything else)."""
+    if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
+        what, fix = _ENVIRONMENT_ERRNOS[exc.errno]
+        where = f" writing {exc.filename}" if exc.filename else ""
+        return f"{what}{where}; {fix}"
+    text = str(exc)
+    # SQLite reports a full disk and a read-only file as its own errors, not as OSError.
+    if "database or disk is full" in text:
+        return f"the disk holding the catalog is full; {_SPACE_FIX}"
+    if "attempt to write a readonly database" in text:
+        return f"the catalog is read-only; {_WRITE_FIX}"
+    return None
+
+
+class CollegesearchGroup(click.Group):
+    """The command group, with every error a user can fix printed as ONE ``error:`` line (exit 1, usage 2)."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        """Run the command; in standalone mode turn usage errors and machine problems into one line."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx is not None else "collegesearch"
+            click.echo(f"error: {exc.format_message().rstrip('.')} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(1)
+        except Exception as exc:
+            line = environment_problem(exc)
+            if line is None:
+                raise
+            click.echo(f"error: {line}", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
 def _settings(ctx: click.Context) -> Settings:
     obj = ctx.find_root().obj or {}
     if "settings" not in obj:
@@ -39,7 +98,7 @@ def _settings(ctx: click.Context) -> Settings:
     return settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=CollegesearchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
               help="TOML config file (also COLLEGESEARCH_CONFIG).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
@@ -78,7 +137,7 @@ def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_lo
 @click.option("--base-url", default=None, help="Base URL of a running sample site (what `sample-site` prints).")
 @click.option("--sync", "sync_index", is_flag=True,
               help="Sync the search index afterwards (also after a failed run) and record the result on the runs.")
-@click.option("--trigger", default="manual", hidden=True, type=click.Choice(("manual", "schedule", "admin", "retry")))
+@click.option("--trigger", default="manual", hidden=True, type=click.Choice(("manual", "schedule", "admin", "retry", "demo")))
 @click.pass_context
 def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sync_index: bool, trigger: str) -> None:
     """Crawl SOURCES (default: all enabled in config) into the catalog and print a summary.
@@ -192,9 +251,10 @@ def extract(ctx: click.Context, targets: tuple[str, ...], profile: str | None, k
     """Print the items extracted from each URL or saved HTML file, one JSON object per line."""
     from crawler.extract import ExtractError, extract_targets
 
+    settings = _settings(ctx)  # --config and --data-dir apply here too (SITES_FILE, USER_AGENT)
     failures = 0
     try:
-        for target, result in extract_targets(list(targets), profile=profile, kind=kind):
+        for target, result in extract_targets(list(targets), profile=profile, kind=kind, settings=settings):
             if isinstance(result, ExtractError):
                 failures += 1
                 click.echo(f"error: {target}: {result}", err=True)

@@ -315,6 +315,10 @@ def _read_config_file(path: str) -> dict[str, Any]:
         raise ConfigError(f"{ENV_PREFIX}CONFIG points at {path}, which does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not valid TOML: it is not UTF-8 text") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a folder; point COLLEGESEARCH_CONFIG or --config at a TOML file") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     values: dict[str, Any] = {}

@@ -213,6 +213,9 @@ class Catalog:
                 self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
         except PermissionError as exc:
             raise CatalogError(f"cannot create the catalog in {self.path.parent}: permission denied") from exc
+        except OSError as exc:  # a read-only file system, a full disk, a file where the folder should be
+            raise CatalogError(f"cannot create the catalog in {self.path.parent}: {exc.strerror or exc}; "
+                               "make DATA_DIR writable or point COLLEGESEARCH_DATA_DIR elsewhere") from exc
         except sqlite3.Error as exc:
             raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
         self.conn.row_factory = sqlite3.Row
