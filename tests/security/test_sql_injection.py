@@ -20,7 +20,7 @@ from catalog import Catalog
 
 ROOT = Path(__file__).resolve().parents[2]
 SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|WHERE|AND|OR|PRAGMA|IN|VALUES|ORDER BY|LIMIT|FROM|SET|"
-                       r"GROUP BY|JOIN|CREATE|DROP|ALTER)\b")
+                       r"GROUP BY|JOIN|CREATE|DROP|ALTER|AS|CASE|WHEN|SUM|COUNT|MIN|MAX)\b|json_(extract|type)\(")
 
 # (function, interpolated expression) pairs that were audited: each is built from constants or from
 # values the code checks first. Add an entry only after reading the code that produces the value.
@@ -42,6 +42,10 @@ AUDITED: dict[tuple[str, str], str] = {
     ("change_feed", "','.join('?' * len(kinds))"): "'?' placeholders",
     ("change_feed", "','.join('?' * len(ops))"): "'?' placeholders",
     ("change_summary", "','.join('?' * len(run_ids))"): "'?' placeholders",
+    ("change_summary", "','.join('?' * len(closing))"): "'?' placeholders",
+    ("change_summary", "either"): "constant 'json_type(diff, ?) IS NOT NULL' terms joined by OR, or '0'",
+    ("change_summary", "i"): "an int from enumerate() naming a result column",
+    ("change_summary", "', '.join(columns)"): "constant column expressions with '?' placeholders",
     ("list_schedule_events", "','.join('?' * len(events))"): "'?' placeholders",
 }
 
