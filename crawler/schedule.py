@@ -1283,6 +1283,9 @@ def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | N
     if settings.catalog_path.exists():
         try:
             cat = Catalog(settings.catalog_path, readonly=True)
+            if cat.schema_version() == 0:  # created this instant and not migrated yet: nothing in it
+                cat.close()
+                cat = None
         except CatalogError as exc:
             report.problems.append(str(exc))
     try:

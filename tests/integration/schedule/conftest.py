@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from catalog import Catalog
+from catalog.migrations import SCHEMA_VERSION
 
 ROOT = Path(__file__).resolve().parents[3]
 # Every built-in schedule off unless a test turns one on: a test must never crawl collegenavigator
@@ -114,21 +115,33 @@ def wait_for(predicate: Callable[[], Any], timeout: float, what: str, poll: floa
         time.sleep(poll)
 
 
-def runs(data_dir: Path, source: str | None = None) -> list[Any]:
-    """The runs in the catalog, oldest first ([] before the catalog exists)."""
+def open_catalog(data_dir: Path) -> Catalog | None:
+    """The catalog read-only, or None while it does not exist or is still being created (not migrated yet)."""
     path = data_dir / "catalog.sqlite3"
     if not path.exists():
+        return None
+    cat = Catalog(path, readonly=True)
+    if cat.schema_version() < SCHEMA_VERSION:
+        cat.close()
+        return None
+    return cat
+
+
+def runs(data_dir: Path, source: str | None = None) -> list[Any]:
+    """The runs in the catalog, oldest first ([] before the catalog exists)."""
+    cat = open_catalog(data_dir)
+    if cat is None:
         return []
-    with Catalog(path, readonly=True) as cat:
+    with cat:
         return list(reversed(cat.list_runs(source, limit=500)))
 
 
 def events(data_dir: Path, source: str | None = None, kind: str | None = None) -> list[Any]:
     """Schedule events, oldest first."""
-    path = data_dir / "catalog.sqlite3"
-    if not path.exists():
+    cat = open_catalog(data_dir)
+    if cat is None:
         return []
-    with Catalog(path, readonly=True) as cat:
+    with cat:
         return list(reversed(cat.list_schedule_events(source, events=[kind] if kind else [], limit=500)))
 
 

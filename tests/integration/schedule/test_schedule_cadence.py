@@ -62,7 +62,11 @@ def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, sched
     a, b = runs(data, "mini-a"), runs(data, "mini-b")
     assert len(a) > len(b) >= 3
     for run in a + b:
-        assert run.status == "ok" and run.trigger == "schedule", (run.id, run.status, run.error)
+        assert run.trigger == "schedule"
+        if run.status == "interrupted":  # under way when the scheduler was stopped: stopped gracefully
+            assert run in (a[-1], b[-1]) and "stopped by a signal" in run.error, (run.id, run.error)
+            continue
+        assert run.status == "ok", (run.id, run.status, run.error)
         assert run.index_sync and run.index_sync["status"] == "ok"  # the scheduler synced after every run
     # Each source fired on its own cron: APScheduler logged the scheduled times.
     fires = fired(sched.log)
@@ -75,9 +79,10 @@ def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, sched
     # time, or found the previous run of its source still going and was recorded as skipped.
     for source, source_runs in (("mini-a", a), ("mini-b", b)):
         times = sorted(at for _name, at in fires[source])
-        skipped = events(data, source, "skipped")
+        # (APScheduler's own max_instances skips never reach "Running job": they are not in ``times``.)
+        skipped = [e for e in events(data, source, "skipped") if "max_instances" not in e.detail]
         assert len(source_runs) + len(skipped) == len(times), (source, len(source_runs), len(skipped), times)
-        assert all("still going" in e.detail or "stopping" in e.detail for e in skipped), [e.detail for e in skipped]
+        assert all("still going" in e.detail or "stopp" in e.detail for e in skipped), [e.detail for e in skipped]
         for run in source_runs:
             started = parse(run.started_at)
             assert any(timedelta(0) <= started - at < timedelta(seconds=10) for at in times), (source, run.id)
@@ -114,10 +119,14 @@ def test_overlapping_triggers_never_double_run(tmp_path, fresh_sample_site, sche
                  30, "a trigger skipped because the source is busy")
         time.sleep(2)
         held_until = datetime.now(UTC)
-    wait_for(lambda: any(parse(r.started_at) > held_until for r in runs(data, "mini-a")), 60, "a run after the hold")
+    wait_for(lambda: any(parse(r.started_at) > held_until and r.status == "ok" for r in runs(data, "mini-a")), 60,
+             "a run after the hold")
     assert sched.stop() == 0
 
     all_runs = runs(data, "mini-a")
+    if all_runs[-1].status == "interrupted":  # under way when the scheduler was stopped: stopped gracefully
+        assert "stopped by a signal" in all_runs[-1].error
+        all_runs = all_runs[:-1]
     assert all(r.status == "ok" for r in all_runs), [(r.id, r.status, r.error) for r in all_runs]
     # Never two at once: each run starts after the previous one finished ...
     for before, after in zip(all_runs, all_runs[1:], strict=False):

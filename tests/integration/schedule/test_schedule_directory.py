@@ -10,7 +10,7 @@ import json
 import os
 import signal
 
-from conftest import SchedulerProcess, base_env, cli, events, parse, runs, soon, wait_for
+from conftest import SchedulerProcess, base_env, cli, events, open_catalog, parse, runs, soon, wait_for
 
 from catalog import Catalog
 from crawler.locks import FileLock
@@ -24,18 +24,18 @@ def directory_programs(epoch: int) -> dict[str, dict]:
 
 
 def stored(data) -> dict[str, dict]:
-    path = data / "catalog.sqlite3"
-    if not path.exists():
+    cat = open_catalog(data)
+    if cat is None:
         return {}
-    with Catalog(path, readonly=True) as cat:
+    with cat:
         return {s.item_id: s.data for s in cat.iter_items("program", source="directory")}
 
 
 def count_stored(data) -> int:
-    path = data / "catalog.sqlite3"
-    if not path.exists():
+    cat = open_catalog(data)
+    if cat is None:
         return 0
-    with Catalog(path, readonly=True) as cat:
+    with cat:
         return cat.count("program", source="directory")
 
 
