@@ -89,3 +89,12 @@ def no_unhandled_errors(caplog):
     crashes = [r for r in caplog.records if r.name == "webapp.errors" and r.levelno >= logging.ERROR
                and "unhandled error" in r.getMessage()]
     assert not crashes, f"unhandled error in the app: {crashes[0].getMessage()} {crashes[0].exc_text}"
+
+
+@pytest.fixture(scope="session")
+def adversarial_crawl(sample_site, tmp_path_factory):
+    """One crawl of the sample site's adversarial area (shared by the hostile-page tests of this worker)."""
+    from tests.security.support import run_crawl_cli
+
+    data = tmp_path_factory.mktemp("adversarial") / "data"
+    return run_crawl_cli(sample_site, data, ["adversarial"], timeout=300)

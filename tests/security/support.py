@@ -167,3 +167,66 @@ def catalog_snapshot(catalog_path: Path, kind: str, fields_by_id: Mapping[str, I
             fields = (fields_by_id or {}).get(item.item_id) or sorted(item.data)
             out[item.item_id] = content_hash(item.data, fields)
     return out
+
+
+@dataclass
+class CrawlRun:
+    """A finished ``collegesearch crawl`` child: its result, peak memory and the sample site's log lines."""
+
+    data_dir: Path
+    result: CliResult
+    peak_rss_mb: float
+    access: list[dict]
+    env: dict[str, str]
+
+    @property
+    def catalog_path(self) -> Path:
+        """The crawl's catalog file."""
+        return self.data_dir / "catalog.sqlite3"
+
+    def runs(self) -> list[Any]:
+        """The run records, oldest first."""
+        from catalog import Catalog
+
+        with Catalog(self.catalog_path, readonly=True) as cat:
+            return list(reversed(cat.list_runs(limit=1000)))
+
+
+def run_crawl_cli(site: Any, data_dir: Path, sources: Iterable[str], *, timeout: float = 600,
+                  **settings: Any) -> CrawlRun:
+    """Crawl sources of a running sample site in a child process, sampling its memory while it runs."""
+    import psutil
+
+    env = child_env(data_dir, LOG_LEVEL="INFO", **settings)
+    mark = site.log_mark()
+    log_path = Path(data_dir).parent / f"crawl-{'-'.join(sources)}-{int(time.time() * 1000)}.log"
+    Path(data_dir).mkdir(parents=True, exist_ok=True)
+    out_path = log_path.with_suffix(".out")
+    start = time.monotonic()
+    with open(out_path, "wb") as out, open(log_path, "wb") as err:
+        proc = subprocess.Popen(CLI + ["crawl", *sources, "--base-url", site.base_url], cwd=ROOT, env=env,
+                                stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        peak = 0.0
+        ps = psutil.Process(proc.pid)
+        while proc.poll() is None:
+            try:
+                rss = ps.memory_info().rss + sum(c.memory_info().rss for c in ps.children(recursive=True))
+                peak = max(peak, rss / 2**20)
+            except psutil.Error:
+                pass
+            if time.monotonic() - start > timeout:
+                stop_group(proc, signal.SIGKILL)
+                break
+            time.sleep(0.1)
+        proc.wait()
+    result = CliResult(["crawl", *sources], proc.returncode, out_path.read_text(errors="replace"),
+                       log_path.read_text(errors="replace"), time.monotonic() - start)
+    return CrawlRun(Path(data_dir), result, peak, site.access_records(mark), env)
+
+
+def host_sources(site: Any) -> dict[str, str]:
+    """host:port -> source name, for reading the sample site's access log."""
+    from urllib.parse import urlsplit
+
+    return {urlsplit(info["base_url"]).netloc: name for name, info in site.sources.items()} | \
+        {urlsplit(site.base_url).netloc: "portal"}
