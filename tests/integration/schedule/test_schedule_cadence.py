@@ -29,12 +29,12 @@ def fired(log: str) -> dict[str, list[tuple[str, datetime]]]:
 def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, scheduler_procs):
     site = fresh_sample_site(faults=False)
     data = tmp_path / "data"
-    sites = mini_sites(tmp_path / "sites.toml", site, {"mini-a": "*/5 * * * * *", "mini-b": "*/12 * * * * *"})
+    sites = mini_sites(tmp_path / "sites.toml", site, {"mini-a": "*/4 * * * * *", "mini-b": "*/10 * * * * *"})
     env = base_env(data, SITES_FILE=sites, SOURCES="directory", SCHEDULE_MISFIRE_GRACE=3)
     sched = SchedulerProcess(tmp_path, env)
     scheduler_procs.append(sched)
     sched.wait_log("next run", timeout=60)
-    assert "mini-a: */5 * * * * * (UTC)" in sched.stdout and "mini-b: */12 * * * * * (UTC)" in sched.stdout
+    assert "mini-a: */4 * * * * * (UTC)" in sched.stdout and "mini-b: */10 * * * * * (UTC)" in sched.stdout
 
     # One scheduler per deployment: a second one is refused with one line.
     second = cli(env, "schedule")
@@ -43,7 +43,7 @@ def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, sched
     assert second.stderr.startswith("error: another scheduler is running: scheduler is already running by pid "
                                     f"{sched.proc.pid}")
 
-    wait_for(lambda: len([r for r in runs(data, "mini-b") if r.status != "running"]) >= 3, 120, "three runs of mini-b")
+    wait_for(lambda: len([r for r in runs(data, "mini-b") if r.status == "ok"]) >= 2, 120, "two runs of mini-b")
     status = cli(env, "status", "--json")
     assert status.returncode == 0, status.stderr
     report = json.loads(status.stdout)
@@ -51,8 +51,8 @@ def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, sched
     next_runs = {s["source"]: parse(s["next_run"]) for s in report["schedule"]}
     assert set(next_runs) == {"mini-a", "mini-b"}
     now = datetime.now(UTC)
-    assert now - timedelta(seconds=2) <= next_runs["mini-a"] <= now + timedelta(seconds=6)
-    assert next_runs["mini-a"].second % 5 == 0 and next_runs["mini-b"].second % 12 == 0
+    assert now - timedelta(seconds=2) <= next_runs["mini-a"] <= now + timedelta(seconds=5)
+    assert next_runs["mini-a"].second % 4 == 0 and next_runs["mini-b"].second % 10 == 0
     text = cli(env, "status").stdout
     assert "scheduler running, pid" in text and "mini-a" in text and "Failing sources: none" in text
 
@@ -60,7 +60,7 @@ def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, sched
     assert "scheduler stopped" in sched.stdout
 
     a, b = runs(data, "mini-a"), runs(data, "mini-b")
-    assert len(a) > len(b) >= 3
+    assert len(a) > len(b) >= 2
     for run in a + b:
         assert run.trigger == "schedule"
         if run.status == "interrupted":  # under way when the scheduler was stopped: stopped gracefully
@@ -72,9 +72,9 @@ def test_two_sources_run_on_their_own_cadence(tmp_path, fresh_sample_site, sched
     fires = fired(sched.log)
     a_times = [at for name, at in fires["mini-a"] if name == "crawl"]
     b_times = [at for name, at in fires["mini-b"] if name == "crawl"]
-    assert a_times and all(t.second % 5 == 0 for t in a_times)
-    assert b_times and all(t.second % 12 == 0 for t in b_times)
-    assert any(t.second % 12 for t in a_times)  # mini-a fired at times mini-b's cron never has
+    assert a_times and all(t.second % 4 == 0 for t in a_times)
+    assert b_times and all(t.second % 10 == 0 for t in b_times)
+    assert any(t.second % 10 for t in a_times)  # mini-a fired at times mini-b's cron never has
     # Every fired job (catch-up jobs for a missed fire time included) either ran once, starting after its fire
     # time, or found the previous run of its source still going and was recorded as skipped.
     for source, source_runs in (("mini-a", a), ("mini-b", b)):
