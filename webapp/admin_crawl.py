@@ -147,10 +147,13 @@ def items_chart(runs: list[Any], *, width: int = 720, height: int = 260) -> dict
     if span <= 0:
         x_ticks.append({"x": x(t0), "label": f"{t0:%b %d %H:%M}"})
     else:
+        fmt = "%H:%M:%S" if span < 3600 else ("%b %d %H:%M" if span < 5 * 86400 else "%b %d")
         for i in range(5):
             moment = t0 + timedelta(seconds=span * i / 4)
-            fmt = "%H:%M:%S" if span < 3600 else ("%b %d %H:%M" if span < 5 * 86400 else "%b %d")
-            x_ticks.append({"x": x(moment), "label": moment.strftime(fmt),
+            label = moment.strftime(fmt)
+            if x_ticks and x_ticks[-1]["label"] == label:
+                continue  # runs seconds apart: one label per distinct time
+            x_ticks.append({"x": x(moment), "label": label,
                             "anchor": "start" if i == 0 else ("end" if i == 4 else "middle")})
     return {"width": width, "height": height, "left": left, "right": width - right, "top": top_pad,
             "bottom": height - bottom, "series": list(series.values()), "y_ticks": y_ticks, "x_ticks": x_ticks,

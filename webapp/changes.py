@@ -132,8 +132,12 @@ def _pay_text(value: Any) -> str:
     return money(value) if isinstance(value, (int, float)) else "not given"
 
 
-def describe(change: Change, data: dict[str, Any] | None) -> dict[str, str]:
-    """The category, headline and sentence of one change (``data``: the item as stored now, if any)."""
+def describe(change: Change, data: dict[str, Any] | None, current: bool = True) -> dict[str, str]:
+    """The category, headline and sentence of one change.
+
+    ``data`` is the item as stored now, if any; ``current`` says it has not changed since this change,
+    so its status may be quoted as the status of that moment (names and places are quoted anyway).
+    """
     item = data or {}
     diff = change.diff or {}
     title = change.title or item.get("title") or item.get("name") or change.item_id
@@ -146,8 +150,9 @@ def describe(change: Change, data: dict[str, Any] | None) -> dict[str, str]:
             degree = degree_label(item.get("degree_level"))
             extra = [p for p in (degree, where) if p]
             accreditor = item.get("accreditor")
-            status = item.get(STATUS_FIELD)
-            by = f"; {_status_word(status).lower()} by {accreditor}" if accreditor and status else ""
+            status = item.get(STATUS_FIELD) if current else None
+            by = f"; {_status_word(status).lower()} by {accreditor}" if accreditor and status else (
+                f"; {accreditor}" if accreditor else "")
             return {"category": "new_program", "headline": "New program",
                     "sentence": f"New program: {at}" + (f" ({', '.join(extra)})" if extra else "") + by}
         if op == "deleted":
@@ -226,14 +231,14 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "\u2026"
 
 
-def change_to_dict(change: Change, data: dict[str, Any] | None = None) -> dict[str, Any]:
+def change_to_dict(change: Change, data: dict[str, Any] | None = None, current: bool = True) -> dict[str, Any]:
     """One feed entry in JSON form, with its sentence and a link to the record's page unless it was removed."""
     notable = {k: v for k, v in (change.diff or {}).items() if k in NOTABLE_FIELDS}
     return {
         "seq": change.seq, "kind": change.kind, "id": change.item_id, "op": change.op, "at": change.at,
         "day": (change.at or "")[:10],
         "title": change.title, "state": change.state, "source": change.source, "run_id": change.run_id,
-        **describe(change, data),
+        **describe(change, data, current),
         "changes": {k: {"from": v[0], "to": v[1]} for k, v in notable.items()},
         "fields_changed": sorted((change.diff or {}).keys()),
         "detail_url": detail_url(change.kind, change.item_id) if change.op != "deleted" else None,
@@ -250,7 +255,8 @@ def feed_entries(catalog: Catalog, args: dict[str, Any]) -> list[dict[str, Any]]
     entries = []
     for change in changes:
         stored = items.get(change.kind, {}).get(change.item_id)
-        entries.append(change_to_dict(change, stored.data if stored is not None else None))
+        current = stored is not None and stored.last_changed <= change.at
+        entries.append(change_to_dict(change, stored.data if stored is not None else None, current))
     return entries
 
 

@@ -114,8 +114,11 @@ def test_feed_entries_read_as_sentences_with_categories(client):
     assert closed["sentence"] == "Closed: Health Information Management at Lakeshore College (was Accredited)"
     new = by_id[("cahiim-2002", "new")]
     assert new["category"] == "new_program"
-    assert new["sentence"].startswith("New program: Medical Coding at Ohio Valley Community College (Certificate, "
-                                      "Dayton, OH)")
+    assert new["sentence"] == ("New program: Medical Coding at Ohio Valley Community College (Certificate, "
+                               "Dayton, OH); accredited by CAHIIM")
+    # A program that changed since it was new: its status now is not quoted as its status back then.
+    first = by_id[("cahiim-1006", "new")]
+    assert first["sentence"].endswith("(Associate degree, Dayton, OH); CAHIIM"), first["sentence"]
     pay = by_id[("29-2072", "changed")]
     assert pay["sentence"] == "Pay: Medical Records Specialists median pay $50,250 \u2192 $52,000 (+3.5%)"
     gone = by_id[("100009", "deleted")]
