@@ -326,3 +326,92 @@ def test_children_get_exactly_the_parent_settings(tmp_path):
     env = settings_env(settings, base={"PATH": os.environ.get("PATH", ""), "COLLEGESEARCH_CONFIG": "/nope.toml"})
     assert "COLLEGESEARCH_CONFIG" not in env  # the parent already resolved its config file
     assert load_settings(env=env, config_file=None) == settings
+
+
+# -- the scheduler's bookkeeping of a child, with stand-in children (real processes) ----------------------
+
+FAKE_CRAWL = textwrap.dedent("""
+    import os, signal, sys, time
+    from catalog import Catalog
+    mode, path, source, trigger = sys.argv[1:5]
+    if mode == "refused":
+        print("error: cannot crawl " + source + ": crawl-" + source + " is already running by pid 1 on h", flush=True)
+        sys.exit(1)
+    if mode == "crash":
+        print("Traceback (most recent call last):", flush=True)
+        print("error: no sample site answers at http://127.0.0.1:9", flush=True)
+        sys.exit(1)
+    with Catalog(path) as cat:
+        run = cat.start_run(source, trigger)
+        cat.update_run_stats(run, {"pages": 7, "items": {"new": 3}})
+    if mode == "hang":
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        time.sleep(60)
+    if mode == "die":
+        os.kill(os.getpid(), signal.SIGKILL)
+    with Catalog(path) as cat:
+        cat.finish_run(run, status="ok", stats={"pages": 7}, complete=True)
+""")
+
+
+def fake_scheduler(tmp_path, mode, **kw):
+    from crawler.schedule import Scheduler
+
+    settings = cfg(DATA_DIR=str(tmp_path / "data"), SYNC_AFTER_CRAWL=False, RETRY_MAX=2, RETRY_BACKOFF=30, **kw)
+    Catalog(settings.catalog_path).close()
+
+    def command(source, trigger):
+        return [sys.executable, "-c", FAKE_CRAWL, mode, str(settings.catalog_path), source, trigger]
+
+    return settings, Scheduler(settings, command=command, time_limit_margin=1 - settings.CRAWL_TIME_LIMIT,
+                               term_grace=0.5)
+
+
+def test_a_child_past_the_time_limit_is_stopped_and_its_run_failed_with_time_limit(tmp_path):
+    settings, scheduler = fake_scheduler(tmp_path, "hang")
+    result = scheduler.run_source("directory", "schedule")
+    assert result.outcome == "failed" and result.reason.startswith("time limit: stopped after")
+    with Catalog(settings.catalog_path) as cat:
+        run = cat.get_run(result.runs[0])
+        retry = cat.list_schedule_events("directory", events=["retry"])
+    assert run.status == "failed" and "and killed" in run.error and "the next run resumes it" in run.error
+    assert run.stats["resumable"] is True and run.stats["pages"] == 7  # what it reached is kept
+    assert retry and retry[0].detail.startswith("retry 1 of 2 at ") and "(30 s backoff)" in retry[0].detail
+
+
+def test_a_child_that_died_leaves_an_interrupted_run(tmp_path):
+    settings, scheduler = fake_scheduler(tmp_path, "die")
+    result = scheduler.run_source("directory", "retry")
+    with Catalog(settings.catalog_path) as cat:
+        run = cat.get_run(result.runs[0])
+    assert result.outcome == "interrupted" and run.status == "interrupted"
+    assert "was killed by SIGKILL before the run finished" in run.error and run.trigger == "retry"
+
+
+def test_a_child_that_failed_before_its_run_began_is_recorded_as_a_failed_run(tmp_path):
+    settings, scheduler = fake_scheduler(tmp_path, "crash")
+    result = scheduler.run_source("directory", "schedule")
+    with Catalog(settings.catalog_path) as cat:
+        (run,) = cat.list_runs("directory")
+    assert result.outcome == "failed" and run.status == "failed" and run.trigger == "schedule"
+    assert run.error == "no sample site answers at http://127.0.0.1:9"
+
+
+def test_a_child_refused_by_the_lock_is_a_skip_not_a_failure(tmp_path):
+    settings, scheduler = fake_scheduler(tmp_path, "refused")
+    result = scheduler.run_source("directory", "schedule")
+    with Catalog(settings.catalog_path) as cat:
+        assert cat.list_runs() == []
+        (event,) = cat.list_schedule_events(events=["skipped"])
+    assert result.outcome == "skipped" and "already running by pid 1" in event.detail
+
+
+def test_a_busy_source_is_skipped_without_starting_a_child(tmp_path):
+    from crawler.locks import hold
+
+    settings, scheduler = fake_scheduler(tmp_path, "ok")
+    with hold(settings, "crawl-directory", purpose="crawl (manual)"):
+        result = scheduler.run_source("directory", "schedule")
+    assert result.outcome == "skipped" and f"already running by pid {os.getpid()}" in result.reason
+    ok = scheduler.run_source("directory", "schedule")
+    assert ok.outcome == "ok" and len(ok.runs) == 1
