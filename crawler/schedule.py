@@ -57,8 +57,8 @@ child_log = logging.getLogger("crawler.schedule.child")
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TRIGGERS: tuple[str, ...] = ("schedule", "manual", "admin", "retry")
-"""Who started a run: the scheduler's cron, a person at the CLI, an admin's "crawl now", a retry."""
+TRIGGERS: tuple[str, ...] = ("schedule", "manual", "admin", "retry", "demo")
+"""Who started a run: the scheduler's cron, a person at the CLI, an admin's "crawl now", a retry, `collegesearch demo`."""
 SCHEDULER_LOCK = "scheduler"
 FAILED_STATUSES = frozenset({"failed", "interrupted"})
 RETRYING_TRIGGERS = frozenset({"schedule", "retry"})
