@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import hashlib
 import logging
@@ -242,6 +243,64 @@ class BackoffRetryMiddleware(RetryMiddleware):
             wait = not_before - time.monotonic()
             if wait > 0:
                 await sleep(wait)
+        return None
+
+
+class SlotConcurrencyMiddleware:
+    """Hold every download slot (host) to its configured concurrency.
+
+    Scrapy 2.19's downloader, on the asyncio reactor, schedules each queued request of a slot as
+    a task and only counts it as transferring once the task runs, so when several requests are
+    queued at once it starts them all: we measured 10-11 parallel requests to a host configured
+    for 8. A semaphore per slot, taken just before the download handler and given back as soon
+    as the response (or error) arrives, restores the limit: CONCURRENT_REQUESTS_PER_HOST on real
+    sites, SAMPLE_SITE_CONCURRENCY on the sample site.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self._gates: dict[str, asyncio.Semaphore] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build from the crawler (a no-op without asyncio, where downloads start one by one)."""
+        from scrapy.exceptions import NotConfigured
+        from scrapy.utils.asyncio import is_asyncio_available
+
+        if not is_asyncio_available():
+            raise NotConfigured("per-slot limit already exact without asyncio")
+        return cls(crawler)
+
+    def _gate(self, request: Request) -> tuple[str, asyncio.Semaphore]:
+        downloader = self.crawler.engine.downloader
+        key = downloader.get_slot_key(request)
+        gate = self._gates.get(key)
+        if gate is None:
+            conc = downloader.per_slot_settings.get(key, {}).get(
+                "concurrency", downloader.ip_concurrency or downloader.domain_concurrency)
+            gate = self._gates[key] = asyncio.Semaphore(max(1, int(conc)))
+        return key, gate
+
+    async def process_request(self, request: Request) -> None:
+        """Wait for a free place in the request's slot."""
+        _key, gate = self._gate(request)
+        await gate.acquire()
+        request.meta["_slot_gate"] = gate
+        return None
+
+    def _release(self, request: Request) -> None:
+        gate = request.meta.pop("_slot_gate", None)
+        if gate is not None:
+            gate.release()
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        """The download is over: free its place."""
+        self._release(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        """The download failed: free its place."""
+        self._release(request)
         return None
 
 

@@ -58,6 +58,8 @@ DOWNLOADER_MIDDLEWARES = {
     # redirects (a final 5xx, a 304, a 404), RelCanonical sees the page the spider would get.
     "crawler.middlewares.PageCacheMiddleware": 540,
     "crawler.middlewares.RelCanonicalMiddleware": 530,
+    # Right next to the download handler: holds each host to its concurrency (see the class).
+    "crawler.middlewares.SlotConcurrencyMiddleware": 990,
 }
 SPIDER_MIDDLEWARES = {
     # Output passes from high to low numbers: canonical URLs first, page bookkeeping last.

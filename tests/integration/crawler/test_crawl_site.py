@@ -361,3 +361,13 @@ def test_vanished_items_tombstoned_after_second_complete_crawl(history: History)
                 assert reason == "missing from 2 consecutive complete crawls", reason
             live = {s.item_id for s in cat.iter_items(kind) if s.source in SOURCES}
             assert live == set(truth.expected_items(2, base_urls=history.base)[kind]), kind
+
+
+def test_transient_errors_retried_after_a_backoff(history: History) -> None:
+    _stage(history, "full")
+    records = history.records("full")
+    for path in truth.fault_urls()["transient_503"]:
+        hits = [r for r in records if r["path"] == path]
+        assert [r["status"] for r in hits] == [503, 200], (path, hits)
+        waited = hits[1]["time"] - (hits[0]["time"] + hits[0]["duration"])
+        assert waited >= 0.3, (path, waited)  # CRAWL_RETRY_BACKOFF_BASE 0.5 s, jittered by +-25%
