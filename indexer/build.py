@@ -333,12 +333,12 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
         shutil.rmtree(gen.path, ignore_errors=True)
         raise
     removed = store.prune()
-    _warm_zip_table(store, say)
     result = RebuildResult(
         docs=docs, by_kind=dict(by_kind), seconds=time.perf_counter() - started, generation=gen.name,
         watermark=watermark, reason=reason, removed_generations=removed,
     )
     say(f"  published {gen.name}")
+    _warm_zip_table(store, say)
     return result
 
 

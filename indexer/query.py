@@ -420,16 +420,15 @@ class QueryBuilder:
     def clause(self, words: tuple[str, ...], fieldname: str, weight: float, exact: bool = False) -> Clause | None:
         """One variant (a word, or several words) in one field; None when the field cannot hold it.
 
-        Several words (a synonym such as "health information", or "x-ray", which is two tokens)
-        must stand together in the short fields; in the long catch-all text they need only all be
-        present, because reading positions there is slow. A quoted phrase (``exact``) is a phrase
-        everywhere.
+        Several words (a synonym such as "health information", or "x-ray", which is two tokens) need
+        only all be present: in the short fields that is as good as adjacent, and reading positions
+        in the long text is slow. A quoted phrase (``exact``) must stand together in the text.
         """
         text = " ".join(words)
         terms = _analyze(fieldname, text)
         if not terms or not all(self.exists(fieldname, t) for t in terms):
             return None
-        phrase = len(terms) > 1 and (exact or fieldname != MATCH_FIELD)
+        phrase = len(terms) > 1 and exact and fieldname == MATCH_FIELD
         dropped = max(0, len(text.split()) - len(terms))
         if weight < 1.0 and len(terms) > 1:
             # a several-word synonym is one concept: it should not outscore the word typed by its length

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from catalog.store import StoredItem
 
 # Bump when fields or to_document change shape: an index built by another version is rebuilt.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 # Column value of a document without coordinates (outside every valid latitude and longitude).
 NO_COORDINATE = 999.0
 
@@ -61,16 +61,18 @@ class DocSchema(wf.SchemaClass):
     """Short text the snippet is highlighted from (escaped at display)."""
     data = wf.STORED()
     """The item model's fields plus derived ones (rating_avg, review_count, fields_of_study)."""
-    # searchable text (BM25F fields; boosts are applied at query time, see indexer/query.py)
-    name = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    # searchable text; only the catch-all ``text`` keeps word positions (quoted phrases): the short
+    # fields are too short for adjacency to differ from co-occurrence, and positions double the cost
+    # of indexing
+    name = wf.TEXT(analyzer=STEM_ANALYZER, phrase=False)
     """The record's own name or title (the highest-boosted text field)."""
-    aliases = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
-    institution = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
-    subjects = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
+    aliases = wf.TEXT(analyzer=STEM_ANALYZER, phrase=False)
+    institution = wf.TEXT(analyzer=STEM_ANALYZER, phrase=False)
+    subjects = wf.TEXT(analyzer=STEM_ANALYZER, phrase=False)
     text = wf.TEXT(analyzer=STEM_ANALYZER, phrase=True)
     """Everything searchable about the record (names, subjects, place and long text): every query word
     must be found here; the short fields above add their boosts on top."""
-    place = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=True)
+    place = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=False)
     spell = wf.TEXT(analyzer=PLAIN_ANALYZER, phrase=False)
     """Unstemmed words of the record, for "did you mean"."""
     complete = wf.NGRAMWORDS(minsize=1, maxsize=20, at="start", tokenizer=RegexTokenizer(r"\w+"))
