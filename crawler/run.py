@@ -45,10 +45,13 @@ class RunSummary:
 
     source: str
     status: str
+    """ok or failed (an interrupted run counts as failed here; ``run_status`` keeps the record's)."""
     run_id: int | None = None
     complete: bool = False
     error: str | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    run_status: str | None = None
+    """The run record's status: ok, failed or interrupted."""
 
     @property
     def pages(self) -> int:
@@ -67,8 +70,8 @@ class RunSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
-        return {"source": self.source, "status": self.status, "run_id": self.run_id, "complete": self.complete,
-                "error": self.error, "stats": self.stats}
+        return {"source": self.source, "status": self.status, "run_status": self.run_status, "run_id": self.run_id,
+                "complete": self.complete, "error": self.error, "stats": self.stats}
 
 
 # -- sources ----------------------------------------------------------------------------------
@@ -338,7 +341,7 @@ def _summary_for(settings: Settings, name: str, store: Any) -> RunSummary:
     from catalog import Catalog
 
     if store.run_id is None:
-        reason = store.fatal_error or "the crawl did not start (see the log above)"
+        reason = store.fatal_error or "the crawl did not start (stopped before its turn, or see the log above)"
         return RunSummary(source=name, status="failed", error=reason)
     with Catalog(settings.catalog_path) as catalog:
         run = catalog.get_run(store.run_id)
@@ -349,8 +352,8 @@ def _summary_for(settings: Settings, name: str, store: Any) -> RunSummary:
         with Catalog(settings.catalog_path) as catalog:
             catalog.mark_interrupted(run.id, "the crawl process stopped before the spider closed")
             run = catalog.get_run(run.id) or run
-    return RunSummary(source=name, status=run.status, run_id=run.id, complete=run.complete, error=run.error,
-                      stats=run.stats)
+    return RunSummary(source=name, status="ok" if run.status == "ok" else "failed", run_id=run.id,
+                      complete=run.complete, error=run.error, stats=run.stats, run_status=run.status)
 
 
 def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
@@ -392,7 +395,7 @@ def format_summary(summaries: list[RunSummary]) -> str:
         items = s.items
         dropped = sum(int(v) for v in st.get("dropped", {}).values())
         errors = sum(int(v) for v in st.get("errors", {}).values())
-        status = s.status + ("" if s.status != "ok" or s.complete else "*")
+        status = (s.run_status or s.status) + ("" if s.status != "ok" or s.complete else "*")
         lines.append(
             f"{s.source:<18} {status:<11} {s.pages:>6} {items.get('new', 0) + items.get('revived', 0):>6} "
             f"{items.get('changed', 0):>7} {items.get('unchanged', 0) + items.get('touched', 0):>6} "
