@@ -53,6 +53,15 @@ def cron_at(moment: datetime) -> str:
     return f"{m.second} {m.minute} {m.hour} {m.day} {m.month} *"
 
 
+def free_port_url() -> str:
+    """The URL of a loopback port nobody listens on (a site that is down)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
 def soon(seconds: float = 3.0) -> str:
     """A cron expression firing once, ``seconds`` from now."""
     return cron_at(datetime.now(UTC) + timedelta(seconds=seconds))
