@@ -655,8 +655,11 @@ class Catalog:
             either = " OR ".join("json_type(diff, ?) IS NOT NULL" for _ in members) or "0"
             columns.append(f"SUM({either}) AS f{i}")
             args += [_json_path(m) for m in members]
-        sql = (f"SELECT run_id, kind, op, COUNT(*) AS count, {', '.join(columns)}, MIN(at) AS first_at,"
-               " MAX(at) AS last_at FROM changes WHERE 1 = 1")
+        # Only fixed fragments and placeholders go into the SQL; field names and values are parameters.
+        sql = "SELECT run_id, kind, op, COUNT(*) AS count"
+        for column in columns:
+            sql += ", " + column
+        sql += ", MIN(at) AS first_at, MAX(at) AS last_at FROM changes WHERE 1 = 1"
         if run_ids:
             sql += f" AND run_id IN ({','.join('?' * len(run_ids))})"
             args += list(run_ids)
