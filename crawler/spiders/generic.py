@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import TextResponse
 
+from crawler.middlewares import canonical_url
 from crawler.profiles import PAGE_MODULES
 from crawler.spiders.base import CatalogSpider
 
@@ -115,8 +116,11 @@ class GenericSpider(CatalogSpider):
                 self.incomplete_reason = f"stopped following links after max_pages={profile.max_pages}"
                 self.logger.warning("%s: %s", self.source, self.incomplete_reason)
             return
-        for url in self.safely(lambda: profile.follow_links(page), [], response, "links"):
-            yield from self.follow(url)
+        # The profile's rules judge canonical URLs: "?utm_source=x&id=3" is the page "?id=3".
+        for url in self.safely(page.links, [], response, "links"):
+            canonical = canonical_url(url)
+            if profile.should_follow(canonical):
+                yield from self.follow(canonical)
 
     def page_for(self, profile: SiteProfile, response: TextResponse) -> Any:
         """The page object for a response: by the area's path prefixes when the sample site names
