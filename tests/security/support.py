@@ -178,6 +178,8 @@ class CrawlRun:
     peak_rss_mb: float
     access: list[dict]
     env: dict[str, str]
+    hosts: dict[str, str]
+    """host:port -> source name on the site that was crawled."""
 
     @property
     def catalog_path(self) -> Path:
@@ -221,7 +223,7 @@ def run_crawl_cli(site: Any, data_dir: Path, sources: Iterable[str], *, timeout:
         proc.wait()
     result = CliResult(["crawl", *sources], proc.returncode, out_path.read_text(errors="replace"),
                        log_path.read_text(errors="replace"), time.monotonic() - start)
-    return CrawlRun(Path(data_dir), result, peak, site.access_records(mark), env)
+    return CrawlRun(Path(data_dir), result, peak, site.access_records(mark), env, host_sources(site))
 
 
 def host_sources(site: Any) -> dict[str, str]:
