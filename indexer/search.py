@@ -78,6 +78,7 @@ BROWSE_ORDERS: dict[str, tuple[str, ...]] = {
 }
 """Without words, results list kinds in this order (programs first when a program-only filter is on)."""
 PROGRAM_FILTERS = frozenset({"accreditor", "accreditation_status", "degree_level", "delivery", "field_of_study"})
+EXACT_FILTERS = frozenset({"city", "institution_unitid", "soc_code"})
 
 # The column each sort order reads (highest first except for the name).
 SORT_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -172,6 +173,9 @@ class _Snapshot:
     def _close_pool(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, []
+        index = self._cache.get("index")
+        if index is not None:
+            pool.append(index.searcher)
         for ws in pool:
             with contextlib.suppress(Exception):
                 ws.close()
@@ -333,6 +337,13 @@ class _Snapshot:
                 ranges = [parse_rating(v) for v in values]
                 return mask_of((d for d, r in ratings.items() if any(rng.contains(r) for rng in ranges)),
                                self.size(ws))
+            if name in EXACT_FILTERS:
+                # many distinct values (a school's id, a city): read just the ones asked for
+                cache = self.index(ws)
+                mask = 0
+                for value in values:
+                    mask |= cache.postings(FACET_FIELDS.get(name, name), value).mask
+                return mask
             sets = self.value_sets(ws, FACET_FIELDS.get(name, name))
             # accreditor and field values are matched without regard to case ("cahiim" = "CAHIIM")
             lowered = {k.lower(): v for k, v in sets.items()} if name in ("accreditor", "field_of_study") else sets

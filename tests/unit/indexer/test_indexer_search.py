@@ -395,3 +395,10 @@ def test_programs_for_career_rejects_bad_shorthands(searcher):
         searcher.programs_for_career("29-2072", {"online": "perhaps"})
     assert info.value.param == "online"
     assert searcher.programs_for_career("29-2072", {"online": "no"}).total == 3
+
+
+def test_filter_by_school_city_and_soc(searcher):
+    at_school = searcher.search("", filters={"institution_unitid": "300"})
+    assert set(ids(at_school)) == {"program:300-hit", "program:300-diet", "review:r4"}
+    assert set(ids(searcher.search("kind:institution city:atlanta"))) == {"institution:400"}
+    assert ids(searcher.search("", filters={"soc_code": "29-2072"})) == ["career:29-2072"]
