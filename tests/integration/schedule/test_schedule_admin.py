@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import mini_sites, runs, wait_for
+from schedule_helpers import mini_sites, runs, wait_for
 from werkzeug.security import generate_password_hash
 
 from config import load_settings

@@ -9,7 +9,7 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
-from conftest import SchedulerProcess, base_env, cli, events, mini_sites, parse, runs, wait_for
+from schedule_helpers import SchedulerProcess, base_env, cli, events, mini_sites, parse, runs, wait_for
 
 from catalog import Catalog
 from config import load_settings

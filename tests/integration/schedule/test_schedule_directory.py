@@ -10,7 +10,7 @@ import json
 import os
 import signal
 
-from conftest import SchedulerProcess, base_env, cli, events, open_catalog, parse, runs, soon, wait_for
+from schedule_helpers import SchedulerProcess, base_env, cli, events, open_catalog, parse, runs, soon, wait_for
 
 from catalog import Catalog
 from crawler.locks import FileLock

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import SchedulerProcess, base_env, cli, events, parse, runs, soon, wait_for
+from schedule_helpers import SchedulerProcess, base_env, cli, events, parse, runs, soon, wait_for
 
 from catalog import Catalog
 
