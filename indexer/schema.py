@@ -123,6 +123,8 @@ KIND_ORDER: tuple[str, ...] = ("career", "institution", "program", "review")
 # Item fields too long to copy into every search hit (the detail pages read them from the catalog).
 LONG_FIELDS: frozenset[str] = frozenset({"what_they_do", "work_environment", "how_to_become", "pay_raw"})
 EXCERPT_CHARS = 480
+# How a military-friendly school is described (College Navigator's sign is the Yellow Ribbon Program).
+MILITARY_WORDS = "military friendly Yellow Ribbon"
 
 
 class LinkContext(Protocol):
@@ -252,7 +254,7 @@ def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]
     # body text, so a search for a field finds the schools that teach it but ranks the programs first.
     doc["subjects"] = "\n".join([
         own_accreditor or "", *_accreditor_names([own_accreditor]), *deliveries,
-        "military friendly" if data.get("military_friendly") else "", data.get("control") or "",
+        MILITARY_WORDS if data.get("military_friendly") else "", data.get("control") or "",
     ])
     doc["body"] = _join(
         data.get("level"), "\n".join(program_fields), "\n".join(p.get("name") or "" for p in programs),
@@ -308,7 +310,7 @@ def _program(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) ->
     doc["institution"] = "\n".join([inst_name, *inst_aliases])
     doc["subjects"] = "\n".join(
         s for s in [fos, accreditor, acc_name, level, _degree_words(level), delivery, status and status.replace("_", " "),
-                    "military friendly" if military else ""] if s
+                    MILITARY_WORDS if military else ""] if s
     )
     doc["body"] = _join(data.get("accreditation_status_raw"), inst.get("control"), inst.get("level"))
     doc["place"] = _place(city, state, inst.get("zip"))

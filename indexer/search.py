@@ -626,7 +626,7 @@ class Searcher:
                     continue
                 memo[word] = None
                 df = reader.doc_frequency("spell", word)
-                if df:
+                if df or any(reader.doc_frequency("text", s) for s in _analyze_text(word)):
                     continue  # a word the records hold is not a misspelling, however rare ("Rolfer")
                 maxdist = 1 if len(word) <= 4 else 2
                 best: tuple[int, int, str] | None = None
@@ -894,6 +894,10 @@ def _closeness(texts: tuple[dict[str, list[int]], dict[str, list[int]]], stems: 
     """How close together the query's words sit in the title (1.0) or the excerpt (0.6): 0..1."""
     title, excerpt = texts
     return max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
+
+
+def _analyze_text(word: str) -> list[str]:
+    return [t.text for t in STEM_ANALYZER(word)]
 
 
 def name_key(text: str) -> tuple[str, ...] | None:
