@@ -98,3 +98,22 @@ def adversarial_crawl(sample_site, tmp_path_factory):
 
     data = tmp_path_factory.mktemp("adversarial") / "data"
     return run_crawl_cli(sample_site, data, ["adversarial"], timeout=300)
+
+
+@pytest.fixture(scope="session")
+def big_catalog(tmp_path_factory) -> Path:
+    """A catalog of sample-site careers, institutions and programs (about 4,300 records), built in-process."""
+    from crawler.items import item_from_dict
+    from sample_site import truth
+
+    path = tmp_path_factory.mktemp("big-catalog") / "catalog.sqlite3"
+    items = truth.expected_items(1)
+    with Catalog(path) as cat:
+        for kind, limit in (("institution", 2000), ("program", 2000), ("career", 400)):
+            run = cat.start_run("collegenavigator" if kind != "career" else "bls_ooh", "manual")
+            with cat.transaction():
+                for data in list(items[kind].values())[:limit]:
+                    cat.upsert(item_from_dict({**data, "kind": kind}), run_id=run)
+            cat.finish_run(run, status="ok", stats={}, complete=True)
+        cat.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path

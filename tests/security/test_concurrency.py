@@ -1,0 +1,91 @@
+"""Concurrency: searches from several threads (one shared Searcher) and several processes while a crawl writes
+the catalog and ``collegesearch index sync`` runs again and again. No search may fail, every response must come
+from one consistent index generation (its total, kind counts, facet counts and paging agree), totals never go
+back in time, and every hit names a record the catalog holds.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from catalog import Catalog
+from tests.security import search_worker
+from tests.security.support import ROOT, child_env, run_cli, start_cli, stop_group
+
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("security_crawl")]
+
+SEARCH_SECONDS = 25
+
+
+def test_searches_stay_consistent_while_crawling_and_syncing(big_catalog, sample_site, tmp_path):
+    from indexer.search import Searcher
+
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(big_catalog, data / "catalog.sqlite3")
+    env = child_env(data)
+    first = run_cli(["index", "rebuild"], env, timeout=600)
+    assert first.returncode == 0, first.describe()
+    index_dir = data / "index"
+
+    # Writers: a crawl that adds programs and reviews, and an index sync loop.
+    crawl = start_cli(["crawl", "directory", "reviews", "--base-url", sample_site.base_url], env,
+                      tmp_path / "crawl.log")
+    stop = threading.Event()
+    syncs: list[int] = []
+
+    def sync_loop() -> None:
+        while not stop.is_set():
+            syncs.append(run_cli(["index", "sync", "--timeout", "120"], env, timeout=300).returncode)
+
+    syncer = threading.Thread(target=sync_loop, daemon=True)
+    syncer.start()
+    # Readers: two processes with their own Searcher, three threads sharing one.
+    workers = [subprocess.Popen([sys.executable, "-m", "tests.security.search_worker", str(index_dir),
+                                 str(SEARCH_SECONDS)], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    shared = Searcher(index_dir=index_dir)
+    reports: list[dict] = []
+    threads = [threading.Thread(target=lambda: reports.append(search_worker.run(shared, SEARCH_SECONDS)))
+               for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(SEARCH_SECONDS + 120)
+    for w in workers:
+        out, err = w.communicate(timeout=SEARCH_SECONDS + 120)
+        assert w.returncode == 0, err[-2000:]
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    crawled_while_searching = crawl.poll() is None
+    stop_group(crawl, signal.SIGTERM, timeout=60)  # a graceful stop: the run is recorded as interrupted
+    stop.set()
+    syncer.join(300)
+    shared.close()
+
+    final = run_cli(["index", "sync"], env, timeout=600)
+    assert final.returncode == 0, final.describe()
+    assert crawled_while_searching, "the crawl ended before the searches did: nothing ran concurrently"
+    assert len(syncs) >= 2 and all(code == 0 for code in syncs), f"index syncs: {syncs}"
+    assert len(reports) == 5
+    problems = [p for r in reports for p in r["problems"]]
+    errors = [e for r in reports for e in r["errors"]]
+    assert not errors, errors[:10]
+    assert not problems, problems[:10]
+    assert sum(r["searches"] for r in reports) >= 100
+    for r in reports:
+        totals = r["program_totals"]
+        assert totals == sorted(totals), f"a search went back to an older index generation: {totals}"
+    grew = max(max(r["program_totals"]) for r in reports) > min(min(r["program_totals"]) for r in reports)
+    assert grew, "the index never changed while the searches ran"
+    seen = {i for r in reports for i in r["hit_ids"]}
+    with Catalog(data / "catalog.sqlite3", readonly=True) as cat:
+        missing = [i for i in seen if cat.get(*i.split(":", 1)) is None]
+        assert cat.integrity_check() == []
+    assert not missing, f"hits that name no catalog record: {missing[:10]}"
