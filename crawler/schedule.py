@@ -560,6 +560,9 @@ class Scheduler:
         self._busy_guard = threading.Lock()
         self._sync_lock = threading.Lock()
         self._children: dict[str, subprocess.Popen[Any]] = {}
+        self._active = 0
+        self._active_changed = threading.Condition()
+        self._starting = False
         self.aps: BlockingScheduler | None = None
 
     # -- catalog helpers --
@@ -608,6 +611,16 @@ class Scheduler:
 
     def run_source(self, source: str, trigger: str = "schedule") -> JobResult:
         """Crawl one source now in a child process (unless it is busy), sync the index, plan a retry."""
+        with self._active_changed:
+            self._active += 1
+        try:
+            return self._run_source(source, trigger)
+        finally:
+            with self._active_changed:
+                self._active -= 1
+                self._active_changed.notify_all()
+
+    def _run_source(self, source: str, trigger: str) -> JobResult:
         from crawler.locks import LockBusy, crawl_lock_name, make_lock
 
         with self._busy_guard:
@@ -828,17 +841,41 @@ class Scheduler:
         for job in self.jobs:
             self.echo(f"{job.source}: {job.cron} ({self.settings.SCHEDULE_TIMEZONE}); next run "
                       f"{_local(next_fire(self.triggers[job.source], now), self.tz)}")
-        with self._signals(raise_first=True):
+        with self._signals(on_first=self._shutdown_soon):
             try:
-                self.aps.start()
-            except _Stop:
-                pass
+                self._starting = True  # before the check: a signal from here on waits for start() to stop it
+                if not self.stopping.is_set():
+                    self.aps.start()  # returns once _shutdown_soon() has shut the scheduler down
             finally:
                 self.stopping.set()
                 if self.aps.running:
+                    self.aps.shutdown(wait=False)
+                if self._active:
                     self.echo("stopping: waiting for running crawls to finish their in-flight requests")
-                    # Waits for the job threads: their children got SIGTERM from supervise().
-                    self.aps.shutdown(wait=True)
+                # The job threads' children got SIGTERM from supervise(); wait for them to be recorded.
+                with self._active_changed:
+                    self._active_changed.wait_for(lambda: self._active == 0)
+
+    def _shutdown_soon(self) -> None:
+        # Called from the signal handler: shut APScheduler down from another thread, so nothing runs
+        # inside the handler while the main thread may hold the scheduler's locks. (Raising out of
+        # the handler does not work: APScheduler swallows exceptions raised in its listeners.)
+        from apscheduler.schedulers import SchedulerNotRunningError
+
+        assert self.aps is not None
+        aps = self.aps
+
+        def stop() -> None:
+            for _ in range(600):  # a signal during start-up: wait until there is something to shut down
+                try:
+                    aps.shutdown(wait=False)
+                    return
+                except SchedulerNotRunningError:
+                    if not self._starting:
+                        return
+                    time.sleep(0.05)
+
+        threading.Thread(target=stop, name="scheduler-shutdown", daemon=True).start()
 
     def _on_aps_event(self, event: Any) -> None:
         from apscheduler.events import EVENT_JOB_MAX_INSTANCES
@@ -852,7 +889,7 @@ class Scheduler:
         self.event("skipped", source, detail)
 
     @contextlib.contextmanager
-    def _signals(self, *, raise_first: bool) -> Any:
+    def _signals(self, *, on_first: Callable[[], None] | None = None) -> Any:
         """SIGTERM/SIGINT: first stop gracefully (children get SIGTERM), a second one kills the children."""
         if threading.current_thread() is not threading.main_thread():
             yield
@@ -865,8 +902,8 @@ class Scheduler:
                 return
             log.info("%s received: stopping after the running crawls stop", signal.Signals(signum).name)
             self.stopping.set()
-            if raise_first:
-                raise _Stop
+            if on_first is not None:
+                on_first()
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
         try:
@@ -877,12 +914,8 @@ class Scheduler:
 
     def once_with_signals(self) -> list[JobResult]:
         """``run_once`` with graceful SIGTERM/SIGINT handling."""
-        with self._signals(raise_first=False):
+        with self._signals():
             return self.run_once()
-
-
-class _Stop(BaseException):
-    """Raised in the main thread by the first SIGTERM/SIGINT to leave BlockingScheduler.start()."""
 
 
 def _how_it_ended(outcome: ChildOutcome, term_grace: float) -> str:

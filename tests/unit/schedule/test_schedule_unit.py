@@ -415,3 +415,77 @@ def test_a_busy_source_is_skipped_without_starting_a_child(tmp_path):
     assert result.outcome == "skipped" and f"already running by pid {os.getpid()}" in result.reason
     ok = scheduler.run_source("directory", "schedule")
     assert ok.outcome == "ok" and len(ok.runs) == 1
+
+
+SCHEDULER_MAIN = textwrap.dedent("""
+    import sys
+    from config import load_settings
+    from crawler.schedule import Scheduler, _setup_logging
+    data, child = sys.argv[1], sys.argv[2]
+    settings = load_settings(env={}, config_file=None, overrides={
+        "DATA_DIR": data, "SOURCES": "directory", "SCHEDULE_DIRECTORY": "* * * * * *", "SYNC_AFTER_CRAWL": False,
+        "SCHEDULE_TIMEZONE": "UTC"})
+    _setup_logging("INFO")
+    import threading, time
+    from crawler import schedule
+    original = schedule.Scheduler.event
+    def slow_event(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            time.sleep(0.7)  # a catalog busy with a crawl's writes: APScheduler's listener waits for it
+        return original(self, *args, **kwargs)
+    schedule.Scheduler.event = slow_event
+    command = lambda source, trigger: [sys.executable, "-c", child, "graceful", str(settings.catalog_path), source,
+                                       trigger]
+    Scheduler(settings, command=command, echo=print).run_forever()
+    print("returned", flush=True)
+""")
+
+GRACEFUL_CRAWL = textwrap.dedent("""
+    import signal, sys, time
+    from catalog import Catalog
+    _mode, path, source, trigger = sys.argv[1:5]
+    with Catalog(path) as cat:
+        run = cat.start_run(source, trigger)
+    def stop(*_):
+        with Catalog(path) as cat:
+            cat.finish_run(run, status="interrupted", stats={}, error="stopped by a signal")
+        sys.exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    time.sleep(2.5)
+    with Catalog(path) as cat:
+        cat.finish_run(run, status="ok", stats={}, complete=True)
+""")
+
+
+@pytest.mark.parametrize("offset", [0.0, 0.2, 0.45])
+def test_sigterm_stops_the_scheduler_wherever_its_main_thread_is(tmp_path, offset):
+    # Every second a trigger fires while a run is going: a max_instances event, which the main thread records
+    # in the catalog from APScheduler's listener (slowly here, like a catalog busy with a crawl's writes).
+    # SIGTERM lands inside that listener; an exception raised from the signal handler there would be
+    # swallowed by APScheduler and the scheduler would never stop.
+    data = tmp_path / "data"
+    # A run that "started" a minute from now: no fire time is missed, so no catch-up job; the cron job itself
+    # crawls, and its next fires find it still going (max_instances).
+    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat().replace("+00:00", "Z")
+    with Catalog(data / "catalog.sqlite3", clock=lambda: later) as cat:
+        cat.finish_run(cat.start_run("directory", "manual"), status="ok", stats={}, complete=True)
+    log = tmp_path / "scheduler.err"
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-c", SCHEDULER_MAIN, str(data), GRACEFUL_CRAWL],
+                                stdout=subprocess.PIPE, stderr=err, text=True)
+    deadline = time.monotonic() + 60
+    while "the previous run is still going (max_instances=1)" not in log.read_text():
+        assert time.monotonic() < deadline and proc.poll() is None, log.read_text()[-3000:]
+        time.sleep(0.02)
+    time.sleep(offset)  # the listener is now recording the skip (0.7 s)
+    proc.send_signal(signal.SIGTERM)
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        pytest.fail(f"the scheduler did not stop on SIGTERM:\n{log.read_text()[-3000:]}")
+    assert proc.returncode == 0 and "returned" in out, log.read_text()[-3000:]
+    with Catalog(data / "catalog.sqlite3", readonly=True) as cat:
+        runs = cat.list_runs()
+    assert all(r.status in ("ok", "interrupted") for r in runs), [(r.status, r.error) for r in runs]
