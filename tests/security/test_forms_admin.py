@@ -460,3 +460,14 @@ def test_json_and_feeds_are_not_sniffable_as_html(client, testdata):
         response = client.get(url)
         assert response.mimetype in ("application/json", "application/atom+xml"), url
         assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("path", ["/static/../config.py", "/static/..%2f..%2fconfig.py", "/static/%2e%2e/%2e%2e/cli.py",
+                                  "/static/../../data/secret_key", "/static//etc/passwd", "/static/css/../../__init__.py",
+                                  "/static/%00", "/static/css/app.css%00.py"])
+def test_static_files_cannot_escape_their_folder(client, web_settings, path):
+    response = client.get(path, follow_redirects=True)  # '//' is merged by a redirect, then refused
+    assert response.status_code in (400, 404), (path, response.status_code)
+    secret = (web_settings.data_dir / "secret_key").read_text().strip()
+    assert secret.encode() not in response.data
+    assert b"def load_settings" not in response.data and b"root:" not in response.data
