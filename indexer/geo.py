@@ -22,7 +22,7 @@ _LATLON = re.compile(r"^\s*(-?\d{1,3}(?:\.\d+)?)\s*[, ]\s*(-?\d{1,3}(?:\.\d+)?)\
 _ZIP = re.compile(r"^\s*(\d{5})(?:-\d{4})?\s*$")
 _lock = threading.Lock()
 _tables: tuple[dict[str, tuple[float, float, str, str]], dict[tuple[str, str], tuple[float, float, str]],
-               dict[str, list[tuple[float, float, str, str, int]]]] | None = None
+               dict[str, tuple[tuple[float, float, str, str, int], ...]]] | None = None
 
 
 class LocationError(ValueError):
@@ -78,7 +78,7 @@ def _zip_rows() -> dict[str, tuple[float, float, str, str]]:
 
 
 def _load() -> tuple[dict[str, tuple[float, float, str, str]], dict[tuple[str, str], tuple[float, float, str]],
-                     dict[str, list[tuple[float, float, str, str, int]]]]:
+                     dict[str, tuple[tuple[float, float, str, str, int], ...]]]:
     global _tables
     with _lock:
         if _tables is None:
@@ -93,9 +93,11 @@ def _load() -> tuple[dict[str, tuple[float, float, str, str]], dict[tuple[str, s
                 acc[2] += 1
                 names[key] = city
             by_city = {k: (v[0] / v[2], v[1] / v[2], names[k]) for k, v in sums.items()}
-            by_name: dict[str, list[tuple[float, float, str, str, int]]] = {}
+            grouped: dict[str, list[tuple[float, float, str, str, int]]] = {}
             for (city, state), (lat, lon, name) in by_city.items():
-                by_name.setdefault(city, []).append((lat, lon, name, state, int(sums[(city, state)][2])))
+                grouped.setdefault(city, []).append((lat, lon, name, state, int(sums[(city, state)][2])))
+            # tuples, not lists: the garbage collector does not track tuples of plain values
+            by_name = {city: tuple(options) for city, options in grouped.items()}
             _tables = (by_zip, by_city, by_name)
         return _tables
 

@@ -18,6 +18,7 @@ import math
 import re
 import threading
 import time
+from array import array
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -64,7 +65,7 @@ POOL_SIZE = 8
 FUZZY_EXPANSIONS = 8
 """Known terms a misspelled word may stand for in fuzzy matching."""
 MAX_SPELL_WORD = 30
-PROX_MEMO = 20_000
+PROX_MEMO = 5_000
 """Documents whose title/excerpt word positions are remembered for re-ranking."""
 RERANK_DEPTH = 50
 """How many top results the proximity and exact-name bonuses re-rank."""
@@ -217,38 +218,38 @@ class _Snapshot:
 
         return self._cached(("values", fieldname), build)
 
-    def ratings(self, ws: Any) -> dict[int, float]:
-        """Rating per docnum, for docs that have one."""
-        def build() -> dict[int, float]:
-            rated = 0
-            for mask in self.value_sets(ws, "rating_band").values():
-                rated |= mask
-            column = self.index(ws).column("rating")
-            return {d: float(column[d]) for d in iter_bits(rated)}
+    def rated(self, ws: Any) -> tuple[int, Any]:
+        """(mask of the docs that have a rating, the rating column)."""
+        def build() -> tuple[int, Any]:
+            mask = 0
+            for m in self.value_sets(ws, "rating_band").values():
+                mask |= m
+            return mask, self.index(ws).column("rating")
 
-        return self._cached("ratings", build)
+        return self._cached("rated", build)
 
-    def geo_points(self, ws: Any) -> tuple[list[float], list[tuple[float, float, int]]]:
-        """Docs with coordinates sorted by latitude (and the latitudes, for bisecting)."""
-        def build() -> tuple[list[float], list[tuple[float, float, int]]]:
+    def geo_points(self, ws: Any) -> tuple[array, array, array]:
+        """Latitudes (sorted), longitudes and docnums of the docs with coordinates (arrays: cheap to keep)."""
+        def build() -> tuple[array, array, array]:
             cache = self.index(ws)
             lats, lons = cache.column("lat"), cache.column("lon")
-            points = [(float(lats[d]), float(lons[d]), d) for d in iter_bits(self.live(ws)) if -90.0 <= lats[d] <= 90.0]
-            points.sort()
-            return [p[0] for p in points], points
+            points = sorted((lats[d], d) for d in iter_bits(self.live(ws)) if -90.0 <= lats[d] <= 90.0)
+            return (array("d", (p[0] for p in points)), array("d", (lons[p[1]] for p in points)),
+                    array("I", (p[1] for p in points)))
 
         return self._cached("geo", build)
 
     def within(self, ws: Any, loc: geo.Location, miles: float) -> dict[int, float]:
         """Docnum -> distance in miles for every doc within the radius."""
-        lats, points = self.geo_points(ws)
+        lats, lons, docnums = self.geo_points(ws)
         lat0, lat1, lon0, lon1 = geo.bounding_box(loc.lat, loc.lon, miles)
         found: dict[int, float] = {}
-        for lat, lon, docnum in points[bisect_left(lats, lat0):bisect_right(lats, lat1)]:
+        for i in range(bisect_left(lats, lat0), bisect_right(lats, lat1)):
+            lon = lons[i]
             if lon0 <= lon <= lon1:
-                d = geo.miles_between(loc.lat, loc.lon, lat, lon)
+                d = geo.miles_between(loc.lat, loc.lon, lats[i], lon)
                 if d <= miles:
-                    found[docnum] = d
+                    found[docnums[i]] = d
         return found
 
     def exists(self, ws: Any) -> Callable[[str, str], bool]:
@@ -281,7 +282,8 @@ class _Snapshot:
 
         return near
 
-    def positions(self, ws: Any, docnum: int) -> tuple[dict[str, list[int]], dict[str, list[int]], frozenset[tuple[str, ...]]]:
+    def positions(self, ws: Any, docnum: int) -> tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]],
+                                                        tuple[tuple[str, ...], ...]]:
         """Stem positions in a document's title and excerpt, and its name keys (title, aliases), remembered."""
         memo: OrderedDict[int, Any] = self._cached("prox", OrderedDict)
         found = memo.get(docnum)
@@ -293,7 +295,8 @@ class _Snapshot:
             # "Nursing (Some College)" is named "Nursing"
             names = [title, re.sub(r"\s*-\s*Main Campus$", "", title), title.split(" (")[0],
                      *as_list(data.get("aliases")), *as_list(data.get("also_known_as"))]
-            keys = frozenset(k for k in (name_key(n) for n in names) if k)
+            # tuples all the way down: the garbage collector does not track them
+            keys = tuple(dict.fromkeys(k for k in (name_key(n) for n in names) if k))
             found = (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys)
             with self._cache_lock:
                 memo[docnum] = found
@@ -308,9 +311,12 @@ class _Snapshot:
             memo.clear()
         return memo
 
-    def order(self, ws: Any, sort: str) -> list[int]:
+    def order(self, ws: Any, sort: str) -> array:
         """Every docnum in a sort order (built once per generation; a page then walks it)."""
-        def build() -> list[int]:
+        def build() -> array:
+            return array("I", ordered())
+
+        def ordered() -> list[int]:
             cache = self.index(ws)
             titles = cache.column("title_sort")
             kinds = {d: k for k, m in self.value_sets(ws, "kind").items() for d in iter_bits(m)}
@@ -333,9 +339,9 @@ class _Snapshot:
 
         def build() -> int:
             if name == "rating":
-                ratings = self.ratings(ws)
+                rated, rating = self.rated(ws)
                 ranges = [parse_rating(v) for v in values]
-                return mask_of((d for d, r in ratings.items() if any(rng.contains(r) for rng in ranges)),
+                return mask_of((d for d in iter_bits(rated) if any(rng.contains(rating[d]) for rng in ranges)),
                                self.size(ws))
             if name in EXACT_FILTERS:
                 # many distinct values (a school's id, a city): read just the ones asked for
@@ -839,7 +845,7 @@ class Searcher:
             with self._lease() as (snap, ws):
                 by_field = snap.value_sets(ws, "field_of_study")
                 statuses = snap.value_sets(ws, "accreditation_status")
-                ratings = snap.ratings(ws)
+                _rated, ratings = snap.rated(ws)
                 lowered = {k.lower(): v for k, v in by_field.items()}
 
                 def rank(ids: int) -> list[int]:
@@ -852,7 +858,7 @@ class Searcher:
                         for d in iter_bits(docs & ids):
                             status_rank[d] = min(status_rank.get(d, 9), _STATUS_RANK.get(status, 5))
                     return sorted(iter_bits(ids), key=lambda d: (field_rank.get(d, 99), status_rank.get(d, 5),
-                                                                 -ratings.get(d, 0.0), d))
+                                                                 -ratings[d], d))
 
                 self._execute(snap, ws, parsed, result, active, {}, location, miles, DEFAULT_RELEVANCE, True,
                               ranker=rank)
@@ -890,7 +896,7 @@ class _Unavailable(Exception):
     """The index cannot be used right now (missing or damaged)."""
 
 
-def _closeness(texts: tuple[dict[str, list[int]], dict[str, list[int]]], stems: list[str]) -> float:
+def _closeness(texts: tuple[dict[str, tuple[int, ...]], dict[str, tuple[int, ...]]], stems: list[str]) -> float:
     """How close together the query's words sit in the title (1.0) or the excerpt (0.6): 0..1."""
     title, excerpt = texts
     return max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
@@ -906,14 +912,14 @@ def name_key(text: str) -> tuple[str, ...] | None:
     return key or None
 
 
-def _stem_positions(text: str) -> dict[str, list[int]]:
+def _stem_positions(text: str) -> dict[str, tuple[int, ...]]:
     found: dict[str, list[int]] = {}
     for token in STEM_ANALYZER(text, positions=True):
         found.setdefault(token.text, []).append(token.pos)
-    return found
+    return {k: tuple(v) for k, v in found.items()}
 
 
-def _walk(order: list[int], matched: int, end: int) -> list[int]:
+def _walk(order: Any, matched: int, end: int) -> list[int]:
     """The first ``end`` docnums of a precomputed order that are in the mask."""
     if matched.bit_count() < 512:
         # few matches: sort them directly instead of walking the whole order
@@ -942,7 +948,7 @@ def window_closeness(text: str, stems: list[str]) -> float:
     return closeness(_stem_positions(text), stems)
 
 
-def closeness(positions: dict[str, list[int]], stems: list[str]) -> float:
+def closeness(positions: Mapping[str, Sequence[int]], stems: list[str]) -> float:
     """1.0 when all the stems appear adjacent, less as the smallest window holding them widens or misses some."""
     wanted = set(stems)
     present = [positions[s] for s in wanted if s in positions]
