@@ -471,3 +471,13 @@ def test_static_files_cannot_escape_their_folder(client, web_settings, path):
     secret = (web_settings.data_dir / "secret_key").read_text().strip()
     assert secret.encode() not in response.data
     assert b"def load_settings" not in response.data and b"root:" not in response.data
+
+
+def test_cors_is_off_by_default(client, testdata):
+    evil = {"Origin": "https://evil.example"}
+    for url in ("/api/search?q=nurse", f"/api/institutions/{testdata.GHC}", "/changes.json", "/search.json?q=x"):
+        response = client.get(url, headers=evil)
+        assert "Access-Control-Allow-Origin" not in response.headers, url
+        preflight = client.options(url, headers={**evil, "Access-Control-Request-Method": "POST"})
+        assert "Access-Control-Allow-Origin" not in preflight.headers, url
+        assert "Access-Control-Allow-Credentials" not in preflight.headers
