@@ -35,7 +35,7 @@ MAX_UNITS = 16
 
 MATCH_FIELD = "text"
 """The catch-all field every word must be found in (all of a record's text)."""
-FIELD_BOOSTS: dict[str, float] = {"name": 5.0, "aliases": 4.0, "institution": 2.5, "subjects": 2.0, "place": 1.5}
+FIELD_BOOSTS: dict[str, float] = {"name": 5.0, "aliases": 4.0, "institution": 1.0, "subjects": 2.0, "place": 1.5}
 """Extra weight of a word found in a short field, on top of its score in the catch-all text."""
 BONUS_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
 FUZZY_FIELDS: tuple[str, ...] = ("name", "text")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from catalog.store import StoredItem
 
 # Bump when fields or to_document change shape: an index built by another version is rebuilt.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 # Column value of a document without coordinates (outside every valid latitude and longitude).
 NO_COORDINATE = 999.0
 

@@ -17,6 +17,7 @@ import math
 import sys
 import threading
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -109,6 +110,8 @@ class Postings:
     ids: array
     freqs: array
     mask: int
+    base: array | None = None
+    """BM25 score of each posting (filled on first use; field lengths are fixed per generation)."""
 
 
 class IndexCache:
@@ -183,6 +186,18 @@ class IndexCache:
                     parts.append(_numeric_values(leaf.column_reader(fieldname, translate=False), leaf.doc_count_all()))
             found = _concat(parts) if parts else []
             self._columns[fieldname] = found
+        return found
+
+    def base_scores(self, fieldname: str, postings: Postings) -> array:
+        """Each posting's BM25 score for its term (idf x saturated, length-normalized frequency), computed once."""
+        found = postings.base
+        if found is None:
+            lengths, avg = self.lengths(fieldname)
+            scale = self.idf(fieldname, postings) * (K1 + 1)
+            norm, per_len = K1 * (1 - B), K1 * B / avg
+            found = array("f", (scale * tf / (tf + norm + per_len * lengths[d])
+                                for d, tf in zip(postings.ids, postings.freqs, strict=True)))
+            postings.base = found
         return found
 
     def idf(self, fieldname: str, postings: Postings) -> float:
@@ -272,23 +287,39 @@ class IndexCache:
         """The ``limit`` best candidates by summed BM25 (plus kind boosts; coordination in "or" mode)."""
         if not candidates:
             return []
-        allowed = candidates.to_bytes((candidates.bit_length() + 7) // 8, "little")
-        width = len(allowed)
         scores: dict[int, float] = {}
         get = scores.get
-        for clause in plan.scoring:
-            lengths, avg = self.lengths(clause.field)
+        for clause in _scoring_clauses(plan.scoring):
+            # a several-word clause ("nurse aide") scores only where all its words are in that field
+            allowed_mask = candidates if len(clause.terms) == 1 else candidates & self.clause_mask(
+                Clause(clause.field, clause.terms))
+            if not allowed_mask:
+                continue
+            allowed = allowed_mask.to_bytes((allowed_mask.bit_length() + 7) // 8, "little")
+            width = len(allowed)
+            n_allowed = allowed_mask.bit_count()
+            allowed_list: list[int] | None = None
+            w = clause.weight
             for term in clause.terms:
                 postings = self.postings(clause.field, term)
-                if not postings.mask & candidates:
-                    continue
-                w = clause.weight * self.idf(clause.field, postings) * (K1 + 1)
-                norm = K1 * (1 - B)
-                per_len = K1 * B / avg
-                for d, tf in zip(postings.ids, postings.freqs, strict=True):
-                    i = d >> 3
-                    if i < width and allowed[i] >> (d & 7) & 1:
-                        scores[d] = get(d, 0.0) + w * tf / (tf + norm + per_len * lengths[d])
+                ids, base = postings.ids, self.base_scores(clause.field, postings)
+                if n_allowed * 16 < len(ids):
+                    # few candidates, long postings: look each candidate up instead of walking the list
+                    if allowed_list is None:
+                        allowed_list = list(iter_bits(allowed_mask))
+                    size = len(ids)
+                    for d in allowed_list:
+                        i = bisect_left(ids, d)
+                        if i < size and ids[i] == d:
+                            scores[d] = get(d, 0.0) + w * base[i]
+                elif not postings.mask & ~allowed_mask and len(ids) == postings.mask.bit_count():
+                    for d, b in zip(ids, base, strict=True):  # every posting is a candidate
+                        scores[d] = get(d, 0.0) + w * b
+                else:
+                    for d, b in zip(ids, base, strict=True):
+                        i = d >> 3
+                        if i < width and allowed[i] >> (d & 7) & 1:
+                            scores[d] = get(d, 0.0) + w * b
         for kind, boost in plan.kind_boosts:
             for d in iter_bits(kind_masks(kind) & candidates):
                 scores[d] = get(d, 0.0) + boost
@@ -311,6 +342,20 @@ class IndexCache:
                     if len(best) >= limit:
                         break
         return best
+
+
+def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
+    """Clauses worth scoring: one per field and terms (largest weight); a several-word clause is dropped
+    when each of its words already scores alone in that field at least as high (it would add nothing
+    but cost: "military" + "friendly" cover the synonym "military friendly")."""
+    best: dict[tuple[str, tuple[str, ...]], Clause] = {}
+    for c in clauses:
+        key = (c.field, c.terms)
+        if key not in best or c.weight > best[key].weight:
+            best[key] = c
+    singles = {(c.field, c.terms[0]): c.weight for c in best.values() if len(c.terms) == 1}
+    return [c for c in best.values()
+            if len(c.terms) == 1 or not all(singles.get((c.field, t), 0.0) >= c.weight for t in c.terms)]
 
 
 def _leaves(reader: Any) -> list[tuple[Any, int]]:
