@@ -2,7 +2,7 @@
 
 ``python -m tests.security.slow_host_probe [--slot NAME]`` starts a loopback HTTP server whose every answer
 takes 0.2 s, crawls 30 of its pages with the Scrapy settings ``crawler.settings.from_config`` derives from the
-environment's COLLEGESEARCH_* values, and prints ``{"peak": N, "requests": M}``. With ``--slot`` the requests go
+environment's COLLEGESEARCH_* values (and the project's concurrency middleware), and prints ``{"peak": N, "requests": M}``. With ``--slot`` the requests go
 through a download slot of that name (a real site's host) instead of the loopback host's slot.
 """
 
@@ -56,6 +56,10 @@ def main() -> None:
     values.update({k: v for k, v in project.from_config(load_settings()).items()
                    if k in ("DOWNLOAD_SLOTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "DOWNLOAD_DELAY",
                             "AUTOTHROTTLE_ENABLED", "AUTOTHROTTLE_START_DELAY", "USER_AGENT")})
+    # The project's downloader middlewares that decide how many requests reach a host at once (Scrapy's own,
+    # and our per-host gate); the others need a catalog and a run record, which a probe does not have.
+    values["DOWNLOADER_MIDDLEWARES"] = {k: v for k, v in project.DOWNLOADER_MIDDLEWARES.items()
+                                        if not k.startswith("crawler.") or k.endswith("ConcurrencyMiddleware")}
     values.update({"ROBOTSTXT_OBEY": False, "LOG_LEVEL": "ERROR", "TELNETCONSOLE_ENABLED": False})
     slot = args.slot
 
