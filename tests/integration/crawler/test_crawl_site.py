@@ -177,6 +177,24 @@ def test_every_review_and_program_is_linked_right_or_flagged(history: History) -
                     assert run.stats["linkage"].get(status, 0) == flagged[status], (status, run.stats["linkage"])
                 numbers["reviews_flagged_unmatched"] = flagged["unmatched"]
                 numbers["reviews_flagged_ambiguous"] = flagged["ambiguous"]
+    with history.open("full") as cat:
+        # per source entity (one decision per school), against review_links() / directory_links()
+        truth_links = truth.review_links(1)
+        unlinkable = truth.unlinkable_review_entities(1)
+        decided = {link.entity_id: link for link in cat.list_links("reviews")}
+        assert set(decided) == set(truth_links)
+        right = sum(1 for e, link in decided.items() if link.status == "matched" and link.unitid == truth_links[e])
+        wrong = sum(1 for e, link in decided.items() if link.status == "matched" and link.unitid != truth_links[e])
+        linkable = len(truth_links) - len(unlinkable)
+        assert all(decided[e].status != "matched" for e in unlinkable)
+        numbers["review_entities_precision"] = round(right / (right + wrong), 4)
+        numbers["review_entities_recall"] = round(right / linkable, 4)
+        assert right / (right + wrong) >= 0.99 and right / linkable >= 0.97, (right, wrong, linkable)
+        dir_truth = truth.directory_links(1)
+        got = {s.item_id: s.data.get("institution_unitid") for s in cat.iter_items("program", source="directory")}
+        assert set(got) == set(dir_truth)
+        numbers["directory_entities_right"] = sum(1 for p, u in got.items() if u == dir_truth[p])
+        numbers["directory_entities_wrong"] = sum(1 for p, u in got.items() if u is not None and u != dir_truth[p])
     print_numbers("record linkage", numbers)
 
 

@@ -216,3 +216,30 @@ def test_close_records_run_and_sweeps_only_when_complete(make_crawler, settings)
         assert run.status == "ok" and run.complete
         assert run.stats["items"]["new"] == 1 and run.stats["pages"] == 1
         assert cat.running_runs("testsrc") == []
+
+
+def test_page_object_failure_is_a_counted_drop(make_crawler, caplog) -> None:
+    """A page module that raises on a hostile page costs that page's items, counted and logged, not the crawl."""
+    from crawler.spiders.base import CatalogSpider
+
+    class ProbeSpider(CatalogSpider):
+        name = "probe"
+        source = "testsrc"
+
+    crawler = make_crawler()
+    _open(crawler)
+    spider = ProbeSpider.from_crawler(crawler, source_info={"base_url": "http://127.0.0.9:8800", "start_urls": []})
+
+    class Broken:
+        def to_items(self):
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+
+    response = _html(URL)
+    with caplog.at_level("WARNING"):
+        assert spider.items_of(Broken(), response) == []
+    assert crawler.stats.get_value("collegesearch/dropped/extract_error:UnicodeDecodeError") == 1
+    assert any(URL in r.getMessage() and "extract_error:UnicodeDecodeError" in r.getMessage() for r in caplog.records)
+    # an unchanged page (304) is not extracted at all
+    unchanged = _html(URL, flags=["not_modified"])
+    assert spider.items_of(Broken(), unchanged) == []
+    assert crawler.stats.get_value("collegesearch/dropped/extract_error:UnicodeDecodeError") == 1
