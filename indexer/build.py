@@ -27,6 +27,7 @@ from indexer.engine import (
     IndexMissing,
     IndexStore,
     deep_check,
+    open_writer,
     write_meta,
 )
 from indexer.schema import SCHEMA_VERSION, StaticContext, doc_id, to_document
@@ -163,7 +164,7 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
             result = _apply_changes(ix, gen, catalog, say, batch_size)
             if _segment_count(ix) > MAX_SEGMENTS:
                 say(f"merging {_segment_count(ix)} segments")
-                writer = ix.writer()
+                writer = open_writer(ix)
                 writer.commit(merge=True)
                 write_meta(gen, ix, last_merge=_now())
                 result.merged = True
@@ -309,7 +310,7 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
         ix = whoosh_index.open_dir(str(gen.path), schema=SCHEMA)
         context = preload_context(catalog)
         by_kind: Counter[str] = Counter()
-        writer = ix.writer(limitmb=256)
+        writer = open_writer(ix, limitmb=256)
         try:
             step = max(500, total // 20)
             for n, stored in enumerate(catalog.iter_items(), 1):
@@ -450,7 +451,7 @@ def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, ba
             break
         direct, linked = affected_records(catalog, changes)
         context = CatalogContext(catalog)
-        writer = ix.writer(limitmb=64)
+        writer = open_writer(ix, limitmb=64)
         try:
             for (kind, item_id), op in direct.items():
                 stored = catalog.get(kind, item_id)

@@ -21,6 +21,7 @@ from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 
 from whoosh import query as wq
@@ -389,15 +390,18 @@ def _concat(parts: list[Any]) -> Any:
 def _read_postings(matcher: Any, offset: int, ids: array, freqs: array) -> None:
     """Append a matcher's (docnum + offset, frequency) pairs, a block at a time when the codec allows."""
     raw = getattr(matcher, "child", matcher)  # deleted documents are removed later by the live mask
-    if hasattr(raw, "_read_ids") and hasattr(raw, "_next_block"):
-        # Whoosh 3 codec: decode whole posting blocks instead of stepping posting by posting
+    if hasattr(raw, "_read_data") and hasattr(raw, "_next_block") and not getattr(raw, "_byteids", True):
+        # Whoosh 3 codec: decode whole posting blocks instead of stepping posting by posting; the ids
+        # are stored as gaps, summed here in C (itertools.accumulate) rather than by Whoosh's generator
         while raw.is_active():
-            raw._read_ids()
-            raw._read_weights()
+            if raw._data is None:
+                raw._read_data()
+            gaps = raw._data[0]
+            block = accumulate(gaps, initial=offset) if offset else accumulate(gaps)
             if offset:
-                ids.extend(d + offset for d in raw._ids)
-            else:
-                ids.extend(raw._ids)
+                next(block)  # accumulate(initial=...) yields the initial value first
+            ids.extend(block)
+            raw._read_weights()
             freqs.extend(raw._weights)
             if raw._lastblock:
                 break
