@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from config import ENV_PREFIX, SETTINGS, Settings
+from config import ENV_PREFIX, SETTINGS, Settings, cron_fields
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -82,53 +82,6 @@ class ScheduleError(RuntimeError):
 
 # -- jobs and cron ------------------------------------------------------------------------------
 
-_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _cron_weekdays(expr: str) -> str:
-    """A crontab day-of-week field in APScheduler's terms.
-
-    Crontab counts 0 (and 7) as Sunday; APScheduler 3.x counts 0 as Monday (its documented
-    historical mistake). Numbers, ranges and steps are expanded into day names, which both agree on.
-    """
-    if not any(ch.isdigit() for ch in expr):
-        return expr
-    days: list[str] = []
-    for part in expr.split(","):
-        body, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if step < 1:
-            raise ValueError(f"bad step in day of week {part!r}")
-        if body == "*":
-            lo, hi = 0, 6
-        elif "-" in body:
-            a, b = body.split("-", 1)
-            lo, hi = _weekday_number(a), _weekday_number(b)
-            if hi < lo:
-                raise ValueError(f"day-of-week range {body!r} runs backwards")
-        else:
-            lo = hi = _weekday_number(body)
-            if step_text:
-                hi = 6 if lo < 7 else 7
-        for number in range(lo, hi + 1, step):
-            name = _DOW_NAMES[number % 7]
-            if name not in days:
-                days.append(name)
-    return ",".join(days)
-
-
-def _weekday_number(text: str) -> int:
-    text = text.strip().lower()
-    if text.isdigit():
-        number = int(text)
-        if not 0 <= number <= 7:
-            raise ValueError(f"day of week {text!r} is not 0-7")
-        return number
-    if text[:3] in _DOW_NAMES:
-        return _DOW_NAMES.index(text[:3])
-    raise ValueError(f"unknown day of week {text!r}")
-
-
 def parse_cron(expr: str, timezone: str | tzinfo) -> CronTrigger:
     """A cron trigger from 5 fields (minute hour day month weekday) or 6 (seconds first), in a time zone.
 
@@ -138,15 +91,11 @@ def parse_cron(expr: str, timezone: str | tzinfo) -> CronTrigger:
 
     tz = ZoneInfo(timezone) if isinstance(timezone, str) else timezone
     fields = (expr or "").split()
-    if len(fields) == 5:
-        fields = ["0", *fields]
-    if len(fields) != 6:
+    if len(fields) not in (5, 6):
         raise ScheduleError(f"{expr!r} is not a cron expression: give five fields (minute hour day month "
                             "weekday) or six with seconds first")
-    second, minute, hour, day, month, dow = fields
     try:
-        return CronTrigger(second=second, minute=minute, hour=hour, day=day, month=month,
-                           day_of_week=_cron_weekdays(dow), timezone=tz)
+        return CronTrigger(**cron_fields(expr), timezone=tz)
     except ValueError as exc:
         raise ScheduleError(f"{expr!r} is not a valid cron expression: {exc}") from None
 

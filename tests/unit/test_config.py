@@ -87,3 +87,17 @@ def test_every_setting_is_documented_in_readme():
     readme = (ROOT / "README.md").read_text()
     missing = [s.env for s in SETTINGS if s.env not in readme]
     assert not missing, f"README lacks {missing}"
+
+
+def test_cron_weekdays_follow_crontab():
+    from config import cron_fields
+
+    # crontab: 0 and 7 are Sunday (APScheduler 3.x alone would read 0 as Monday)
+    assert cron_fields("0 4 * * 0")["day_of_week"] == "sun"
+    assert cron_fields("0 4 * * 7")["day_of_week"] == "sun"
+    assert cron_fields("0 4 * * 1-5")["day_of_week"] == "mon,tue,wed,thu,fri"
+    assert cron_fields("*/5 0 4 * * *")["second"] == "*/5"
+    s = load_settings(env={"COLLEGESEARCH_SCHEDULE_REVIEWS": "0 4 * * 7"}, config_file=None)
+    assert s.SCHEDULE_REVIEWS == "0 4 * * 7"
+    with pytest.raises(ConfigError, match="not a valid cron"):
+        load_settings(env={"COLLEGESEARCH_SCHEDULE_REVIEWS": "0 4 * * 8"}, config_file=None)
