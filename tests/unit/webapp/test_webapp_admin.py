@@ -168,3 +168,17 @@ def test_sync_now_button(admin_client):
     response = admin_client.post("/admin/index/sync", data={"csrf_token": token})
     assert response.status_code == 302
     assert "Index synced: index sync: up to date" in admin_client.get("/admin/index").text
+
+
+def test_runs_table_reads_the_crawlers_nested_item_counts(admin_client, web_settings):
+    from catalog import Catalog
+
+    with Catalog(web_settings.catalog_path) as cat:
+        run = cat.start_run("reviews", "manual")
+        cat.finish_run(run, status="ok", complete=True, stats={
+            "pages": 77, "items": {"new": 5, "revived": 1, "changed": 3, "unchanged": 40, "touched": 2, "removed": 4}})
+    html = admin_client.get("/admin/runs").text
+    row = html[html.index(f'href="/admin/runs/{run}"'):]
+    row = row[:row.index("</tr>")]
+    assert "<td>77</td>" in row
+    assert "<td>6</td><td>3</td>" in row and "<td>42</td><td>4</td>" in row
