@@ -293,10 +293,11 @@ def test_expected_items_use_the_given_base_urls():
     items = truth.expected_items(1, base_urls=base)
     inst = items["institution"]["110635"]
     assert inst["url"] == "http://127.0.0.3:9911/collegenavigator/?id=110635"
-    # Careers without a SOC code are keyed by their URL, so their ids follow the base URL.
+    # Careers without a SOC code are keyed by their page slug, so their ids do not follow the port.
     no_soc = [k for k, c in items["career"].items() if c["soc_code"] is None]
-    assert no_soc and all(k.startswith("url:") for k in no_soc)
-    assert not set(no_soc) & set(truth.expected_items(1)["career"])
+    assert no_soc and all(k.startswith("ooh-") for k in no_soc)
+    assert set(no_soc) <= set(truth.expected_items(1)["career"])
+    assert items["career"][no_soc[0]]["url"].startswith("http://127.0.0.2:9911/ooh/")
 
 
 def test_skeleton_keeps_no_trace_of_the_template_occupation():
