@@ -4,7 +4,7 @@
   session ids and fragments are dropped, the query is sorted; the fingerprint also ignores a
   trailing slash, so ``/a`` and ``/a/`` are fetched once.
 * ``CanonicalRequestsMiddleware`` rewrites every request the spider emits to its canonical URL
-  and marks loopback (sample-site) requests so AutoThrottle leaves their zero delay alone.
+  and puts the sample site's own requests in their no-delay slot (AutoThrottle leaves it alone).
 * ``CanonicalRedirectMiddleware`` follows redirects to canonical targets; ``RelCanonicalMiddleware``
   honours ``<link rel=canonical>``: a page that is a copy of one already crawled is skipped.
 * ``BackoffRetryMiddleware`` retries transient errors (5xx, 429, timeouts) after a growing delay.
@@ -41,6 +41,7 @@ from scrapy.utils.asyncio import sleep
 from w3lib.url import canonicalize_url
 
 from crawler.pipelines import CrawlStore
+from crawler.settings import SAMPLE_SITE_SLOT
 
 if TYPE_CHECKING:
     from typing import Self
@@ -172,8 +173,12 @@ class CanonicalRequestsMiddleware:
         if url != obj.url:
             self.crawler.stats.inc_value("collegesearch/canonical/rewritten")
             obj = obj.replace(url=url)
-        if is_loopback(url):
-            # The sample site runs without delay; AutoThrottle must not add one from latency.
+        spider = self.crawler.spider
+        if getattr(spider, "sample_site", False) and is_loopback(url) and getattr(spider, "same_site", bool)(url):
+            # The sample site's own pages: its slot has no delay and SAMPLE_SITE_CONCURRENCY; AutoThrottle
+            # must not add a delay from latency. Anything else keeps the real-site politeness.
+            host = urlsplit(url).hostname or ""
+            obj.meta.setdefault("download_slot", SAMPLE_SITE_SLOT.format(host=host))
             obj.meta.setdefault("autothrottle_dont_adjust_delay", True)
         return obj
 
@@ -364,10 +369,6 @@ class PageCacheMiddleware:
 
     def process_request(self, request: Request) -> Response | None:
         """Answer from the cache (resume) or add the stored validators to the request."""
-        if is_loopback(request.url):
-            # No politeness delay on the sample site: AutoThrottle must not derive one from any
-            # request to it, robots.txt included (those never pass the spider middlewares).
-            request.meta.setdefault("autothrottle_dont_adjust_delay", True)
         for header in ("If-None-Match", "If-Modified-Since"):
             request.headers.pop(header, None)
         request.meta.pop("_cached_page", None)

@@ -212,7 +212,7 @@ def _spider_for(name: str, profiles: dict[str, Any], sources_info: dict[str, Any
     """The spider class and its arguments for a source name."""
     cls = spider_class(name)
     if cls is not None:
-        return cls, {"source_info": sources_info.get(name), "base_url": base}
+        return cls, {"source_info": sources_info.get(name), "base_url": base, "sample_site": True}
     from crawler.spiders.generic import GenericSpider
 
     profile = profiles.get(name)
@@ -226,8 +226,7 @@ def _spider_for(name: str, profiles: dict[str, Any], sources_info: dict[str, Any
         return GenericSpider, {"profile": profile}
     kwargs: dict[str, Any] = {"profile": name}
     if name in sources_info:
-        kwargs["source_info"] = sources_info[name]
-        kwargs["base_url"] = base
+        kwargs.update(source_info=sources_info[name], base_url=base, sample_site=True)
     return GenericSpider, kwargs
 
 

@@ -30,8 +30,11 @@ CONCURRENT_REQUESTS = 32
 CONCURRENT_ITEMS = 4
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 60.0
-# Loopback hosts are the bundled sample site (or a developer's test server), never somebody
-# else's site: they get SAMPLE_SITE_CONCURRENCY parallel requests and no delay (see from_config).
+# The sample site's own sources (built-in sources and areas named in its sources.json) run on
+# loopback hosts: their requests use the download slot "sample-site:<host>", which has
+# SAMPLE_SITE_CONCURRENCY parallel requests and no delay (see from_config). Any other site, even
+# a user's profile pointing at a loopback host, gets the real-site politeness settings.
+SAMPLE_SITE_SLOT = "sample-site:{host}"
 LOOPBACK_HOSTS = ["localhost", *(f"127.0.0.{i}" for i in range(1, 255))]
 
 # -- URLs, retries, redirects ----------------------------------------------------------------
@@ -99,7 +102,7 @@ def from_config(cfg: Settings) -> dict[str, Any]:
         "CONCURRENT_REQUESTS_PER_DOMAIN": cfg.CONCURRENT_REQUESTS_PER_HOST,
         "AUTOTHROTTLE_ENABLED": cfg.AUTOTHROTTLE,
         "AUTOTHROTTLE_START_DELAY": max(cfg.DOWNLOAD_DELAY, 1.0),
-        "DOWNLOAD_SLOTS": {host: dict(loopback) for host in LOOPBACK_HOSTS},
+        "DOWNLOAD_SLOTS": {SAMPLE_SITE_SLOT.format(host=host): dict(loopback) for host in LOOPBACK_HOSTS},
         "CLOSESPIDER_TIMEOUT": cfg.CRAWL_TIME_LIMIT,
         "LOG_LEVEL": cfg.LOG_LEVEL,
     }

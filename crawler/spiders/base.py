@@ -44,9 +44,13 @@ class CatalogSpider(scrapy.Spider):
     source: ClassVar[str] = ""
     """The source this spider crawls (its runs, items and pages carry this name)."""
 
-    def __init__(self, *args: Any, source_info: Any = None, base_url: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, source_info: Any = None, base_url: str | None = None, sample_site: Any = None,
+                 **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.source_info = _as_info(source_info)
+        # True when the source is the bundled sample site's (its sources.json said where): those
+        # loopback hosts are crawled without delay. A user's profile never is, whatever its host.
+        self.sample_site = sample_site in (True, "1", "true", "yes")
         self.base_url = base_url.rstrip("/") if base_url else None
         self.fatal_error: str | None = None
         self._requested: set[str] = set()
@@ -82,6 +86,7 @@ class CatalogSpider(scrapy.Spider):
                 self.fatal_error = f"the sample site at {base} does not serve {self.source}"
                 return
             self.source_info = dict(served[self.source])
+        self.sample_site = True
         self._apply_info()
 
     def _apply_info(self) -> None:

@@ -5,6 +5,7 @@ and the generic extractors turn plain-text career pages into items under the pro
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -55,6 +56,7 @@ class CareerSite(ThreadingHTTPServer):
         super().__init__(("127.0.0.8", 0), _Handler)
         self.base_url = f"http://127.0.0.8:{self.server_address[1]}"
         self.paths: list[str] = []
+        self.times: list[float] = []
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -62,6 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         self.server.paths.append(self.path)
+        self.server.times.append(time.monotonic())
         body: bytes | None = None
         if self.path == "/robots.txt":
             body = b"User-agent: *\nDisallow: /careers/private/\n"
@@ -103,7 +106,9 @@ start_urls = ["{career_site.base_url}/careers/"]
 follow = ['/careers/career\\.asp\\?id=\\d+$']
 """)
     data = tmp_path / "data"
-    result = run_crawl(data, "http://127.0.0.1:9", "lakeshore", env=crawl_env(data, SITES_FILE=sites))
+    # A user's site is a real site even on a loopback address: one request at a time, DOWNLOAD_DELAY apart.
+    env = crawl_env(data, SITES_FILE=sites, DOWNLOAD_DELAY=0.4, CONCURRENT_REQUESTS_PER_HOST=1)
+    result = run_crawl(data, "http://127.0.0.1:9", "lakeshore", env=env)
     assert result.returncode == 0, result.stderr[-3000:]
     run = result.run("lakeshore")
     assert run.status == "ok" and run.complete, run.error
@@ -118,3 +123,6 @@ follow = ['/careers/career\\.asp\\?id=\\d+$']
     fetched = career_site.paths
     assert fetched.count("/careers/career.asp?id=3") == 1  # both tracking variants became this one fetch
     assert not [p for p in fetched if "utm_" in p or p.startswith(("/blog", "/careers/private"))], fetched
+    page_times = [t for t, p in zip(career_site.times, fetched, strict=True) if p != "/robots.txt"]
+    gaps = [b - a for a, b in zip(page_times, page_times[1:], strict=False)]
+    assert len(gaps) >= 3 and min(gaps) >= 0.4 * 0.5 * 0.95, gaps  # Scrapy waits 0.5x to 1.5x DOWNLOAD_DELAY

@@ -139,6 +139,7 @@ def test_project_settings_follow_config(settings) -> None:
                                                   SAMPLE_SITE_CONCURRENCY=12, CRAWL_TIME_LIMIT=99))
     assert values["DOWNLOAD_DELAY"] == 2.5 and values["CONCURRENT_REQUESTS_PER_DOMAIN"] == 2
     assert values["CLOSESPIDER_TIMEOUT"] == 99
-    assert values["DOWNLOAD_SLOTS"]["127.0.0.2"] == {"concurrency": 12, "delay": 0.0, "jitter": 0.0}
+    assert values["DOWNLOAD_SLOTS"]["sample-site:127.0.0.2"] == {"concurrency": 12, "delay": 0.0, "jitter": 0.0}
+    assert "127.0.0.2" not in values["DOWNLOAD_SLOTS"]  # a user's site on loopback stays a real site
     assert settings.CONTACT_URL in values["USER_AGENT"]
     assert project.ROBOTSTXT_OBEY is True
