@@ -1,6 +1,7 @@
 """Search worker for the concurrency test (run as a child process or in a thread).
 
-``python -m tests.security.search_worker INDEX_DIR SECONDS`` searches for SECONDS while other processes sync
+``python -m tests.security.search_worker INDEX_DIR SECONDS [STOP_FILE]`` searches for at most SECONDS (or until
+STOP_FILE exists) while other processes sync
 the index and crawl, checks that every response is internally consistent (one index generation: total, kind
 counts and facet counts agree; paging is right; totals never go back in time), and prints a JSON report.
 """
@@ -38,12 +39,13 @@ def check(result: Any, query: str, filters: dict[str, Any], page: int, per_page:
     return [f"{query!r} {filters}: {p}" for p in problems]
 
 
-def run(searcher: Any, seconds: float) -> dict[str, Any]:
-    """Search in a loop; the report lists problems, errors, hits seen and program totals over time."""
+def run(searcher: Any, seconds: float, stop: Any = None) -> dict[str, Any]:
+    """Search in a loop (until ``stop()`` is true or time is up); the report lists problems, errors, hits seen
+    and program totals over time."""
     deadline = time.monotonic() + seconds
     report: dict[str, Any] = {"searches": 0, "problems": [], "errors": [], "hit_ids": set(), "program_totals": []}
     i = 0
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not (stop is not None and stop()):
         query, filters = QUERIES[i % len(QUERIES)]
         page = 1 + (i // len(QUERIES)) % 2
         i += 1
@@ -61,10 +63,13 @@ def run(searcher: Any, seconds: float) -> dict[str, Any]:
 
 
 def main() -> None:
+    from pathlib import Path
+
     from indexer.search import Searcher
 
     searcher = Searcher(index_dir=sys.argv[1])
-    report = run(searcher, float(sys.argv[2]))
+    stop_file = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    report = run(searcher, float(sys.argv[2]), (lambda: stop_file.exists()) if stop_file else None)
     searcher.close()
     report["hit_ids"] = sorted(report["hit_ids"])
     print(json.dumps(report))
