@@ -9,7 +9,7 @@ import pytest
 
 from config import Settings, load_settings
 
-pytest_plugins = ["tests.plugins.sample_site", "tests.plugins.system"]
+pytest_plugins = ["tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser"]
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / "sample_site" / "data"

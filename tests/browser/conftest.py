@@ -20,11 +20,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
@@ -53,21 +48,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> str:
-    """Debian's chromium, or skip (fail under CI=true) with a clear reason."""
-    if not (Path(CHROMIUM).exists() and os.access(CHROMIUM, os.X_OK)):
-        reason = f"browser tests need chromium at {CHROMIUM} (Debian package `chromium`; .ci/run installs it)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(reason + "; CI=true, so this is a failure")
-        pytest.skip(reason)
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError as exc:  # pragma: no cover - playwright is pinned
-        pytest.fail(f"playwright is not installed: {exc}")
-    return CHROMIUM
 
 
 @pytest.fixture(scope="session")
@@ -115,20 +95,6 @@ def live_server(tmp_path_factory, chromium_path):
     except subprocess.TimeoutExpired:
         proc.kill()
     log.close()
-
-
-@pytest.fixture(scope="session")
-def browser(chromium_path):
-    """One chromium for the session."""
-    from playwright.sync_api import expect, sync_playwright
-
-    # A busy 2-core machine (other test workers, a cold index in a fresh gunicorn worker) can be slow;
-    # waiting longer costs nothing when things are fast.
-    expect.set_options(timeout=15_000)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=chromium_path, args=CHROMIUM_FLAGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 class PageProblems:

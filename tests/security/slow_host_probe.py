@@ -3,7 +3,7 @@
 ``python -m tests.security.slow_host_probe [--slot NAME]`` starts a loopback HTTP server whose every answer
 takes 0.2 s, crawls 30 of its pages with the Scrapy settings ``crawler.settings.from_config`` derives from the
 environment's COLLEGESEARCH_* values (and the project's concurrency middleware), and prints ``{"peak": N, "requests": M}``. With ``--slot`` the requests go
-through a download slot of that name (a real site's host) instead of the loopback host's slot.
+through a download slot of that name (a real site's host) instead of the sample site's slot for the host.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ def main() -> None:
 
     from config import load_settings
     from crawler import settings as project
+    from crawler.settings import SAMPLE_SITE_SLOT
 
     values = {k: getattr(project, k) for k in ("CONCURRENT_REQUESTS", "AUTOTHROTTLE_TARGET_CONCURRENCY",
                                                "AUTOTHROTTLE_MAX_DELAY", "COOKIES_ENABLED")}
@@ -68,8 +69,9 @@ def main() -> None:
 
         async def start(self):  # type: ignore[override]
             for i in range(30):
-                # As crawler/middlewares.py does for loopback (sample-site) requests: AutoThrottle keeps off.
-                meta = {"download_slot": slot} if slot else {"autothrottle_dont_adjust_delay": True}
+                # As crawler/middlewares.py does for the sample site's own requests: their slot, AutoThrottle off.
+                meta = ({"download_slot": slot} if slot else
+                        {"download_slot": SAMPLE_SITE_SLOT.format(host="127.0.0.1"), "autothrottle_dont_adjust_delay": True})
                 yield scrapy.Request(f"http://127.0.0.1:{port}/{i}", meta=meta, dont_filter=True)
 
         def parse(self, response):  # type: ignore[override]

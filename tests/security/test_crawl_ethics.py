@@ -138,9 +138,6 @@ def test_per_host_concurrency_holds_when_a_host_is_slow(builtin_crawl):
     assert peaks and max(peaks.values()) <= SAMPLE_CONCURRENCY, peaks
 
 
-@pytest.mark.xfail(strict=True, reason="crawler/settings.py from_config gives EVERY loopback host the sample site's "
-                   "slot (SAMPLE_SITE_CONCURRENCY, no delay) and crawler/middlewares.py is_loopback() exempts it from "
-                   "AutoThrottle, so a user's SITES_FILE profile on 127.0.0.x is crawled impolitely (see report)")
 def test_a_user_site_profile_gets_real_site_delay_and_concurrency(profile_crawl):
     records = sorted(crawler_records(profile_crawl), key=lambda r: r["time"])
     pages = [r for r in records if r["path"] not in ("/robots.txt",)]

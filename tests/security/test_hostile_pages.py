@@ -10,12 +10,10 @@ dialog fires and no injected element or attribute appears on results and detail 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import unicodedata
 import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -195,24 +193,6 @@ def hostile_server(adversarial_crawl, sample_site, tmp_path_factory):
         stop_group(proc)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    """Debian's chromium through Playwright, or skip (fail under CI=true)."""
-    from tests.plugins.system import require_program
-
-    path = "/usr/bin/chromium"
-    if not (Path(path).exists() and os.access(path, os.X_OK)):
-        require_program("chromium", "browser checks of hostile records")
-    from playwright.sync_api import sync_playwright
-
-    from tests.browser.conftest import CHROMIUM_FLAGS
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_FLAGS, headless=True)
-        yield browser
-        browser.close()
-
-
 AUDIT_JS = """() => {
   const all = [...document.querySelectorAll('*')];
   const urlAttr = e => ['href', 'src', 'action', 'formaction', 'xlink:href']
@@ -240,7 +220,7 @@ document.addEventListener('securitypolicyviolation', e => window.__csp.push(e.vi
 
 
 @pytest.mark.browser
-def test_hostile_records_execute_nothing_in_the_browser(hostile_server, chromium):
+def test_hostile_records_execute_nothing_in_the_browser(hostile_server, browser):
     from indexer.results import detail_url
 
     base, records, _added = hostile_server
@@ -252,7 +232,7 @@ def test_hostile_records_execute_nothing_in_the_browser(hostile_server, chromium
                                          "Hidden", "alert", "script", "onerror", "Baja California", "Angstrom")]
     urls += [f"/search?q=&kind={k}" for k in ("career", "institution", "review")]
     urls += ["/colleges/", "/careers/", "/changes"]
-    context = chromium.new_context(base_url=base, java_script_enabled=True)
+    context = browser.new_context(base_url=base, java_script_enabled=True)
     context.add_init_script(INIT_JS)
     page = context.new_page()
     dialogs: list[str] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from types import SimpleNamespace
 
 from scrapy import Request
@@ -40,7 +41,9 @@ def test_requests_wait_for_a_free_place_in_their_slot() -> None:
         await asyncio.gather(*tasks)
         return events
 
-    events = asyncio.run(scenario())
+    # On a thread of its own: a test process with Playwright's sync browser open has a loop running here.
+    with ThreadPoolExecutor(1) as pool:
+        events = pool.submit(asyncio.run, scenario()).result(timeout=30)
     # two to the sample host and one to the real site at once; the third sample request waited
     assert sorted(events[: events.index("check")]) == ["start ", "start p0", "start p1"]
     assert events[events.index("check") + 1:] == ["start p2"]
