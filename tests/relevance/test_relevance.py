@@ -28,11 +28,14 @@ REQUIRED_CATEGORIES = {
 
 
 @pytest.fixture(scope="session")
-def relevance_searcher(request):
+def relevance_searcher(request, tmp_path_factory):
     """A Searcher over the truth corpus (built once, cached across runs)."""
     from indexer.search import Searcher
 
-    settings = build_truth_index(Path(request.config.cache.mkdir("collegesearch-relevance")))
+    cache = getattr(request.config, "cache", None)
+    # Without pytest's cache (``-p no:cacheprovider``) the corpus is built into this session's temp folder.
+    root = Path(cache.mkdir("collegesearch-relevance")) if cache is not None else tmp_path_factory.mktemp("relevance")
+    settings = build_truth_index(root)
     searcher = Searcher(settings)
     yield searcher
     searcher.close()
