@@ -1,0 +1,1 @@
+"""Benchmarks: crawl, index, search and serving measured against baselines in the same run (see README.md)."""
