@@ -1,0 +1,319 @@
+"""Crawl benchmark: the full crawl against a bare Scrapy spider, and an unchanged recrawl against the full crawl.
+
+    python -m bench.crawl [--quick | --smoke] [--workdir DIR] [--keep]
+
+One sample site (``collegesearch sample-site --no-faults --port 0``, with an access log) serves
+every run. A *comparison* is, on a fresh data dir:
+
+1. the full crawl: ``collegesearch crawl [SOURCES] --base-url URL`` in a child process;
+2. the baseline: ``python -m bench.bare_spider`` fetching exactly the URLs the full crawl fetched
+   (read from the site's access log) with the crawler's concurrency settings, parsing nothing;
+3. the unchanged recrawl: the same crawl command again on the same data dir (conditional requests,
+   every page answers 304).
+
+Pages are requests the site logged during each step (one instrument for all three); seconds are
+the child process's wall time (start-up included, for all three alike); peak RSS and CPU seconds
+come from the kernel (``wait4``). Targets: full crawl pages/s >= 70% of the bare spider's; recrawl
+>= 5x faster than the full crawl.
+
+The whole site (about 10,000 pages) takes minutes per step on two shared cores, so the full mode
+runs the whole-site comparison once and repeats the comparison on two small sources (careers and
+the accreditor directory, about 630 pages) three times, reporting medians. ``--quick`` runs the
+small comparison once; ``--smoke`` crawls a few pages of one source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from bench.common import (
+    PYTHON,
+    BenchError,
+    SampleSite,
+    Section,
+    Target,
+    add_common_args,
+    child_env,
+    cli,
+    fmt,
+    install_cleanup,
+    median,
+    print_section,
+    run_measured,
+    sample_site,
+    say,
+    workdir_for,
+)
+
+ALL_SOURCES: tuple[str, ...] = ()  # empty: the crawl command's default, every enabled source
+SMALL_SOURCES: tuple[str, ...] = ("bls_ooh", "directory")
+SMOKE_SOURCES: tuple[str, ...] = ("directory",)
+PAGES_TARGET = 0.70
+RECRAWL_TARGET = 5.0
+
+
+@dataclass
+class Step:
+    """One measured child: requests the site logged, wall seconds, peak RSS, CPU seconds, items."""
+
+    pages: int
+    seconds: float
+    rss_mb: float
+    cpu_s: float
+    items: int = 0
+    site_cpu_s: float = 0.0
+
+    @property
+    def pages_per_s(self) -> float:
+        """Requests per wall second."""
+        return self.pages / self.seconds if self.seconds else 0.0
+
+    @property
+    def items_per_s(self) -> float:
+        """Items stored (or carried over from 304 pages) per wall second."""
+        return self.items / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_ms_per_page(self) -> float:
+        """CPU milliseconds of the measured process per request."""
+        return 1000 * self.cpu_s / self.pages if self.pages else 0.0
+
+
+@dataclass
+class Comparison:
+    """Full crawl, bare spider, unchanged recrawl over the same pages."""
+
+    label: str
+    full: Step
+    bare: Step
+    recrawl: Step
+    data_dir: str
+
+    @property
+    def pages_ratio(self) -> float:
+        """Full crawl pages/s as a share of the bare spider's."""
+        return self.full.pages_per_s / self.bare.pages_per_s if self.bare.pages_per_s else 0.0
+
+    @property
+    def recrawl_speedup(self) -> float:
+        """How many times faster the unchanged recrawl is than the full crawl."""
+        return self.full.seconds / self.recrawl.seconds if self.recrawl.seconds else 0.0
+
+
+@dataclass
+class CrawlOutcome:
+    """What the crawl benchmark found, and the crawled catalog the other benchmarks share."""
+
+    section: Section
+    catalog_dir: Path
+    """A data dir holding the crawled catalog (the whole site in full mode)."""
+
+
+def _site_cpu(site: SampleSite) -> float:
+    import psutil
+
+    try:
+        t = psutil.Process(site.proc.pid).cpu_times()
+        return float(t.user + t.system)
+    except psutil.Error:
+        return 0.0
+
+
+def _items(data_dir: Path, after_run: int) -> tuple[int, int]:
+    """Items the runs after ``after_run`` stored or carried over; and the last run id."""
+    from catalog import Catalog
+
+    with Catalog(data_dir / "catalog.sqlite3", readonly=True) as catalog:
+        runs = [r for r in catalog.list_runs(limit=100) if r.id > after_run]
+    total = 0
+    for run in runs:
+        counts = run.stats.get("items", {})
+        total += sum(int(counts.get(k, 0)) for k in ("new", "changed", "unchanged", "revived", "touched"))
+    return total, max((r.id for r in runs), default=after_run)
+
+
+def _crawl_step(site: SampleSite, data_dir: Path, sources: Sequence[str], logs: Path, name: str,
+                env: dict[str, str], allow_failed_runs: bool, after_run: int) -> tuple[Step, list[str], int]:
+    before, cpu0 = site.log_lines(), _site_cpu(site)
+    done = run_measured(cli(data_dir, "crawl", *sources, "--base-url", site.url), logs=logs, name=name, env=env)
+    if done.returncode != 0 and not (allow_failed_runs and done.returncode == 1):
+        done.check(name)
+    after = site.log_lines()
+    records = site.records(before, after)
+    items, last_run = _items(data_dir, after_run)
+    step = Step(pages=len(records), seconds=done.wall, rss_mb=done.max_rss_mb, cpu_s=done.cpu_s, items=items,
+                site_cpu_s=_site_cpu(site) - cpu0)
+    urls = [f"http://{r['host']}{r['path']}" for r in records if r.get("method") == "GET"]
+    return step, urls, last_run
+
+
+def compare(site: SampleSite, workdir: Path, sources: Sequence[str], label: str, tag: str, *,
+            smoke: bool = False) -> Comparison:
+    """Full crawl, bare spider over the same URLs, unchanged recrawl; on a fresh data dir."""
+    data_dir = workdir / f"data-{tag}"
+    logs = workdir / "logs"
+    extra = {"SCRAPY_SETTINGS_MODULE": "bench.smoke_scrapy_settings"} if smoke else {}
+    env = child_env(data_dir, **extra)
+    say(f"crawl {label}: full crawl ...")
+    full, urls, last_run = _crawl_step(site, data_dir, sources, logs, f"crawl-full-{tag}", env, smoke, 0)
+    if not urls:
+        raise BenchError(f"the full crawl of {label} fetched nothing (see {logs})")
+    urls_file = workdir / f"urls-{tag}.txt"
+    urls_file.write_text("\n".join(urls) + "\n")
+    say(f"crawl {label}: {full.pages:,} pages in {full.seconds:.1f} s; bare spider over the same URLs ...")
+    before, cpu0 = site.log_lines(), _site_cpu(site)
+    done = run_measured([PYTHON, "-m", "bench.bare_spider", str(urls_file)], logs=logs, name=f"bare-{tag}",
+                        env=child_env()).check("the bare spider")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["failures"]:
+        raise BenchError(f"the bare spider had {report['failures']} failed requests (see {logs})")
+    bare = Step(pages=site.log_lines() - before, seconds=done.wall, rss_mb=done.max_rss_mb, cpu_s=done.cpu_s,
+                site_cpu_s=_site_cpu(site) - cpu0)
+    say(f"crawl {label}: bare spider {bare.pages:,} pages in {bare.seconds:.1f} s; unchanged recrawl ...")
+    recrawl, _, _ = _crawl_step(site, data_dir, sources, logs, f"crawl-recrawl-{tag}", env, smoke, last_run)
+    say(f"crawl {label}: recrawl {recrawl.pages:,} pages in {recrawl.seconds:.1f} s")
+    return Comparison(label, full, bare, recrawl, str(data_dir))
+
+
+def crawl_catalog(workdir: Path, mode: str) -> Path:
+    """A crawled catalog for a benchmark run alone: one crawl (the whole site in full mode); its data dir."""
+    whole_site, _, small = plan(mode)
+    sources = ALL_SOURCES if whole_site else small
+    data_dir = workdir / "data-crawled"
+    extra = {"SCRAPY_SETTINGS_MODULE": "bench.smoke_scrapy_settings"} if mode == "smoke" else {}
+    with sample_site(workdir) as site:
+        say(f"crawling {' + '.join(sources) or 'the whole site'} for a catalog ...")
+        done = run_measured(cli(data_dir, "crawl", *sources, "--base-url", site.url), logs=workdir / "logs",
+                            name="crawl-catalog", env=child_env(data_dir, **extra))
+        if done.returncode != 0 and not (mode == "smoke" and done.returncode == 1):
+            done.check("the crawl")
+    return data_dir
+
+
+def plan(mode: str) -> tuple[bool, int, tuple[str, ...]]:
+    """(whole-site comparison?, repetitions of the small comparison, small sources) for a mode."""
+    if mode == "smoke":
+        return False, 1, SMOKE_SOURCES
+    if mode == "quick":
+        return False, 1, SMALL_SOURCES
+    return True, 3, SMALL_SOURCES
+
+
+def run(workdir: Path, mode: str = "full") -> CrawlOutcome:
+    """Run the comparisons and build the report section."""
+    started = time.perf_counter()
+    whole_site, reps, small = plan(mode)
+    comparisons: list[Comparison] = []
+    with sample_site(workdir) as site:
+        say(f"sample site (faults off) at {site.url}")
+        whole: Comparison | None = None
+        if whole_site:
+            whole = compare(site, workdir, ALL_SOURCES, "whole site", "whole")
+        small_label = " + ".join(small)
+        for i in range(reps):
+            comparisons.append(compare(site, workdir, small, small_label, f"small{i + 1}", smoke=mode == "smoke"))
+    section = report(whole, comparisons, small_label, mode)
+    section.seconds = time.perf_counter() - started
+    catalog_dir = Path(whole.data_dir if whole else comparisons[0].data_dir)
+    return CrawlOutcome(section, catalog_dir)
+
+
+def _row(label: str, step: Step, base: Step | None, note: str = "") -> list[str]:
+    ratio = f"{step.pages_per_s / base.pages_per_s:.0%}" if base and base.pages_per_s else "(baseline)"
+    return [label, f"{step.pages:,}", fmt(step.seconds), fmt(step.pages_per_s), ratio,
+            fmt(step.items_per_s, 0) if step.items else "-", fmt(step.cpu_ms_per_page), fmt(step.rss_mb, 0),
+            fmt(step.site_cpu_s / step.pages * 1000 if step.pages else 0.0), note]
+
+
+HEADER = ["Run", "Pages", "Seconds", "Pages/s", "vs bare", "Items/s", "Crawler CPU ms/page", "Peak RSS MiB",
+          "Site CPU ms/page", "Note"]
+
+
+def report(whole: Comparison | None, small: list[Comparison], small_label: str, mode: str) -> Section:
+    """The crawl section: one table per comparison, the medians, the targets."""
+    section = Section("Crawl")
+    section.add_text(
+        "Sample site with faults off on loopback (same machine, same two cores). *Pages* are requests the "
+        "site logged during the step; *seconds* are the child process's wall time, start-up included. "
+        "*Crawler CPU ms/page* and *peak RSS* come from the kernel for the measured process only; "
+        "*site CPU ms/page* is what the sample site spent answering.")
+    if whole is not None:
+        section.add_text("**Whole site, once** (every enabled source; data dir reused as the shared catalog):")
+        section.add_table(HEADER, [
+            _row("bare Scrapy spider, same URLs", whole.bare, None, "baseline"),
+            _row("full crawl (first, empty catalog)", whole.full, whole.bare),
+            _row("unchanged recrawl (304s)", whole.recrawl, whole.bare,
+                 f"{whole.recrawl_speedup:.1f}x faster than the full crawl"),
+        ], align="lrrrrrrrrl")
+    n = len(small)
+    section.add_text(f"**{small_label}, {n} repetition{'s' if n > 1 else ''}** (fresh data dir each time)"
+                     + (", medians:" if n > 1 else ":"))
+    med = [Step(pages=int(median(getattr(c, k).pages for c in small)),
+                seconds=median(getattr(c, k).seconds for c in small),
+                rss_mb=median(getattr(c, k).rss_mb for c in small),
+                cpu_s=median(getattr(c, k).cpu_s for c in small),
+                items=int(median(getattr(c, k).items for c in small)),
+                site_cpu_s=median(getattr(c, k).site_cpu_s for c in small)) for k in ("bare", "full", "recrawl")]
+    ratios = [c.pages_ratio for c in small]
+    speedups = [c.recrawl_speedup for c in small]
+    section.add_table(HEADER, [
+        _row("bare Scrapy spider, same URLs", med[0], None, "baseline"),
+        _row("full crawl (first, empty catalog)", med[1], med[0],
+             "per-run ratios " + ", ".join(f"{r:.0%}" for r in ratios)),
+        _row("unchanged recrawl (304s)", med[2], med[0],
+             "speed-ups " + ", ".join(f"{s:.1f}x" for s in speedups)),
+    ], align="lrrrrrrrrl")
+    decided = mode != "smoke"
+    targets: list[Target] = []
+    if whole is not None:
+        targets += [
+            Target("Crawl pages/s vs bare spider (whole site, 1 run)", f"{whole.full.pages_per_s:.1f} pages/s",
+                   f"{whole.bare.pages_per_s:.1f} pages/s", ">= 70%",
+                   whole.pages_ratio >= PAGES_TARGET, f"{whole.pages_ratio:.0%}"),
+            Target("Unchanged recrawl vs full crawl (whole site, 1 run)", f"{whole.recrawl.seconds:.0f} s",
+                   f"{whole.full.seconds:.0f} s", ">= 5x faster", whole.recrawl_speedup >= RECRAWL_TARGET,
+                   f"{whole.recrawl_speedup:.1f}x"),
+        ]
+    mr, ms = median(ratios), median(speedups)
+    targets += [
+        Target(f"Crawl pages/s vs bare spider ({small_label}, median of {n})", f"{med[1].pages_per_s:.1f} pages/s",
+               f"{med[0].pages_per_s:.1f} pages/s", ">= 70%", mr >= PAGES_TARGET if decided else None, f"{mr:.0%}"),
+        Target(f"Unchanged recrawl vs full crawl ({small_label}, median of {n})", f"{med[2].seconds:.1f} s",
+               f"{med[1].seconds:.1f} s", ">= 5x faster", ms >= RECRAWL_TARGET if decided else None, f"{ms:.1f}x"),
+    ]
+    # memory and throughput: shown beside their baseline, no target of their own
+    ref, ref_bare, ref_label = (whole.full, whole.bare, "whole site") if whole else (med[1], med[0], small_label)
+    targets += [
+        Target(f"Crawler peak RSS, full crawl ({ref_label})", f"{ref.rss_mb:.0f} MiB",
+               f"bare spider {ref_bare.rss_mb:.0f} MiB", "(none; shown)", None,
+               ratio=f"{ref.rss_mb / ref_bare.rss_mb:.1f}x" if ref_bare.rss_mb else "", info=True),
+        Target(f"Crawl items/s, full crawl ({ref_label})", f"{ref.items_per_s:.1f} items/s",
+               f"{ref.pages_per_s:.1f} pages/s", "(none; shown)", None, info=True),
+    ]
+    section.targets = targets
+    section.figures = {"whole": asdict(whole) if whole else None, "small": [asdict(c) for c in small],
+                       "crawler_peak_rss_mb": max([c.full.rss_mb for c in small]
+                                                  + ([whole.full.rss_mb, whole.recrawl.rss_mb] if whole else []))}
+    return section
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the crawl benchmark alone and print its section."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_common_args(parser)
+    args = parser.parse_args(argv)
+    install_cleanup()
+    with workdir_for(args, "cs-bench-crawl-") as workdir:
+        outcome = run(workdir, args.mode)
+    print_section(outcome.section)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
