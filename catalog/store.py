@@ -293,13 +293,22 @@ class Catalog:
             yield
         except BaseException:
             self._local_tx.depth = depth
-            if depth == 0:
+            # SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR): a second
+            # ROLLBACK would fail and hide the real error.
+            if depth == 0 and self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
             raise
         else:
             self._local_tx.depth = depth
             if depth == 0:
-                self.conn.execute("COMMIT")
+                try:
+                    self.conn.execute("COMMIT")
+                except BaseException:
+                    # A COMMIT refused (disk full, I/O error) must not leave the connection inside a
+                    # half-written transaction that the next BEGIN would trip over.
+                    if self.conn.in_transaction:
+                        self.conn.execute("ROLLBACK")
+                    raise
 
     def integrity_check(self) -> list[str]:
         """Problems SQLite finds in the file; an empty list means it is sound."""
