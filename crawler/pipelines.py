@@ -16,12 +16,19 @@ most the uncommitted tail, and then the page is refetched next time instead of b
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import re
+import resource
+import shutil
 import socket
+import sqlite3
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -60,6 +67,82 @@ logger = logging.getLogger(__name__)
 RESUME_WINDOW = timedelta(days=1)
 # Error kinds that make a run incomplete (nothing may be tombstoned after it).
 ERROR_KINDS = ("http_5xx", "http_429", "http_4xx", "timeout", "connection", "other", "unexpected_304")
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+# The spider's close reason when the catalog's disk is full.
+DISK_FULL_REASON = "disk_full"
+_SQLITE_FULL = 13  # SQLITE_FULL ("database or disk is full")
+_SQLITE_IOERR = 10  # SQLITE_IOERR_*: SQLite reports a write past RLIMIT_FSIZE (EFBIG) as an I/O error
+# After an I/O error, this little room left means the disk was the reason.
+_NEARLY_FULL = 1 << 20
+# Messages already logged by this process: crawlers of several sources share one disk and say it once.
+_REPORTED: set[str] = set()
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The exception and what it was raised from (a CatalogError wraps the sqlite3 or OS error)."""
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _file_size_limit() -> int | None:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    return None if soft == resource.RLIM_INFINITY else int(soft)
+
+
+def _biggest_catalog_file(catalog_path: Path) -> int:
+    sizes = []
+    for suffix in ("", "-wal", "-journal", "-shm"):
+        try:
+            sizes.append(os.path.getsize(f"{catalog_path}{suffix}"))
+        except OSError:
+            pass
+    return max(sizes, default=0)
+
+
+def _free_bytes(folder: Path) -> int | None:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return None
+
+
+def disk_full_message(exc: BaseException, catalog_path: str | os.PathLike[str]) -> str | None:
+    """One line saying the catalog's disk is full and what to do, or None when ``exc`` is another failure.
+
+    Recognises SQLite's SQLITE_FULL, an OSError ENOSPC / EDQUOT / EFBIG, and an SQLite I/O error
+    when the disk (or the process's file-size limit, ``ulimit -f``) leaves no room for the catalog.
+    """
+    path = Path(catalog_path)
+    folder = path.parent
+    resume = "run the crawl again (it resumes where this one stopped)"
+    full = f"the disk holding {folder} is full: free space and {resume}"
+    limit = _file_size_limit()
+    size_limit = (f"the disk is full for this process: the catalog in {folder} reached the file-size limit "
+                  f"(ulimit -f, {(limit or 0) // 1024} KB): raise the limit or free space and {resume}")
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            if cause.errno == errno.EDQUOT:
+                return f"the disk quota for {folder} is full: free space or raise the quota and {resume}"
+            return size_limit if cause.errno == errno.EFBIG and limit is not None else full
+        code = getattr(cause, "sqlite_errorcode", None) if isinstance(cause, sqlite3.Error) else None
+        if code is None:
+            continue
+        if code & 0xFF == _SQLITE_FULL:
+            return full
+        if code & 0xFF == _SQLITE_IOERR:
+            if limit is not None and _biggest_catalog_file(path) + 64 * 1024 >= limit:
+                return size_limit
+            free = _free_bytes(folder)
+            if free is not None and free < _NEARLY_FULL:
+                return full
+    return None
+
 
 # -- source locks (one crawl per source at a time, across processes) ---------------------------
 
@@ -304,6 +387,10 @@ class CrawlStore:
         self._owns_lock = False
         self._loops: list[Any] = []
         self._flush_failures = 0
+        # Item outcomes of the flush in progress: counted only once its transaction commits, so a
+        # write the disk refused is never reported as a new item.
+        self._uncommitted: Counter[str] = Counter()
+        self.disk_full: str | None = None
         self._linker: InstitutionIndex | None = None
         self._link_cache: dict[tuple[str, str], Any] = {}
         self.closed_summary: dict[str, Any] | None = None
@@ -351,9 +438,19 @@ class CrawlStore:
             logger.error("not crawling %s: %s", self.source, exc)
             self._release()
             raise CloseSpider("catalog_error") from None
-        self._close_dead_runs()
-        self.resume_ids = self._resume_chain()
-        self.run_id = self.catalog.start_run(self.source, self.trigger)
+        try:
+            self._close_dead_runs()
+            self.resume_ids = self._resume_chain()
+            self.run_id = self.catalog.start_run(self.source, self.trigger)
+        except Exception as exc:
+            message = disk_full_message(exc, self.catalog.path)
+            if message is None:
+                raise
+            self._stop_for_full_disk(message)
+            self.catalog.close()
+            self.catalog = None
+            self._release()
+            raise CloseSpider(DISK_FULL_REASON) from None
         self.started = time.monotonic()
         self.started_at = _now()
         self.stats.set_value("collegesearch/run_id", self.run_id)
@@ -416,7 +513,8 @@ class CrawlStore:
             self.flush(final=True)
         except Exception as exc:  # noqa: BLE001 - recorded as the run's failure below
             self.fatal_error = self.fatal_error or f"catalog write failed: {exc}"
-        self._relink_own()
+        if self.disk_full is None:  # relinking writes too; on a full disk the next crawl does it
+            self._relink_own()
         spider_error = getattr(spider, "fatal_error", None)
         if spider_error and not self.fatal_error:
             self.fatal_error = spider_error
@@ -435,11 +533,25 @@ class CrawlStore:
         if error:
             summary["error"] = error
         self.closed_summary = summary
-        self.catalog.finish_run(self.run_id, status=status, stats=summary, complete=complete, error=error)
+        try:
+            self.catalog.finish_run(self.run_id, status=status, stats=summary, complete=complete, error=error)
+        except Exception as exc:
+            message = disk_full_message(exc, self.catalog.path)
+            if message is None:
+                raise
+            self._stop_for_full_disk(message)
+            # _close_dead_runs of the next crawl marks it interrupted, and that crawl resumes it.
+            logger.warning("%s: run %s could not be recorded as finished either; the next crawl resumes it",
+                           self.source, self.run_id)
         log = logger.info if status == "ok" else logger.warning
-        log("%s: run %s %s%s (%s pages, %s new, %s changed, %s removed)", self.source, self.run_id, status,
-            f": {error}" if error else "", summary["pages"], summary["items"]["new"], summary["items"]["changed"],
-            summary["items"]["removed"])
+        if self.disk_full is not None:
+            # The one line that says what to fix was logged when the disk filled up; no second one.
+            log("%s: run %s failed: stopped early, the catalog cannot be written (%s pages, %s new, %s changed)",
+                self.source, self.run_id, summary["pages"], summary["items"]["new"], summary["items"]["changed"])
+        else:
+            log("%s: run %s %s%s (%s pages, %s new, %s changed, %s removed)", self.source, self.run_id, status,
+                f": {error}" if error else "", summary["pages"], summary["items"]["new"],
+                summary["items"]["changed"], summary["items"]["removed"])
         self.catalog.close()
         self.catalog = None
         self._release()
@@ -453,6 +565,11 @@ class CrawlStore:
         assert self.cfg is not None
         errors = sum(summary["errors"].get(kind, 0) for kind in ERROR_KINDS)
         attempted = summary["pages"] + errors + summary["pages_gone"]
+        if self.disk_full is not None or reason == DISK_FULL_REASON:
+            # Every committed page has its items committed before it, so the next run may take the
+            # pages this one stored from the catalog and continue from there.
+            summary["resumable"] = True
+            return "failed", False, self.disk_full or self.fatal_error or "the catalog's disk is full"
         if self.fatal_error:
             return "failed", False, self.fatal_error
         if reason == "closespider_timeout":
@@ -481,24 +598,63 @@ class CrawlStore:
     # -- periodic work ------------------------------------------------------------------------
 
     def _tick_flush(self) -> None:
+        if self.disk_full is not None:
+            return  # stopping: only the final flush tries again
         try:
             self.flush()
-        except Exception:  # noqa: BLE001 - keep the loop alive; the error is counted and logged
+        except (sqlite3.Error, OSError) as exc:
+            if self.disk_full is None:  # (a full disk has said so in one line already)
+                logger.error("could not write to the catalog (attempt %s, %s queued writes kept): %s",
+                             self._flush_failures, len(self._ops), exc)
+        except Exception:  # noqa: BLE001 - keep the loop alive; a bug gets its traceback
             logger.exception("could not write to the catalog")
 
     def _tick_stats(self) -> None:
-        if self.catalog is None or self.run_id is None:
+        if self.catalog is None or self.run_id is None or self.disk_full is not None:
             return
         try:
             self.catalog.update_run_stats(self.run_id, self.summary("running"))
-        except Exception:  # noqa: BLE001
-            logger.exception("could not store run stats")
+        except Exception as exc:  # noqa: BLE001
+            message = disk_full_message(exc, self.catalog.path)
+            if message is not None:
+                self._stop_for_full_disk(message)
+            elif isinstance(exc, (sqlite3.Error, OSError)):
+                logger.warning("could not store run stats: %s", exc)
+            else:
+                logger.exception("could not store run stats")
+
+    def _stop_for_full_disk(self, message: str) -> None:
+        """The catalog's disk is full: say so in one line (once per process) and stop the spider."""
+        self.fatal_error = message
+        if self.disk_full is not None:
+            return
+        self.disk_full = message
+        self.stats.set_value("collegesearch/disk_full", 1)
+        if message not in _REPORTED:
+            _REPORTED.add(message)
+            logger.error("%s", message)
+        else:
+            logger.warning("%s: stopping too: the catalog cannot be written (see above)", self.source)
+        if self.is_open:
+            self._close_spider(DISK_FULL_REASON)
+
+    def _close_spider(self, reason: str) -> None:
+        """Ask the engine to close the spider (it finishes what is in flight, then calls close())."""
+        from scrapy.utils.defer import deferred_from_coro
+
+        try:
+            engine = self.crawler.engine
+        except RuntimeError:  # the crawl has not started (a crawler built by a unit test)
+            return
+        if engine is not None:
+            deferred_from_coro(engine.close_spider_async(reason=reason))
 
     # -- buffered writes ------------------------------------------------------------------------
 
     def _queue(self, func: Callable[..., Any], *args: Any) -> None:
         self._ops.append((func, args))
-        if len(self._ops) >= self.flush_items:
+        # After a failed flush the buffer stays full: retry on the timer, not on every new item.
+        if len(self._ops) >= self.flush_items and not self._flush_failures:
             self._tick_flush()
 
     def flush(self, final: bool = False) -> None:
@@ -506,29 +662,37 @@ class CrawlStore:
         if not self._ops or self.catalog is None:
             return
         ops, self._ops = self._ops, []
+        self._uncommitted.clear()
         try:
             with self.catalog.transaction():
                 for func, args in ops:
                     func(*args)
         except Exception as exc:
+            self._uncommitted.clear()  # rolled back: none of it is stored, none of it is counted
             self._ops[:0] = ops  # keep them for the next attempt; nothing is lost silently
             self._flush_failures += 1
             self.stats.inc_value("collegesearch/errors/catalog")
-            if final or self._flush_failures >= 5:
-                # The catalog keeps refusing writes (disk full, locked for minutes): stop the
+            message = disk_full_message(exc, self.catalog.path)
+            if message is not None:
+                # Retrying cannot help until someone frees space; every page fetched from now on
+                # would be fetched for nothing.
+                self._stop_for_full_disk(message)
+            elif final or self._flush_failures >= 5:
+                # The catalog keeps refusing writes (locked for minutes, an I/O error): stop the
                 # crawl rather than fetch pages whose items cannot be kept.
                 self.fatal_error = f"catalog write failed: {exc}"
-                if not final and self.crawler.engine is not None:
-                    from scrapy.utils.defer import deferred_from_coro
-
-                    deferred_from_coro(self.crawler.engine.close_spider_async(reason="catalog_error"))
+                if not final:
+                    self._close_spider("catalog_error")
             raise
         self._flush_failures = 0
+        for key, count in self._uncommitted.items():
+            self.stats.inc_value(key, count)
+        self._uncommitted.clear()
 
     def _do_upsert(self, item: Item, page_url: str | None) -> None:
         assert self.catalog is not None
         outcome = self.catalog.upsert(item, run_id=self.run_id, page_url=page_url)
-        self.stats.inc_value(f"collegesearch/items/{outcome}")
+        self._uncommitted[f"collegesearch/items/{outcome}"] += 1
 
     def _do_record_page(self, url: str, status: int, etag: str | None, last_modified: str | None,
                         body: bytes, content_type: str | None, encoding: str | None) -> None:
@@ -541,12 +705,12 @@ class CrawlStore:
         assert self.catalog is not None
         self.catalog.touch_page(url, self.run_id)
         touched = self.catalog.touch_page_items(url, self.run_id)
-        self.stats.inc_value("collegesearch/items/touched", touched)
+        self._uncommitted["collegesearch/items/touched"] += touched
 
     def _do_gone(self, url: str, status: int) -> None:
         assert self.catalog is not None
         removed = self.catalog.mark_page_gone(url, source=self.source or "", status=status, run_id=self.run_id)
-        self.stats.inc_value("collegesearch/items/removed", removed)
+        self._uncommitted["collegesearch/items/removed"] += removed
 
     def _do_protect(self, url: str) -> None:
         assert self.catalog is not None

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from config import Settings
+    from crawler.pipelines import CrawlStore
 
 logger = logging.getLogger(__name__)
 
@@ -235,7 +236,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.pipelines import CrawlStore
+    from crawler.pipelines import DISK_FULL_REASON
 
     if settings.LOG_LEVEL != "DEBUG":
         logging.disable(logging.INFO)  # the process logs every library's version at INFO while it starts
@@ -265,7 +266,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
                     " and ".join(waiting), INSTITUTION_SOURCE)
 
         def start_waiting(spider: Spider, reason: str) -> None:
-            if reason == "shutdown":
+            if reason in ("shutdown", DISK_FULL_REASON):  # (on a full disk they could store nothing)
                 return
             for name in waiting:
                 process.crawl(crawlers[name], **kwargs_by_name[name])
@@ -280,7 +281,9 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     process.start()
     progress.stop()
 
-    summaries = [_summary_for(settings, name, CrawlStore.of(crawler)) for name, crawler in crawlers.items()]
+    # A crawler that never started (its turn never came) has no store, and no stats to make one from.
+    summaries = [_summary_for(settings, name, crawler.__dict__.get("_collegesearch_store"))
+                 for name, crawler in crawlers.items()]
     _relink_after(settings, summaries)
     return summaries
 
@@ -336,16 +339,29 @@ class _Progress:
             self.loop.stop()
 
 
-def _summary_for(settings: Settings, name: str, store: Any) -> RunSummary:
-    from catalog import Catalog
+def _summary_for(settings: Settings, name: str, store: CrawlStore | None) -> RunSummary:
+    from catalog import Catalog, CatalogError
 
-    if store.run_id is None:
-        reason = store.fatal_error or "the crawl did not start (stopped before its turn, or see the log above)"
+    if store is None or store.run_id is None:
+        reason = ((store.fatal_error if store is not None else None)
+                  or "the crawl did not start (stopped before its turn, or see the log above)")
         return RunSummary(source=name, status="failed", error=reason)
-    with Catalog(settings.catalog_path) as catalog:
-        run = catalog.get_run(store.run_id)
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            run = catalog.get_run(store.run_id)
+    except CatalogError:
+        if store.disk_full is None:
+            raise
+        # A full disk may not even leave room for SQLite's shared-memory file: report what this process saw.
+        stats = store.closed_summary or {}
+        return RunSummary(source=name, status="failed", run_id=store.run_id, error=store.disk_full, stats=stats,
+                          run_status=stats.get("status", "failed"))
     if run is None:  # pragma: no cover - the record was written by this process
         return RunSummary(source=name, status="failed", run_id=store.run_id, error="run record missing")
+    if run.status == "running" and store.disk_full is not None:
+        # Its end could not be written either; the next crawl marks it interrupted and resumes it.
+        return RunSummary(source=name, status="failed", run_id=run.id, error=store.disk_full,
+                          stats=store.closed_summary or run.stats)
     if run.status == "running":
         # The spider never closed (the reactor stopped under it): record that honestly.
         with Catalog(settings.catalog_path) as catalog:
@@ -361,8 +377,8 @@ def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
     from crawler.linkage import relink, shared_index
 
     inst = next((s for s in summaries if s.source == INSTITUTION_SOURCE and s.run_id), None)
-    if inst is None:
-        return
+    if inst is None or inst.stats.get("finish_reason") == "disk_full":
+        return  # (nothing can be written on a full disk; the next crawl's relink pass does it)
     items = inst.items
     if not (items.get("new") or items.get("revived") or items.get("changed")):
         return
