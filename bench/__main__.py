@@ -1,0 +1,197 @@
+"""``python -m bench``: crawl, index, search and serving benchmarks in order, one report (see README.md).
+
+    python -m bench [--quick | --smoke] [--only crawl,index,search,serving] [--results PATH]
+                    [--workdir DIR] [--keep]
+
+Runs the sections in order, reusing the crawl's catalog for the index and the index's data dir
+(catalog and index) for serving, prints each section's tables as it finishes and a summary table
+at the end, and writes ``bench/RESULTS.md`` (or ``--results PATH``) with the machine, the date, the
+commit and every figure beside its same-run baseline and target. Missed targets are reported, not
+raised: the exit code is 0 whenever the benchmarks ran, 1 with a one-line error when one could not
+run, 130 when interrupted (every child process is stopped first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.common import (
+    ROOT,
+    BenchError,
+    Section,
+    add_common_args,
+    cleanup,
+    install_cleanup,
+    machine_info,
+    machine_markdown,
+    other_load,
+    say,
+    workdir_for,
+)
+
+SECTIONS = ("crawl", "index", "search", "serving")
+DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
+
+
+def parse_only(value: str) -> list[str]:
+    """``crawl,index`` -> the named sections, in the benchmark's order."""
+    names = [v.strip().lower() for v in value.split(",") if v.strip()]
+    unknown = [n for n in names if n not in SECTIONS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown section {', '.join(unknown) or '(none)'}; "
+                                         f"choose from {','.join(SECTIONS)}")
+    return [s for s in SECTIONS if s in names]
+
+
+def run_sections(workdir: Path, mode: str, only: Sequence[str]) -> list[Section]:
+    """Run the chosen sections in order, sharing the crawled catalog and the indexed data dir; print each."""
+    from bench.common import print_section
+
+    sections: list[Section] = []
+    catalog_dir: Path | None = None
+    indexed_dir: Path | None = None
+    if "crawl" in only:
+        from bench import crawl
+
+        say("== crawl ==")
+        outcome = crawl.run(workdir / "crawl", mode)
+        catalog_dir = outcome.catalog_dir
+        sections.append(outcome.section)
+        print_section(outcome.section)
+    if "index" in only:
+        from bench import index
+
+        say("== index ==")
+        section, indexed_dir = index.run(workdir / "index", mode, catalog_dir)
+        sections.append(section)
+        print_section(section)
+    if "search" in only:
+        from bench import search
+
+        say("== search ==")
+        section = search.run(workdir / "search", mode)
+        sections.append(section)
+        print_section(section)
+    if "serving" in only:
+        from bench import serving
+
+        say("== serving ==")
+        section = serving.run(workdir / "serving", mode, data_dir=indexed_dir,
+                              catalog_dir=None if indexed_dir else catalog_dir)
+        sections.append(section)
+        print_section(section)
+    return sections
+
+
+def summary_lines(sections: Sequence[Section]) -> list[str]:
+    """One table over every section's figures: value, baseline, ratio, target, met?"""
+    out = ["| Section | Figure | Value | Baseline (same run) | Ratio | Target | Met? |",
+           "|---|---|---:|---:|---:|---|---|"]
+    for s in sections:
+        for t in s.targets:
+            verdict = f"**{t.verdict}**" if t.holds is False and not t.info else t.verdict
+            out.append(f"| {s.title} | {t.what} | {t.measured} | {t.baseline} | {t.ratio or '-'} | {t.target} "
+                       f"| {verdict} |")
+    out.append("")
+    return out
+
+
+def verdict_counts(sections: Sequence[Section]) -> str:
+    """'5 met, 3 missed, 2 undecided' over the targets (figures with no target not counted)."""
+    decided = [t for s in sections for t in s.targets if not t.info]
+    met = sum(1 for t in decided if t.holds is True)
+    missed = sum(1 for t in decided if t.holds is False)
+    undecided = sum(1 for t in decided if t.holds is None)
+    return f"{met} met, {missed} missed" + (f", {undecided} not decided in this mode" if undecided else "")
+
+
+def results_markdown(info: dict[str, object], busy: str, mode: str, only: Sequence[str], sections: Sequence[Section],
+                     seconds: float, load_end: tuple[float, float, float]) -> str:
+    """The whole RESULTS.md."""
+    command = "python -m bench" + ("" if mode == "full" else f" --{mode}") \
+        + ("" if list(only) == list(SECTIONS) else f" --only {','.join(only)}")
+    out = [
+        "# Benchmark results",
+        "",
+        f"Written by `{command}` ({mode} mode) in {seconds / 60:.1f} min. Every figure is compared with a "
+        "baseline measured in the same run on the same machine (it is shared and noisy, so absolute numbers "
+        "move; ratios are what to compare between runs). How each figure is measured, and how to read this "
+        "file: `bench/README.md`."
+        + (" **Smoke mode: the figures prove the benchmarks run and mean nothing.**" if mode == "smoke" else ""),
+        "",
+        "## Machine",
+        "",
+        *machine_markdown(info, load_end),  # type: ignore[arg-type]
+        f"Other processes busy at the start (the machine is shared): {busy}.",
+        "",
+        "## Summary",
+        "",
+        f"Targets: {verdict_counts(sections)}. Rows with target \"(none; shown)\" are figures kept for review "
+        "(memory, throughput, growth with corpus size) with no target of their own.",
+        "",
+        *summary_lines(sections),
+    ]
+    for s in sections:
+        out.append(s.markdown(level=2).rstrip())
+        out.append("")
+        out.append(f"*Section time: {s.seconds / 60:.1f} min.*")
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks, print the tables, write RESULTS.md; 0 when they ran, 1 when one could not run."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    add_common_args(parser)
+    parser.add_argument("--only", type=parse_only, default=list(SECTIONS), metavar="SECTIONS",
+                        help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default: all)")
+    parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
+                        help="where to write the Markdown report (default: bench/RESULTS.md)")
+    args = parser.parse_args(argv)
+    install_cleanup()
+    started = time.perf_counter()
+    try:
+        args.results.parent.mkdir(parents=True, exist_ok=True)
+        info = machine_info()  # load average before anything of ours runs
+        busy = other_load()
+        say(f"{args.mode} mode, sections {','.join(args.only)}; commit {info['commit']}"
+            + (" (uncommitted changes)" if info["dirty"] else "") + f"; load {info['load'][0]:.2f}")
+        with workdir_for(args, "cs-bench-") as workdir:
+            say(f"work folder {workdir}")
+            try:
+                sections = run_sections(workdir, args.mode, args.only)
+            except BenchError:
+                args.keep = True  # keep the logs of a failed step for a look (workdir_for reads it on exit)
+                raise
+        seconds = time.perf_counter() - started
+        text = results_markdown(info, busy, args.mode, args.only, sections, seconds, os.getloadavg())
+        print("## Summary\n")
+        print("\n".join(summary_lines(sections)))
+        print(f"Targets: {verdict_counts(sections)}.")
+        args.results.write_text(text, encoding="utf-8")
+        say(f"done in {seconds / 60:.1f} min; wrote {args.results}")
+        return 0
+    except KeyboardInterrupt:
+        cleanup()
+        print("bench: interrupted; every child process stopped", file=sys.stderr)
+        return 130
+    except BenchError as exc:
+        cleanup()
+        lines = str(exc).strip().splitlines() or ["(no message)"]
+        if len(lines) > 1:
+            print("\n".join(lines[1:]), file=sys.stderr)  # the failing child's last lines, for the log
+        print(f"bench: error: {lines[0]}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        cleanup()
+        print(f"bench: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
