@@ -23,7 +23,6 @@ import re
 import resource
 import shutil
 import socket
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -112,6 +111,11 @@ def _free_bytes(folder: Path) -> int | None:
         return None
 
 
+def _is_storage_error(exc: BaseException) -> bool:
+    """An error of the file system or of SQLite (told by its module: only catalog/ imports sqlite3)."""
+    return isinstance(exc, OSError) or type(exc).__module__ == "sqlite3"
+
+
 def disk_full_message(exc: BaseException, catalog_path: str | os.PathLike[str]) -> str | None:
     """One line saying the catalog's disk is full and what to do, or None when ``exc`` is another failure.
 
@@ -130,7 +134,7 @@ def disk_full_message(exc: BaseException, catalog_path: str | os.PathLike[str]) 
             if cause.errno == errno.EDQUOT:
                 return f"the disk quota for {folder} is full: free space or raise the quota and {resume}"
             return size_limit if cause.errno == errno.EFBIG and limit is not None else full
-        code = getattr(cause, "sqlite_errorcode", None) if isinstance(cause, sqlite3.Error) else None
+        code = getattr(cause, "sqlite_errorcode", None) if type(cause).__module__ == "sqlite3" else None
         if code is None:
             continue
         if code & 0xFF == _SQLITE_FULL:
@@ -602,12 +606,12 @@ class CrawlStore:
             return  # stopping: only the final flush tries again
         try:
             self.flush()
-        except (sqlite3.Error, OSError) as exc:
-            if self.disk_full is None:  # (a full disk has said so in one line already)
+        except Exception as exc:  # noqa: BLE001 - keep the loop alive
+            if not _is_storage_error(exc):
+                logger.exception("could not write to the catalog")  # a bug: its traceback helps
+            elif self.disk_full is None:  # (a full disk has said so in one line already)
                 logger.error("could not write to the catalog (attempt %s, %s queued writes kept): %s",
                              self._flush_failures, len(self._ops), exc)
-        except Exception:  # noqa: BLE001 - keep the loop alive; a bug gets its traceback
-            logger.exception("could not write to the catalog")
 
     def _tick_stats(self) -> None:
         if self.catalog is None or self.run_id is None or self.disk_full is not None:
@@ -618,7 +622,7 @@ class CrawlStore:
             message = disk_full_message(exc, self.catalog.path)
             if message is not None:
                 self._stop_for_full_disk(message)
-            elif isinstance(exc, (sqlite3.Error, OSError)):
+            elif _is_storage_error(exc):
                 logger.warning("could not store run stats: %s", exc)
             else:
                 logger.exception("could not store run stats")
