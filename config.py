@@ -276,13 +276,16 @@ SETTINGS: tuple[Setting, ...] = (
             _url_or_none),
     # Web app
     Setting("WEB_HOST", "127.0.0.1", "Address `collegesearch serve` listens on.", _str),
-    Setting("WEB_PORT", 5000, "Port `collegesearch serve` listens on.", _int_range(1, 65535)),
+    Setting("WEB_PORT", 5000, "Port `collegesearch serve` (and the demo) listens on.", _int_range(1, 65535)),
     Setting("WEB_WORKERS", 4, "Worker processes of the production web server.", _int_range(1, 64)),
     Setting("SECRET_KEY", None,
             "Key signing sessions and CSRF tokens (default: generated once into DATA_DIR/secret_key).", _opt_str),
     Setting("ADMIN_PASSWORD_HASH", None,
             "Werkzeug password hash for the admin; admin pages stay disabled until it is set.", _opt_str),
     Setting("SECURE_COOKIES", False, "Send session cookies only over HTTPS (turn on behind TLS).", _bool),
+    Setting("PROXY_HOPS", 0, "Reverse proxies in front of the web app whose X-Forwarded-For/-Proto/-Host "
+            "headers are trusted (1 behind one nginx; 0 trusts none, so rate limits see the socket's address).",
+            _int_range(0, 5)),
     Setting("REVIEW_RATE_LIMIT", 5, "Reviews one client may submit per hour.", _int_range(1, 10000)),
     Setting("LOGIN_RATE_LIMIT", 10, "Admin login attempts one client may make per 15 minutes.", _int_range(1, 10000)),
     Setting("MAX_PER_PAGE", 50, "Largest page size the search API and pages accept.", _int_range(1, 1000)),
@@ -328,6 +331,7 @@ class Settings:
     SECRET_KEY: str | None
     ADMIN_PASSWORD_HASH: str | None
     SECURE_COOKIES: bool
+    PROXY_HOPS: int
     REVIEW_RATE_LIMIT: int
     LOGIN_RATE_LIMIT: int
     MAX_PER_PAGE: int

@@ -51,6 +51,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from webapp.index import SearchService
     from webapp.records import Listings
 
+    if settings.PROXY_HOPS:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Behind a reverse proxy every request comes from the proxy's address: trust exactly the
+        # configured number of X-Forwarded-* hops, so rate limits count visitors, not the proxy,
+        # and a visitor cannot pick an address by sending the header themselves.
+        hops = settings.PROXY_HOPS
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     db.init_app(app)
     security.init_app(app)
     templating.init_app(app)

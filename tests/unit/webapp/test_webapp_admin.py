@@ -182,3 +182,25 @@ def test_runs_table_reads_the_crawlers_nested_item_counts(admin_client, web_sett
     row = row[:row.index("</tr>")]
     assert "<td>77</td>" in row
     assert "<td>6</td><td>3</td>" in row and "<td>42</td><td>4</td>" in row
+
+
+def _guess(client, forwarded_for: str):
+    page = client.get("/admin/login", environ_base={"REMOTE_ADDR": "10.0.0.2"},
+                      headers={"X-Forwarded-For": forwarded_for})
+    return client.post("/admin/login", data={"password": "guess", "csrf_token": csrf_token(page.text)},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"}, headers={"X-Forwarded-For": forwarded_for})
+
+
+def test_behind_a_trusted_proxy_the_login_limit_counts_visitors_not_the_proxy(web_settings):
+    client = make_app(web_settings, PROXY_HOPS=1).test_client()
+    for _ in range(4):  # LOGIN_RATE_LIMIT is 4 in these tests; every request comes from the proxy 10.0.0.2
+        assert _guess(client, "203.0.113.7").status_code == 401
+    assert _guess(client, "203.0.113.7").status_code == 429
+    assert _guess(client, "198.51.100.9").status_code == 401  # another visitor through the same proxy
+
+
+def test_without_proxy_hops_a_forwarded_header_cannot_dodge_the_limit(web_settings):
+    client = make_app(web_settings).test_client()
+    for i in range(4):
+        assert _guess(client, f"203.0.113.{i}").status_code == 401
+    assert _guess(client, "198.51.100.9").status_code == 429  # the header is ignored: same socket address
