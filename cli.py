@@ -226,18 +226,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 
 
 @main.command()
-@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535), help="Web app port.")
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
+              help="Web app port.  [default: WEB_PORT, 5000]")
 @click.option("--site-port", default=8800, show_default=True, type=click.IntRange(0, 65535),
               help="Sample site port (0 picks a free one).")
 @click.option("--no-serve", is_flag=True, help="Stop after crawling and indexing (for scripts and benchmarks).")
 @click.pass_context
-def demo(ctx: click.Context, port: int, site_port: int, no_serve: bool) -> None:
+def demo(ctx: click.Context, port: int | None, site_port: int, no_serve: bool) -> None:
     """The main job: sample site, crawl (incremental when data exists), index, serve, print the URL."""
     from demo import DemoError, run_demo
 
     settings = _settings(ctx)
     try:
-        run_demo(settings, port=port, site_port=site_port, serve=not no_serve, echo=click.echo)
+        run_demo(settings, port=port if port is not None else settings.WEB_PORT, site_port=site_port,
+                 serve=not no_serve, echo=click.echo)
     except DemoError as exc:
         raise UserError(str(exc)) from None
 

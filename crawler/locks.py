@@ -3,9 +3,10 @@
 On one machine a lock is an ``flock`` on a file under ``DATA_DIR/locks``: the kernel releases it
 when the holding process dies, even by SIGKILL, so a lock can never outlive its owner; the file
 keeps the owner's pid, host and start time only to explain a refusal, and a file whose lock is
-not held is stale and simply reused. With ``REDIS_URL`` set, locks live in Redis instead (for
-several machines sharing one catalog server), with an expiry that the holder keeps renewing, so
-a dead machine's lock lapses on its own.
+not held is stale and simply reused. With ``REDIS_URL`` set, locks live in Redis instead, with an
+expiry that the holder keeps renewing, so a dead machine's lock lapses on its own: schedulers on
+several machines (a standby, say) then never run the same source's crawl twice at once. The
+catalog itself is one SQLite file, so the crawls still write to the machine that holds it.
 
 No Scrapy import here: the web app uses this module too.
 """

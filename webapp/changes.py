@@ -3,8 +3,8 @@
 Each change-log entry becomes a sentence people read over coffee ("Probation: Health Information
 Technology at Ohio Valley Community College (was Accredited)"), with a category (new program,
 status change, closed program, new review, college added or removed, pay change...), grouped by
-crawl run and day. Filters: ``kind``, ``state``, ``op``, ``what`` (new, status, closed, removed,
-pay, reviews), ``run_id``, ``since``, ``before`` (paging), ``limit``. The admin shows the same feed
+crawl run and day. Filters: ``kind``, ``state``, ``op``, ``what`` (new, status, removed,
+pay, reviews; closed programs show under status and removed), ``run_id``, ``since``, ``before`` (paging), ``limit``. The admin shows the same feed
 (``webapp.admin_crawl``).
 """
 
