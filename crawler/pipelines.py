@@ -111,6 +111,15 @@ def _free_bytes(folder: Path) -> int | None:
         return None
 
 
+def report_disk_full(message: str) -> bool:
+    """Log a full-disk line once per process (crawlers of several sources share the disk); False if said already."""
+    if message in _REPORTED:
+        return False
+    _REPORTED.add(message)
+    logger.error("%s", message)
+    return True
+
+
 def _is_storage_error(exc: BaseException) -> bool:
     """An error of the file system or of SQLite (told by its module: only catalog/ imports sqlite3)."""
     return isinstance(exc, OSError) or type(exc).__module__ == "sqlite3"
@@ -634,10 +643,7 @@ class CrawlStore:
             return
         self.disk_full = message
         self.stats.set_value("collegesearch/disk_full", 1)
-        if message not in _REPORTED:
-            _REPORTED.add(message)
-            logger.error("%s", message)
-        else:
+        if not report_disk_full(message):
             logger.warning("%s: stopping too: the catalog cannot be written (see above)", self.source)
         if self.is_open:
             self._close_spider(DISK_FULL_REASON)
@@ -848,8 +854,12 @@ class CrawlStore:
 
         try:
             counts = relink(self.catalog, self._linker, sources=[self.source])
-        except Exception:  # noqa: BLE001 - a relink failure must not lose the run record
-            logger.exception("%s: relink pass failed", self.source)
+        except Exception as exc:  # noqa: BLE001 - a relink failure must not lose the run record
+            message = disk_full_message(exc, self.catalog.path)
+            if message is not None:
+                self._stop_for_full_disk(message)  # (the next crawl relinks)
+            else:
+                logger.exception("%s: relink pass failed", self.source)
             return
         if counts.get("relinked"):
             self.stats.inc_value("collegesearch/linkage/relinked", counts["relinked"])

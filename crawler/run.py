@@ -375,22 +375,33 @@ def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
     """After the institution source brought new schools, resolve other sources' unmatched records."""
     from catalog import Catalog
     from crawler.linkage import relink, shared_index
+    from crawler.pipelines import DISK_FULL_REASON, disk_full_message, report_disk_full
 
     inst = next((s for s in summaries if s.source == INSTITUTION_SOURCE and s.run_id), None)
-    if inst is None or inst.stats.get("finish_reason") == "disk_full":
+    if inst is None or any(s.stats.get("finish_reason") == DISK_FULL_REASON for s in summaries):
         return  # (nothing can be written on a full disk; the next crawl's relink pass does it)
     items = inst.items
     if not (items.get("new") or items.get("revived") or items.get("changed")):
         return
-    with Catalog(settings.catalog_path) as catalog:
-        index = shared_index(catalog, settings.LINK_MIN_SCORE)
-        counts = relink(catalog, index)
-        if counts.get("relinked"):
-            logger.info("linked %s earlier unmatched records to institutions this crawl brought", counts["relinked"])
-            stats = dict(inst.stats)
-            stats["relinked_other_sources"] = counts["relinked"]
-            catalog.update_run_stats(inst.run_id or 0, stats)
-            inst.stats = stats
+    try:
+        with Catalog(settings.catalog_path) as catalog:
+            index = shared_index(catalog, settings.LINK_MIN_SCORE)
+            counts = relink(catalog, index)
+            if counts.get("relinked"):
+                logger.info("linked %s earlier unmatched records to institutions this crawl brought",
+                            counts["relinked"])
+                stats = dict(inst.stats)
+                stats["relinked_other_sources"] = counts["relinked"]
+                catalog.update_run_stats(inst.run_id or 0, stats)
+                inst.stats = stats
+    except Exception as exc:
+        message = disk_full_message(exc, settings.catalog_path)
+        if message is None:
+            raise
+        # The runs are recorded; only this extra pass is lost (the next crawl's relink does it). The
+        # command still fails, so that whoever runs it learns the disk is full.
+        report_disk_full(message)
+        inst.status, inst.error = "failed", message
 
 
 # -- the summary -----------------------------------------------------------------------------------

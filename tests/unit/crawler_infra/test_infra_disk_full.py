@@ -207,3 +207,30 @@ def test_still_full_at_close_loses_nothing_and_the_next_run_resumes(make_crawler
     assert first_run in store2.resume_ids
     with Catalog(settings.catalog_path, readonly=True) as cat:
         assert cat.get_run(first_run).status == ("failed" if run_end_fits else "interrupted")
+
+
+def test_disk_already_full_when_the_run_starts(make_crawler, settings, caplog, tmp_path, monkeypatch) -> None:
+    """The run record itself cannot be written: the spider does not start, says why once, and frees the lock."""
+    from scrapy.exceptions import CloseSpider
+
+    from crawler.pipelines import acquire_source_lock
+
+    error = _full_disk_error(tmp_path)  # the real SQLITE_FULL error, raised where the run record is written
+
+    def refuse(self, *args, **kwargs):
+        raise error
+
+    monkeypatch.setattr(Catalog, "start_run", refuse)
+    crawler = make_crawler()
+    store = CrawlStore.of(crawler)
+    caplog.set_level(logging.WARNING)
+    try:
+        store.open(crawler.spider)
+    except CloseSpider as exc:
+        assert exc.reason == DISK_FULL_REASON
+    else:
+        raise AssertionError("the spider should not start on a full disk")
+    assert store.run_id is None and store.catalog is None and store.fatal_error == store.disk_full
+    assert [r.getMessage() for r in caplog.records] == [store.disk_full] and not caplog.records[0].exc_info
+    assert acquire_source_lock(settings, "testsrc")  # the lock was given back
+    release_source_lock("testsrc")
