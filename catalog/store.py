@@ -475,7 +475,7 @@ class Catalog:
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
             for row in self.conn.execute(
-                f"SELECT * FROM items WHERE kind = ? AND item_id IN ({marks}){live}", (kind, *chunk)
+                f"SELECT * FROM items WHERE kind = ? AND item_id IN ({marks}){live}", (kind, *chunk)  # noqa: S608 - only ? placeholders and fixed clauses are joined in
             ):
                 found[row["item_id"]] = _stored(row)
         return found
@@ -502,7 +502,7 @@ class Catalog:
             args.append(parent_id)
         if not include_deleted:
             where.append("deleted_at IS NULL")
-        sql = "SELECT * FROM items" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, item_id"
+        sql = "SELECT * FROM items" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, item_id"  # noqa: S608 - only ? placeholders and fixed clauses are joined in
         cur = self.conn.execute(sql, args)
         while True:
             rows = cur.fetchmany(batch)
@@ -522,7 +522,7 @@ class Catalog:
             args.append(source)
         if not include_deleted:
             where.append("deleted_at IS NULL")
-        sql = "SELECT COUNT(*) FROM items" + (" WHERE " + " AND ".join(where) if where else "")
+        sql = "SELECT COUNT(*) FROM items" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - only ? placeholders and fixed clauses are joined in
         return int(self.conn.execute(sql, args).fetchone()[0])
 
     def counts_by_kind(self) -> dict[str, int]:
