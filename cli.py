@@ -110,6 +110,12 @@ def main(ctx: click.Context, config_file: str | None, data_dir: str | None) -> N
     ctx.obj = {"config": config_file, "data_dir": data_dir}
 
 
+def _announce(url: str) -> None:
+    # Flushed at once: scripts and tests wait for this first line to learn the port.
+    click.echo(url)
+    sys.stdout.flush()
+
+
 @main.command("sample-site")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Loopback address of the portal.")
 @click.option("--port", default=8800, show_default=True, type=click.IntRange(0, 65535),
@@ -125,7 +131,7 @@ def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_lo
 
     try:
         serve(host=host, port=port, epoch=epoch, faults=not no_faults, access_log=access_log,
-              announce=lambda url: click.echo(url, nl=True) or sys.stdout.flush())
+              announce=_announce)
     except SampleSiteError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:

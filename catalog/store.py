@@ -813,7 +813,8 @@ class Catalog:
 
     def list_runs(self, source: str | None = None, *, limit: int = 50, status: str | None = None) -> list[Run]:
         """Newest runs first."""
-        sql, args = "SELECT * FROM runs WHERE 1 = 1", []  # type: ignore[var-annotated]
+        sql = "SELECT * FROM runs WHERE 1 = 1"
+        args: list[str | int] = []
         if source:
             sql += " AND source = ?"
             args.append(source)
