@@ -51,6 +51,10 @@ def environment_problem(exc: BaseException) -> str | None:
         return f"the disk holding the catalog is full; {_SPACE_FIX}"
     if "attempt to write a readonly database" in text:
         return f"the catalog is read-only; {_WRITE_FIX}"
+    if type(exc).__module__ == "sqlite3" and "disk I/O error" in text:
+        # What SQLite says when its temporary files hit a file-size limit (ulimit -f) or the disk fails.
+        return ("the catalog's disk failed a read or write (disk I/O error): check that it has free space and "
+                "that no file-size limit (ulimit -f) applies, then run the command again")
     return None
 
 
