@@ -143,8 +143,12 @@ def run(workdir: Path, mode: str = "full", catalog_dir: Path | None = None) -> t
     rng = random.Random(20261127)
     syncs: list[SyncRun] = []
     serial = 0
+    previous = 0
     for fraction in FRACTIONS:
-        count = max(1, round(fraction * len(keys))) if fraction else 0
+        # each change size changes more records than the one before, even on a tiny (smoke) catalog:
+        # otherwise 0.1% and 5% of 29 records are both 1 record and the slope cannot be measured
+        count = max(previous + 1, round(fraction * len(keys))) if fraction else 0
+        previous = count
         for i in range(sync_runs):
             serial += 1
             changed = change_records(data_dir, keys, count, rng, serial) if count else 0
