@@ -31,6 +31,9 @@ K1 = 1.2
 B = 0.75
 POSTINGS_CACHE = 4096
 """Terms whose postings stay decoded per index generation (frequent terms are reused constantly)."""
+POSTINGS_CACHE_BYTES = 64 * 1024 * 1024
+"""And at most this much memory for them: a common term's postings (ids, frequencies, BM25 scores,
+mask) take hundreds of KB, and 4,096 of them grew a web worker past 1.5 GB under a query mix."""
 _LENGTH_TABLE = [byte_to_length(b) for b in range(256)]
 
 
@@ -125,6 +128,7 @@ class IndexCache:
         self.live = live
         self.doc_count = max(1, live.bit_count())
         self._postings: OrderedDict[tuple[str, str], Postings] = OrderedDict()
+        self._postings_bytes = 0
         self._lengths: dict[str, tuple[array, float]] = {}
         self._columns: dict[str, Any] = {}
         self._phrases: OrderedDict[Any, int] = OrderedDict()
@@ -149,9 +153,13 @@ class IndexCache:
                 _read_postings(leaf.postings(fieldname, term), offset, ids, freqs)
         found = Postings(ids, freqs, mask_of(ids, self.size) & self.live)
         with self._lock:
-            self._postings[key] = found
-            if len(self._postings) > POSTINGS_CACHE:
-                self._postings.popitem(last=False)
+            if key not in self._postings:
+                self._postings[key] = found
+                self._postings_bytes += _cost(found)
+            while self._postings and (len(self._postings) > POSTINGS_CACHE
+                                      or self._postings_bytes > POSTINGS_CACHE_BYTES):
+                _old_key, old = self._postings.popitem(last=False)
+                self._postings_bytes -= _cost(old)
         return found
 
     def lengths(self, fieldname: str) -> tuple[array, float]:
@@ -226,6 +234,7 @@ class IndexCache:
         """Forget decoded postings and phrase matches (benchmarks measure cold queries with this)."""
         with self._lock:
             self._postings.clear()
+            self._postings_bytes = 0
             self._phrases.clear()
 
     # -- matching ---------------------------------------------------------------------------------
@@ -385,6 +394,12 @@ def _concat(parts: list[Any]) -> Any:
     for part in parts[1:]:
         out.extend(part)
     return out
+
+
+def _cost(postings: Postings) -> int:
+    """Bytes a cached term holds: its arrays, the BM25 scores filled later (8 bytes each) and its mask."""
+    n = len(postings.ids)
+    return n * (postings.ids.itemsize + postings.freqs.itemsize + 8) + postings.mask.bit_length() // 8 + 200
 
 
 def _read_postings(matcher: Any, offset: int, ids: array, freqs: array) -> None:
