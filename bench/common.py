@@ -465,6 +465,22 @@ def targets_table(targets: Sequence[Target]) -> list[str]:
     return out
 
 
+def section_main(argv: Sequence[str] | None, doc: str | None, prefix: str,
+                 run_section: Callable[[Path, argparse.Namespace], Section],
+                 extra_args: Callable[[argparse.ArgumentParser], None] | None = None) -> int:
+    """One section run alone (``python -m bench.<section>``): the common options and the section's own, then its table."""
+    parser = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
+    add_common_args(parser)
+    if extra_args is not None:
+        extra_args(parser)
+    args = parser.parse_args(argv)
+    install_cleanup()
+    with workdir_for(args, prefix) as workdir:
+        section = run_section(workdir, args)
+    print_section(section)
+    return 0
+
+
 def print_section(section: Section) -> None:
     """Print a section's Markdown on stdout."""
     print(section.markdown(), flush=True)

@@ -24,7 +24,6 @@ small comparison once; ``--smoke`` crawls a few pages of one source.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -38,17 +37,14 @@ from bench.common import (
     SampleSite,
     Section,
     Target,
-    add_common_args,
     child_env,
     cli,
     fmt,
-    install_cleanup,
     median,
-    print_section,
     run_measured,
     sample_site,
     say,
-    workdir_for,
+    section_main,
 )
 
 ALL_SOURCES: tuple[str, ...] = ()  # empty: the crawl command's default, every enabled source
@@ -318,14 +314,7 @@ def report(whole: Comparison | None, small: list[Comparison], small_label: str, 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the crawl benchmark alone and print its section."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-    install_cleanup()
-    with workdir_for(args, "cs-bench-crawl-") as workdir:
-        outcome = run(workdir, args.mode)
-    print_section(outcome.section)
-    return 0
+    return section_main(argv, __doc__, "cs-bench-crawl-", lambda workdir, args: run(workdir, args.mode).section)
 
 
 if __name__ == "__main__":

@@ -32,17 +32,14 @@ from bench.common import (
     Finished,
     Section,
     Target,
-    add_common_args,
     child_env,
     copy_catalog,
     fmt,
-    install_cleanup,
     median,
-    print_section,
     run_measured,
     say,
+    section_main,
     spread,
-    workdir_for,
 )
 
 FRACTIONS: tuple[float, ...] = (0.0, 0.001, 0.01, 0.05)
@@ -231,16 +228,13 @@ def report(docs: int, records: int, rebuilds: list[tuple[dict[str, Any], Finishe
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the index benchmark alone and print its section."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(parser)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="a data dir with a crawled catalog (copied, never changed); default: crawl one")
-    args = parser.parse_args(argv)
-    install_cleanup()
-    with workdir_for(args, "cs-bench-index-") as workdir:
-        section, _ = run(workdir, args.mode, args.data_dir)
-    print_section(section)
-    return 0
+
+    def options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--data-dir", type=Path, default=None,
+                            help="a data dir with a crawled catalog (copied, never changed); default: crawl one")
+
+    return section_main(argv, __doc__, "cs-bench-index-",
+                        lambda workdir, args: run(workdir, args.mode, args.data_dir)[0], options)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ relevance. Smoke mode: thinned corpora, no relevance.
 
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 import time
@@ -27,13 +26,10 @@ from bench.common import (
     ROOT,
     Section,
     Target,
-    add_common_args,
     child_env,
-    install_cleanup,
-    print_section,
     run_measured,
     say,
-    workdir_for,
+    section_main,
 )
 
 SAMPLE_ARGS: dict[str, list[str]] = {
@@ -172,14 +168,7 @@ def run(workdir: Path, mode: str = "full") -> Section:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the search benchmarks alone and print the section."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(parser)
-    args = parser.parse_args(argv)
-    install_cleanup()
-    with workdir_for(args, "cs-bench-search-") as workdir:
-        section = run(workdir, args.mode)
-    print_section(section)
-    return 0
+    return section_main(argv, __doc__, "cs-bench-search-", lambda workdir, args: run(workdir, args.mode))
 
 
 if __name__ == "__main__":

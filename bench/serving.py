@@ -40,22 +40,19 @@ from bench.common import (
     Section,
     Target,
     TreeSampler,
-    add_common_args,
     child_env,
     cli,
     copy_catalog,
     copy_data_dir,
     fmt,
     free_port,
-    install_cleanup,
     median,
-    print_section,
     run_measured,
     say,
+    section_main,
     start,
     stop,
     wait_http,
-    workdir_for,
 )
 
 P95_PAGE_TARGET_MS = 150.0
@@ -420,22 +417,21 @@ def report(runs: list[LoadRun], plan: Plan, mode: str, idle_rss: float = 0.0) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the serving benchmark alone and print its section."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    add_common_args(parser)
-    parser.add_argument("--data-dir", type=Path, default=None,
-                        help="a data dir with a catalog and an index (copied, never changed); default: crawl and index")
-    parser.add_argument("--users", type=int, default=None, help="locust users (default: 10)")
-    parser.add_argument("--duration", type=int, default=None, help="seconds per locust run (default: 30)")
-    args = parser.parse_args(argv)
-    install_cleanup()
-    plan = PLANS[args.mode]
-    if args.users or args.duration:
-        plan = Plan(args.users or plan.users, min(plan.spawn_rate, args.users or plan.users),
-                    args.duration or plan.duration, plan.runs, plan.changes_per_sync)
-    with workdir_for(args, "cs-bench-serving-") as workdir:
-        section = run(workdir, args.mode, args.data_dir, plan)
-    print_section(section)
-    return 0
+
+    def options(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--data-dir", type=Path, default=None,
+                            help="a data dir with a catalog and an index (copied, never changed); default: crawl and index")
+        parser.add_argument("--users", type=int, default=None, help="locust users (default: 10)")
+        parser.add_argument("--duration", type=int, default=None, help="seconds per locust run (default: 30)")
+
+    def run_section(workdir: Path, args: argparse.Namespace) -> Section:
+        plan = PLANS[args.mode]
+        if args.users or args.duration:
+            plan = Plan(args.users or plan.users, min(plan.spawn_rate, args.users or plan.users),
+                        args.duration or plan.duration, plan.runs, plan.changes_per_sync)
+        return run(workdir, args.mode, args.data_dir, plan)
+
+    return section_main(argv, __doc__, "cs-bench-serving-", run_section, options)
 
 
 if __name__ == "__main__":
