@@ -413,9 +413,14 @@ class CrawlStore:
         crawler.signals.connect(self._item_error, signal=signals.item_error)
 
     @classmethod
+    def existing(cls, crawler: Crawler) -> CrawlStore | None:
+        """The crawler's store, or None when its crawl never started (no store was made)."""
+        return crawler.__dict__.get("_collegesearch_store")
+
+    @classmethod
     def of(cls, crawler: Crawler) -> CrawlStore:
         """The crawler's store (created on first use)."""
-        store = crawler.__dict__.get("_collegesearch_store")
+        store = cls.existing(crawler)
         if store is None:
             store = cls(crawler)
             crawler.__dict__["_collegesearch_store"] = store
@@ -456,10 +461,8 @@ class CrawlStore:
             self.resume_ids = self._resume_chain()
             self.run_id = self.catalog.start_run(self.source, self.trigger)
         except Exception as exc:
-            message = disk_full_message(exc, self.catalog.path)
-            if message is None:
+            if not self._stop_if_disk_full(exc):
                 raise
-            self._stop_for_full_disk(message)
             self.catalog.close()
             self.catalog = None
             self._release()
@@ -549,10 +552,8 @@ class CrawlStore:
         try:
             self.catalog.finish_run(self.run_id, status=status, stats=summary, complete=complete, error=error)
         except Exception as exc:
-            message = disk_full_message(exc, self.catalog.path)
-            if message is None:
+            if not self._stop_if_disk_full(exc):
                 raise
-            self._stop_for_full_disk(message)
             # _close_dead_runs of the next crawl marks it interrupted, and that crawl resumes it.
             logger.warning("%s: run %s could not be recorded as finished either; the next crawl resumes it",
                            self.source, self.run_id)
@@ -628,13 +629,20 @@ class CrawlStore:
         try:
             self.catalog.update_run_stats(self.run_id, self.summary("running"))
         except Exception as exc:  # noqa: BLE001
-            message = disk_full_message(exc, self.catalog.path)
-            if message is not None:
-                self._stop_for_full_disk(message)
-            elif _is_storage_error(exc):
+            if self._stop_if_disk_full(exc):
+                return
+            if _is_storage_error(exc):
                 logger.warning("could not store run stats: %s", exc)
             else:
                 logger.exception("could not store run stats")
+
+    def _stop_if_disk_full(self, exc: BaseException) -> bool:
+        """Stop the spider when ``exc`` means the catalog's disk is full; False for any other failure."""
+        message = disk_full_message(exc, self.catalog.path) if self.catalog is not None else None
+        if message is None:
+            return False
+        self._stop_for_full_disk(message)
+        return True
 
     def _stop_for_full_disk(self, message: str) -> None:
         """The catalog's disk is full: say so in one line (once per process) and stop the spider."""
@@ -672,7 +680,6 @@ class CrawlStore:
         if not self._ops or self.catalog is None:
             return
         ops, self._ops = self._ops, []
-        self._uncommitted.clear()
         try:
             with self.catalog.transaction():
                 for func, args in ops:
@@ -682,12 +689,9 @@ class CrawlStore:
             self._ops[:0] = ops  # keep them for the next attempt; nothing is lost silently
             self._flush_failures += 1
             self.stats.inc_value("collegesearch/errors/catalog")
-            message = disk_full_message(exc, self.catalog.path)
-            if message is not None:
-                # Retrying cannot help until someone frees space; every page fetched from now on
-                # would be fetched for nothing.
-                self._stop_for_full_disk(message)
-            elif final or self._flush_failures >= 5:
+            # On a full disk retrying cannot help until someone frees space; every page fetched from
+            # now on would be fetched for nothing, so the spider stops.
+            if not self._stop_if_disk_full(exc) and (final or self._flush_failures >= 5):
                 # The catalog keeps refusing writes (locked for minutes, an I/O error): stop the
                 # crawl rather than fetch pages whose items cannot be kept.
                 self.fatal_error = f"catalog write failed: {exc}"
@@ -855,10 +859,7 @@ class CrawlStore:
         try:
             counts = relink(self.catalog, self._linker, sources=[self.source])
         except Exception as exc:  # noqa: BLE001 - a relink failure must not lose the run record
-            message = disk_full_message(exc, self.catalog.path)
-            if message is not None:
-                self._stop_for_full_disk(message)  # (the next crawl relinks)
-            else:
+            if not self._stop_if_disk_full(exc):  # (on a full disk the next crawl relinks)
                 logger.exception("%s: relink pass failed", self.source)
             return
         if counts.get("relinked"):

@@ -236,7 +236,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.pipelines import DISK_FULL_REASON
+    from crawler.pipelines import DISK_FULL_REASON, CrawlStore
 
     if settings.LOG_LEVEL != "DEBUG":
         logging.disable(logging.INFO)  # the process logs every library's version at INFO while it starts
@@ -282,8 +282,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     progress.stop()
 
     # A crawler that never started (its turn never came) has no store, and no stats to make one from.
-    summaries = [_summary_for(settings, name, crawler.__dict__.get("_collegesearch_store"))
-                 for name, crawler in crawlers.items()]
+    summaries = [_summary_for(settings, name, CrawlStore.existing(crawler)) for name, crawler in crawlers.items()]
     _relink_after(settings, summaries)
     return summaries
 
