@@ -32,7 +32,7 @@ lint: setup
 	$(BIN)/ruff check .
 
 typecheck: setup
-	$(BIN)/mypy crawler indexer webapp catalog config.py cli.py
+	$(BIN)/mypy collegesearch model ops crawler indexer webapp catalog
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -73,7 +73,7 @@ def loopback_slots(download_slots: dict[str, Any]) -> dict[str, str]:
 
 def bare_settings() -> dict[str, Any]:
     """Scrapy settings with the crawler's concurrency and nothing else of the crawler."""
-    from config import load_settings
+    from collegesearch.config import load_settings
     from crawler import settings as project
 
     cfg = load_settings()

@@ -215,7 +215,7 @@ def run_measured(cmd: Sequence[str], *, logs: Path, name: str, env: dict[str, st
 
 def cli(data_dir: Path, *args: str) -> list[str]:
     """The command line of a ``collegesearch`` subcommand on a data dir."""
-    return [PYTHON, "-m", "cli", "--data-dir", str(data_dir), *args]
+    return [PYTHON, "-m", "collegesearch", "--data-dir", str(data_dir), *args]
 
 
 def free_port() -> int:
@@ -338,7 +338,7 @@ def sample_site(workdir: Path, *, faults: bool = False, name: str = "site") -> I
     """``collegesearch sample-site --port 0`` (faults off unless asked) with an access log; stopped on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{name}-access.log"
-    cmd = [PYTHON, "-m", "cli", "sample-site", "--port", "0", "--access-log", str(log)]
+    cmd = [PYTHON, "-m", "collegesearch", "sample-site", "--port", "0", "--access-log", str(log)]
     if not faults:
         cmd.append("--no-faults")
     err = (workdir / f"{name}.err").open("w")

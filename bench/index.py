@@ -93,7 +93,7 @@ def change_records(data_dir: Path, keys: Sequence[tuple[str, str]], count: int, 
                    serial: int) -> int:
     """Change ``count`` random records through ``Catalog.upsert``; returns how many changed."""
     from catalog import Catalog
-    from crawler.items import item_from_dict
+    from model.items import item_from_dict
 
     changed = 0
     with Catalog(data_dir / "catalog.sqlite3") as catalog, catalog.transaction():

@@ -16,7 +16,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args) != 2 or args[0] not in ("rebuild", "sync"):
         print("usage: python -m bench.index_op rebuild|sync DATA_DIR", file=sys.stderr)
         return 2
-    from config import load_settings
+    from collegesearch.config import load_settings
     from indexer.build import rebuild, sync
 
     settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": args[1]})

@@ -49,8 +49,8 @@ from whoosh import query as wq  # noqa: E402
 from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight  # noqa: E402
 
 from catalog import Catalog  # noqa: E402
-from config import Settings, load_settings  # noqa: E402
-from crawler.items import item_from_dict  # noqa: E402
+from collegesearch.config import Settings, load_settings  # noqa: E402
+from model.items import item_from_dict  # noqa: E402
 from indexer.build import rebuild  # noqa: E402
 from indexer.engine import IndexStore  # noqa: E402
 from indexer.query import FIELD_BOOSTS  # noqa: E402

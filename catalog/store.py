@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog.migrations import MIGRATIONS, SCHEMA_VERSION
-from crawler.items import Item, item_from_dict
+from model.items import Item, item_from_dict
 
 
 class CatalogError(RuntimeError):
@@ -946,7 +946,7 @@ class Catalog:
                 (status, now, moderator, note, review_id),
             )
             if approve:
-                from crawler.items import Review
+                from model.items import Review
 
                 review = Review(
                     url=f"/reviews/user/{review_id}",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 if TYPE_CHECKING:
-    from config import Settings
+    from collegesearch.config import Settings
     from crawler.pages.base import Page
     from crawler.profiles import SiteProfile
 
@@ -32,7 +32,7 @@ class ExtractError(Exception):
 
 
 def _load_settings() -> Settings:
-    from config import ConfigError, load_settings
+    from collegesearch.config import ConfigError, load_settings
 
     try:
         return load_settings()

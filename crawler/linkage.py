@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from rapidfuzz import fuzz, process
 
-from crawler.items import US_STATES, normalize_text_key
+from model.items import US_STATES, normalize_text_key
 
 if TYPE_CHECKING:
     from catalog import Catalog
@@ -317,7 +317,7 @@ def relink(catalog: Catalog, index: InstitutionIndex, *, sources: Iterable[str] 
             resolved[(link.source, link.entity_id)] = result
     if not resolved:
         return counts
-    from crawler.items import item_from_dict
+    from model.items import item_from_dict
 
     affected = {source for source, _ in resolved}
     with catalog.transaction():

@@ -34,7 +34,7 @@ from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
-from crawler.items import (
+from model.items import (
     ACCREDITATION_STATUSES,
     CONTROLS,
     DEGREE_LEVELS,
@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
     from catalog import Catalog, PageRecord
-    from config import Settings
+    from collegesearch.config import Settings
     from crawler.linkage import InstitutionIndex
 
 logger = logging.getLogger(__name__)
@@ -165,11 +165,11 @@ _HELD_LOCKS: dict[str, Any] = {}
 def acquire_source_lock(cfg: Settings, source: str, purpose: str = "crawl") -> bool:
     """Take the crawl lock of a source for this process; False if this process already holds it.
 
-    Raises ``crawler.locks.LockBusy`` (its message names the holder) when another process has it.
+    Raises ``ops.locks.LockBusy`` (its message names the holder) when another process has it.
     """
     if source in _HELD_LOCKS:
         return False
-    from crawler.locks import crawl_lock_name, make_lock
+    from ops.locks import crawl_lock_name, make_lock
 
     lock = make_lock(cfg, crawl_lock_name(source))
     lock.acquire(purpose=purpose)
@@ -438,7 +438,7 @@ class CrawlStore:
     def open(self, spider: Spider) -> None:
         """Take the lock, close runs of dead processes, find what to resume, start the run."""
         from catalog import Catalog, CatalogError
-        from crawler.locks import LockBusy
+        from ops.locks import LockBusy
 
         if self.config_error:
             raise CloseSpider(f"config_error: {self.config_error}")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from crawler.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
+from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
 
 __all__ = [
     "Accreditor",

@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from crawler.items import KINDS, US_STATES
+from model.items import KINDS, US_STATES
 
 if TYPE_CHECKING:
-    from config import Settings
+    from collegesearch.config import Settings
     from crawler.pages.base import Page
 
 PAGE_MODULES: tuple[str, ...] = ("bls_ooh", "collegenavigator", "directory", "reviews", "generic")

@@ -19,21 +19,19 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from model.sources import BUILTIN_SOURCES, INSTITUTION_SOURCE, LINKING_SOURCES
+
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
 
-    from config import Settings
+    from collegesearch.config import Settings
     from crawler.pipelines import CrawlStore
 
 logger = logging.getLogger(__name__)
 
-# Sources the bundled sample site serves; the default set is config's SOURCES.
-BUILTIN_SOURCES: tuple[str, ...] = ("bls_ooh", "collegenavigator", "directory", "reviews")
+# The sample site's hostile area, crawled only there (the built-in sources are in model.sources).
 SAMPLE_ONLY_SOURCES: tuple[str, ...] = ("adversarial",)
-# The source that brings IPEDS institutions, and the sources whose records are linked to them.
-INSTITUTION_SOURCE = "collegenavigator"
-LINKING_SOURCES: tuple[str, ...] = ("reviews", "directory")
 
 
 class CrawlError(RuntimeError):
@@ -185,7 +183,7 @@ def run_crawl(
         sources_info = {n: served[n] for n in sample_names}
 
     from catalog import Catalog, CatalogError
-    from crawler.locks import LockBusy
+    from ops.locks import LockBusy
     from crawler.pipelines import acquire_source_lock, release_source_lock
 
     try:
@@ -456,7 +454,7 @@ def format_summary(summaries: list[RunSummary]) -> str:
 
 def main(argv: list[str] | None = None) -> int:  # pragma: no cover - `python -m crawler.run SOURCE...`
     """Run a crawl without the click CLI (debugging aid)."""
-    from config import load_settings
+    from collegesearch.config import load_settings
 
     summaries = run_crawl(load_settings(), (argv if argv is not None else sys.argv[1:]) or None)
     print(format_summary(summaries))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from config import ConfigError, Settings, load_settings
+from collegesearch.config import ConfigError, Settings, load_settings
 
 BOT_NAME = "collegesearch"
 SPIDER_MODULES = ["crawler.spiders"]

@@ -34,7 +34,7 @@ from indexer.schema import SCHEMA_VERSION, StaticContext, doc_id, to_document
 
 if TYPE_CHECKING:
     from catalog.store import Catalog, Change, StoredItem
-    from config import Settings
+    from collegesearch.config import Settings
 
 __all__ = [
     "IndexError_", "RebuildResult", "SyncResult", "OptimizeResult", "sync", "rebuild", "optimize", "index_status",

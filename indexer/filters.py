@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from crawler.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, KINDS, US_STATES
+from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, KINDS, US_STATES
 from indexer import vocab
 from indexer.results import SearchError
 from indexer.schema import FILTERS

@@ -25,7 +25,7 @@ from typing import Any
 
 from whoosh.analysis.filters import STOP_WORDS
 
-from crawler.items import US_STATES
+from model.items import US_STATES
 from indexer.schema import SCHEMA
 from indexer.scoring import Clause, Plan, UnitPlan
 from indexer.synonyms import query_words, stem, synonym_table, words

@@ -29,7 +29,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 
-from crawler.items import KINDS
+from model.items import KINDS
 from indexer import geo
 from indexer.engine import IndexError_, IndexStore, pinned_searcher, read_toc
 from indexer.filters import facet_label, normalize_filters, normalize_value, parse_rating
@@ -48,7 +48,7 @@ from indexer.synonyms import synonym_table
 from indexer.vocab import as_list, normalize_yes_no
 
 if TYPE_CHECKING:
-    from config import Settings
+    from collegesearch.config import Settings
 
 __all__ = [
     "SORTS", "Searcher", "SearchError", "get_searcher", "search", "suggest", "programs_for_career", "reset_searchers",
@@ -372,7 +372,7 @@ class Searcher:
                  max_per_page: int | None = None, warm_geo: bool = True) -> None:
         if index_dir is None:
             if settings is None:
-                from config import load_settings
+                from collegesearch.config import load_settings
 
                 settings = load_settings()
             index_dir = settings.index_dir
@@ -1039,7 +1039,7 @@ def get_searcher(settings: Settings | None = None, *, index_dir: str | Path | No
     """The process's shared Searcher for an index folder (created on first use)."""
     if index_dir is None:
         if settings is None:
-            from config import load_settings
+            from collegesearch.config import load_settings
 
             settings = load_settings()
         index_dir = settings.index_dir

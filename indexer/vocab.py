@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from crawler.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
+from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 

@@ -1,6 +1,6 @@
 """A disk cache of the generated base world, so each sample-site process starts in about a second.
 
-The key is a hash of the generator's source files, the real data files and ``crawler/items.py``, so
+The key is a hash of the generator's source files, the real data files and ``model/items.py``, so
 any change rebuilds. ``SAMPLE_SITE_NO_CACHE=1`` turns the cache off (the determinism test does, so
 it really builds twice). The cache lives in the system temp folder; a corrupt or unwritable cache
 is ignored and the world is simply rebuilt in memory.
@@ -28,7 +28,8 @@ def cache_key() -> str:
     h = hashlib.sha256()
     for name in KEY_FILES:
         h.update((HERE / name).read_bytes())
-    h.update((HERE.parent / "crawler" / "items.py").read_bytes())
+    for path in sorted((HERE.parent / "model").rglob("*.py")):
+        h.update(path.read_bytes())
     for path in sorted((HERE / "data").rglob("*")):
         if path.is_file():
             h.update(path.name.encode())

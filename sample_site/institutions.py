@@ -14,7 +14,7 @@ import random
 import re
 from dataclasses import dataclass, field
 
-from crawler.items import US_STATES, make_program_id
+from model.items import US_STATES, make_program_id
 from sample_site import data_load
 from sample_site.cip import ALL_PROGRAMS, CIP_FAMILIES
 from sample_site.util import date_between, frac, h64, slugify
@@ -309,7 +309,7 @@ def _program_id_suffix(agency: str, name: str) -> str:
 
 
 def program_id(unitid: str, agency: str, name: str) -> str:
-    """crawler.items.make_program_id(unitid, agency, name), cached."""
+    """model.items.make_program_id(unitid, agency, name), cached."""
     return f"{unitid}-{_program_id_suffix(agency, name)}"
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from crawler.items import US_STATES
+from model.items import US_STATES
 from sample_site.core import Body, Ctx, Page, Redirect
 from sample_site.epochs import EpochState
 from sample_site.institutions import CAHIIM_NAME, ProgramAcc, institutions

@@ -2,7 +2,7 @@
 
 All functions are deterministic and cached per process. Values are as an extractor should produce
 them: ints for money, floats for percentages and hourly pay, ISO dates, two-letter state codes,
-statuses from ``crawler.items.ACCREDITATION_STATUSES``, degree levels from ``DEGREE_LEVELS``,
+statuses from ``model.items.ACCREDITATION_STATUSES``, degree levels from ``DEGREE_LEVELS``,
 deliveries from ``DELIVERIES``. Conventions where a page leaves room for choice:
 
 - careers: for the 40 saved real pages the values come from ``bls_ooh_occupations.csv`` except
@@ -40,7 +40,7 @@ import html as htmllib
 import re
 from collections.abc import Mapping
 
-from crawler.items import item_from_dict
+from model.items import item_from_dict
 from sample_site import data_load, epochs, pages_cn, pages_directory, pages_ooh, pages_reviews
 from sample_site import occupations as occ_mod
 from sample_site import site as site_mod

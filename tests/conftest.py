@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from config import Settings, load_settings
+from collegesearch.config import Settings, load_settings
 
 pytest_plugins = ["tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser"]
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Flask
 
-from config import SETTINGS_BY_NAME, Settings, load_settings
+from collegesearch.config import SETTINGS_BY_NAME, Settings, load_settings
 
 
 class AppConfigError(RuntimeError):

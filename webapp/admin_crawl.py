@@ -50,26 +50,26 @@ def _settings() -> Any:
 
 
 def _status() -> Any:
-    from crawler.schedule import status_report
+    from ops.schedule import status_report
 
     return status_report(_settings(), runs_limit=10)
 
 
 def _sources() -> list[str]:
-    from crawler.schedule import ScheduleError, known_sources
+    from ops.schedule import ScheduleError, known_sources
 
     try:
         return known_sources(_settings())
     except ScheduleError as exc:
         flash(f"The sites file cannot be read: {exc}", "error")
-        from crawler.schedule import builtin_sources
+        from ops.schedule import builtin_sources
 
         return list(builtin_sources())
 
 
 def crawl_buttons(report: Any) -> list[dict[str, Any]]:
     """One "crawl now" entry per source: its lock holder (if busy), schedule and health."""
-    from crawler.locks import crawl_lock_name
+    from ops.locks import crawl_lock_name
 
     held = {lock["name"]: lock for lock in report.locks}
     scheduled = {s["source"]: s for s in report.schedule}
@@ -95,7 +95,7 @@ def _nice_step(top: float) -> float:
 
 def items_chart(runs: list[Any], *, width: int = 720, height: int = 260) -> dict[str, Any] | None:
     """Geometry of the "items per run over time" chart: one line per source, failed runs marked (SVG units)."""
-    from crawler.schedule import parse_time, run_items
+    from ops.schedule import parse_time, run_items
 
     points = []
     for run in runs:
@@ -179,9 +179,9 @@ def schedule() -> str:
 @bp.post("/crawl/<source>")
 def crawl_now(source: str) -> Response:
     """Start a crawl of one source now in a detached process, unless it is already being crawled."""
-    from crawler.locks import LockBusy
-    from crawler.schedule import ScheduleError
-    from crawler.schedule import crawl_now as spawn
+    from ops.locks import LockBusy
+    from ops.schedule import ScheduleError
+    from ops.schedule import crawl_now as spawn
 
     if not ActionForm().validate():
         abort(400)

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from catalog.store import Catalog, Change
-from crawler.items import KINDS, US_STATES
+from model.items import KINDS, US_STATES
 from indexer.results import SearchError, detail_url
 from webapp.db import get_catalog
 from webapp.templating import degree_label, money

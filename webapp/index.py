@@ -17,7 +17,7 @@ from flask import current_app
 from indexer.results import SearchError, SearchResult
 
 if TYPE_CHECKING:
-    from config import Settings
+    from collegesearch.config import Settings
     from indexer.search import Searcher
     from webapp.params import SearchParams
 

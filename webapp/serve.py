@@ -11,7 +11,7 @@ import errno
 import socket
 from typing import Any
 
-from config import ConfigError, Settings
+from collegesearch.config import ConfigError, Settings
 
 
 class ServeError(RuntimeError):

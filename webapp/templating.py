@@ -9,7 +9,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 
-from crawler.items import US_STATES
+from model.items import US_STATES
+from model.sources import source_label as _registry_label
 
 STATUS_LABELS: dict[str, str] = {
     "accredited": "Accredited",
@@ -56,14 +57,6 @@ KIND_PLURALS: dict[str, str] = {
     "career": "Careers", "institution": "Colleges", "program": "Programs", "review": "Reviews",
 }
 
-SOURCE_LABELS: dict[str, str] = {
-    "bls_ooh": "U.S. Bureau of Labor Statistics, Occupational Outlook Handbook",
-    "collegenavigator": "NCES College Navigator",
-    "directory": "Accreditor program directory",
-    "reviews": "Student reviews site",
-    "user": "Written by a visitor to this site",
-    "onet": "O*NET",
-}
 
 FACET_LABELS: dict[str, str] = {
     "kind": "Type",
@@ -186,7 +179,7 @@ def source_label(source: Any) -> str:
     """Which site a record came from."""
     if not source:
         return "unknown source"
-    return SOURCE_LABELS.get(str(source), str(source))
+    return _registry_label(str(source))
 
 
 def safe_href(url: Any) -> str | None:

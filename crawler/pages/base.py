@@ -24,7 +24,7 @@ from w3lib.encoding import html_body_declared_encoding, html_to_unicode, http_co
 from crawler.processors import clean_multiline, clean_text
 
 if TYPE_CHECKING:
-    from crawler.items import Item
+    from model.items import Item
 
 P = TypeVar("P", bound="Page")
 

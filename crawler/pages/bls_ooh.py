@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from crawler.items import Career, Item
+from model.items import Career, Item
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     clean_text,

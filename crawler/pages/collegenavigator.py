@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from parsel import Selector
 
-from crawler.items import Institution, Item, Program, make_program_id
+from model.items import Institution, Item, Program, make_program_id
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     accreditor_label,

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsel import Selector
 
-from crawler.items import Item, Program
+from model.items import Item, Program
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     accreditor_label,

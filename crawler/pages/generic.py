@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from crawler.items import Career, Institution, Item, Program, Review
+from model.items import Career, Institution, Item, Program, Review
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     accreditor_label,

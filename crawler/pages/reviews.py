@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from parsel import Selector
 
-from crawler.items import Item, Review
+from model.items import Item, Review
 from crawler.pages.base import Page, unique
 from crawler.processors import clean_text, parse_date, parse_int, state_or_raw
 

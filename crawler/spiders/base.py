@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from crawler.items import Item
+    from model.items import Item
     from crawler.pipelines import CrawlStore
 
 logger = logging.getLogger(__name__)

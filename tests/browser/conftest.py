@@ -54,7 +54,7 @@ def _free_port() -> int:
 def live_server(tmp_path_factory, chromium_path):
     """``collegesearch serve`` (gunicorn, 2 workers) on a free port over a freshly built catalog and index."""
     from catalog import Catalog
-    from config import load_settings
+    from collegesearch.config import load_settings
     from indexer.build import rebuild
 
     data = tmp_path_factory.mktemp("browser") / "data"
@@ -73,7 +73,7 @@ def live_server(tmp_path_factory, chromium_path):
         "PYTHONPATH": str(ROOT),
     })
     log = (data.parent / "server.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "2"],
+    proc = subprocess.Popen([sys.executable, "-m", "collegesearch", "serve", "--port", str(port), "--workers", "2"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

@@ -17,7 +17,7 @@ from typing import Any
 import filelock
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPENDS_ON = ("sample_site", "indexer", "catalog", "crawler/items.py")
+DEPENDS_ON = ("sample_site", "indexer", "catalog", "model/items.py")
 
 
 def truth_item_dicts(epoch: int = 1) -> list[dict[str, Any]]:
@@ -57,8 +57,8 @@ def _fingerprint() -> str:
 def build_truth_index(cache_root: Path, *, progress: Any = None) -> Any:
     """Settings whose catalog and index hold the truth corpus (built once per content fingerprint)."""
     from catalog import Catalog
-    from config import load_settings
-    from crawler.items import item_from_dict
+    from collegesearch.config import load_settings
+    from model.items import item_from_dict
     from indexer.build import rebuild
 
     cache_root = Path(cache_root)

@@ -125,7 +125,7 @@ def test_cli_reports_a_busy_port_in_one_line():
     sock, port = _busy_port()
     try:
         exe = Path(sys.executable).with_name("collegesearch")
-        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "cli"]
+        cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "collegesearch"]
         proc = subprocess.run([*cmd, "sample-site", "--port", str(port)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     finally:
         sock.close()

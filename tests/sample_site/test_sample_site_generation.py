@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from lxml import html as lxml_html
 
-from crawler.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES, make_program_id
+from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES, make_program_id
 from sample_site import data_load, epochs, institutions, occupations, pages_ooh, reviewdata, truth
 from sample_site import site as site_mod
 from sample_site.core import CRAWLED_SOURCES

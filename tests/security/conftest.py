@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog
-from config import load_settings
+from collegesearch.config import load_settings
 from tests.security.support import load_webapp_testdata
 
 HERE = Path(__file__).parent
@@ -103,7 +103,7 @@ def adversarial_crawl(sample_site, tmp_path_factory):
 @pytest.fixture(scope="session")
 def big_catalog(tmp_path_factory) -> Path:
     """A catalog of sample-site careers, institutions and programs (about 4,300 records), built in-process."""
-    from crawler.items import item_from_dict
+    from model.items import item_from_dict
     from sample_site import truth
 
     path = tmp_path_factory.mktemp("big-catalog") / "catalog.sqlite3"

@@ -48,7 +48,7 @@ def main() -> None:
     import scrapy
     from scrapy.crawler import CrawlerProcess
 
-    from config import load_settings
+    from collegesearch.config import load_settings
     from crawler import settings as project
     from crawler.settings import SAMPLE_SITE_SLOT
 

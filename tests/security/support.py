@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = [sys.executable, "-m", "cli"]
+CLI = [sys.executable, "-m", "collegesearch"]
 
 
 def load_webapp_testdata():

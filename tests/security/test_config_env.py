@@ -104,7 +104,7 @@ def test_invalid_environment_values_name_the_setting(tmp_path):
 
 
 def all_commands() -> list[tuple[list[str], click.Command]]:
-    import cli
+    from collegesearch import cli
 
     out: list[tuple[list[str], click.Command]] = []
 
@@ -150,7 +150,7 @@ def test_every_trigger_the_demo_and_scheduler_pass_is_accepted(tmp_path):
     import re
 
     root = Path(__file__).resolve().parents[2]
-    used = set(re.findall(r'"--trigger",\s*"([a-z_]+)"', (root / "demo.py").read_text(encoding="utf-8")))
+    used = set(re.findall(r'"--trigger",\s*"([a-z_]+)"', (root / "collegesearch" / "demo.py").read_text(encoding="utf-8")))
     assert used, "demo.py no longer passes --trigger: update this test"
     port = free_port()
     for trigger in sorted(used | {"manual", "schedule", "admin", "retry"}):
@@ -240,7 +240,7 @@ def small_disk(tmp_path: Path, size_kb: int) -> Iterator[tuple[Path, str, object
 def test_index_rebuild_on_a_full_disk_keeps_the_old_index(tmp_path, built_web_data):
     """The index folder's disk fills up during a rebuild: one line, and the index already there still answers."""
     from catalog import Catalog
-    from crawler.items import Review
+    from model.items import Review
     from indexer.search import Searcher
 
     catalog = tmp_path / "catalog.sqlite3"

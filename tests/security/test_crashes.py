@@ -119,7 +119,7 @@ def index_matches_catalog(settings_env: dict[str, str], catalog: Path, index_dir
 
 def touch_items(catalog: Path, round_no: int, n: int = 1000) -> str:
     """Change n programs so that a sync has real work; returns the marker word they now carry."""
-    from crawler.items import item_from_dict
+    from model.items import item_from_dict
 
     marker = f"crashround{round_no}x"
     with Catalog(catalog) as cat, cat.transaction():

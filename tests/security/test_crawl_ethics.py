@@ -13,6 +13,7 @@ from collections import defaultdict
 
 import pytest
 
+from collegesearch import __version__
 from sample_site import truth
 from tests.security.support import child_env, run_crawl_cli
 
@@ -107,7 +108,7 @@ def test_every_request_carries_the_user_agent_with_the_contact_url(builtin_crawl
     for crawl in (builtin_crawl, profile_crawl):
         assert crawl.access
         agents = {r["user_agent"] for r in crawl.access}  # sources.json and robots.txt included
-        assert agents == {f"collegesearch/0.1 (+{CONTACT})"}, agents
+        assert agents == {f"collegesearch/{__version__} (+{CONTACT})"}, agents
 
 
 def probe_peak(*args: str, **settings: object) -> int:

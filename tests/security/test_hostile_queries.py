@@ -131,7 +131,7 @@ def test_page_and_per_page_limits(searcher):
 
 @pytest.fixture(scope="module")
 def api(built_web_data, tmp_path_factory):
-    from config import load_settings
+    from collegesearch.config import load_settings
     from webapp import create_app
 
     settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(built_web_data),

@@ -11,7 +11,7 @@ import pytest
 
 from catalog import Catalog, CatalogError
 from catalog.migrations import SCHEMA_VERSION
-from crawler.items import Career, Institution, Program, Review
+from model.items import Career, Institution, Program, Review
 
 
 def career(**kw):

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from crawler.items import Career, Institution, Program, Review, field_names, item_from_dict
+from model.items import Career, Institution, Program, Review, field_names, item_from_dict
 
 CONTRACT = {
     "career": ["url", "source", "soc_code", "title", "also_known_as", "summary", "median_pay_annual",
@@ -31,7 +31,7 @@ def test_contract_fields_present(kind):
 
 
 def test_items_module_does_not_import_scrapy():
-    code = "import sys, crawler.items, catalog; sys.exit(1 if 'scrapy' in sys.modules or 'twisted' in sys.modules else 0)"
+    code = "import sys, model.items, catalog; sys.exit(1 if 'scrapy' in sys.modules or 'twisted' in sys.modules else 0)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 

@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from crawler.locks import FileLock, LockBusy, RedisLock, hold, make_lock
+from ops.locks import FileLock, LockBusy, RedisLock, hold, make_lock
 
 HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from crawler.locks import FileLock
+    from ops.locks import FileLock
     lock = FileLock(Path(sys.argv[1]), "crawl-reviews")
     lock.acquire(purpose="schedule")
     print("held", flush=True)

@@ -71,7 +71,7 @@ def run_crawl(data_dir: Path, base_url: str, *sources: str, site: Any = None, ti
     before = _max_run_id(data_dir)
     started = time.monotonic()
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "--data-dir", str(data_dir), "crawl", *sources, "--base-url", base_url],
+        [sys.executable, "-m", "collegesearch", "--data-dir", str(data_dir), "crawl", *sources, "--base-url", base_url],
         cwd=ROOT, env=env or crawl_env(data_dir, **settings), capture_output=True, text=True, timeout=timeout,
     )
     seconds = time.monotonic() - started

@@ -34,7 +34,7 @@ def test_killed_crawl_resumes_and_loses_nothing(fresh_sample_site, tmp_path: Pat
     data = tmp_path / "data"
     log = (tmp_path / "killed.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "--data-dir", str(data), "crawl", "collegenavigator", "--base-url",
+        [sys.executable, "-m", "collegesearch", "--data-dir", str(data), "crawl", "collegenavigator", "--base-url",
          site.base_url], cwd=ROOT, env=crawl_env(data), stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 600

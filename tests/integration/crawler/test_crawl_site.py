@@ -24,7 +24,7 @@ import pytest
 from crawl_helpers import CrawlResult, base_urls, print_numbers, run_crawl, snapshot, source_of_host
 
 from catalog import Catalog
-from config import load_settings
+from collegesearch.config import load_settings
 from crawler.middlewares import canonical_url, fingerprint_url
 from sample_site import truth
 from tests.plugins.sample_site import SampleSiteProcess

@@ -24,7 +24,7 @@ def web(tmp_path: Path) -> Callable[[Path], Any]:
     """A Flask test client over a data dir (the change feed and search as the web app serves them)."""
 
     def make(data_dir: Path) -> Any:
-        from config import load_settings
+        from collegesearch.config import load_settings
         from webapp import create_app
 
         settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data_dir)})

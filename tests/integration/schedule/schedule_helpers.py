@@ -1,6 +1,6 @@
 """Helpers (imported by the tests and conftest.py) for driving ``collegesearch schedule`` as a real process against a private sample site.
 
-The scheduler runs as ``python -m cli --data-dir X schedule`` with its settings in the environment
+The scheduler runs as ``python -m collegesearch --data-dir X schedule`` with its settings in the environment
 (short cron schedules with seconds, small retry backoff), exactly as an operator would start it;
 tests read the catalog, the scheduler's log and ``collegesearch status`` to see what it did.
 """
@@ -41,7 +41,7 @@ def base_env(data_dir: Path, **settings: Any) -> dict[str, str]:
 
 def cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """Run ``collegesearch ARGS`` to completion."""
-    return subprocess.run([sys.executable, "-m", "cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "collegesearch", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=timeout)
 
 
@@ -74,7 +74,7 @@ class SchedulerProcess:
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "cli", "schedule", *extra], cwd=ROOT, env=env,
+            self.proc = subprocess.Popen([sys.executable, "-m", "collegesearch", "schedule", *extra], cwd=ROOT, env=env,
                                          stdout=out, stderr=err, text=True)
 
     @property

@@ -9,7 +9,7 @@ import re
 from schedule_helpers import mini_sites, runs, wait_for
 from werkzeug.security import generate_password_hash
 
-from config import load_settings
+from collegesearch.config import load_settings
 
 PASSWORD = "crawl it now please"
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from schedule_helpers import SchedulerProcess, base_env, cli, events, mini_sites, parse, runs, wait_for
 
 from catalog import Catalog
-from config import load_settings
-from crawler.locks import hold
+from collegesearch.config import load_settings
+from ops.locks import hold
 
 FIRED = re.compile(r'Running job "(?P<name>crawl|catch up) (?P<source>[\w-]+)[^"]*" \(scheduled at (?P<at>[^)]+)\)')
 

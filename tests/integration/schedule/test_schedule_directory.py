@@ -13,7 +13,7 @@ import signal
 from schedule_helpers import SchedulerProcess, base_env, cli, events, open_catalog, parse, runs, soon, wait_for
 
 from catalog import Catalog
-from crawler.locks import FileLock
+from ops.locks import FileLock
 from sample_site import truth
 
 NEVER_SOON = "0 0 0 1 1 *"  # once a year, on Jan 1: never fires during a test, never a missed run within grace

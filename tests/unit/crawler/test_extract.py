@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from cli import main
+from collegesearch.cli import main
 from crawler.extract import ExtractError, extract_targets
 
 REAL_DATA = Path(__file__).resolve().parents[3] / "sample_site" / "data"

@@ -9,7 +9,7 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from crawler.items import Career
+from model.items import Career
 from crawler.pages.bls_ooh import (
     AZIndexPage,
     CareerPage,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import Institution, Program, make_program_id
+from model.items import Institution, Program, make_program_id
 from crawler.pages.collegenavigator import InstitutionPage, ResultsPage, page_for, profile_url, unitid_from_url
 
 CN_DIR = Path(__file__).resolve().parents[3] / "sample_site" / "data" / "nces_college_navigator_html"

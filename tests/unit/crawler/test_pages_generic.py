@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from crawler.items import Career, Institution, Program, Review
+from model.items import Career, Institution, Program, Review
 from crawler.pages.generic import GenericPage, page_for
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "generic"

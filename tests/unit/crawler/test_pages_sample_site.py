@@ -13,7 +13,7 @@ from functools import cache
 
 import pytest
 
-from crawler.items import item_from_dict
+from model.items import item_from_dict
 from crawler.pages import bls_ooh, collegenavigator, directory, reviews
 
 truth = pytest.importorskip("sample_site.truth")

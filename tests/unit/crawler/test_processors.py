@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crawler.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
+from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
 from crawler.processors import (
     accreditor_label,
     accreditors,

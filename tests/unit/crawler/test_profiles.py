@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from crawler.items import Career
+from model.items import Career
 from crawler.pages.base import Page
 from crawler.profiles import (
     PAGE_MODULES,

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog
-from crawler.items import Career
+from model.items import Career
 from crawler.pipelines import DISK_FULL_REASON, CrawlStore, disk_full_message, release_source_lock
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -82,7 +82,7 @@ CHILD = """
 import json, resource, signal, sqlite3, sys
 from pathlib import Path
 from catalog import Catalog
-from crawler.items import Career
+from model.items import Career
 from crawler.pipelines import disk_full_message
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead

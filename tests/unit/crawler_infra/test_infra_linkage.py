@@ -4,7 +4,7 @@ checked by the crawl tests): abbreviations, campus suffixes, ambiguity, later re
 from __future__ import annotations
 
 from catalog import Catalog
-from crawler.items import Institution, Review
+from model.items import Institution, Review
 from crawler.linkage import InstitutionIndex, entity_key, normalize_name, relink
 
 SCHOOLS = [

@@ -48,7 +48,7 @@ def test_no_sample_site_is_one_clear_line(settings) -> None:
 def test_cli_reports_missing_sample_site(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{_free_port()}"
     proc = subprocess.run(
-        [sys.executable, "-m", "cli", "--data-dir", str(tmp_path / "d"), "crawl", "bls_ooh", "--base-url", url],
+        [sys.executable, "-m", "collegesearch", "--data-dir", str(tmp_path / "d"), "crawl", "bls_ooh", "--base-url", url],
         cwd=ROOT, capture_output=True, text=True, timeout=60,
         env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
     )
@@ -87,7 +87,7 @@ def test_source_not_served_by_this_site(settings, fake_site) -> None:
 
 
 def test_busy_source_is_refused_with_its_holder(settings, fake_site) -> None:
-    from crawler.locks import crawl_lock_name, make_lock
+    from ops.locks import crawl_lock_name, make_lock
 
     lock = make_lock(settings, crawl_lock_name("bls_ooh"))
     lock.acquire(purpose="test holder")

@@ -11,7 +11,7 @@ from scrapy.http import HtmlResponse, Response
 from twisted.internet.error import TCPTimedOutError
 
 from catalog import Catalog
-from crawler.items import Career
+from model.items import Career
 from crawler.middlewares import PageCacheMiddleware
 from crawler.pipelines import CrawlStore
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.items import Career, Institution, Program, Review
+from model.items import Career, Institution, Program, Review
 from crawler.pipelines import InvalidItem, validate_item
 
 URL = "http://127.0.0.2/x.htm"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from config import load_settings
-from crawler.items import Career, Institution, Program, Review
+from collegesearch.config import load_settings
+from model.items import Career, Institution, Program, Review
 
 MEDICAL_RECORDS_HOW_TO = (
     "Medical records specialists typically need a postsecondary certificate to enter the occupation, although "

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from crawler.items import Institution, Program, Review
+from model.items import Institution, Program, Review
 from indexer.build import IndexError_, index_status, optimize, rebuild, sync
 from indexer.engine import META, POINTER, IndexStore, check
 from indexer.search import Searcher

@@ -80,7 +80,7 @@ def test_career_fields_of_study_come_from_data_not_special_cases(corpus):
 
 
 def test_missing_links_and_odd_values_still_make_a_document(catalog):
-    from crawler.items import Program, Review
+    from model.items import Program, Review
 
     catalog.upsert(Review(url="https://r.example/9", review_id="r9", institution_unitid=None, rating=9, body="x"))
     catalog.upsert(Program(url="https://p.example/9", program_id="p9", institution_unitid="nope", name="Welding",

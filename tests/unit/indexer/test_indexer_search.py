@@ -375,7 +375,7 @@ def test_words_close_together_score_higher():
 
 
 def test_a_sync_is_visible_to_an_open_searcher_at_once(corpus):
-    from crawler.items import Review
+    from model.items import Review
     from indexer.build import rebuild, sync
 
     settings, catalog = corpus

@@ -6,7 +6,7 @@ import sqlite3
 
 from catalog import Catalog
 from catalog.migrations import SCHEMA_VERSION
-from crawler.items import Career, Program
+from model.items import Career, Program
 
 
 def program(status: str = "accredited", **kw) -> Program:

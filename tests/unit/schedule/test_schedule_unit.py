@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from catalog import Catalog, Run
-from config import load_settings
-from crawler.schedule import (
+from collegesearch.config import load_settings
+from ops.schedule import (
     Job,
     ScheduleError,
     due_trigger,
@@ -202,7 +202,7 @@ def test_run_items_reads_nested_and_flat_stats():
 
 
 def test_status_report_shows_schedule_runs_failing_sources_locks_and_index(tmp_path):
-    from crawler.locks import hold
+    from ops.locks import hold
 
     settings = cfg(DATA_DIR=str(tmp_path / "data"), SOURCES="directory,reviews", SCHEDULE_REVIEWS="0 */6 * * *",
                    RETRY_MAX=1, RETRY_BACKOFF=60, SCHEDULE_TIMEZONE="America/Chicago")
@@ -355,7 +355,7 @@ FAKE_CRAWL = textwrap.dedent("""
 
 
 def fake_scheduler(tmp_path, mode, **kw):
-    from crawler.schedule import Scheduler
+    from ops.schedule import Scheduler
 
     settings = cfg(DATA_DIR=str(tmp_path / "data"), SYNC_AFTER_CRAWL=False, RETRY_MAX=2, RETRY_BACKOFF=30, **kw)
     Catalog(settings.catalog_path).close()
@@ -407,7 +407,7 @@ def test_a_child_refused_by_the_lock_is_a_skip_not_a_failure(tmp_path):
 
 
 def test_a_busy_source_is_skipped_without_starting_a_child(tmp_path):
-    from crawler.locks import hold
+    from ops.locks import hold
 
     settings, scheduler = fake_scheduler(tmp_path, "ok")
     with hold(settings, "crawl-directory", purpose="crawl (manual)"):
@@ -419,8 +419,8 @@ def test_a_busy_source_is_skipped_without_starting_a_child(tmp_path):
 
 SCHEDULER_MAIN = textwrap.dedent("""
     import sys
-    from config import load_settings
-    from crawler.schedule import Scheduler, _setup_logging
+    from collegesearch.config import load_settings
+    from ops.schedule import Scheduler, _setup_logging
     data, child = sys.argv[1], sys.argv[2]
     settings = load_settings(env={}, config_file=None, overrides={
         "DATA_DIR": data, "SOURCES": "directory", "SCHEDULE_DIRECTORY": "* * * * * *", "SYNC_AFTER_CRAWL": False,

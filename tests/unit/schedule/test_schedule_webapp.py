@@ -11,9 +11,9 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from catalog import Catalog
-from config import load_settings
-from crawler.items import Career, Institution, Program, Review
-from crawler.locks import crawl_lock_name, hold
+from collegesearch.config import load_settings
+from model.items import Career, Institution, Program, Review
+from ops.locks import crawl_lock_name, hold
 
 PASSWORD = "scheduled crawls are fun"
 HASH = generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog
-from config import load_settings
+from collegesearch.config import load_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 from webapp_testdata import ADMIN_HASH, fill_catalog, login  # noqa: E402

@@ -22,7 +22,7 @@ from webapp_testdata import (
 )
 
 from catalog import Catalog
-from crawler.items import Review
+from model.items import Review
 
 RAW_ATTACKS = ("<script>alert(1)</script>", '" onmouseover="alert(2)', 'href="javascript:', "href='javascript:")
 

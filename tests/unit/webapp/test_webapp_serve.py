@@ -47,7 +47,7 @@ def test_check_port_reports_a_busy_port_and_a_bad_address():
 def test_serve_runs_gunicorn_workers_and_stops_cleanly(web_settings):
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port), "--workers", "2"],
+        [sys.executable, "-m", "collegesearch", "serve", "--port", str(port), "--workers", "2"],
         cwd=ROOT, env=serve_env(web_settings), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     try:
@@ -65,7 +65,7 @@ def test_serve_runs_gunicorn_workers_and_stops_cleanly(web_settings):
         assert len(workers) == 2 and all("python" in w.name() or "collegesearch" in " ".join(w.cmdline())
                                          for w in workers)
         # A second server on the same port fails at once with one line.
-        second = subprocess.run([sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=ROOT,
+        second = subprocess.run([sys.executable, "-m", "collegesearch", "serve", "--port", str(port)], cwd=ROOT,
                                 env=serve_env(web_settings), capture_output=True, text=True, timeout=60)
         assert second.returncode != 0
         assert f"port {port} on 127.0.0.1 is already in use" in second.stderr

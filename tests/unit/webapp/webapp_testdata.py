@@ -11,7 +11,7 @@ import re
 from werkzeug.security import generate_password_hash
 
 from catalog import Catalog
-from crawler.items import Career, Institution, Program, Review
+from model.items import Career, Institution, Program, Review
 
 ADMIN_PASSWORD = "correct horse battery staple"
 # Few iterations: the tests check the logic, not the hash's strength.

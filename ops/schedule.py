@@ -20,7 +20,7 @@ status``, a badge in the admin) until a run succeeds. A failure never deletes an
 crawler only tombstones after complete crawls. Retry state lives in the catalog's run history,
 so a restarted scheduler (or the next ``--once``) picks it up where it was.
 
-Overlap: crawls of one source hold its crawl lock (``crawler.locks``); a trigger that finds the
+Overlap: crawls of one source hold its crawl lock (``ops.locks``); a trigger that finds the
 source busy is logged and recorded as a ``skipped`` schedule event, never run twice.
 
 No Scrapy import here (the web app imports this module for status and "crawl now").
@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from config import ENV_PREFIX, SETTINGS, Settings, cron_fields
+from collegesearch.config import ENV_PREFIX, SETTINGS, Settings, cron_fields
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from catalog import Catalog, Run
 
 log = logging.getLogger(__name__)
-child_log = logging.getLogger("crawler.schedule.child")
+child_log = logging.getLogger("ops.schedule.child")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,7 +119,7 @@ class Job:
 
 def builtin_sources() -> tuple[str, ...]:
     """The built-in sources (without importing Scrapy)."""
-    from crawler.run import BUILTIN_SOURCES
+    from model.sources import BUILTIN_SOURCES
 
     return BUILTIN_SOURCES
 
@@ -353,7 +353,7 @@ def settings_env(settings: Settings, base: dict[str, str] | None = None) -> dict
 
 def crawl_command(source: str, trigger: str, *, sync: bool = False) -> list[str]:
     """The command line of a crawl child: ``collegesearch crawl SOURCE --trigger T`` run by this Python."""
-    argv = [sys.executable, "-m", "cli", "crawl", source, "--trigger", trigger]
+    argv = [sys.executable, "-m", "collegesearch", "crawl", source, "--trigger", trigger]
     return argv + (["--sync"] if sync else [])
 
 
@@ -540,7 +540,7 @@ class Scheduler:
 
     def close_stale_runs(self) -> list[int]:
         """Runs left ``running`` by a process that died (its crawl lock is free): mark them interrupted."""
-        from crawler.locks import crawl_lock_name, make_lock
+        from ops.locks import crawl_lock_name, make_lock
 
         closed: list[int] = []
         with self.catalog() as cat:
@@ -570,7 +570,7 @@ class Scheduler:
                 self._active_changed.notify_all()
 
     def _run_source(self, source: str, trigger: str) -> JobResult:
-        from crawler.locks import LockBusy, crawl_lock_name, make_lock
+        from ops.locks import LockBusy, crawl_lock_name, make_lock
 
         with self._busy_guard:
             busy = self._busy.setdefault(source, threading.Lock())
@@ -898,7 +898,7 @@ def run_scheduler(settings: Settings, once: bool = False, echo: Callable[[str], 
     Raises ScheduleError when nothing is scheduled, a schedule is invalid, another scheduler
     runs, or (``once``) some crawl failed.
     """
-    from crawler.locks import LockBusy, make_lock
+    from ops.locks import LockBusy, make_lock
 
     say = echo or (lambda line: print(line, flush=True))
     _setup_logging(settings.LOG_LEVEL)
@@ -1036,7 +1036,7 @@ def crawl_now(settings: Settings, source: str, trigger: str = "admin") -> Spawne
     """
     import json
 
-    from crawler.locks import LockBusy, crawl_lock_name, hold, make_lock
+    from ops.locks import LockBusy, crawl_lock_name, hold, make_lock
 
     if source not in known_sources(settings):
         raise ScheduleError(f"unknown source {source!r}")
@@ -1250,7 +1250,7 @@ def index_writer_holder(settings: Settings) -> dict[str, Any] | None:
 def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | None = None) -> StatusReport:
     """The schedule with next runs (in SCHEDULE_TIMEZONE), last runs, failing sources, held locks, index state."""
     from catalog import Catalog, CatalogError
-    from crawler.locks import crawl_lock_name, make_lock
+    from ops.locks import crawl_lock_name, make_lock
 
     moment = now or datetime.now(UTC)
     tz = ZoneInfo(settings.SCHEDULE_TIMEZONE)

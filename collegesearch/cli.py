@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from config import ConfigError, Settings, load_settings
+from collegesearch import __version__
+from collegesearch.config import ConfigError, Settings, load_settings
 
 KIND_CHOICES = ("career", "program", "institution", "review")
 
@@ -107,7 +108,7 @@ def _settings(ctx: click.Context) -> Settings:
               help="TOML config file (also COLLEGESEARCH_CONFIG).")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None,
               help="Data folder for catalog and index (also COLLEGESEARCH_DATA_DIR).")
-@click.version_option("0.1.0", prog_name="collegesearch")
+@click.version_option(__version__, prog_name="collegesearch")
 @click.pass_context
 def main(ctx: click.Context, config_file: str | None, data_dir: str | None) -> None:
     """Search careers, accredited programs, colleges and student reviews."""
@@ -160,11 +161,11 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
     settings = _settings(ctx)
     try:
         # run_crawl takes every requested source's crawl lock before it starts and fails fast
-        # with the holder's pid and purpose (crawler.locks.LockBusy) when one is taken.
+        # with the holder's pid and purpose (ops.locks.LockBusy) when one is taken.
         summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger)
     except CrawlError as exc:
         if trigger != "manual":
-            from crawler.schedule import record_failed_start
+            from ops.schedule import record_failed_start
 
             # Nobody watches this terminal (an admin's button, the scheduler): the run list must show it.
             record_failed_start(settings, list(sources) or list(settings.SOURCES), trigger, str(exc))
@@ -172,7 +173,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
     click.echo(format_summary(summaries))
     run_ids = [s.run_id for s in summaries if s.run_id]
     if sync_index and run_ids:
-        from crawler.schedule import sync_after_runs
+        from ops.schedule import sync_after_runs
 
         # Whatever a failed run stored is good data: it becomes searchable too.
         info = sync_after_runs(settings, run_ids)
@@ -244,7 +245,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int |
 @click.pass_context
 def demo(ctx: click.Context, port: int | None, site_port: int, no_serve: bool) -> None:
     """The main job: sample site, crawl (incremental when data exists), index, serve, print the URL."""
-    from demo import DemoError, run_demo
+    from collegesearch.demo import DemoError, run_demo
 
     settings = _settings(ctx)
     try:
@@ -289,7 +290,7 @@ def schedule(ctx: click.Context, once: bool) -> None:
     'schedule') in a child process, syncs the index after each crawl, retries failures with
     backoff. SIGTERM stops it gracefully.
     """
-    from crawler.schedule import ScheduleError, run_scheduler
+    from ops.schedule import ScheduleError, run_scheduler
 
     settings = _settings(ctx)
     try:
@@ -303,7 +304,7 @@ def schedule(ctx: click.Context, once: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Print the schedule (next run per source), the last runs and the index state."""
-    from crawler.schedule import ScheduleError, status_report
+    from ops.schedule import ScheduleError, status_report
 
     settings = _settings(ctx)
     try:

@@ -21,7 +21,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from config import Settings
+from collegesearch.config import Settings
 
 
 class DemoError(RuntimeError):
@@ -66,7 +66,7 @@ def _start_sample_site(settings: Settings, port: int, echo: Callable[[str], None
     log_path = settings.data_dir / "sample_site.log"
     log = log_path.open("a")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", "sample-site", "--host", host, "--port", str(port)],
+        [sys.executable, "-m", "collegesearch", "sample-site", "--host", host, "--port", str(port)],
         stdout=subprocess.PIPE, stderr=log, text=True, env=_child_env(settings), cwd=str(Path(__file__).parent),
     )
     assert proc.stdout is not None
@@ -85,7 +85,7 @@ def _start_sample_site(settings: Settings, port: int, echo: Callable[[str], None
 def _run_step(cmd: list[str], settings: Settings, echo: Callable[[str], None]) -> int:
     """Run a collegesearch subcommand as a child process, echoing its output indented."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "cli", *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "-m", "collegesearch", *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=_child_env(settings), cwd=str(Path(__file__).parent),
     )
     assert proc.stdout is not None

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from collegesearch import __version__
+from model.sources import BUILTIN_SOURCES, SOURCES
+
 ENV_PREFIX = "COLLEGESEARCH_"
 
 
@@ -240,13 +243,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("LOG_LEVEL", "INFO", "Log level for every component: DEBUG, INFO, WARNING or ERROR.",
             _choice("DEBUG", "INFO", "WARNING", "ERROR")),
     # Crawling
-    Setting("SOURCES", "bls_ooh,collegenavigator,directory,reviews",
+    Setting("SOURCES", ",".join(BUILTIN_SOURCES),
             "Sources `collegesearch crawl` runs when none is named.", _list),
     Setting("SITES_FILE", None, "Optional TOML file of extra site profiles (see README, 'Add a site').", _opt_path),
     Setting("SAMPLE_SITE_URL", "http://127.0.0.1:8800",
             "Base URL of the bundled sample site, which the built-in sources crawl.", _url_or_none),
-    Setting("USER_AGENT", "collegesearch/0.1 (+{contact})",
-            "User-Agent sent by the crawler; {contact} is replaced by CONTACT_URL.", _str),
+    Setting("USER_AGENT", "collegesearch/{version} (+{contact})",
+            "User-Agent sent by the crawler; {version} is replaced by the package version, {contact} by CONTACT_URL.", _str),
     Setting("CONTACT_URL", "https://github.com/collegesearch/collegesearch#crawler",
             "Where site owners can learn about the crawler and reach its operator.", _str),
     Setting("DOWNLOAD_DELAY", 1.0, "Seconds between requests to one host on real sites.", _float_range(0, 600)),
@@ -261,10 +264,7 @@ SETTINGS: tuple[Setting, ...] = (
             _float_range(0, 100)),
     # Scheduling
     Setting("SCHEDULE_TIMEZONE", "America/New_York", "Time zone of the cron schedules.", _timezone),
-    Setting("SCHEDULE_BLS_OOH", "0 3 1 * *", "Cron schedule for careers (monthly by default).", _cron),
-    Setting("SCHEDULE_COLLEGENAVIGATOR", "0 2 * * *", "Cron schedule for institutions and programs (nightly).", _cron),
-    Setting("SCHEDULE_DIRECTORY", "30 2 * * *", "Cron schedule for the accreditor program directory (nightly).", _cron),
-    Setting("SCHEDULE_REVIEWS", "0 */6 * * *", "Cron schedule for student reviews (every six hours).", _cron),
+    *(Setting(f"SCHEDULE_{s.name.upper()}", s.schedule, s.schedule_help, _cron) for s in SOURCES.values()),
     Setting("SCHEDULE_MISFIRE_GRACE", 3600, "Seconds a missed run may start late before it is skipped.",
             _int_range(1, 7 * 86400)),
     Setting("SYNC_AFTER_CRAWL", True, "Sync the search index after each scheduled crawl.", _bool),
@@ -355,7 +355,7 @@ class Settings:
     @property
     def user_agent(self) -> str:
         """The User-Agent with the contact URL filled in."""
-        return self.USER_AGENT.replace("{contact}", self.CONTACT_URL)
+        return self.USER_AGENT.replace("{version}", __version__).replace("{contact}", self.CONTACT_URL)
 
     def schedule_for(self, source: str) -> str | None:
         """The cron expression configured for a built-in source, if any."""

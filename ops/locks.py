@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from config import Settings
+from collegesearch.config import Settings
 
 
 class LockBusy(RuntimeError):

@@ -1,0 +1,103 @@
+"""The source registry: every built-in source declared once.
+
+The CLI, the scheduler, the settings defaults, the web app's labels and the sample site read
+this table; the crawler turns ``page_module`` and ``spider`` (dotted names, so this module
+imports no Scrapy) into classes. A new built-in source is one entry here plus its page module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    """One built-in source: what it brings, how it is read and when it is crawled."""
+
+    name: str
+    """Source name: the value of items' ``source``, the Scrapy spider name and the CLI name."""
+    label: str
+    """Who publishes it, as shown to users."""
+    kinds: tuple[str, ...]
+    """Item kinds it brings."""
+    page_module: str
+    """The page module (``crawler/pages/<page_module>.py``) that extracts its pages."""
+    spider: str
+    """Dotted ``module:Class`` of its spider (navigation only)."""
+    schedule: str | None
+    """Default cron schedule (setting ``SCHEDULE_<NAME>``)."""
+    schedule_help: str
+    """What the schedule setting says about the cadence."""
+    needs_linkage: bool = False
+    """Whether its records are linked to IPEDS institutions after the crawl."""
+    institutions: bool = False
+    """Whether it is the source of IPEDS institutions that others link to."""
+    description: str = ""
+
+
+SOURCES: dict[str, Source] = {
+    s.name: s
+    for s in (
+        Source(
+            name="bls_ooh",
+            label="U.S. Bureau of Labor Statistics, Occupational Outlook Handbook",
+            kinds=("career",),
+            page_module="bls_ooh",
+            spider="crawler.spiders.bls_ooh:BlsOohSpider",
+            schedule="0 3 1 * *",
+            schedule_help="Cron schedule for careers (monthly by default).",
+            description="BLS Occupational Outlook Handbook: careers, pay, outlook, A-Z job titles",
+        ),
+        Source(
+            name="collegenavigator",
+            label="NCES College Navigator",
+            kinds=("institution", "program"),
+            page_module="collegenavigator",
+            spider="crawler.spiders.collegenavigator:CollegenavigatorSpider",
+            schedule="0 2 * * *",
+            schedule_help="Cron schedule for institutions and programs (nightly).",
+            institutions=True,
+            description="NCES College Navigator: institutions and their programmatic accreditations",
+        ),
+        Source(
+            name="directory",
+            label="Accreditor program directory",
+            kinds=("program",),
+            page_module="directory",
+            spider="crawler.spiders.directory:DirectorySpider",
+            schedule="30 2 * * *",
+            schedule_help="Cron schedule for the accreditor program directory (nightly).",
+            needs_linkage=True,
+            description="An accreditor's program directory (CAHIIM): accredited programs by state, level, delivery",
+        ),
+        Source(
+            name="reviews",
+            label="Student reviews site",
+            kinds=("review",),
+            page_module="reviews",
+            spider="crawler.spiders.reviews:ReviewsSpider",
+            schedule="0 */6 * * *",
+            schedule_help="Cron schedule for student reviews (every six hours).",
+            needs_linkage=True,
+            description="Student reviews of colleges: HTML review pages and the JSON review API",
+        ),
+    )
+}
+"""Built-in sources, in crawl order (institutions before the sources linked to them)."""
+
+BUILTIN_SOURCES: tuple[str, ...] = tuple(SOURCES)
+INSTITUTION_SOURCE: str = next(s.name for s in SOURCES.values() if s.institutions)
+LINKING_SOURCES: tuple[str, ...] = tuple(s.name for s in SOURCES.values() if s.needs_linkage)
+
+OTHER_SOURCE_LABELS: dict[str, str] = {
+    "user": "Written by a visitor to this site",
+    "onet": "O*NET",
+}
+"""Labels of record origins that are not crawled sources."""
+
+
+def source_label(name: str) -> str:
+    """How a source (or another record origin) is named to users; unknown names as they are."""
+    if name in SOURCES:
+        return SOURCES[name].label
+    return OTHER_SOURCE_LABELS.get(name, name)
