@@ -6,13 +6,13 @@ can fix (bad config, a busy port, a missing catalog) print one ``error:`` line a
 
 from __future__ import annotations
 
-import errno
 import json
 import sys
 from typing import Any
 
 import click
 
+from catalog.storage_errors import environment_problem
 from collegesearch import __version__
 from collegesearch.config import ConfigError, Settings, load_settings
 
@@ -24,39 +24,6 @@ class UserError(click.ClickException):
 
     def show(self, file: Any = None) -> None:  # noqa: D102 - click API
         click.echo(f"error: {self.format_message()}", err=True)
-
-
-# Problems of the machine rather than of the program: said in one line with what to do about them.
-_SPACE_FIX = ("free some space, or point --data-dir / COLLEGESEARCH_DATA_DIR at a disk with room, "
-              "and run the command again")
-_WRITE_FIX = "make it writable, or point --data-dir / COLLEGESEARCH_DATA_DIR at a writable folder"
-_ENVIRONMENT_ERRNOS: dict[int, tuple[str, str]] = {
-    errno.ENOSPC: ("the disk is full", _SPACE_FIX),
-    errno.EDQUOT: ("the disk quota is used up", _SPACE_FIX),
-    errno.EFBIG: ("a file reached the size limit of this process", _SPACE_FIX),
-    errno.EROFS: ("the file system is read-only", _WRITE_FIX),
-    errno.EACCES: ("permission denied", _WRITE_FIX),
-    errno.EPERM: ("permission denied", _WRITE_FIX),
-}
-
-
-def environment_problem(exc: BaseException) -> str | None:
-    """One line for a full disk, a read-only or forbidden folder (None for anything else)."""
-    if isinstance(exc, OSError) and exc.errno in _ENVIRONMENT_ERRNOS:
-        what, fix = _ENVIRONMENT_ERRNOS[exc.errno]
-        where = f" writing {exc.filename}" if exc.filename else ""
-        return f"{what}{where}; {fix}"
-    text = str(exc)
-    # SQLite reports a full disk and a read-only file as its own errors, not as OSError.
-    if "database or disk is full" in text:
-        return f"the disk holding the catalog is full; {_SPACE_FIX}"
-    if "attempt to write a readonly database" in text:
-        return f"the catalog is read-only; {_WRITE_FIX}"
-    if type(exc).__module__ == "sqlite3" and "disk I/O error" in text:
-        # What SQLite says when its temporary files hit a file-size limit (ulimit -f) or the disk fails.
-        return ("the catalog's disk failed a read or write (disk I/O error): check that it has free space and "
-                "that no file-size limit (ulimit -f) applies, then run the command again")
-    return None
 
 
 class CollegesearchGroup(click.Group):

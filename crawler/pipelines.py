@@ -16,24 +16,20 @@ most the uncommitted tail, and then the page is refetched next time instead of b
 
 from __future__ import annotations
 
-import errno
 import logging
-import os
 import re
-import resource
-import shutil
 import socket
 import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, DropItem, NotConfigured
 from scrapy.logformatter import LogFormatter
 
+from catalog.storage_errors import disk_full_message, is_storage_error
 from model.items import (
     ACCREDITATION_STATUSES,
     CONTROLS,
@@ -71,44 +67,8 @@ ERROR_KINDS = ("http_5xx", "http_429", "http_4xx", "timeout", "connection", "oth
 
 # The spider's close reason when the catalog's disk is full.
 DISK_FULL_REASON = "disk_full"
-_SQLITE_FULL = 13  # SQLITE_FULL ("database or disk is full")
-_SQLITE_IOERR = 10  # SQLITE_IOERR_*: SQLite reports a write past RLIMIT_FSIZE (EFBIG) as an I/O error
-# After an I/O error, this little room left means the disk was the reason.
-_NEARLY_FULL = 1 << 20
 # Messages already logged by this process: crawlers of several sources share one disk and say it once.
 _REPORTED: set[str] = set()
-
-
-def _causes(exc: BaseException) -> list[BaseException]:
-    """The exception and what it was raised from (a CatalogError wraps the sqlite3 or OS error)."""
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen:
-        seen.append(current)
-        current = current.__cause__ or current.__context__
-    return seen
-
-
-def _file_size_limit() -> int | None:
-    soft, _hard = resource.getrlimit(resource.RLIMIT_FSIZE)
-    return None if soft == resource.RLIM_INFINITY else int(soft)
-
-
-def _biggest_catalog_file(catalog_path: Path) -> int:
-    sizes = []
-    for suffix in ("", "-wal", "-journal", "-shm"):
-        try:
-            sizes.append(os.path.getsize(f"{catalog_path}{suffix}"))
-        except OSError:
-            pass
-    return max(sizes, default=0)
-
-
-def _free_bytes(folder: Path) -> int | None:
-    try:
-        return shutil.disk_usage(folder).free
-    except OSError:
-        return None
 
 
 def report_disk_full(message: str) -> bool:
@@ -118,43 +78,6 @@ def report_disk_full(message: str) -> bool:
     _REPORTED.add(message)
     logger.error("%s", message)
     return True
-
-
-def _is_storage_error(exc: BaseException) -> bool:
-    """An error of the file system or of SQLite (told by its module: only catalog/ imports sqlite3)."""
-    return isinstance(exc, OSError) or type(exc).__module__ == "sqlite3"
-
-
-def disk_full_message(exc: BaseException, catalog_path: str | os.PathLike[str]) -> str | None:
-    """One line saying the catalog's disk is full and what to do, or None when ``exc`` is another failure.
-
-    Recognises SQLite's SQLITE_FULL, an OSError ENOSPC / EDQUOT / EFBIG, and an SQLite I/O error
-    when the disk (or the process's file-size limit, ``ulimit -f``) leaves no room for the catalog.
-    """
-    path = Path(catalog_path)
-    folder = path.parent
-    resume = "run the crawl again (it resumes where this one stopped)"
-    full = f"the disk holding {folder} is full: free space and {resume}"
-    limit = _file_size_limit()
-    size_limit = (f"the disk is full for this process: the catalog in {folder} reached the file-size limit "
-                  f"(ulimit -f, {(limit or 0) // 1024} KB): raise the limit or free space and {resume}")
-    for cause in _causes(exc):
-        if isinstance(cause, OSError) and cause.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
-            if cause.errno == errno.EDQUOT:
-                return f"the disk quota for {folder} is full: free space or raise the quota and {resume}"
-            return size_limit if cause.errno == errno.EFBIG and limit is not None else full
-        code = getattr(cause, "sqlite_errorcode", None) if type(cause).__module__ == "sqlite3" else None
-        if code is None:
-            continue
-        if code & 0xFF == _SQLITE_FULL:
-            return full
-        if code & 0xFF == _SQLITE_IOERR:
-            if limit is not None and _biggest_catalog_file(path) + 64 * 1024 >= limit:
-                return size_limit
-            free = _free_bytes(folder)
-            if free is not None and free < _NEARLY_FULL:
-                return full
-    return None
 
 
 # -- source locks (one crawl per source at a time, across processes) ---------------------------
@@ -617,7 +540,7 @@ class CrawlStore:
         try:
             self.flush()
         except Exception as exc:  # noqa: BLE001 - keep the loop alive
-            if not _is_storage_error(exc):
+            if not is_storage_error(exc):
                 logger.exception("could not write to the catalog")  # a bug: its traceback helps
             elif self.disk_full is None:  # (a full disk has said so in one line already)
                 logger.error("could not write to the catalog (attempt %s, %s queued writes kept): %s",
@@ -631,7 +554,7 @@ class CrawlStore:
         except Exception as exc:  # noqa: BLE001
             if self._stop_if_disk_full(exc):
                 return
-            if _is_storage_error(exc):
+            if is_storage_error(exc):
                 logger.warning("could not store run stats: %s", exc)
             else:
                 logger.exception("could not store run stats")

@@ -183,8 +183,8 @@ def run_crawl(
         sources_info = {n: served[n] for n in sample_names}
 
     from catalog import Catalog, CatalogError
-    from ops.locks import LockBusy
     from crawler.pipelines import acquire_source_lock, release_source_lock
+    from ops.locks import LockBusy
 
     try:
         with Catalog(settings.catalog_path):
@@ -371,8 +371,9 @@ def _summary_for(settings: Settings, name: str, store: CrawlStore | None) -> Run
 def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
     """After the institution source brought new schools, resolve other sources' unmatched records."""
     from catalog import Catalog
+    from catalog.storage_errors import disk_full_message
     from crawler.linkage import relink, shared_index
-    from crawler.pipelines import DISK_FULL_REASON, disk_full_message, report_disk_full
+    from crawler.pipelines import DISK_FULL_REASON, report_disk_full
 
     inst = next((s for s in summaries if s.source == INSTITUTION_SOURCE and s.run_id), None)
     if inst is None or any(s.stats.get("finish_reason") == DISK_FULL_REASON for s in summaries):

@@ -25,10 +25,10 @@ from typing import Any
 
 from whoosh.analysis.filters import STOP_WORDS
 
-from model.items import US_STATES
 from indexer.schema import SCHEMA
 from indexer.scoring import Clause, Plan, UnitPlan
 from indexer.synonyms import query_words, stem, synonym_table, words
+from model.items import US_STATES
 
 MAX_QUERY_CHARS = 500
 MAX_UNITS = 16

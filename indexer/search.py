@@ -29,7 +29,6 @@ from rapidfuzz.distance import DamerauLevenshtein
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 
-from model.items import KINDS
 from indexer import geo
 from indexer.engine import IndexError_, IndexStore, pinned_searcher, read_toc
 from indexer.filters import facet_label, normalize_filters, normalize_value, parse_rating
@@ -46,6 +45,7 @@ from indexer.schema import FACET_FIELDS, FACETS, FILTERS, KIND_ORDER, STEM_ANALY
 from indexer.scoring import IndexCache, Plan, iter_bits, mask_of
 from indexer.synonyms import synonym_table
 from indexer.vocab import as_list, normalize_yes_no
+from model.items import KINDS
 
 if TYPE_CHECKING:
     from collegesearch.config import Settings

@@ -16,8 +16,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template, request
 
 from catalog.store import Catalog, Change
-from model.items import KINDS, US_STATES
 from indexer.results import SearchError, detail_url
+from model.items import KINDS, US_STATES
 from webapp.db import get_catalog
 from webapp.templating import degree_label, money
 

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
-from model.items import Career, Item
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     clean_text,
@@ -30,6 +29,7 @@ from crawler.processors import (
     parse_number,
     parse_percent,
 )
+from model.items import Career, Item
 
 SOURCE = "bls_ooh"
 

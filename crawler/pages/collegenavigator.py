@@ -24,7 +24,6 @@ from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
 
 from parsel import Selector
 
-from model.items import Institution, Item, Program, make_program_id
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     accreditor_label,
@@ -40,6 +39,7 @@ from crawler.processors import (
     parse_number,
     split_aliases,
 )
+from model.items import Institution, Item, Program, make_program_id
 
 SOURCE = "collegenavigator"
 

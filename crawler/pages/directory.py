@@ -17,7 +17,6 @@ from urllib.parse import parse_qs, urlsplit
 
 from parsel import Selector
 
-from model.items import Item, Program
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     accreditor_label,
@@ -29,6 +28,7 @@ from crawler.processors import (
     parse_delivery,
     state_or_raw,
 )
+from model.items import Item, Program
 
 SOURCE = "directory"
 ID_PREFIX = "cahiim"

@@ -24,7 +24,6 @@ from functools import cached_property
 from typing import Any
 from urllib.parse import urlsplit
 
-from model.items import Career, Institution, Item, Program, Review
 from crawler.pages.base import Page, unique
 from crawler.processors import (
     accreditor_label,
@@ -40,6 +39,7 @@ from crawler.processors import (
     split_aliases,
     state_or_raw,
 )
+from model.items import Career, Institution, Item, Program, Review
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 
 from parsel import Selector
 
-from model.items import Item, Review
 from crawler.pages.base import Page, unique
 from crawler.processors import clean_text, parse_date, parse_int, state_or_raw
+from model.items import Item, Review
 
 SOURCE = "reviews"
 HTML_PAGE_SIZE = 20

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from model.items import Item
     from crawler.pipelines import CrawlStore
+    from model.items import Item
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

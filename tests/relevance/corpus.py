@@ -58,8 +58,8 @@ def build_truth_index(cache_root: Path, *, progress: Any = None) -> Any:
     """Settings whose catalog and index hold the truth corpus (built once per content fingerprint)."""
     from catalog import Catalog
     from collegesearch.config import load_settings
-    from model.items import item_from_dict
     from indexer.build import rebuild
+    from model.items import item_from_dict
 
     cache_root = Path(cache_root)
     cache_root.mkdir(parents=True, exist_ok=True)

@@ -240,8 +240,8 @@ def small_disk(tmp_path: Path, size_kb: int) -> Iterator[tuple[Path, str, object
 def test_index_rebuild_on_a_full_disk_keeps_the_old_index(tmp_path, built_web_data):
     """The index folder's disk fills up during a rebuild: one line, and the index already there still answers."""
     from catalog import Catalog
-    from model.items import Review
     from indexer.search import Searcher
+    from model.items import Review
 
     catalog = tmp_path / "catalog.sqlite3"
     shutil.copy(built_web_data / "catalog.sqlite3", catalog)

@@ -9,7 +9,6 @@ from pathlib import Path
 import lxml.html
 import pytest
 
-from model.items import Career
 from crawler.pages.bls_ooh import (
     AZIndexPage,
     CareerPage,
@@ -19,6 +18,7 @@ from crawler.pages.bls_ooh import (
     page_for,
     with_aliases,
 )
+from model.items import Career
 
 REAL_DATA = Path(__file__).resolve().parents[3] / "sample_site" / "data"
 OOH_DIR = REAL_DATA / "bls_ooh_html"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from model.items import Institution, Program, make_program_id
 from crawler.pages.collegenavigator import InstitutionPage, ResultsPage, page_for, profile_url, unitid_from_url
+from model.items import Institution, Program, make_program_id
 
 CN_DIR = Path(__file__).resolve().parents[3] / "sample_site" / "data" / "nces_college_navigator_html"
 BERKELEY_URL = "https://nces.ed.gov/collegenavigator/?id=110635"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model.items import Career, Institution, Program, Review
 from crawler.pages.generic import GenericPage, page_for
+from model.items import Career, Institution, Program, Review
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "generic"
 

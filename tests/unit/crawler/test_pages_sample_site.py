@@ -13,8 +13,8 @@ from functools import cache
 
 import pytest
 
-from model.items import item_from_dict
 from crawler.pages import bls_ooh, collegenavigator, directory, reviews
+from model.items import item_from_dict
 
 truth = pytest.importorskip("sample_site.truth")
 from sample_site import pages_cn  # noqa: E402

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
 from crawler.processors import (
     accreditor_label,
     accreditors,
@@ -32,6 +31,7 @@ from crawler.processors import (
     parse_state,
     split_aliases,
 )
+from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
 
 REAL_DATA = Path(__file__).resolve().parents[3] / "sample_site" / "data"
 

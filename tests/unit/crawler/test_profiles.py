@@ -6,7 +6,6 @@ import textwrap
 
 import pytest
 
-from model.items import Career
 from crawler.pages.base import Page
 from crawler.profiles import (
     PAGE_MODULES,
@@ -19,6 +18,7 @@ from crawler.profiles import (
     load_sites_file,
     profile_for_url,
 )
+from model.items import Career
 
 EXAMPLE = """\
 # Two sites that need no code: one with the OOH structure, one read by the generic extractors.

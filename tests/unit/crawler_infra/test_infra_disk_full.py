@@ -19,8 +19,9 @@ from pathlib import Path
 import pytest
 
 from catalog import Catalog
+from catalog.storage_errors import disk_full_message
+from crawler.pipelines import DISK_FULL_REASON, CrawlStore, release_source_lock
 from model.items import Career
-from crawler.pipelines import DISK_FULL_REASON, CrawlStore, disk_full_message, release_source_lock
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -83,7 +84,7 @@ import json, resource, signal, sqlite3, sys
 from pathlib import Path
 from catalog import Catalog
 from model.items import Career
-from crawler.pipelines import disk_full_message
+from catalog.storage_errors import disk_full_message
 
 signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails with EFBIG instead
 resource.setrlimit(resource.RLIMIT_FSIZE, (300 * 1024, 300 * 1024))

@@ -4,8 +4,8 @@ checked by the crawl tests): abbreviations, campus suffixes, ambiguity, later re
 from __future__ import annotations
 
 from catalog import Catalog
-from model.items import Institution, Review
 from crawler.linkage import InstitutionIndex, entity_key, normalize_name, relink
+from model.items import Institution, Review
 
 SCHOOLS = [
     ("100751", "The University of Alabama", ["UA"], "Tuscaloosa", "AL"),

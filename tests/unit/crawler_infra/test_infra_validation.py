@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from model.items import Career, Institution, Program, Review
 from crawler.pipelines import InvalidItem, validate_item
+from model.items import Career, Institution, Program, Review
 
 URL = "http://127.0.0.2/x.htm"
 

@@ -10,10 +10,10 @@ import time
 
 import pytest
 
-from model.items import Institution, Program, Review
 from indexer.build import IndexError_, index_status, optimize, rebuild, sync
 from indexer.engine import META, POINTER, IndexStore, check
 from indexer.search import Searcher
+from model.items import Institution, Program, Review
 
 
 def _docs(settings) -> dict[str, dict]:

@@ -375,8 +375,8 @@ def test_words_close_together_score_higher():
 
 
 def test_a_sync_is_visible_to_an_open_searcher_at_once(corpus):
-    from model.items import Review
     from indexer.build import rebuild, sync
+    from model.items import Review
 
     settings, catalog = corpus
     rebuild(settings)
