@@ -1,0 +1,116 @@
+"""The page cache: what was fetched, with its validators, for conditional requests and resume."""
+
+from __future__ import annotations
+
+import hashlib
+import zlib
+from dataclasses import dataclass
+
+from catalog.records import ItemRecords
+
+
+@dataclass
+class PageRecord:
+    """What the catalog remembers of a fetched page (for conditional requests and resume)."""
+
+    url: str
+    source: str
+    status: int | None
+    etag: str | None
+    last_modified: str | None
+    content_hash: str | None
+    content_type: str | None
+    encoding: str | None
+    body: bytes | None
+    first_seen: str
+    last_fetched: str | None
+    last_run_id: int | None
+    gone_at: str | None
+
+
+class PageCache(ItemRecords):
+    """Pages by URL (built on the items table: a page that is gone takes its items with it)."""
+
+    def get_page(self, url: str) -> PageRecord | None:
+        """What was stored for a URL the last time it was fetched."""
+        row = self.conn.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        if row is None:
+            return None
+        body = zlib.decompress(row["body"]) if row["body"] is not None else None
+        return PageRecord(
+            url=row["url"], source=row["source"], status=row["status"], etag=row["etag"],
+            last_modified=row["last_modified"], content_hash=row["content_hash"],
+            content_type=row["content_type"], encoding=row["encoding"], body=body, first_seen=row["first_seen"],
+            last_fetched=row["last_fetched"], last_run_id=row["last_run_id"], gone_at=row["gone_at"],
+        )
+
+    def get_page_validators(self, url: str) -> tuple[str | None, str | None] | None:
+        """The ETag and Last-Modified stored for a URL (None when never fetched or gone)."""
+        row = self.conn.execute(
+            "SELECT etag, last_modified FROM pages WHERE url = ? AND gone_at IS NULL AND body IS NOT NULL", (url,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def record_page(
+        self,
+        url: str,
+        *,
+        source: str,
+        status: int,
+        run_id: int | None,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        body: bytes | None = None,
+        content_type: str | None = None,
+        encoding: str | None = None,
+    ) -> bool:
+        """Remember a page fetched with a full body; returns True when its content changed."""
+        now = self.clock()
+        digest = hashlib.sha256(body).hexdigest() if body is not None else None
+        packed = zlib.compress(body, 6) if body is not None else None
+        with self.transaction():
+            row = self.conn.execute("SELECT content_hash FROM pages WHERE url = ?", (url,)).fetchone()
+            changed = row is None or row["content_hash"] != digest
+            self.conn.execute(
+                "INSERT INTO pages (url, source, status, etag, last_modified, content_hash, content_type, encoding,"
+                " body, first_seen, last_fetched, last_seen, last_changed, last_run_id, missing_runs, gone_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)"
+                " ON CONFLICT(url) DO UPDATE SET source = excluded.source, status = excluded.status,"
+                " etag = excluded.etag, last_modified = excluded.last_modified,"
+                " content_hash = excluded.content_hash, content_type = excluded.content_type,"
+                " encoding = excluded.encoding, body = excluded.body, last_fetched = excluded.last_fetched,"
+                " last_seen = excluded.last_seen,"
+                " last_changed = CASE WHEN pages.content_hash IS excluded.content_hash THEN pages.last_changed"
+                " ELSE excluded.last_changed END,"
+                " last_run_id = excluded.last_run_id, missing_runs = 0, gone_at = NULL",
+                (url, source, status, etag, last_modified, digest, content_type, encoding, packed, now, now, now, now,
+                 run_id),
+            )
+        return changed
+
+    def touch_page(self, url: str, run_id: int | None) -> None:
+        """Record that a page answered 304 Not Modified in this run."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE pages SET last_seen = ?, last_run_id = ?, missing_runs = 0 WHERE url = ?",
+                (self.clock(), run_id, url),
+            )
+
+    def mark_page_gone(self, url: str, *, source: str, status: int, run_id: int | None) -> int:
+        """A page answered 404/410: forget its body and tombstone its items; returns items tombstoned."""
+        now = self.clock()
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO pages (url, source, status, first_seen, last_fetched, last_run_id, gone_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET status = excluded.status,"
+                " last_fetched = excluded.last_fetched, last_run_id = excluded.last_run_id, body = NULL,"
+                " etag = NULL, last_modified = NULL, gone_at = COALESCE(pages.gone_at, excluded.gone_at)",
+                (url, source, status, now, now, run_id, now),
+            )
+            return self.tombstone_page_items(url, reason=f"page answered {status}", run_id=run_id)
+
+    def pages_fetched_since(self, source: str, since: str) -> int:
+        """How many pages of a source were fetched after a time (for resume reporting)."""
+        return int(self.conn.execute(
+            "SELECT COUNT(*) FROM pages WHERE source = ? AND last_fetched >= ?", (source, since)
+        ).fetchone()[0])
