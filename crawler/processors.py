@@ -2,21 +2,23 @@
 
 Each function takes the text as a site printed it and returns the item model's value, or
 ``None`` when the text does not hold one: a normaliser never raises on odd input, because a
-page that prints "N/A" where a number belongs must still yield its other fields.
+page that prints "N/A" where a number belongs must still yield its other fields. The words that
+name statuses, degree levels, deliveries, states and accreditors come from ``model`` (the index
+reads filters with the same tables).
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as _dt
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
-from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
+from model.accreditors import Accreditor, accreditor_key, accreditors, lookup_accreditor
+from model.vocab import US_STATES, state_code
+from model.wording import degree_level_in, delivery_in, status_in
 
 __all__ = [
     "Accreditor",
@@ -231,24 +233,6 @@ def parse_dates(text: str | None) -> list[str]:
 
 # --------------------------------------------------------------------------- accreditation status
 
-# Most specific first: "Accreditation Reaffirmed: Probation Removed" is accredited, not probation.
-_STATUS_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("accredited", re.compile(r"\b(probation|warning|show cause|monitoring)\s+(status\s+)?removed\b|"
-                              r"removal of (show cause|monitoring)|reaffirmed|reinstated", re.I)),
-    ("no_longer_recognized", re.compile(r"no\s+longer\s+recognized", re.I)),
-    ("closed", re.compile(r"\b(closed|closure|closing|ceased operations?)\b", re.I)),
-    ("withdrawn", re.compile(r"\b(withdrawn|withdrawal|withdrew|terminat\w*|revoked|revocation|loss of accreditation|"
-                             r"lapsed?|inactive|discontinued|resigned|not accredited)\b", re.I)),
-    ("show_cause", re.compile(r"\bshow[\s_-]*cause\b", re.I)),
-    ("probation", re.compile(r"\bprobation(ary)?\b", re.I)),
-    ("warning", re.compile(r"\bwarning\b", re.I)),
-    ("monitoring", re.compile(r"\b(monitoring|focused review)\b", re.I)),
-    ("candidate", re.compile(r"\bcandida(te|cy)\b", re.I)),
-    ("preaccredited", re.compile(r"\bpre[\s-]?accredit\w*|\binitial accreditation\b|\bprovisional\w*", re.I)),
-    ("accredited", re.compile(r"\baccredit\w*|\brenewal\b|\bapproved\b", re.I)),
-)
-assert all(status in ACCREDITATION_STATUSES for status, _ in _STATUS_RULES)
-
 
 @dataclass(frozen=True)
 class AccreditationStatus:
@@ -272,11 +256,7 @@ def parse_accreditation(text: str | None) -> AccreditationStatus:
     """
     cleaned = (clean_text(text) or "").replace("(!)", " ")
     dates = parse_dates(cleaned)
-    status: str | None = None
-    for name, pattern in _STATUS_RULES:
-        if pattern.search(cleaned):
-            status = name
-            break
+    status = status_in(cleaned)
     since = dates[0] if dates else None
     end = None
     if len(dates) >= 2 and (
@@ -291,100 +271,23 @@ def parse_accreditation(text: str | None) -> AccreditationStatus:
 
 # --------------------------------------------------------------------------- degree level, delivery
 
-# Acronyms are matched case-sensitively as whole words ("AS" is a degree, "as" is English).
-_LEVEL_ACRONYMS: dict[str, str] = {
-    **dict.fromkeys(["AA", "AS", "AAS", "AAA", "AOS", "AAB", "ADN", "ASN", "AAT", "AST"], "associate"),
-    **dict.fromkeys(["BA", "BS", "BSc", "BSN", "BAS", "BBA", "BFA", "BSW", "BArch", "BAAS", "BSBA", "BSHIM",
-                     "BSHI", "BSHA"], "bachelor"),
-    **dict.fromkeys(["MA", "MS", "MSc", "MSN", "MBA", "MPH", "MHA", "MFA", "MSW", "MEd", "MArch", "MLIS", "MLS",
-                     "MPA", "MHI", "MSHI", "MHIM", "MSHIM", "MAT", "MPAS", "MOT", "LLM"], "master"),
-    **dict.fromkeys(["PhD", "DPT", "DDS", "DMD", "JD", "MD", "PharmD", "EdD", "DNP", "PsyD", "DVM",
-                     "OTD", "DrPH", "DHA", "DBA", "AuD"], "doctoral"),
-}
-_LEVEL_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    # "Postbaccalaureate certificate" and "Post-master's certificate" are certificates.
-    ("certificate", re.compile(r"\b(certificates?|(?<!high school )diplomas?|nondegree|non-degree|"
-                               r"postsecondary award|award of less than)\b", re.I)),
-    ("doctoral", re.compile(r"\b(doctor\w*|ph\.\s?d\.?|professional practice|first[- ]professional)", re.I)),
-    ("master", re.compile(r"\b(master\w*|graduate degree)", re.I)),
-    ("bachelor", re.compile(r"\b(bachelor\w*|baccalaureate|undergraduate degree|4[- ]year degree)", re.I)),
-    ("associate", re.compile(r"\b(associate\w*|2[- ]year degree|two[- ]year degree)", re.I)),
-)
-_LEVEL_ACRONYM_RE = re.compile(
-    r"(?<![A-Za-z])(" + "|".join(sorted((re.escape(a) for a in _LEVEL_ACRONYMS), key=len, reverse=True))
-    + r")(?![A-Za-z])"
-)
-
 
 def parse_degree_level(text: str | None) -> str | None:
     """Degree words or acronyms -> certificate | associate | bachelor | master | doctoral."""
-    cleaned = clean_text(text)
-    if not cleaned:
-        return None
-    lowered = cleaned.lower()
-    if lowered in DEGREE_LEVELS:
-        return lowered
-    # Dotted acronyms ("A.A.S.", "B.S.") read like their plain forms.
-    undotted = re.sub(r"\b((?:[A-Za-z]\.){2,})", lambda m: m.group(1).replace(".", ""), cleaned)
-    hits: list[tuple[int, str]] = []
-    for level, pattern in _LEVEL_WORDS:
-        match = pattern.search(undotted)
-        if match:
-            hits.append((match.start(), level))
-    if any(level == "certificate" for _, level in hits):
-        # A certificate ("Post-master's certificate") names the award; the other word its entry level.
-        return "certificate"
-    for match in _LEVEL_ACRONYM_RE.finditer(undotted):
-        hits.append((match.start(), _LEVEL_ACRONYMS[match.group(1)]))
-    if not hits:
-        return None
-    hits.sort()
-    return hits[0][1]
-
-
-_DELIVERY_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("hybrid", re.compile(r"\b(hybrid|blended|partially online|partly online|some online|low[- ]residency|"
-                          r"online\s*(and|&|/|or|\+)\s*(on[- ])?campus|(on[- ])?campus\s*(and|&|/|or|\+)\s*online)\b", re.I)),
-    ("online", re.compile(r"\b(online|on-line|distance|remote|web[- ]based|virtual|e-?learning|fully online)\b", re.I)),
-    ("campus", re.compile(r"\b(campus|on[- ]site|onsite|in[- ]person|face[- ]to[- ]face|classroom|residential|"
-                          r"traditional|on-ground|on ground)\b", re.I)),
-)
-assert all(d in DELIVERIES for d, _ in _DELIVERY_RULES)
+    return degree_level_in(clean_text(text))
 
 
 def parse_delivery(text: str | None) -> str | None:
     """Delivery words -> online | campus | hybrid ("100% online" -> online, "blended" -> hybrid)."""
-    cleaned = clean_text(text)
-    if not cleaned:
-        return None
-    for delivery, pattern in _DELIVERY_RULES:
-        if pattern.search(cleaned):
-            return delivery
-    return None
+    return delivery_in(clean_text(text))
 
 
 # --------------------------------------------------------------------------- places, control, booleans
 
-_STATE_BY_NAME: dict[str, str] = {name.lower(): code for code, name in US_STATES.items()}
-_STATE_BY_NAME.update({
-    "washington dc": "DC", "washington, dc": "DC", "washington d.c.": "DC", "washington, d.c.": "DC", "d.c.": "DC",
-    "us virgin islands": "VI", "u.s. virgin islands": "VI", "virgin islands of the u.s.": "VI",
-    "commonwealth of the northern mariana islands": "MP", "micronesia": "FM",
-})
-
 
 def parse_state(text: str | None) -> str | None:
     """A US state (or DC, territory) name or code -> two-letter code; None if not a state."""
-    cleaned = clean_text(text)
-    if not cleaned:
-        return None
-    key = cleaned.strip(" .,").lower()
-    if key.upper() in US_STATES and len(key) == 2:
-        return key.upper()
-    if key in _STATE_BY_NAME:
-        return _STATE_BY_NAME[key]
-    key = re.sub(r"\s+", " ", key.replace(".", "").replace(",", ""))
-    return _STATE_BY_NAME.get(key)
+    return state_code(clean_text(text))
 
 
 _STATE_ALT = "|".join(sorted((re.escape(n) for n in list(US_STATES.values()) + list(US_STATES)), key=len, reverse=True))
@@ -474,80 +377,6 @@ def split_aliases(text: str | None, exclude: Iterable[str] = ()) -> list[str]:
 # --------------------------------------------------------------------------- accreditors
 
 
-@dataclass(frozen=True)
-class Accreditor:
-    """One accrediting agency: acronym (may be empty), full name, other names it goes by."""
-
-    acronym: str
-    name: str
-    aliases: tuple[str, ...]
-    kind: str
-    """institutional or programmatic."""
-    ambiguous_acronym: bool
-    """The acronym is also a common word or another body's name, so text matches need the full name."""
-
-    @property
-    def label(self) -> str:
-        """The acronym when it has one, else the full name (what ``Program.accreditor`` holds)."""
-        return self.acronym or self.name
-
-
-def _norm_key(text: str) -> str:
-    cleaned = (clean_text(text) or "").lower()
-    cleaned = re.sub(r"\s*[?\u2013\u2014-]\s*(may|formerly)\b.*$", "", cleaned)  # DAPIP's "? May 6, 2013 Formerly: ..."
-    cleaned = re.sub(r"[,.]?\s*\binc\b\.?", "", cleaned)
-    cleaned = re.sub(r"^the\s+", "", cleaned)
-    cleaned = re.sub(r"[^a-z0-9&]+", " ", cleaned)
-    return " ".join(cleaned.split())
-
-
-@lru_cache(maxsize=1)
-def accreditors() -> tuple[Accreditor, ...]:
-    """The bundled accreditor table (``crawler/resources/accreditors.csv``)."""
-    text = resources.files("crawler.resources").joinpath("accreditors.csv").read_text(encoding="utf-8")
-    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
-    table = []
-    for row in rows:
-        table.append(Accreditor(
-            acronym=(row.get("acronym") or "").strip(),
-            name=(row.get("name") or "").strip(),
-            aliases=tuple(a.strip() for a in (row.get("aliases") or "").split("|") if a.strip()),
-            kind=(row.get("kind") or "programmatic").strip(),
-            ambiguous_acronym=(row.get("ambiguous_acronym") or "").strip().lower() in {"1", "yes", "true"},
-        ))
-    return tuple(table)
-
-
-@lru_cache(maxsize=1)
-def _accreditor_index() -> dict[str, Accreditor]:
-    index: dict[str, Accreditor] = {}
-    for acc in accreditors():
-        for key in (acc.name, *acc.aliases):
-            index.setdefault(_norm_key(key), acc)
-        if acc.acronym:
-            index.setdefault("acronym:" + acc.acronym.lower(), acc)
-    return index
-
-
-def lookup_accreditor(name: str | None) -> Accreditor | None:
-    """The accreditor a page names, by full name, alias or acronym (case and punctuation ignored)."""
-    if not name:
-        return None
-    index = _accreditor_index()
-    key = _norm_key(name)
-    if key in index:
-        return index[key]
-    acronym = (clean_text(name) or "").strip("() ").lower()
-    hit = index.get("acronym:" + acronym)
-    if hit:
-        return hit
-    # "Commission on Accreditation ... (CAHIIM)": a name followed by its acronym in brackets.
-    bracket = re.match(r"^(.*?)\s*\(([A-Za-z][A-Za-z&/-]{1,14})\)\s*$", clean_text(name) or "")
-    if bracket:
-        return index.get(_norm_key(bracket.group(1))) or index.get("acronym:" + bracket.group(2).lower())
-    return None
-
-
 def accreditor_label(name: str | None) -> str | None:
     """The acronym of a known accreditor, else the cleaned name as given."""
     acc = lookup_accreditor(name)
@@ -565,7 +394,7 @@ def _accreditor_patterns() -> tuple[re.Pattern[str], re.Pattern[str], dict[str, 
     by_acronym: dict[str, Accreditor] = {}
     for acc in accreditors():
         for name in (acc.name, *acc.aliases):
-            key = _norm_key(name)
+            key = accreditor_key(name)
             # Very short aliases ("Commission on Accreditation") would match other bodies' names.
             if len(key.split()) >= 3:
                 by_name.setdefault(key, acc)
@@ -594,7 +423,7 @@ def find_accreditors(text: str | None) -> list[str]:
     names_re, acronyms_re, by_name, by_acronym = _accreditor_patterns()
     hits: list[tuple[int, str]] = []
     for match in names_re.finditer(cleaned):
-        acc = by_name.get(_norm_key(match.group(0)))
+        acc = by_name.get(accreditor_key(match.group(0)))
         if acc:
             hits.append((match.start(), acc.label))
     for match in acronyms_re.finditer(cleaned):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from indexer import vocab
 from indexer.results import SearchError
 from indexer.schema import FILTERS
-from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, KINDS, US_STATES
+from model.vocab import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, KINDS, US_STATES
 
 # Filters whose single parameter may list several values separated by commas ("state=GA,OH").
 COMMA_LISTS = frozenset({"kind", "state", "degree_level", "accreditation_status", "delivery"})

@@ -1,9 +1,10 @@
-"""Controlled vocabulary read from ``indexer/data``: accreditors, fields of study, SOC table, normalizers.
+"""Controlled vocabulary for the index: fields of study and the SOC table (``indexer/data``), the
+accreditor table (``model/data/accreditors.csv``, shared with the crawler) and facet normalizers.
 
 The career -> field-of-study map is data, not code: a career's fields come from (1) the SOC table
 ``soc_fields.csv`` (longest matching SOC prefix), (2) field-of-study names and accreditor names found
 in its "How to Become One" text (only in sentences about degrees, programs or schooling), and
-(3) the accreditors the page names, through ``accreditors.csv``.
+(3) the accreditors the page names, through the accreditor table's ``fields``.
 """
 
 from __future__ import annotations
@@ -17,24 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.items import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, US_STATES
+from model import accreditors as accreditor_table
+from model.accreditors import Accreditor, lookup_accreditor
+from model.vocab import ACCREDITATION_STATUSES, DELIVERIES, US_STATES, state_code
+from model.wording import degree_level_in, delivery_in, status_in
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
 # Files whose content changes what documents hold (a change forces a rebuild); synonyms and
 # query words only act at query time and are not listed.
-INDEX_TIME_FILES = ("accreditors.csv", "fields_of_study.csv", "soc_fields.csv")
-
-
-@dataclass(frozen=True)
-class Accreditor:
-    """An accrediting agency: its acronym, full name, other names, scope and the fields it accredits."""
-
-    acronym: str
-    name: str
-    aliases: tuple[str, ...] = ()
-    scope: str = "programmatic"
-    fields: tuple[str, ...] = ()
+INDEX_TIME_FILES: tuple[Path, ...] = (
+    accreditor_table.DATA_FILE, DATA_DIR / "fields_of_study.csv", DATA_DIR / "soc_fields.csv",
+)
 
 
 @dataclass(frozen=True)
@@ -58,18 +53,9 @@ def _split(value: str | None) -> tuple[str, ...]:
     return tuple(part.strip() for part in (value or "").split(";") if part.strip())
 
 
-@functools.lru_cache(maxsize=1)
 def accreditors() -> dict[str, Accreditor]:
-    """Known accreditors by acronym."""
-    found: dict[str, Accreditor] = {}
-    with (DATA_DIR / "accreditors.csv").open(encoding="utf-8", newline="") as fh:
-        for row in csv.DictReader(fh):
-            acc = Accreditor(
-                acronym=row["acronym"].strip(), name=row["name"].strip(), aliases=_split(row["aliases"]),
-                scope=row["scope"].strip() or "programmatic", fields=_split(row["fields"]),
-            )
-            found[acc.acronym] = acc
-    return found
+    """Known accreditors by label (the acronym, or the name when there is none)."""
+    return accreditor_table.accreditors_by_label()
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,8 +84,8 @@ def soc_table() -> list[tuple[str, tuple[str, ...]]]:
 def data_version() -> str:
     """A hash of the index-time data files (stored with the index; a change forces a rebuild)."""
     digest = hashlib.sha256()
-    for name in INDEX_TIME_FILES:
-        digest.update((DATA_DIR / name).read_bytes())
+    for path in INDEX_TIME_FILES:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -107,33 +93,18 @@ def _key(text: str) -> str:
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
-@functools.lru_cache(maxsize=1)
-def _accreditor_lookup() -> dict[str, str]:
-    table: dict[str, str] = {}
-    for acc in accreditors().values():
-        for name in (acc.acronym, acc.name, *acc.aliases):
-            table.setdefault(_key(name), acc.acronym)
-    return table
-
-
 def canonical_accreditor(value: str | None) -> str | None:
-    """The accreditor's acronym for any of its names (unknown names come back trimmed)."""
+    """The accreditor's label for any of its names (unknown names come back trimmed)."""
     if value is None or not str(value).strip():
         return None
     text = " ".join(str(value).split())
-    found = _accreditor_lookup().get(_key(text))
-    if found:
-        return found
-    # "Name (ACRONYM)" as directories often print it
-    m = re.search(r"\(([A-Za-z][A-Za-z-]{1,12})\)\s*$", text)
-    if m and _key(m.group(1)) in _accreditor_lookup():
-        return _accreditor_lookup()[_key(m.group(1))]
-    return text
+    acc = lookup_accreditor(text)
+    return acc.label if acc else text
 
 
-def accreditor_name(acronym: str | None) -> str | None:
+def accreditor_name(label: str | None) -> str | None:
     """The full name of a known accreditor."""
-    acc = accreditors().get(acronym or "")
+    acc = accreditors().get(label or "")
     return acc.name if acc else None
 
 
@@ -189,12 +160,12 @@ def _field_matcher() -> _PhraseMatcher:
 def _accreditor_matcher() -> _PhraseMatcher:
     phrases: dict[str, str] = {}
     for acc in accreditors().values():
-        for name in (acc.acronym, acc.name, *acc.aliases):
+        for name in acc.names:
             if _is_acronym(name):
                 if len(name) >= 3:
-                    phrases.setdefault(name, acc.acronym)
+                    phrases.setdefault(name, acc.label)
             elif len(name) > 8:
-                phrases.setdefault(name.lower(), acc.acronym)
+                phrases.setdefault(name.lower(), acc.label)
     return _PhraseMatcher(phrases)
 
 
@@ -206,7 +177,7 @@ def fields_in_text(text: str | None) -> list[str]:
 
 
 def accreditors_in_text(text: str | None) -> list[str]:
-    """Acronyms of the accreditors a text names."""
+    """Labels (acronyms) of the accreditors a text names."""
     if not text:
         return []
     return list(dict.fromkeys(t for t, _ in _accreditor_matcher().find(text)))
@@ -281,24 +252,20 @@ def career_links(data: dict[str, Any]) -> CareerLinks:
     # The programmatic accreditors of the strongly linked fields are the ones that matter for the career.
     strong = [f for f in links.fields if not links.reasons[f].startswith(("How", "accreditor"))] or links.fields[:2]
     for acc in accreditors().values():
-        if acc.scope == "programmatic" and set(acc.fields) & set(strong) and acc.acronym not in links.accreditors:
-            links.accreditors.append(acc.acronym)
+        if acc.scope == "programmatic" and set(acc.fields) & set(strong) and acc.label not in links.accreditors:
+            links.accreditors.append(acc.label)
     return links
 
 
 # -- normalizers for facet values (index time and query time use the same ones) -------------------
-
-_STATE_NAMES = {name.lower(): code for code, name in US_STATES.items()}
+# The words come from model (model.vocab, model.wording): the crawler reads pages with the same ones.
 
 
 def normalize_state(value: str | None) -> str | None:
     """Two-letter code for a state code or name; None when unknown."""
     if not value:
         return None
-    text = " ".join(str(value).split()).strip().strip(".")
-    if text.upper() in US_STATES:
-        return text.upper()
-    return _STATE_NAMES.get(text.lower())
+    return state_code(" ".join(str(value).split()))
 
 
 def state_name(code: str | None) -> str | None:
@@ -306,40 +273,11 @@ def state_name(code: str | None) -> str | None:
     return US_STATES.get((code or "").upper())
 
 
-_DEGREE_WORDS: dict[str, str] = {}
-for _level, _words in {
-    "certificate": "certificate certificates cert certs diploma diplomas postsecondary nondegree award",
-    "associate": "associate associates associate's aas aa as aat aos asn adn a.a.s a.a a.s",
-    "bachelor": "bachelor bachelors bachelor's baccalaureate bs ba bsc bsn bfa b.s b.a",
-    "master": "master masters master's ms ma msc mba msn mfa mph m.s m.a",
-    "doctoral": "doctoral doctorate doctor phd ph.d dnp dpt pharmd md do dds dmd jd psyd edd aud od dvm",
-}.items():
-    for _w in _words.split():
-        _DEGREE_WORDS.setdefault(_w, _level)
-
-
 def normalize_degree(value: str | None) -> str | None:
-    """One of DEGREE_LEVELS for a degree name or abbreviation; None when unknown."""
+    """One of DEGREE_LEVELS for a degree name or abbreviation (in any case); None when unknown."""
     if not value:
         return None
-    text = str(value).strip().lower()
-    if text in DEGREE_LEVELS:
-        return text
-    for token in re.findall(r"[a-z][a-z.']*", text):
-        token = token.rstrip(".")
-        if token in _DEGREE_WORDS:
-            return _DEGREE_WORDS[token]
-    return None
-
-
-_STATUS_WORDS = {
-    "accredited": "accredited", "accreditation": "accredited", "reaffirmed": "accredited", "full": "accredited",
-    "preaccredited": "preaccredited", "pre-accredited": "preaccredited", "preaccreditation": "preaccredited",
-    "candidate": "candidate", "candidacy": "candidate", "probation": "probation", "probationary": "probation",
-    "warning": "warning", "show cause": "show_cause", "show_cause": "show_cause", "monitoring": "monitoring",
-    "withdrawn": "withdrawn", "withdrawal": "withdrawn", "revoked": "withdrawn", "closed": "closed",
-    "inactive": "closed", "no longer recognized": "no_longer_recognized", "no_longer_recognized": "no_longer_recognized",
-}
+    return degree_level_in(" ".join(str(value).split()), any_case=True)
 
 
 def normalize_status(value: str | None) -> str | None:
@@ -349,26 +287,15 @@ def normalize_status(value: str | None) -> str | None:
     text = " ".join(str(value).strip().lower().replace("-", " ").split())
     if text.replace(" ", "_") in ACCREDITATION_STATUSES:
         return text.replace(" ", "_")
-    for phrase in sorted(_STATUS_WORDS, key=len, reverse=True):
-        if phrase in text:
-            return _STATUS_WORDS[phrase]
-    return None
+    return status_in(text)
 
 
 def normalize_delivery(value: str | None) -> str | None:
     """online, campus or hybrid; None when unknown."""
     if not value:
         return None
-    text = str(value).strip().lower()
-    if text in DELIVERIES:
-        return text
-    if any(w in text for w in ("hybrid", "blended")):
-        return "hybrid"
-    if any(w in text for w in ("online", "distance", "remote", "virtual")):
-        return "online"
-    if any(w in text for w in ("campus", "person", "residential", "classroom")):
-        return "campus"
-    return None
+    text = " ".join(str(value).split()).lower()
+    return text if text in DELIVERIES else delivery_in(text)
 
 
 _TRUE = {"1", "true", "yes", "y", "on", "t"}

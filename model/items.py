@@ -11,46 +11,42 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
-Kind = Literal["career", "institution", "program", "review"]
-KINDS: tuple[str, ...] = ("career", "institution", "program", "review")
-
-DEGREE_LEVELS: tuple[str, ...] = ("certificate", "associate", "bachelor", "master", "doctoral")
-ACCREDITATION_STATUSES: tuple[str, ...] = (
-    "accredited",
-    "preaccredited",
-    "candidate",
-    "probation",
-    "warning",
-    "show_cause",
-    "monitoring",
-    "withdrawn",
-    "closed",
-    "no_longer_recognized",
+# The vocabularies live in model.vocab; they stay importable from here, where most callers import them.
+from model.vocab import (
+    ACCREDITATION_STATUSES,
+    CONTROLS,
+    DEGREE_LEVELS,
+    DELIVERIES,
+    KINDS,
+    LINK_STATUSES,
+    REVIEW_ORIGINS,
+    US_STATES,
+    Kind,
 )
-DELIVERIES: tuple[str, ...] = ("online", "campus", "hybrid")
-CONTROLS: tuple[str, ...] = ("public", "private nonprofit", "private for-profit")
-REVIEW_ORIGINS: tuple[str, ...] = ("crawled", "user")
-LINK_STATUSES: tuple[str, ...] = ("matched", "ambiguous", "unmatched")
 
-# Two-letter codes of the states, DC and the territories IPEDS covers.
-US_STATES: dict[str, str] = {
-    "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
-    "CO": "Colorado", "CT": "Connecticut", "DE": "Delaware", "DC": "District of Columbia",
-    "FL": "Florida", "GA": "Georgia", "HI": "Hawaii", "ID": "Idaho", "IL": "Illinois",
-    "IN": "Indiana", "IA": "Iowa", "KS": "Kansas", "KY": "Kentucky", "LA": "Louisiana",
-    "ME": "Maine", "MD": "Maryland", "MA": "Massachusetts", "MI": "Michigan", "MN": "Minnesota",
-    "MS": "Mississippi", "MO": "Missouri", "MT": "Montana", "NE": "Nebraska", "NV": "Nevada",
-    "NH": "New Hampshire", "NJ": "New Jersey", "NM": "New Mexico", "NY": "New York",
-    "NC": "North Carolina", "ND": "North Dakota", "OH": "Ohio", "OK": "Oklahoma", "OR": "Oregon",
-    "PA": "Pennsylvania", "RI": "Rhode Island", "SC": "South Carolina", "SD": "South Dakota",
-    "TN": "Tennessee", "TX": "Texas", "UT": "Utah", "VT": "Vermont", "VA": "Virginia",
-    "WA": "Washington", "WV": "West Virginia", "WI": "Wisconsin", "WY": "Wyoming",
-    "AS": "American Samoa", "FM": "Federated States of Micronesia", "GU": "Guam",
-    "MH": "Marshall Islands", "MP": "Northern Mariana Islands", "PR": "Puerto Rico",
-    "PW": "Palau", "VI": "Virgin Islands",
-}
+__all__ = [
+    "ACCREDITATION_STATUSES",
+    "CONTROLS",
+    "DEGREE_LEVELS",
+    "DELIVERIES",
+    "ITEM_CLASSES",
+    "KINDS",
+    "LINK_STATUSES",
+    "REVIEW_ORIGINS",
+    "US_STATES",
+    "Career",
+    "Institution",
+    "Item",
+    "Kind",
+    "Program",
+    "Review",
+    "field_names",
+    "item_from_dict",
+    "make_program_id",
+    "normalize_text_key",
+]
 
 
 @dataclass(kw_only=True)

@@ -1,9 +1,9 @@
 """A disk cache of the generated base world, so each sample-site process starts in about a second.
 
-The key is a hash of the generator's source files, the real data files and ``model/items.py``, so
-any change rebuilds. ``SAMPLE_SITE_NO_CACHE=1`` turns the cache off (the determinism test does, so
-it really builds twice). The cache lives in the system temp folder; a corrupt or unwritable cache
-is ignored and the world is simply rebuilt in memory.
+The key is a hash of the generator's source files, the real data files and the ``model`` modules
+(items, vocabularies), so any change rebuilds. ``SAMPLE_SITE_NO_CACHE=1`` turns the cache off (the
+determinism test does, so it really builds twice). The cache lives in the system temp folder; a
+corrupt or unwritable cache is ignored and the world is simply rebuilt in memory.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ deliveries from ``DELIVERIES``. Conventions where a page leaves room for choice:
   for-profit; ``level`` "4-year" / "2-year" / "Less than 2-year"; ``online`` = the page lists a
   "Distance education ... programs offered" line; ``military_friendly`` = the Servicemembers and
   Veterans section lists the Yellow Ribbon Program.
-- accreditors: ``accreditor`` is the label ``crawler.processors.accreditor_label`` gives the agency
+- accreditors: ``accreditor`` is the label ``model.accreditors.lookup_accreditor`` gives the agency
   name the page shows (an acronym such as "CAHIIM" for known agencies), ``accreditor_name`` the
   full name from the same table (the name as shown when the table does not know it); careers'
   ``accreditors`` use the same labels; ``website`` gets "http://" when the page shows no scheme.
@@ -40,6 +40,7 @@ import html as htmllib
 import re
 from collections.abc import Mapping
 
+from model.accreditors import lookup_accreditor
 from model.items import item_from_dict
 from sample_site import data_load, epochs, pages_cn, pages_directory, pages_ooh, pages_reviews
 from sample_site import occupations as occ_mod
@@ -92,13 +93,9 @@ def _career(occ: occ_mod.Occupation, st: epochs.EpochState, base: dict[str, str]
 
 @functools.cache
 def _label(agency: str | None) -> tuple[str | None, str | None]:
-    """(accreditor label, full name) as the crawler normalises them (crawler/resources/accreditors.csv)."""
+    """(accreditor label, full name) as the crawler normalises them (model/data/accreditors.csv)."""
     if not agency:
         return None, None
-    try:
-        from crawler.processors import lookup_accreditor
-    except ImportError:  # the crawler's normaliser is optional for the site itself
-        return agency, agency
     acc = lookup_accreditor(agency)
     return (acc.label, acc.name) if acc else (agency, agency)
 

@@ -9,21 +9,8 @@ from urllib.parse import urlencode, urlsplit
 from flask import Flask, request
 from werkzeug.datastructures import MultiDict
 
-from model.items import US_STATES
 from model.sources import source_label as _registry_label
-
-STATUS_LABELS: dict[str, str] = {
-    "accredited": "Accredited",
-    "preaccredited": "Pre-accredited",
-    "candidate": "Candidate",
-    "probation": "On probation",
-    "warning": "Warning",
-    "show_cause": "Show cause",
-    "monitoring": "Monitoring",
-    "withdrawn": "Accreditation withdrawn",
-    "closed": "Closed",
-    "no_longer_recognized": "Accreditor no longer recognized",
-}
+from model.vocab import DEGREE_LABELS, DELIVERY_LABELS, KIND_LABELS, KIND_PLURALS, STATUS_LABELS, US_STATES
 
 # How worrying a status is; the page shows a word and a symbol for it, never colour alone.
 STATUS_SEVERITY: dict[str, str] = {
@@ -39,23 +26,6 @@ STATUS_SEVERITY: dict[str, str] = {
     "no_longer_recognized": "bad",
 }
 SEVERITY_SYMBOL = {"ok": "\u2713", "info": "\u2139", "warn": "\u26a0", "bad": "\u2716"}
-
-DEGREE_LABELS: dict[str, str] = {
-    "certificate": "Certificate",
-    "associate": "Associate degree",
-    "bachelor": "Bachelor's degree",
-    "master": "Master's degree",
-    "doctoral": "Doctoral degree",
-}
-
-DELIVERY_LABELS: dict[str, str] = {"online": "Online", "campus": "On campus", "hybrid": "Hybrid"}
-
-KIND_LABELS: dict[str, str] = {
-    "career": "Career", "institution": "College", "program": "Program", "review": "Review",
-}
-KIND_PLURALS: dict[str, str] = {
-    "career": "Careers", "institution": "Colleges", "program": "Programs", "review": "Reviews",
-}
 
 
 FACET_LABELS: dict[str, str] = {

@@ -291,7 +291,7 @@ def test_accreditor_table_loads_and_is_consistent():
     for required in ("CAHIIM", "CAAHEP", "ABHES", "ACEN", "CCNE", "JRCERT", "ACEND", "CODA", "CAPTE", "ACOTE",
                      "ARC-PA", "NAACLS", "CoARC"):
         assert required in acronyms
-    assert all(a.kind in ("institutional", "programmatic") for a in table)
+    assert all(a.scope in ("institutional", "programmatic") for a in table)
 
 
 def test_every_dapip_agency_is_in_the_table():

@@ -1,1 +1,0 @@
-"""Package data read at run time: the accreditor table and other lookup files."""
