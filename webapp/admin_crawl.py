@@ -50,19 +50,19 @@ def _settings() -> Any:
 
 
 def _status() -> Any:
-    from ops.schedule import status_report
+    from ops.scheduler import status_report
 
     return status_report(_settings(), runs_limit=10)
 
 
 def _sources() -> list[str]:
-    from ops.schedule import ScheduleError, known_sources
+    from ops.scheduler import ScheduleError, known_sources
 
     try:
         return known_sources(_settings())
     except ScheduleError as exc:
         flash(f"The sites file cannot be read: {exc}", "error")
-        from ops.schedule import builtin_sources
+        from ops.scheduler import builtin_sources
 
         return list(builtin_sources())
 
@@ -95,7 +95,7 @@ def _nice_step(top: float) -> float:
 
 def items_chart(runs: list[Any], *, width: int = 720, height: int = 260) -> dict[str, Any] | None:
     """Geometry of the "items per run over time" chart: one line per source, failed runs marked (SVG units)."""
-    from ops.schedule import parse_time, run_items
+    from ops.scheduler import parse_time, run_items
 
     points = []
     for run in runs:
@@ -180,8 +180,8 @@ def schedule() -> str:
 def crawl_now(source: str) -> Response:
     """Start a crawl of one source now in a detached process, unless it is already being crawled."""
     from ops.locks import LockBusy
-    from ops.schedule import ScheduleError
-    from ops.schedule import crawl_now as spawn
+    from ops.scheduler import ScheduleError
+    from ops.scheduler import crawl_now as spawn
 
     if not ActionForm().validate():
         abort(400)

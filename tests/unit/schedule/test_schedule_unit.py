@@ -18,7 +18,7 @@ import pytest
 
 from catalog import Catalog, Run
 from collegesearch.config import load_settings
-from ops.schedule import (
+from ops.scheduler import (
     Job,
     ScheduleError,
     due_trigger,
@@ -355,7 +355,7 @@ FAKE_CRAWL = textwrap.dedent("""
 
 
 def fake_scheduler(tmp_path, mode, **kw):
-    from ops.schedule import Scheduler
+    from ops.scheduler import Scheduler
 
     settings = cfg(DATA_DIR=str(tmp_path / "data"), SYNC_AFTER_CRAWL=False, RETRY_MAX=2, RETRY_BACKOFF=30, **kw)
     Catalog(settings.catalog_path).close()
@@ -420,14 +420,14 @@ def test_a_busy_source_is_skipped_without_starting_a_child(tmp_path):
 SCHEDULER_MAIN = textwrap.dedent("""
     import sys
     from collegesearch.config import load_settings
-    from ops.schedule import Scheduler, _setup_logging
+    from ops.scheduler import Scheduler, _setup_logging
     data, child = sys.argv[1], sys.argv[2]
     settings = load_settings(env={}, config_file=None, overrides={
         "DATA_DIR": data, "SOURCES": "directory", "SCHEDULE_DIRECTORY": "* * * * * *", "SYNC_AFTER_CRAWL": False,
         "SCHEDULE_TIMEZONE": "UTC"})
     _setup_logging("INFO")
     import threading, time
-    from crawler import schedule
+    from ops import scheduler as schedule
     original = schedule.Scheduler.event
     def slow_event(self, *args, **kwargs):
         if threading.current_thread() is threading.main_thread():
