@@ -18,21 +18,11 @@ import pytest
 
 from catalog import Catalog, Run
 from collegesearch.config import load_settings
-from ops.scheduler import (
-    Job,
-    ScheduleError,
-    due_trigger,
-    next_fire,
-    parse_cron,
-    previous_fire,
-    retry_delay,
-    run_items,
-    scheduled_jobs,
-    settings_env,
-    source_health,
-    status_report,
-    supervise,
-)
+from ops.child import settings_env, supervise
+from ops.cron import next_fire, previous_fire
+from ops.jobs import Job, ScheduleError, parse_cron, scheduled_jobs
+from ops.policy import due_trigger, retry_delay, source_health
+from ops.status import run_items, status_report
 
 NY = ZoneInfo("America/New_York")
 
@@ -427,13 +417,13 @@ SCHEDULER_MAIN = textwrap.dedent("""
         "SCHEDULE_TIMEZONE": "UTC"})
     _setup_logging("INFO")
     import threading, time
-    from ops import scheduler as schedule
-    original = schedule.Scheduler.event
+    from ops import scheduler
+    original = scheduler.Scheduler.event
     def slow_event(self, *args, **kwargs):
         if threading.current_thread() is threading.main_thread():
             time.sleep(0.7)  # a catalog busy with a crawl's writes: APScheduler's listener waits for it
         return original(self, *args, **kwargs)
-    schedule.Scheduler.event = slow_event
+    scheduler.Scheduler.event = slow_event
     command = lambda source, trigger: [sys.executable, "-c", child, "graceful", str(settings.catalog_path), source,
                                        trigger]
     Scheduler(settings, command=command, echo=print).run_forever()
