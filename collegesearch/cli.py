@@ -132,7 +132,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
         summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger)
     except CrawlError as exc:
         if trigger != "manual":
-            from ops.schedule import record_failed_start
+            from ops.policy import record_failed_start
 
             # Nobody watches this terminal (an admin's button, the scheduler): the run list must show it.
             record_failed_start(settings, list(sources) or list(settings.SOURCES), trigger, str(exc))
@@ -140,7 +140,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
     click.echo(format_summary(summaries))
     run_ids = [s.run_id for s in summaries if s.run_id]
     if sync_index and run_ids:
-        from ops.schedule import sync_after_runs
+        from ops.index_sync import sync_after_runs
 
         # Whatever a failed run stored is good data: it becomes searchable too.
         info = sync_after_runs(settings, run_ids)
@@ -257,7 +257,8 @@ def schedule(ctx: click.Context, once: bool) -> None:
     'schedule') in a child process, syncs the index after each crawl, retries failures with
     backoff. SIGTERM stops it gracefully.
     """
-    from ops.schedule import ScheduleError, run_scheduler
+    from ops.jobs import ScheduleError
+    from ops.scheduler import run_scheduler
 
     settings = _settings(ctx)
     try:
@@ -271,7 +272,8 @@ def schedule(ctx: click.Context, once: bool) -> None:
 @click.pass_context
 def status(ctx: click.Context, as_json: bool) -> None:
     """Print the schedule (next run per source), the last runs and the index state."""
-    from ops.schedule import ScheduleError, status_report
+    from ops.jobs import ScheduleError
+    from ops.status import status_report
 
     settings = _settings(ctx)
     try:

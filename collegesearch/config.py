@@ -19,6 +19,7 @@ from typing import Any
 
 from collegesearch import __version__
 from model.sources import BUILTIN_SOURCES, SOURCES
+from ops.cron import cron_trigger, has_cron_field_count
 
 ENV_PREFIX = "COLLEGESEARCH_"
 
@@ -122,82 +123,18 @@ def _list(name: str, value: Any) -> tuple[str, ...]:
     return tuple(item for item in items if item)
 
 
-_DOW_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-
-
-def _cron_weekdays(expr: str) -> str:
-    """A crontab day-of-week field in APScheduler's terms.
-
-    Crontab counts 0 (and 7) as Sunday; APScheduler 3.x counts 0 as Monday (its documented
-    historical mistake). Numbers, ranges and steps are expanded into day names, which both agree on.
-    """
-    if not any(ch.isdigit() for ch in expr):
-        return expr
-    days: list[str] = []
-    for part in expr.split(","):
-        body, _, step_text = part.partition("/")
-        step = int(step_text) if step_text else 1
-        if step < 1:
-            raise ValueError(f"bad step in day of week {part!r}")
-        if body == "*":
-            lo, hi = 0, 6
-        elif "-" in body:
-            a, b = body.split("-", 1)
-            lo, hi = _weekday_number(a), _weekday_number(b)
-            if hi < lo:
-                raise ValueError(f"day-of-week range {body!r} runs backwards")
-        else:
-            lo = hi = _weekday_number(body)
-            if step_text:
-                hi = 6 if lo < 7 else 7
-        for number in range(lo, hi + 1, step):
-            name = _DOW_NAMES[number % 7]
-            if name not in days:
-                days.append(name)
-    return ",".join(days)
-
-
-def _weekday_number(text: str) -> int:
-    text = text.strip().lower()
-    if text.isdigit():
-        number = int(text)
-        if not 0 <= number <= 7:
-            raise ValueError(f"day of week {text!r} is not 0-7")
-        return number
-    if text[:3] in _DOW_NAMES:
-        return _DOW_NAMES.index(text[:3])
-    raise ValueError(f"unknown day of week {text!r}")
-
-
-def cron_fields(expr: str) -> dict[str, str]:
-    """APScheduler CronTrigger arguments for a crontab expression (5 fields, or 6 with seconds first).
-
-    Raises ValueError when the expression does not have five or six fields or a weekday is bad.
-    """
-    fields = expr.split()
-    if len(fields) == 5:
-        fields = ["0", *fields]
-    if len(fields) != 6:
-        raise ValueError(f"expected five or six fields, got {len(fields)}")
-    second, minute, hour, day, month, dow = fields
-    return {"second": second, "minute": minute, "hour": hour, "day": day, "month": month,
-            "day_of_week": _cron_weekdays(dow)}
-
-
 def _cron(name: str, value: Any) -> str | None:
     """Validate a five-field cron expression (or empty for "never")."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     text = _str(name, value).strip()
-    if len(text.split()) not in (5, 6):
+    if not has_cron_field_count(text):
         raise ConfigError(
             f"{ENV_PREFIX}{name} must be a cron expression with five fields "
             f"(minute hour day month weekday), or six with seconds first, got {value!r}"
         )
     try:
-        from apscheduler.triggers.cron import CronTrigger
-
-        CronTrigger(**cron_fields(text))
+        cron_trigger(text)
     except ImportError:  # pragma: no cover - APScheduler is a pinned dependency
         pass
     except ValueError as exc:

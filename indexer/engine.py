@@ -206,6 +206,33 @@ class IndexStore:
             return "holder unknown"
 
 
+def writer_lock_holder(index_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """Who holds an index folder's writer lock now: its note (operation, pid, host, since), or None when free.
+
+    Asks the lock itself, without taking it: a note left by a writer that was killed is no holder.
+    """
+    import fcntl
+
+    root = Path(index_dir)
+    try:
+        fd = os.open(root / LOCK, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                info = json.loads((root / OWNER).read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                info = {}
+            return info if isinstance(info, dict) else {}
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 # -- metadata and health -------------------------------------------------------------------------
 
 

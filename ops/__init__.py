@@ -1,4 +1,15 @@
 """Operations: scheduling, cron, retry policy, crawl child processes, locks and status.
 
 Never imports Scrapy or ``crawler`` (crawls run as child processes), so the web app can use it.
+
+- ``cron``: crontab expressions, fire times, timestamps (imports nothing of this project)
+- ``sites``: the user's sites file (``SITES_FILE``), read and validated
+- ``jobs``: the known sources and their cron jobs
+- ``policy``: retry backoff and source health
+- ``child``: a crawl as a supervised child process
+- ``scheduler``: ``collegesearch schedule``, the APScheduler loop
+- ``index_sync``: the search index synced after a crawl
+- ``crawl_now``: "crawl now" from the admin
+- ``status``: ``collegesearch status`` and the admin's schedule page
+- ``locks``: crawl, scheduler and spawn locks (files, or Redis)
 """

@@ -226,3 +226,7 @@ def hold(settings: Settings, name: str, purpose: str = "", timeout: float = 0.0)
 def crawl_lock_name(source: str) -> str:
     """The lock name of one source's crawl."""
     return f"crawl-{source}"
+
+
+SCHEDULER_LOCK = "scheduler"
+"""The lock name of the scheduler: one runs per deployment."""

@@ -21,7 +21,8 @@ from typing import Any
 
 from sample_site.core import SOURCE_HOSTS, SOURCES
 from sample_site.epochs import MAX_EPOCH
-from sample_site.site import Site, warm
+from sample_site.gate import Gate, gate_from_env
+from sample_site.site import Response, Site, warm
 
 THREADS = 16
 
@@ -122,13 +123,14 @@ class AccessLog:
             self._fh.close()
 
 
-def make_app(site: Site, log: AccessLog | None) -> Callable:
-    """The WSGI application around ``Site.respond``."""
+def make_app(site: Site, log: AccessLog | None, gate: Gate | None = None) -> Callable:
+    """The WSGI application around ``Site.respond`` (requests under a closed ``gate`` wait for it first)."""
 
     def app(environ: dict[str, Any], start_response: Callable) -> list[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        admitted = gate is None or gate.admit(path)
         started = time.time()
         method = environ.get("REQUEST_METHOD", "GET")
-        path = environ.get("PATH_INFO", "") or "/"
         query = environ.get("QUERY_STRING", "")
         host = environ.get("HTTP_HOST")
 
@@ -136,7 +138,7 @@ def make_app(site: Site, log: AccessLog | None) -> Callable:
             return environ.get("HTTP_" + name.upper().replace("-", "_"))
 
         try:
-            resp = site.respond(method, host, path, query, header)
+            resp = site.respond(method, host, path, query, header) if admitted else _REFUSED
         except Exception:  # noqa: BLE001 - a server must answer; the traceback goes to stderr
             import traceback
 
@@ -163,9 +165,18 @@ def make_app(site: Site, log: AccessLog | None) -> Callable:
     return app
 
 
+_REFUSED_BODY = b"refused at the test gate\n"
+_REFUSED = Response(503, [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(_REFUSED_BODY)))],
+                    _REFUSED_BODY)
+"""The answer to a request the gate refuses (``sample_site.gate``)."""
+
+
 def serve(host: str, port: int, epoch: int, faults: bool, access_log: str | None,
           announce: Callable[[str], None]) -> None:
-    """Serve the sample site until interrupted; calls announce(base_url) once it is listening and ready."""
+    """Serve the sample site until interrupted; calls announce(base_url) once it is listening and ready.
+
+    With ``SAMPLE_SITE_GATE`` set, a test can hold requests at a gate (``sample_site.gate``).
+    """
     import waitress
 
     if not isinstance(epoch, int) or epoch < 1 or epoch > MAX_EPOCH:
@@ -182,7 +193,7 @@ def serve(host: str, port: int, epoch: int, faults: bool, access_log: str | None
         warm(epoch)
         site = Site(epoch, faults, base, single_host=single)
         server = waitress.create_server(
-            make_app(site, log), sockets=list(sockets.values()), threads=THREADS, connection_limit=2000,
+            make_app(site, log, gate_from_env()), sockets=list(sockets.values()), threads=THREADS, connection_limit=2000,
             channel_timeout=120, ident="sample-site", asyncore_use_poll=True, clear_untrusted_proxy_headers=True,
         )
         if threading.current_thread() is threading.main_thread():

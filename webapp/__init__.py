@@ -67,7 +67,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["collegesearch_search"] = SearchService(settings)
     app.extensions["collegesearch_listings"] = Listings()
 
-    from webapp import admin, api, changes, errors, reviews, views
+    # Importing admin_crawl adds the schedule, "crawl now" and change pages to admin.bp before it is registered.
+    from webapp import admin, admin_crawl, api, changes, errors, reviews, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.register_blueprint(reviews.bp)

@@ -1,9 +1,10 @@
 """Admin pages: login, moderation queue, crawl runs, index status. Every route refuses anonymous users.
 
-Hooks for later parts (the scheduler's "crawl now" button, a chart of items per run, the change feed):
-add routes to this ``bp`` from a module imported at the bottom of this file (they are protected by
-``require_admin`` automatically), list them in ``ADMIN_NAV``, and fill the ``runs_toolbar`` /
-``runs_chart`` / ``dashboard_extra`` blocks by extending the admin templates.
+Other admin pages (the schedule, "crawl now", the chart of items per run, the change feed: see
+``webapp.admin_crawl``) add their routes to this ``bp`` from their own module, which imports this
+one and never the other way round; ``webapp.create_app`` imports them before registering ``bp``.
+Their routes are protected by ``require_admin`` automatically; they are listed in ``ADMIN_NAV``
+and fill the ``runs_toolbar`` / ``runs_chart`` / ``dashboard_extra`` blocks of the admin templates.
 """
 
 from __future__ import annotations
@@ -38,13 +39,15 @@ from webapp.security import RateLimiter, SessionRegistry, client_hash
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
 
-# (endpoint, label) of each admin page, in menu order; later parts append theirs.
-ADMIN_NAV: list[tuple[str, str]] = [
+# (endpoint, label) of each admin page, in menu order (the last two are served by webapp.admin_crawl).
+ADMIN_NAV: tuple[tuple[str, str], ...] = (
     ("admin.dashboard", "Overview"),
     ("admin.moderation", "Reviews to moderate"),
     ("admin.runs", "Crawl runs"),
     ("admin.index_status", "Search index"),
-]
+    ("admin.schedule", "Schedule"),
+    ("admin.admin_changes", "What changed"),
+)
 OPEN_ENDPOINTS = frozenset({"admin.login"})
 LOGIN_WINDOW_SECONDS = 15 * 60
 SESSION_KEY = "admin"
@@ -251,8 +254,3 @@ def sync_now() -> Response:
     flash(("Index synced: " if outcome.ok else "Index sync failed: ") + outcome.message,
           "success" if outcome.ok else "error")
     return redirect(url_for("admin.index_status"))
-
-
-
-# Scheduled crawls: schedule page, "crawl now", items-per-run chart, change digest (fills the blocks above).
-from webapp import admin_crawl  # noqa: E402,F401

@@ -1,6 +1,7 @@
 """Admin pages for scheduled crawls: the schedule and its health, "crawl now", items per run, what changed.
 
-Registered on the admin blueprint by ``webapp.admin`` (its routes are protected by ``require_admin``).
+Its routes are added to the admin blueprint (``webapp.admin.bp``, so ``require_admin`` protects them) when
+``webapp.create_app`` imports this module; ``webapp.admin`` lists them in its menu and never imports this module.
 ``/admin/schedule`` shows what ``collegesearch status`` prints; ``POST /admin/crawl/<source>``
 starts ``collegesearch crawl SOURCE --trigger admin --sync`` as a detached child process (the web
 worker never runs Scrapy, and the crawl outlives the request), or says who holds the source's lock;
@@ -18,7 +19,11 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from webapp.admin import ADMIN_NAV, bp
+from ops.cron import parse_time
+from ops.jobs import ScheduleError, builtin_sources, known_sources
+from ops.locks import LockBusy, crawl_lock_name
+from ops.status import run_items, status_report
+from webapp.admin import bp
 from webapp.changes import (
     CLOSING_STATUSES,
     KINDS,
@@ -36,8 +41,6 @@ from webapp.index import get_search_service
 
 log = logging.getLogger(__name__)
 
-ADMIN_NAV.extend([("admin.schedule", "Schedule"), ("admin.admin_changes", "What changed")])
-
 CHART_RUNS = 200
 # One colour per source in the chart (SVG attributes: the CSP allows no inline style); the legend
 # repeats each colour with the source's name, so colour is never the only cue.
@@ -50,27 +53,19 @@ def _settings() -> Any:
 
 
 def _status() -> Any:
-    from ops.schedule import status_report
-
     return status_report(_settings(), runs_limit=10)
 
 
 def _sources() -> list[str]:
-    from ops.schedule import ScheduleError, known_sources
-
     try:
         return known_sources(_settings())
     except ScheduleError as exc:
         flash(f"The sites file cannot be read: {exc}", "error")
-        from ops.schedule import builtin_sources
-
         return list(builtin_sources())
 
 
 def crawl_buttons(report: Any) -> list[dict[str, Any]]:
     """One "crawl now" entry per source: its lock holder (if busy), schedule and health."""
-    from ops.locks import crawl_lock_name
-
     held = {lock["name"]: lock for lock in report.locks}
     scheduled = {s["source"]: s for s in report.schedule}
     health = {h["source"]: h for h in report.health}
@@ -95,8 +90,6 @@ def _nice_step(top: float) -> float:
 
 def items_chart(runs: list[Any], *, width: int = 720, height: int = 260) -> dict[str, Any] | None:
     """Geometry of the "items per run over time" chart: one line per source, failed runs marked (SVG units)."""
-    from ops.schedule import parse_time, run_items
-
     points = []
     for run in runs:
         started = parse_time(run.started_at)
@@ -179,9 +172,7 @@ def schedule() -> str:
 @bp.post("/crawl/<source>")
 def crawl_now(source: str) -> Response:
     """Start a crawl of one source now in a detached process, unless it is already being crawled."""
-    from ops.locks import LockBusy
-    from ops.schedule import ScheduleError
-    from ops.schedule import crawl_now as spawn
+    from ops.crawl_now import crawl_now as spawn
 
     if not ActionForm().validate():
         abort(400)

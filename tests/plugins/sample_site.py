@@ -15,7 +15,9 @@ sitemap_urls, allowed_prefixes, default_crawl). Methods: ``url(source, path)``,
 ``stop()``. A test that restarts the shared server must restore it (use ``at``), or use:
 
 ``fresh_sample_site`` (function): a factory ``fresh_sample_site(epoch=1, faults=True,
-host="127.0.0.1", port=0)`` returning a private server, stopped after the test.
+host="127.0.0.1", port=0, gate=False)`` returning a private server, stopped after the test.
+With ``gate=True`` its ``gate`` (a ``sample_site.gate.GateFile``) holds requests where the test
+says: ``gate.hold(prefix, allow)``, ``gate.refuse()``, ``gate.open()``.
 
 Pages (multi-host layout; every source on its own loopback host, same port P)
 -----------------------------------------------------------------------------
@@ -61,6 +63,8 @@ from pathlib import Path
 
 import pytest
 
+from sample_site.gate import GATE_ENV, GateFile
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 180.0
 
@@ -68,7 +72,8 @@ START_TIMEOUT = 180.0
 class SampleSiteProcess:
     """A sample site served by a child process."""
 
-    def __init__(self, workdir: Path, *, epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, workdir: Path, *, epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0,
+                 gate: bool = False) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.epoch = epoch
@@ -79,6 +84,7 @@ class SampleSiteProcess:
         self.base_url = ""
         self.sources: dict[str, dict] = {}
         self.proc: subprocess.Popen[str] | None = None
+        self.gate = GateFile(workdir / "gate.json") if gate else None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> SampleSiteProcess:
@@ -89,6 +95,8 @@ class SampleSiteProcess:
             cmd.append("--no-faults")
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        if self.gate is not None:
+            env[GATE_ENV] = str(self.gate.path)
         stderr = open(self.workdir / "stderr.log", "a")  # noqa: SIM115 - the child owns it
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
         stderr.close()
@@ -196,11 +204,13 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite
 
 @pytest.fixture
 def fresh_sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """Factory for private sample sites: fresh_sample_site(epoch=1, faults=True, host="127.0.0.1", port=0)."""
+    """Factory for private sample sites: fresh_sample_site(epoch=1, faults=True, host="127.0.0.1", port=0, gate=False)."""
     started: list[SampleSiteProcess] = []
 
-    def make(epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0) -> SampleSiteProcess:
-        site = SampleSiteProcess(tmp_path_factory.mktemp("fresh_sample_site"), epoch=epoch, faults=faults, host=host, port=port)
+    def make(epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0,
+             gate: bool = False) -> SampleSiteProcess:
+        site = SampleSiteProcess(tmp_path_factory.mktemp("fresh_sample_site"), epoch=epoch, faults=faults, host=host,
+                                 port=port, gate=gate)
         started.append(site)
         return site.start()
 

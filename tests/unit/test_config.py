@@ -90,7 +90,7 @@ def test_every_setting_is_documented_in_readme():
 
 
 def test_cron_weekdays_follow_crontab():
-    from collegesearch.config import cron_fields
+    from ops.cron import cron_fields
 
     # crontab: 0 and 7 are Sunday (APScheduler 3.x alone would read 0 as Monday)
     assert cron_fields("0 4 * * 0")["day_of_week"] == "sun"

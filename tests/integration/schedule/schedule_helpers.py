@@ -71,6 +71,7 @@ class SchedulerProcess:
     def __init__(self, workdir: Path, env: dict[str, str], *extra: str, name: str = "scheduler") -> None:
         self.workdir = workdir
         self.env = env
+        self.terminated = False
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
@@ -92,10 +93,15 @@ class SchedulerProcess:
         wait_for(lambda: text in self.log or self.proc.poll() is not None, timeout, f"log line {text!r}")
         assert text in self.log, f"scheduler exited ({self.proc.returncode}) before logging {text!r}:\n{self.log[-3000:]}"
 
-    def stop(self, timeout: float = 90) -> int:
-        """SIGTERM, and wait for a clean exit (returns the exit code)."""
-        if self.proc.poll() is None:
+    def terminate(self) -> None:
+        """SIGTERM, once: the scheduler stops its crawls gracefully (a second SIGTERM would kill them)."""
+        if self.proc.poll() is None and not self.terminated:
             self.proc.send_signal(signal.SIGTERM)
+            self.terminated = True
+
+    def stop(self, timeout: float = 90) -> int:
+        """SIGTERM (unless ``terminate`` sent it already), and wait for a clean exit (returns the exit code)."""
+        self.terminate()
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

@@ -2,7 +2,10 @@
 a crawl child killed by SIGKILL leaves an interrupted run and a stale lock that is no obstacle; the retry is
 stopped gracefully with the scheduler (SIGTERM); a new scheduler resumes it to completion, losing nothing;
 the site moves to epoch 2 and the next scheduled run shows exactly the expected changes in the change feed
-(/changes.json) and in search."""
+(/changes.json) and in search.
+
+The sample site's gate holds the program pages, so each crawl is half-way when the test kills or stops it,
+however fast the machine: the test, not a race with the signal, decides how far a crawl gets."""
 
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ from ops.locks import FileLock
 from sample_site import truth
 
 NEVER_SOON = "0 0 0 1 1 *"  # once a year, on Jan 1: never fires during a test, never a missed run within grace
+PROGRAM_PAGES = "/cahiim/program-directory/program/"
+FIRST_RUN_PAGES = 40  # program pages the first run may fetch before it waits at the gate (it is killed past 25)
+RETRY_PAGES = 60  # and the retry after it (the killed run's waiting requests may take up to 8 of them)
 
 
 def directory_programs(epoch: int) -> dict[str, dict]:
@@ -41,7 +47,7 @@ def count_stored(data) -> int:
 
 def test_killed_crawl_resumes_and_epoch_2_shows_in_feed_and_search(tmp_path, fresh_sample_site, scheduler_procs,
                                                                    web):
-    site = fresh_sample_site(faults=False)
+    site = fresh_sample_site(faults=False, gate=True)
     data = tmp_path / "data"
     expected1, expected2 = directory_programs(1), directory_programs(2)
 
@@ -50,6 +56,7 @@ def test_killed_crawl_resumes_and_epoch_2_shows_in_feed_and_search(tmp_path, fre
                         RETRY_BACKOFF=1, RETRY_MAX=4)
 
     # 1. A scheduled run starts; its crawl process is killed (SIGKILL) a few dozen programs in.
+    site.gate.hold(PROGRAM_PAGES, allow=FIRST_RUN_PAGES)
     s1 = SchedulerProcess(tmp_path, env(soon(2)), name="s1")
     scheduler_procs.append(s1)
     first = wait_for(lambda: next((r for r in runs(data, "directory") if r.status == "running"), None)
@@ -57,6 +64,7 @@ def test_killed_crawl_resumes_and_epoch_2_shows_in_feed_and_search(tmp_path, fre
     assert first.trigger == "schedule"
     os.kill(first.pid, signal.SIGKILL)
     killed_at = count_stored(data)
+    site.gate.hold(PROGRAM_PAGES, allow=FIRST_RUN_PAGES + RETRY_PAGES)
     first = wait_for(lambda: next(r for r in runs(data, "directory") if r.id == first.id).status != "running"
                      and next(r for r in runs(data, "directory") if r.id == first.id), 60, "the killed run closed")
     assert first.status == "interrupted"
@@ -73,6 +81,11 @@ def test_killed_crawl_resumes_and_epoch_2_shows_in_feed_and_search(tmp_path, fre
     assert parse(retry.started_at) >= parse(first.finished_at)
     assert any(e.run_id == first.id and e.detail.startswith("retry 1 of 4 at ") for e in events(data, "directory", "retry"))
     wait_for(lambda: count_stored(data) >= killed_at + 10, 60, "the retry making progress")
+    s1.terminate()
+    s1.wait_log("scheduler stopping; sending SIGTERM")
+    # The stopping crawl ends the requests it has under way (those waiting at the gate get a 503) and gets no
+    # more program pages, however long it takes to see the signal.
+    site.gate.refuse()
     assert s1.stop() == 0
     assert "stopping: waiting for running crawls" in s1.stdout and "scheduler stopped" in s1.stdout
     assert "scheduler stopping; sending SIGTERM" in s1.log
@@ -80,6 +93,7 @@ def test_killed_crawl_resumes_and_epoch_2_shows_in_feed_and_search(tmp_path, fre
     assert retry.status == "interrupted" and "stopped by a signal" in retry.error, (retry.status, retry.error)
     assert retry.stats["pages_resumed"] > 0  # it had resumed what the killed run stored
     assert 0 < count_stored(data) < len(expected1)
+    site.gate.open()
 
     # 3. A new scheduler sees the interrupted retry and retries again; that run completes and loses nothing.
     s2 = SchedulerProcess(tmp_path, env(NEVER_SOON), name="s2")

@@ -18,21 +18,11 @@ import pytest
 
 from catalog import Catalog, Run
 from collegesearch.config import load_settings
-from ops.schedule import (
-    Job,
-    ScheduleError,
-    due_trigger,
-    next_fire,
-    parse_cron,
-    previous_fire,
-    retry_delay,
-    run_items,
-    scheduled_jobs,
-    settings_env,
-    source_health,
-    status_report,
-    supervise,
-)
+from ops.child import settings_env, supervise
+from ops.cron import next_fire, previous_fire
+from ops.jobs import Job, ScheduleError, parse_cron, scheduled_jobs
+from ops.policy import due_trigger, retry_delay, source_health
+from ops.status import run_items, status_report
 
 NY = ZoneInfo("America/New_York")
 
@@ -355,7 +345,7 @@ FAKE_CRAWL = textwrap.dedent("""
 
 
 def fake_scheduler(tmp_path, mode, **kw):
-    from ops.schedule import Scheduler
+    from ops.scheduler import Scheduler
 
     settings = cfg(DATA_DIR=str(tmp_path / "data"), SYNC_AFTER_CRAWL=False, RETRY_MAX=2, RETRY_BACKOFF=30, **kw)
     Catalog(settings.catalog_path).close()
@@ -420,20 +410,20 @@ def test_a_busy_source_is_skipped_without_starting_a_child(tmp_path):
 SCHEDULER_MAIN = textwrap.dedent("""
     import sys
     from collegesearch.config import load_settings
-    from ops.schedule import Scheduler, _setup_logging
+    from ops.scheduler import Scheduler, _setup_logging
     data, child = sys.argv[1], sys.argv[2]
     settings = load_settings(env={}, config_file=None, overrides={
         "DATA_DIR": data, "SOURCES": "directory", "SCHEDULE_DIRECTORY": "* * * * * *", "SYNC_AFTER_CRAWL": False,
         "SCHEDULE_TIMEZONE": "UTC"})
     _setup_logging("INFO")
     import threading, time
-    from crawler import schedule
-    original = schedule.Scheduler.event
+    from ops import scheduler
+    original = scheduler.Scheduler.event
     def slow_event(self, *args, **kwargs):
         if threading.current_thread() is threading.main_thread():
             time.sleep(0.7)  # a catalog busy with a crawl's writes: APScheduler's listener waits for it
         return original(self, *args, **kwargs)
-    schedule.Scheduler.event = slow_event
+    scheduler.Scheduler.event = slow_event
     command = lambda source, trigger: [sys.executable, "-c", child, "graceful", str(settings.catalog_path), source,
                                        trigger]
     Scheduler(settings, command=command, echo=print).run_forever()

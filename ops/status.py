@@ -1,0 +1,284 @@
+"""What ``collegesearch status`` prints and the admin shows: the schedule with next runs, the last runs,
+failing sources, held locks (crawls, the scheduler, the index writer) and the index state.
+
+Only reads: a status never creates the catalog or the index.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from collegesearch.config import Settings
+from ops.cron import iso, local_time, next_fire, parse_time
+from ops.jobs import ScheduleError, builtin_sources, known_sources, scheduled_jobs
+from ops.locks import SCHEDULER_LOCK, crawl_lock_name, make_lock
+from ops.policy import SourceHealth, source_health
+
+if TYPE_CHECKING:
+    from catalog import Catalog, Run
+
+
+def run_items(stats: dict[str, Any]) -> dict[str, int]:
+    """new / changed / unchanged / removed of a run's stats (new counts revived, unchanged counts 304s)."""
+    items = stats.get("items")
+    if isinstance(items, dict):
+        def get(key: str) -> int:
+            return int(items.get(key) or 0)
+
+        return {"new": get("new") + get("revived"), "changed": get("changed"),
+                "unchanged": get("unchanged") + get("touched"), "removed": get("removed")}
+
+    def flat(key: str) -> int:
+        value = stats.get(f"items_{key}", stats.get(key, 0))
+        return int(value) if isinstance(value, (int, float)) else 0
+
+    return {k: flat(k) for k in ("new", "changed", "unchanged", "removed")}
+
+
+def run_row(run: Run) -> dict[str, Any]:
+    """One run in status form."""
+    stats = run.stats or {}
+    started, finished = parse_time(run.started_at), parse_time(run.finished_at)
+    raw_dropped = stats.get("dropped")
+    dropped: dict[str, int] = raw_dropped if isinstance(raw_dropped, dict) else {}
+    sync = run.index_sync or None
+    return {
+        "id": run.id, "source": run.source, "trigger": run.trigger, "status": run.status, "complete": run.complete,
+        "started_at": run.started_at, "finished_at": run.finished_at,
+        "duration_s": round((finished - started).total_seconds(), 1) if started and finished else None,
+        "pages": int(stats.get("pages") or 0), "items": run_items(stats),
+        "dropped": sum(int(v) for v in dropped.values()), "dropped_by_reason": dict(dropped),
+        "http_status": dict(stats.get("http_status") or {}), "error": run.error,
+        "index_sync": None if sync is None else {"status": sync.get("status", "ok"), "at": sync.get("at"),
+                                                  "summary": sync.get("summary") or sync.get("error")},
+    }
+
+
+@dataclass
+class StatusReport:
+    """What ``collegesearch status`` and the admin show: schedule, last runs, failing sources, locks, index."""
+
+    generated_at: str
+    timezone: str
+    schedule: list[dict[str, Any]] = field(default_factory=list)
+    scheduler: dict[str, Any] | None = None
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    health: list[dict[str, Any]] = field(default_factory=list)
+    locks: list[dict[str, Any]] = field(default_factory=list)
+    index: dict[str, Any] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def failing(self) -> list[dict[str, Any]]:
+        """Sources whose retries are used up."""
+        return [h for h in self.health if h["state"] == "failing"]
+
+    @property
+    def troubled(self) -> list[dict[str, Any]]:
+        """Sources failing or being retried."""
+        return [h for h in self.health if h["state"] in ("failing", "retrying", "failed")]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``collegesearch status --json``)."""
+        return {"generated_at": self.generated_at, "timezone": self.timezone, "scheduler": self.scheduler,
+                "schedule": self.schedule, "runs": self.runs, "health": self.health,
+                "failing": [h["source"] for h in self.failing], "locks": self.locks, "index": self.index,
+                "events": self.events, "problems": self.problems}
+
+    def format(self) -> str:
+        """Plain-text tables for the terminal."""
+        out: list[str] = []
+        who = self.scheduler
+        running = (f"running, pid {who.get('pid')} on {who.get('host')} since {who.get('started')}" if who
+                   else "not running (start it with `collegesearch schedule`)")
+        out.append(f"Schedule ({self.timezone}); scheduler {running}")
+        if self.schedule:
+            out += _table(["source", "cron", "next run", "state"], [
+                [s["source"], s["cron"], s["next_run_local"] or "never", _state_text(s)] for s in self.schedule])
+        else:
+            out.append("  nothing is scheduled (set COLLEGESEARCH_SCHEDULE_<SOURCE>)")
+        out.append("")
+        out.append("Last runs")
+        if self.runs:
+            out += _table(["run", "source", "trigger", "status", "started (UTC)", "secs", "pages", "new", "changed",
+                           "same", "removed", "dropped", "index sync"],
+                          [[f"#{r['id']}", r["source"], r["trigger"], r["status"] + ("" if r["status"] != "ok" or
+                            r["complete"] else "*"), (r["started_at"] or "")[:19].replace("T", " "),
+                            "" if r["duration_s"] is None else f"{r['duration_s']:.0f}", r["pages"],
+                            r["items"]["new"], r["items"]["changed"], r["items"]["unchanged"], r["items"]["removed"],
+                            r["dropped"], (r["index_sync"] or {}).get("status", "-")] for r in self.runs],
+                          right={5, 6, 7, 8, 9, 10, 11})
+            errors = [r for r in self.runs if r["error"]]
+            for r in errors[:5]:
+                out.append(f"  #{r['id']} {r['source']}: {r['error']}")
+        else:
+            out.append("  no crawl has run yet")
+        out.append("")
+        troubled = self.troubled
+        out.append("Failing sources" + ("" if troubled else ": none"))
+        for h in troubled:
+            line = (f"  {h['source']}: {h['state'].upper()}, {h['consecutive_failures']} failed run(s) in a row "
+                    f"since {h['failing_since']}; last error: {h['last_error']}")
+            if h.get("next_retry_at"):
+                line += f"; retry {h['next_retry_attempt']} at {h['next_retry_local']}"
+            elif h["state"] == "failing":
+                line += "; retries used up until a run succeeds"
+            out.append(line)
+        out.append("")
+        out.append("Locks held" + ("" if self.locks else ": none"))
+        for lock in self.locks:
+            out.append(f"  {lock['name']}: pid {lock.get('pid')} on {lock.get('host')} since {lock.get('started')}"
+                       + (f" ({lock['purpose']})" if lock.get("purpose") else ""))
+        out.append("")
+        out.append("Index")
+        out.append("  " + self.index.get("text", ""))
+        skipped = [e for e in self.events if e["event"] == "skipped"][:5]
+        if skipped:
+            out.append("")
+            out.append("Recently skipped triggers")
+            for e in skipped:
+                out.append(f"  {e['at'][:19].replace('T', ' ')} {e['source']}: {e['detail']}")
+        if self.problems:
+            out.append("")
+            out.extend(f"problem: {p}" for p in self.problems)
+        return "\n".join(out)
+
+
+def _state_text(entry: dict[str, Any]) -> str:
+    state = entry.get("state") or "never"
+    if state == "ok":
+        return f"ok (last run #{entry.get('last_run_id')})"
+    if state == "never":
+        return "never crawled"
+    text = f"{state.upper()}: {entry.get('consecutive_failures')} failed run(s) in a row"
+    if entry.get("next_retry_local"):
+        text += f", retry {entry.get('next_retry_attempt')} at {entry['next_retry_local']}"
+    return text
+
+
+def _table(headers: list[str], rows: list[list[Any]], right: set[int] | None = None) -> list[str]:
+    right = right or set()
+    cells = [[str(c) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
+
+    def line(values: list[str]) -> str:
+        return "  " + "  ".join(v.rjust(w) if i in right else v.ljust(w)
+                                for i, (v, w) in enumerate(zip(values, widths, strict=True))).rstrip()
+
+    return [line(headers), "  " + "  ".join("-" * w for w in widths)] + [line(r) for r in cells]
+
+
+def index_writer_holder(settings: Settings) -> dict[str, Any] | None:
+    """Who holds the index writer lock now, as a lock entry of the report (None when free)."""
+    from indexer.engine import writer_lock_holder
+
+    info = writer_lock_holder(settings.index_dir)
+    if info is None:
+        return None
+    return {"name": "index", "pid": info.get("pid"), "host": info.get("host"), "started": info.get("since"),
+            "purpose": info.get("operation")}
+
+
+def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | None = None) -> StatusReport:
+    """The schedule with next runs (in SCHEDULE_TIMEZONE), last runs, failing sources, held locks, index state."""
+    from catalog import Catalog, CatalogError
+
+    moment = now or datetime.now(UTC)
+    tz = ZoneInfo(settings.SCHEDULE_TIMEZONE)
+    report = StatusReport(generated_at=iso(moment) or "", timezone=settings.SCHEDULE_TIMEZONE)
+    try:
+        jobs = scheduled_jobs(settings)
+        sources = known_sources(settings)
+    except ScheduleError as exc:
+        report.problems.append(str(exc))
+        jobs, sources = [], list(builtin_sources())
+    cat: Catalog | None = None
+    if settings.catalog_path.exists():
+        try:
+            cat = Catalog(settings.catalog_path, readonly=True)
+            if cat.schema_version() == 0:  # created this instant and not migrated yet: nothing in it
+                cat.close()
+                cat = None
+        except CatalogError as exc:
+            report.problems.append(str(exc))
+    try:
+        runs_by_source: dict[str, list[Run]] = {}
+        for source in sources:
+            runs_by_source[source] = cat.list_runs(source, limit=settings.RETRY_MAX + 20) if cat else []
+        health = {s: source_health(settings, s, runs_by_source[s]) for s in sources}
+        for h in health.values():
+            entry = h.to_dict()
+            entry["next_retry_local"] = local_time(h.retry_due, tz) if h.retry_due else None
+            if h.state != "never" or any(j.source == h.source for j in jobs):
+                report.health.append(entry)
+        for job in jobs:
+            try:
+                fire = next_fire(job.trigger(tz), moment)
+            except ScheduleError as exc:
+                report.problems.append(str(exc))
+                fire = None
+            h = health.get(job.source) or SourceHealth(job.source, "never")
+            report.schedule.append({
+                "source": job.source, "cron": job.cron, "origin": job.origin, "next_run": iso(fire),
+                "next_run_local": local_time(fire, tz) if fire else None, "state": h.state,
+                "consecutive_failures": h.consecutive_failures, "last_run_id": h.last_run_id,
+                "next_retry_at": h.next_retry_at, "next_retry_attempt": h.next_retry_attempt,
+                "next_retry_local": local_time(h.retry_due, tz) if h.retry_due else None,
+            })
+        if cat is not None:
+            report.runs = [run_row(r) for r in cat.list_runs(limit=runs_limit)]
+            report.events = [e.to_dict() for e in cat.list_schedule_events(limit=20)]
+        for name in [SCHEDULER_LOCK] + [crawl_lock_name(s) for s in sources]:
+            try:
+                owner = make_lock(settings, name).owner()
+            except Exception as exc:  # noqa: BLE001 - e.g. Redis unreachable: say so, keep the rest
+                report.problems.append(f"cannot read lock {name}: {exc}")
+                continue
+            if owner is not None:
+                report.locks.append({"name": name, **{k: v for k, v in owner.items() if k != "name"}})
+                if name == SCHEDULER_LOCK:
+                    report.scheduler = dict(owner)
+        writer = index_writer_holder(settings)
+        if writer is not None:
+            report.locks.append(writer)
+        report.index = _index_state(settings, cat)
+    finally:
+        if cat is not None:
+            cat.close()
+    return report
+
+
+def _index_state(settings: Settings, cat: Catalog | None) -> dict[str, Any]:
+    from indexer.build import index_status
+
+    try:
+        state = dict(index_status(settings))
+    except Exception as exc:  # noqa: BLE001 - a status page must show the rest
+        state = {"state": "unreadable", "message": str(exc)}
+    seq = cat.max_change_seq() if cat is not None else 0
+    state["catalog_change_seq"] = seq
+    last_sync = None
+    if cat is not None:
+        for run in cat.list_runs(limit=50):
+            if run.index_sync:
+                last_sync = {"run_id": run.id, "source": run.source, **{k: run.index_sync.get(k) for k in
+                                                                         ("status", "at", "summary", "error")}}
+                break
+    state["last_sync_after_run"] = last_sync
+    if state.get("state") == "ok":
+        lag = max(0, seq - int(state.get("watermark") or 0))
+        state["lag"] = lag
+        text = (f"{state.get('doc_count', 0):,} documents, generation {state.get('generation')}; synced to catalog "
+                f"change {state.get('watermark')} of {seq} " + ("(up to date)" if lag == 0 else f"({lag} behind)")
+                + f"; last written {state.get('updated_at')}")
+    else:
+        text = f"{state.get('state')}: {state.get('message')}"
+    if last_sync:
+        text += (f"; last sync after a crawl: {last_sync['status']} at {last_sync.get('at')} (run #{last_sync['run_id']}"
+                 f" {last_sync['source']})")
+    state["text"] = text
+    return state
