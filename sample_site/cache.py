@@ -19,7 +19,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
-KEY_FILES = ("util.py", "data_load.py", "cip.py", "institutions.py", "reviewdata.py", "occupations.py", "cache.py")
+KEY_FILES = ("util.py", "data_load.py", "cip.py", "institutions.py", "program_types.py", "reviewdata.py", "occupations.py", "cache.py")
 
 
 @functools.cache
