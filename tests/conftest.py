@@ -9,7 +9,9 @@ import pytest
 
 from collegesearch.config import Settings, load_settings
 
-pytest_plugins = ["tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser"]
+pytest_plugins = [
+    "tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser", "tests.plugins.webapp",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / "sample_site" / "data"
