@@ -9,31 +9,13 @@ import pytest
 
 from collegesearch.config import Settings, load_settings
 
-pytest_plugins = ["tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser"]
+pytest_plugins = [
+    "tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser", "tests.plugins.webapp",
+    "tests.plugins.xdist_groups",
+]
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_DATA = ROOT / "sample_site" / "data"
-
-
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Put ``xdist_group`` tests in their group for ``--dist loadgroup`` (what pytest-xdist 3.8 fails to do).
-
-    xdist 3.8 marks a grouped test by renaming ``item._nodeid``, which pytest 9.2 no longer reads (the
-    node id lives in ``item._id``): every group was silently spread over both workers, so a module's
-    four-crawl history or the relevance corpus was built once per worker. Running last, after the
-    conftest hooks that add group marks, this gives the id the ``@group`` suffix the scheduler reads.
-    """
-    if not getattr(config.option, "loadgroup", False):
-        return
-    from _pytest.nodeid import NodeId
-
-    for item in items:
-        names = sorted({str(m.args[0] if m.args else m.kwargs.get("name", "default"))
-                        for m in item.iter_markers("xdist_group")})
-        suffix = "@" + "_".join(names)
-        if names and not item.nodeid.endswith(suffix):
-            item._id = NodeId.parse(item.nodeid + suffix)  # type: ignore[attr-defined]
 
 
 @pytest.fixture(autouse=True)

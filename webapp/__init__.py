@@ -16,10 +16,7 @@ from typing import Any
 from flask import Flask
 
 from collegesearch.config import SETTINGS_BY_NAME, Settings, load_settings
-
-
-class AppConfigError(RuntimeError):
-    """The app cannot start with these settings; the message says what to fix."""
+from webapp.config_error import AppConfigError
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 
 from webapp import records
 from webapp.db import get_catalog
 from webapp.errors import error_response
 from webapp.index import get_search_service
-from webapp.params import parse_search_args
-from webapp.views import career_page_data, check_id, institution_page_data, run_search
+from webapp.page_data import career_page_data, check_id, institution_page_data, search_response
 
 bp = Blueprint("api", __name__)
 
 SUGGEST_MAX_CHARS = 200
 
 
-def search_json() -> Response:
-    """``SearchResult.to_dict()`` for the query string; 400 with ``{"error", "message"}`` for bad parameters."""
-    params = parse_search_args(request.args, max_per_page=current_app.config["MAX_PER_PAGE"], strict=True)
-    return jsonify(run_search(params).to_dict())
-
-
 @bp.get("/search")
 def search() -> Response:
-    """Full-text faceted search."""
-    return search_json()
+    """Full-text faceted search: ``SearchResult.to_dict()``, or 400 with ``{"error", "message"}`` for bad parameters."""
+    return search_response()
 
 
 @bp.get("/suggest")

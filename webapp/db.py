@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 
 from catalog import Catalog, CatalogError
+from webapp.config_error import AppConfigError
 
 
 def init_app(app: Flask) -> None:
@@ -16,8 +17,6 @@ def init_app(app: Flask) -> None:
         Catalog(path).close()
     except CatalogError as exc:
         if not path.exists():
-            from webapp import AppConfigError
-
             raise AppConfigError(str(exc)) from None
         # An existing catalog on a read-only mount still serves pages; only writes will fail.
     app.teardown_appcontext(close_db)

@@ -49,19 +49,7 @@ def handle_search_error(exc: SearchError) -> Response | tuple[str, int]:
 
 @bp.app_errorhandler(CSRFError)
 def handle_csrf(exc: CSRFError) -> Response | tuple[str, int]:
-    """A missing or stale form token: the review form comes back with everything typed, other forms explain."""
-    if request.endpoint == "reviews.write":
-        from webapp import reviews
-        from webapp.db import get_catalog
-        from webapp.forms import ReviewForm
-
-        stored = get_catalog().get("institution", str((request.view_args or {}).get("unitid", "")))
-        if stored is not None:
-            return reviews.render_form(
-                dict(stored.data, id=stored.item_id), ReviewForm(), status=400,
-                notice="This form had expired (or came from another site), so nothing was sent. "
-                       "Your text is still here: check it and send it again.",
-            )
+    """A missing or stale form token: the form's page explains (the review form has its own handler in reviews)."""
     if wants_json():
         return error_response(400, exc.description, "csrf_failed")
     return _page(400, "This form has expired",

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFError
 from werkzeug.wrappers import Response
 
+from webapp import errors
 from webapp.db import get_catalog, get_writer
 from webapp.forms import ReviewForm, clean_text
+from webapp.page_data import check_id
 from webapp.security import client_hash
-from webapp.views import check_id
 
 bp = Blueprint("reviews", __name__)
 log = logging.getLogger(__name__)
@@ -75,3 +77,22 @@ def thanks(unitid: str) -> str:
     if stored is None:
         abort(404)
     return render_template("reviews/thanks.html", institution=dict(stored.data, id=stored.item_id))
+
+
+@bp.errorhandler(CSRFError)
+def expired_form(exc: CSRFError) -> Response | tuple[str, int]:
+    """A missing or stale token on the review form: the form comes back with everything typed, nothing stored.
+
+    A blueprint handler runs before the app-wide one in ``errors`` for this blueprint's requests
+    (CSRFProtect raises in ``before_request``, after the URL is matched), so ``errors`` needs to
+    know nothing about reviews; anything else falls back to the app-wide answer.
+    """
+    if request.endpoint == "reviews.write":
+        stored = get_catalog().get("institution", str((request.view_args or {}).get("unitid", "")))
+        if stored is not None:
+            return render_form(
+                dict(stored.data, id=stored.item_id), ReviewForm(), status=400,
+                notice="This form had expired (or came from another site), so nothing was sent. "
+                       "Your text is still here: check it and send it again.",
+            )
+    return errors.handle_csrf(exc)

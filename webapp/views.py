@@ -10,30 +10,17 @@ from indexer.results import SearchError, SearchResult
 from webapp import records
 from webapp.db import get_catalog
 from webapp.index import get_search_service
+from webapp.page_data import (
+    career_page_data,
+    check_id,
+    institution_page_data,
+    int_arg,
+    run_search,
+    search_response,
+)
 from webapp.params import FILTER_PARAMS, SearchParams, parse_search_args
 
 bp = Blueprint("views", __name__)
-
-ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-")
-PROGRAMS_PER_PAGE = 25
-
-
-def check_id(value: str) -> str:
-    """Ids use only ``[A-Za-z0-9._:-]``; anything else cannot exist, so it is a 404 without a lookup."""
-    if not value or len(value) > 200 or not set(value) <= ID_CHARS:
-        abort(404, description="no record has that id (ids use only letters, digits and . _ : -)")
-    return value
-
-
-def int_arg(name: str, default: int = 1, hi: int = 10_000) -> int:
-    """A small positive integer from the query string; a bad value falls back to the default on pages."""
-    raw = request.args.get(name, "")
-    try:
-        value = int(raw)
-    except ValueError:
-        return default
-    return value if 1 <= value <= hi else default
-
 
 # -- home and search ----------------------------------------------------------------------
 
@@ -47,11 +34,6 @@ def home() -> str:
         "views/home.html", counts=counts, last_updated=cat.last_updated(),
         index_status=get_search_service().status(cat.max_change_seq()),
     )
-
-
-def run_search(params: SearchParams) -> SearchResult:
-    """The one search call behind the results page and ``/api/search``."""
-    return get_search_service().search(params)
 
 
 @bp.get("/search")
@@ -78,9 +60,7 @@ def search() -> tuple[str, int] | str:
 @bp.get("/search.json")
 def search_json() -> Any:
     """The results page's data as JSON (the ``/api/search`` body), datasette style."""
-    from webapp.api import search_json as api_search_json
-
-    return api_search_json()
+    return search_response()
 
 
 # -- careers ---------------------------------------------------------------------------------
@@ -94,36 +74,6 @@ def careers_az() -> str:
     return render_template("views/careers_az.html", listing=listing)
 
 
-def career_page_data(soc_code: str) -> dict[str, Any]:
-    """A career, its pay and outlook, and the accredited programs that lead to it (filtered by the query string)."""
-    found = records.career_record(get_catalog(), check_id(soc_code))
-    if found is None:
-        abort(404, description=f"no career with SOC code {soc_code!r}")
-    career, meta = found
-    state = (request.args.get("state") or "").strip().upper() or None
-    degree = (request.args.get("degree_level") or "").strip().lower() or None
-    online = (request.args.get("online") or "").strip().lower() in ("1", "true", "yes", "on")
-    programs = get_search_service().programs_for_career(
-        career, state=state, degree_level=degree, online=online, page=int_arg("page"), per_page=PROGRAMS_PER_PAGE,
-    )
-    cat = get_catalog()
-    unitids = {str(p.get("institution_unitid")) for p in programs["items"] if p.get("institution_unitid")}
-    ratings: dict[str, Any] = {}
-    for unitid in unitids:
-        ratings.update(cat.rating_stats(unitid))
-    for program in programs["items"]:
-        stats = ratings.get(str(program.get("institution_unitid")))
-        program["school_rating"] = {"count": stats["count"], "average": stats["average"]} if stats else None
-    return {
-        "career": career,
-        "meta": meta,
-        "accreditors": list(career.get("accreditors") or []),
-        "programs": programs,
-        "filters": {"state": state, "degree_level": degree, "online": online},
-        "credits": {"bls": True, "onet": records.uses_onet(career, meta)},
-    }
-
-
 @bp.get("/careers/<soc_code>")
 def career(soc_code: str) -> str:
     """What they do, pay, outlook, education and the programs that lead to it."""
@@ -131,15 +81,6 @@ def career(soc_code: str) -> str:
 
 
 # -- institutions, programs, reviews ------------------------------------------------------------
-
-
-def institution_page_data(unitid: str) -> dict[str, Any]:
-    """An institution page's data (category filter and review page from the query string)."""
-    category = (request.args.get("category") or "").strip() or None
-    data = records.institution_detail(get_catalog(), check_id(unitid), category=category, page=int_arg("page"))
-    if data is None:
-        abort(404, description=f"no institution with IPEDS id {unitid!r}")
-    return data
 
 
 @bp.get("/institutions/<unitid>")

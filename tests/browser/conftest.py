@@ -6,7 +6,6 @@ Without chromium the tests skip with a reason, except under ``CI=true`` where th
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import signal
 import socket
@@ -19,21 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit.webapp import webapp_testdata as testdata
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 
 
-def _load_testdata():
-    # The same hand-made items as the unit tests (tests/ is not a package tree here, so load by path).
-    path = ROOT / "tests" / "unit" / "webapp" / "webapp_testdata.py"
-    spec = importlib.util.spec_from_file_location("browser_webapp_testdata", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-testdata = _load_testdata()
 
 
 def pytest_collection_modifyitems(items):

@@ -280,7 +280,7 @@ def test_two_builds_in_separate_processes_are_identical():
     """Generation never depends on str-hash order: a fresh build (no disk cache) under another PYTHONHASHSEED matches."""
     seed = "4242" if os.environ.get("PYTHONHASHSEED") != "4242" else "7"
     env = dict(os.environ, PYTHONHASHSEED=seed, PYTHONPATH=str(ROOT), SAMPLE_SITE_NO_CACHE="1")
-    code = "import sys; sys.path.insert(0, 'tests/sample_site'); import test_sample_site_generation as t; print(t._digest())"
+    code = "from tests.sample_site.test_sample_site_generation import _digest; print(_digest())"
     child = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
     mine = _digest()
     theirs = child.communicate(timeout=300)[0].strip()

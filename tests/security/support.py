@@ -1,10 +1,9 @@
-"""Helpers for the security suite: run the real ``collegesearch`` command, load the web app's test data,
-start ``collegesearch serve`` and a crawl as child processes, compare the catalog with ground truth."""
+"""Helpers for the security suite: run the real ``collegesearch`` command, start ``collegesearch serve`` and a
+crawl as child processes, compare the catalog with ground truth."""
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
 import signal
@@ -20,20 +19,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-m", "collegesearch"]
-
-
-def load_webapp_testdata():
-    """The web app's hand-made items (tests/unit/webapp/webapp_testdata.py), loaded by path."""
-    name = "security_webapp_testdata"
-    if name in sys.modules:
-        return sys.modules[name]
-    path = ROOT / "tests" / "unit" / "webapp" / "webapp_testdata.py"
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def child_env(data_dir: Path | str | None = None, **settings: Any) -> dict[str, str]:

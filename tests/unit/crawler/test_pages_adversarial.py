@@ -14,9 +14,8 @@ from functools import cache
 import pytest
 
 from crawler.pages import bls_ooh, collegenavigator, generic, reviews
-
-truth = pytest.importorskip("sample_site.truth")
-from sample_site import site as site_mod  # noqa: E402
+from sample_site import site as site_mod
+from sample_site import truth
 
 pytestmark = pytest.mark.xdist_group("sample_site_world")
 

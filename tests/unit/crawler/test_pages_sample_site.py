@@ -15,12 +15,10 @@ import pytest
 
 from crawler.pages import bls_ooh, collegenavigator, directory, reviews
 from model.items import item_from_dict
-
-truth = pytest.importorskip("sample_site.truth")
-from sample_site import pages_cn  # noqa: E402
-from sample_site import site as site_mod  # noqa: E402
-from sample_site.core import SOURCE_HOSTS  # noqa: E402
-from sample_site.reviewdata import schools_by_entity  # noqa: E402
+from sample_site import pages_cn, truth
+from sample_site import site as site_mod
+from sample_site.core import SOURCE_HOSTS
+from sample_site.reviewdata import schools_by_entity
 
 pytestmark = pytest.mark.xdist_group("sample_site_world")  # build the generator's world once per worker
 

@@ -79,25 +79,25 @@ def web_settings(tmp_path):
     return settings
 
 
-@pytest.fixture
-def client(web_settings):
-    from webapp import create_app
+# ``app``, ``client`` and ``admin_client`` come from tests/plugins/webapp.py, over this module's web_settings.
 
-    return create_app({"SETTINGS": web_settings, "TESTING": True}).test_client()
+
+@pytest.fixture
+def admin_password() -> str:
+    """The password whose hash this module's ``web_settings`` holds."""
+    return PASSWORD
+
+
+@pytest.fixture
+def admin(admin_client):
+    """A logged-in admin client."""
+    return admin_client
 
 
 def token(html: str) -> str:
     match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
     assert match
     return match.group(1)
-
-
-@pytest.fixture
-def admin(client):
-    page = client.get("/admin/login")
-    response = client.post("/admin/login", data={"password": PASSWORD, "csrf_token": token(page.text)})
-    assert response.status_code == 302
-    return client
 
 
 # -- change feed -------------------------------------------------------------------------------------

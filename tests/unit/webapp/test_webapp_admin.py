@@ -4,9 +4,9 @@ CSRF on every form, moderation that publishes and syncs the index, runs and inde
 from __future__ import annotations
 
 import pytest
-from webapp_testdata import ADMIN_PASSWORD, GHC, csrf_token, login
 
 from catalog import Catalog
+from tests.unit.webapp.webapp_testdata import ADMIN_PASSWORD, GHC, csrf_token, login
 
 ADMIN_GET_PAGES = ("/admin/", "/admin/reviews", "/admin/reviews?status=approved", "/admin/runs", "/admin/runs/1",
                    "/admin/index")

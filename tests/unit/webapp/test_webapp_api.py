@@ -7,7 +7,8 @@ import re
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from webapp_testdata import GHC, HIM_CA, HIT_GA, HIT_OH, MRS, OVCC
+
+from tests.unit.webapp.webapp_testdata import GHC, HIM_CA, HIT_GA, HIT_OH, MRS, OVCC
 
 RESULT_KEYS = {"id", "kind", "title", "url", "detail_url", "snippet", "score", "fields"}
 

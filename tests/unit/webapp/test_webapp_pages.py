@@ -6,7 +6,10 @@ import re
 import xml.etree.ElementTree as ET
 
 import pytest
-from webapp_testdata import (
+
+from catalog import Catalog
+from model.items import Review
+from tests.unit.webapp.webapp_testdata import (
     EVIL,
     EVIL_CAREER,
     EVIL_PROG,
@@ -20,9 +23,6 @@ from webapp_testdata import (
     SWD,
     UCB,
 )
-
-from catalog import Catalog
-from model.items import Review
 
 RAW_ATTACKS = ("<script>alert(1)</script>", '" onmouseover="alert(2)', 'href="javascript:', "href='javascript:")
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from webapp_testdata import EVIL, GHC, HOSTILE, csrf_token
-
 from catalog import Catalog
+from tests.unit.webapp.webapp_testdata import EVIL, GHC, HOSTILE, csrf_token
 
 GOOD = {
     "rating": "4",

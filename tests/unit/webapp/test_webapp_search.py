@@ -5,7 +5,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 
-from webapp_testdata import GHC, HIT_GA, HIT_OH, MRS
+from tests.unit.webapp.webapp_testdata import GHC, HIT_GA, HIT_OH, MRS
 
 
 def links(html: str) -> list[str]:

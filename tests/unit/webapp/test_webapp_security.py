@@ -8,9 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
-from webapp_testdata import GHC
 
 import webapp
+from tests.unit.webapp.webapp_testdata import GHC
 from webapp.security import CONTENT_SECURITY_POLICY, RateLimiter
 
 TEMPLATES = Path(webapp.__file__).parent / "templates"
