@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from indexer.query import DEFAULT_RELEVANCE, PLAIN_BM25, Relevance  # noqa: E402
+from indexer.parse import DEFAULT_RELEVANCE, PLAIN_BM25, Relevance  # noqa: E402
 from indexer.search import Searcher  # noqa: E402
 from tests.relevance.corpus import build_truth_index  # noqa: E402
 from tests.relevance.judgments import JUDGMENTS  # noqa: E402

@@ -52,7 +52,7 @@ from catalog import Catalog  # noqa: E402
 from collegesearch.config import Settings, load_settings  # noqa: E402
 from indexer.build import rebuild  # noqa: E402
 from indexer.engine import IndexStore  # noqa: E402
-from indexer.query import FIELD_BOOSTS  # noqa: E402
+from indexer.plan import FIELD_BOOSTS  # noqa: E402
 from indexer.schema import FACET_FIELDS, FACETS, STEM_ANALYZER, TEXT_FIELDS  # noqa: E402
 from indexer.search import Searcher  # noqa: E402
 from model.items import item_from_dict  # noqa: E402

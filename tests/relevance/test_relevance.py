@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.query import DEFAULT_RELEVANCE, PLAIN_BM25
+from indexer.parse import DEFAULT_RELEVANCE, PLAIN_BM25
 from tests.relevance.corpus import build_truth_index
 from tests.relevance.judgments import JUDGMENTS
 from tests.relevance.metrics import judge, run, summarize

@@ -6,8 +6,9 @@ from whoosh import fields as wf
 
 from indexer import vocab
 from indexer.build import preload_context
+from indexer.paging import SORT_COLUMNS
 from indexer.schema import FACET_FIELDS, FACETS, FILTERS, SCHEMA, StaticContext, to_document
-from indexer.search import SORT_COLUMNS, SORTS
+from indexer.search import SORTS
 
 
 def _docs(catalog):

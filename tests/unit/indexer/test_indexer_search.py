@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer.results import SearchError
-from indexer.search import Searcher, get_searcher, programs_for_career, reset_searchers, search, snippet_html, suggest
+from indexer.search import Searcher, get_searcher, programs_for_career, reset_searchers, search, suggest
+from indexer.snippets import snippet_html
 
 
 def ids(result) -> list[str]:
@@ -342,7 +343,7 @@ def test_caches_do_not_change_answers(searcher):
 
 
 def test_every_relevance_setting_runs(searcher):
-    from indexer.query import DEFAULT_RELEVANCE, PLAIN_BM25
+    from indexer.parse import DEFAULT_RELEVANCE, PLAIN_BM25
 
     for relevance in [PLAIN_BM25, *(DEFAULT_RELEVANCE.without(f) for f in
                                     ("field_boosts", "phrase_boost", "synonyms", "matching", "fuzzy", "kind_hints"))]:
@@ -366,7 +367,7 @@ def test_program_words_favour_programs_and_program_filters_list_programs_first(s
 
 
 def test_words_close_together_score_higher():
-    from indexer.search import window_closeness
+    from indexer.rank import window_closeness
 
     assert window_closeness("The financial aid office was helpful", ["financi", "aid", "offic"]) == 1.0
     spread = window_closeness("financial questions went to an office that gave aid", ["financi", "aid", "offic"])
@@ -406,7 +407,7 @@ def test_filter_by_school_city_and_soc(searcher):
 
 def test_the_postings_cache_keeps_to_its_memory_budget(searcher, monkeypatch):
     """Decoded postings are bounded by bytes as well as by count; eviction never changes a result."""
-    from indexer import scoring
+    from indexer import postings as scoring
 
     queries = ["medical records", "radiologic technologist", "nursing", "dietitian", "software", "college"]
     before = {q: [h.id for h in searcher.search(q).hits] for q in queries}

@@ -1,48 +1,30 @@
-"""From what a user typed to Whoosh queries: a forgiving parser plus the relevance features.
+"""From what a user typed to a ``ParsedQuery``: a forgiving parser that never raises.
 
-``parse_query`` never raises. It understands quoted phrases, ``-word`` / ``NOT word`` exclusions,
-``a OR b``, and field filters as users type them (``state:OH``, ``degree:associate``,
-``rating:>=4``); unknown fields become words, bad values become messages. ``build_query``
-turns the parsed query into Whoosh query objects (no query-string parser, so no syntax errors):
+``parse_query`` understands quoted phrases, ``-word`` / ``NOT word`` exclusions, ``a OR b``,
+"nursing near Atlanta", and field filters as users type them (``state:OH``, ``degree:associate``,
+``rating:>=4``); unknown fields become words, bad values become messages. Each word carries its
+synonyms and abbreviations from ``data/synonyms.txt`` (expansions weigh a little less), and words
+such as "programs" or "colleges" become optional hints for one kind. ``indexer.plan`` turns the
+result into term clauses.
 
-* BM25F over several fields with per-field boosts (names and aliases above body text);
-* synonyms and abbreviations from ``data/synonyms.txt`` (expansions score a little lower);
-* words such as "programs" or "colleges" are optional and favour one kind;
-* a proximity bonus when the words appear close together in a name or in the text;
-* matching modes "and" (every word), "or" (any word; more words score higher) and "fuzzy".
-
-``Relevance`` switches each feature off for the relevance benchmark.
+``Relevance`` switches each relevance feature off for the relevance benchmark.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from whoosh.analysis.filters import STOP_WORDS
 
-from indexer.schema import SCHEMA
-from indexer.scoring import Clause, Plan, UnitPlan
 from indexer.synonyms import query_words, stem, synonym_table, words
 from model.items import US_STATES
 
 MAX_QUERY_CHARS = 500
 MAX_UNITS = 16
-
-MATCH_FIELD = "text"
-"""The catch-all field every word must be found in (all of a record's text)."""
-FIELD_BOOSTS: dict[str, float] = {"name": 5.0, "aliases": 4.0, "institution": 1.0, "subjects": 2.0, "place": 1.5}
-"""Extra weight of a word found in a short field, on top of its score in the catch-all text."""
-BONUS_FIELDS: tuple[str, ...] = tuple(FIELD_BOOSTS)
-FUZZY_FIELDS: tuple[str, ...] = ("name", "text")
 SYNONYM_WEIGHT = 0.8
-KIND_HINT_SCORE = 3.0
-FUZZY_WEIGHT = 0.7
-MAX_FUZZY_WORD = 30
 
 
 @dataclass(frozen=True)
@@ -384,139 +366,3 @@ def _free_units(raw: list[str], relevance: Relevance, boosts: list[str]) -> list
         units.append(Unit(label=word, alternatives=[Alternative([_word_slot(word, relevance)])], typed=[low]))
         i += 1
     return units
-
-
-# -- building Whoosh queries -------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=20000)
-def _analyze(fieldname: str, text: str) -> tuple[str, ...]:
-    fieldobj = SCHEMA[fieldname]
-    return tuple(t for t in fieldobj.process_text(text, mode="query") if t)
-
-
-class QueryBuilder:
-    """Turns a parsed query into a ``Plan`` (indexer.scoring) under one relevance setting.
-
-    Every word must be found in the catch-all ``text`` field (all of a record's text); its score
-    there is BM25. The field boosts come from scoring the same words again in the short fields
-    (name, aliases, institution, subjects, place), so a record whose name holds the words ranks
-    well above one that only mentions them. Synonym expansions count a little less than the words
-    typed; kind-hint words ("programs") are optional and lift one kind.
-    """
-
-    def __init__(self, parsed: ParsedQuery, relevance: Relevance = DEFAULT_RELEVANCE,
-                 exists: Callable[[str, str], bool] | None = None,
-                 expand: Callable[[str, str, int], list[str]] | None = None) -> None:
-        self.parsed = parsed
-        self.relevance = relevance
-        self.exists = exists or (lambda _f, _t: True)
-        self.expand = expand
-
-    def boost(self, fieldname: str) -> float:
-        """The field's boost (1 when boosts are off)."""
-        return FIELD_BOOSTS.get(fieldname, 1.0) if self.relevance.field_boosts else 1.0
-
-    def clause(self, words: tuple[str, ...], fieldname: str, weight: float, exact: bool = False) -> Clause | None:
-        """One variant (a word, or several words) in one field; None when the field cannot hold it.
-
-        Several words (a synonym such as "health information", or "x-ray", which is two tokens) need
-        only all be present: in the short fields that is as good as adjacent, and reading positions
-        in the long text is slow. A quoted phrase (``exact``) must stand together in the text.
-        """
-        text = " ".join(words)
-        terms = _analyze(fieldname, text)
-        if not terms or not all(self.exists(fieldname, t) for t in terms):
-            return None
-        phrase = len(terms) > 1 and exact and fieldname == MATCH_FIELD
-        dropped = max(0, len(text.split()) - len(terms))
-        if weight < 1.0 and len(terms) > 1:
-            # a several-word synonym is one concept: it should not outscore the word typed by its length
-            weight /= len(terms) ** 0.5
-        return Clause(fieldname, tuple(terms), weight, phrase=phrase, slop=1 + dropped)
-
-    def _alternatives(self, unit: Unit, fieldname: str, boost: float) -> list[list[list[Clause]]]:
-        out: list[list[list[Clause]]] = []
-        for alt in unit.alternatives:
-            if alt.phrase:
-                c = self.clause(tuple(s.word for s in alt.slots), fieldname, boost * alt.weight, exact=True)
-                if c is not None:
-                    out.append([[c]])
-                continue
-            slots: list[list[Clause]] = []
-            for slot in alt.slots:
-                variants = [c for c in (self.clause(v.words, fieldname, boost * alt.weight * v.weight)
-                                        for v in slot.variants) if c is not None]
-                if not variants:
-                    slots = []
-                    break  # a word this field does not hold: this alternative cannot match here
-                slots.append(variants)
-            if slots:
-                out.append(slots)
-        return out
-
-    def unit_plan(self, unit: Unit) -> UnitPlan:
-        """Where a unit must be found (the catch-all text, or the place for a capitalised state code)."""
-        fieldname = "place" if unit.place_only else MATCH_FIELD
-        return UnitPlan(unit.label, self._alternatives(unit, fieldname, 1.0))
-
-    def fuzzy_plan(self, unit: Unit) -> UnitPlan:
-        """A unit whose every word may be misspelled by one or two letters (known terms close to it)."""
-        slots: list[list[Clause]] = []
-        for word in unit.typed:
-            if word in STOP_WORDS or len(word) > MAX_FUZZY_WORD:
-                continue
-            stems = _analyze(MATCH_FIELD, word)
-            if len(stems) != 1 or len(stems[0]) < 3 or self.expand is None:
-                continue
-            near = self.expand(MATCH_FIELD, stems[0], 1 if len(word) < 6 else 2)
-            if near:
-                slots.append([Clause(MATCH_FIELD, (t,), FUZZY_WEIGHT) for t in near])
-        return UnitPlan(unit.label, [slots] if slots else [])
-
-    def scoring(self, unit: Unit, plan: UnitPlan) -> list[Clause]:
-        """Clauses a unit adds to the score: its words in the text, then in the boosted short fields."""
-        found = [c for alt in plan.alternatives for slot in alt for c in slot]
-        if self.relevance.field_boosts and not unit.place_only:
-            for fieldname in BONUS_FIELDS:
-                for alt in self._alternatives(unit, fieldname, self.boost(fieldname)):
-                    found.extend(c for slot in alt for c in slot)
-        return _dedupe(found)
-
-    def build(self, mode: str) -> Plan:
-        """The whole query in a matching mode: "and", "or" or "fuzzy"."""
-        parsed = self.parsed
-        plan = Plan(mode="or" if mode == "or" else "and")
-        if parsed.is_empty:
-            plan.every = True
-            return plan
-        for unit in parsed.core:
-            up = self.fuzzy_plan(unit) if mode == "fuzzy" else self.unit_plan(unit)
-            plan.required.append(up)
-            plan.scoring.extend(self.scoring(unit, up) if mode != "fuzzy" else
-                                [c for alt in up.alternatives for slot in alt for c in slot])
-        if mode == "and" and any(not u.alternatives for u in plan.required):
-            plan.required = [UnitPlan("nothing")]  # a word the index does not hold: nothing has every word
-        for unit in parsed.soft:
-            plan.scoring.extend(self.scoring(unit, self.unit_plan(unit)))
-            if unit.kind_hint and self.relevance.kind_hints:
-                plan.kind_boosts.append((unit.kind_hint, KIND_HINT_SCORE))
-        for kind in dict.fromkeys(parsed.kind_boosts):
-            plan.kind_boosts.append((kind, KIND_HINT_SCORE))
-        plan.excluded = [self.unit_plan(u) for u in parsed.excluded]
-        return plan
-
-    def proximity_terms(self) -> list[str]:
-        """Stems of the typed words, in order, for the proximity re-ranking of the top results."""
-        typed = [w for u in self.parsed.core for w in u.typed if w not in STOP_WORDS]
-        return [t for w in typed for t in _analyze(MATCH_FIELD, w)]
-
-
-def _dedupe(clauses: list[Clause]) -> list[Clause]:
-    # the same terms reached through two synonyms score once, with the larger weight
-    best: dict[tuple[str, tuple[str, ...]], Clause] = {}
-    for c in clauses:
-        key = (c.field, c.terms)
-        if key not in best or c.weight > best[key].weight:
-            best[key] = c
-    return list(best.values())

@@ -1,26 +1,25 @@
-"""Term-at-a-time matching and BM25 scoring over the index's postings, with per-generation caches.
+"""The index's postings, field lengths and columns, decoded once per index generation (``IndexCache``).
 
 Whoosh's own query matchers advance a tree of pure-Python matcher objects document by document;
 for our queries (every word as several variants in several fields) that costs ~100 µs per matching
-document. Here a query is a ``Plan`` of term clauses: each term's postings are read once per index
-generation into a bitmask (matching = C-level AND/OR on Python ints) and id/frequency arrays
-(scoring = one tight loop per term over the candidates). Whoosh still does everything else: the
-storage, the lexicon, positions for quoted phrases, spelling candidates, stored fields, columns.
+document. Here each term's postings are read once per index generation into a bitmask (matching,
+in ``indexer.match``, is then C-level AND/OR on Python ints) and id/frequency arrays with their
+BM25 scores (ranking, in ``indexer.rank``, is one tight loop per term over the candidates). Whoosh
+still does everything else: the storage, the lexicon, positions for quoted phrases, spelling
+candidates, stored fields, columns.
 
-This module is engine-specific (it reads Whoosh postings blocks); it sits behind ``indexer.search``.
+This module is engine-specific (it reads Whoosh postings blocks); the search stages sit above it.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 import sys
 import threading
 from array import array
-from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any
 
@@ -37,50 +36,7 @@ mask) take hundreds of KB, and 4,096 of them grew a web worker past 1.5 GB under
 _LENGTH_TABLE = [byte_to_length(b) for b in range(256)]
 
 
-# -- the plan a query becomes ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Clause:
-    """Terms of one field: all must be present (adjacent within ``slop`` when ``phrase``); weighted for scoring."""
-
-    field: str
-    terms: tuple[str, ...]
-    weight: float = 1.0
-    phrase: bool = False
-    slop: int = 1
-
-
-Slot = list[Clause]
-"""Any of these clauses (a word and its synonyms)."""
-Alternative = list[Slot]
-"""Every slot (the words of a unit, or one synonym expansion)."""
-
-
-@dataclass
-class UnitPlan:
-    """A unit matches when any of its alternatives does."""
-
-    label: str
-    alternatives: list[Alternative] = field(default_factory=list)
-
-
-@dataclass
-class Plan:
-    """What a query means for matching and scoring."""
-
-    every: bool = False
-    """No words: every live document (browse mode)."""
-    mode: str = "and"
-    """"and": every required unit must match; "or": any of them (more matches score higher)."""
-    required: list[UnitPlan] = field(default_factory=list)
-    excluded: list[UnitPlan] = field(default_factory=list)
-    scoring: list[Clause] = field(default_factory=list)
-    """Clauses whose BM25 scores add up to a document's score (words, synonyms, boosted fields)."""
-    kind_boosts: list[tuple[str, float]] = field(default_factory=list)
-
-
-# -- per-generation index caches ------------------------------------------------------------------
+# -- docnum sets as bitmasks --------------------------------------------------------------------
 
 
 def mask_of(docnums: Any, size: int) -> int:
@@ -214,13 +170,13 @@ class IndexCache:
         df = len(postings.ids)
         return math.log(1.0 + (self.doc_count - df + 0.5) / (df + 0.5))
 
-    def phrase_mask(self, clause: Clause) -> int:
-        """Documents where the clause's terms stand together (positions read by Whoosh)."""
-        key = (clause.field, clause.terms, clause.slop)
+    def phrase_mask(self, fieldname: str, terms: tuple[str, ...], slop: int) -> int:
+        """Documents where the terms stand together, at most ``slop`` apart (positions read by Whoosh)."""
+        key = (fieldname, terms, slop)
         with self._lock:
             found = self._phrases.get(key)
         if found is None:
-            q = wq.Phrase(clause.field, list(clause.terms), slop=clause.slop)
+            q = wq.Phrase(fieldname, list(terms), slop=slop)
             with self._io:
                 docs = list(self.searcher.docs_for_query(q))
             found = mask_of(docs, self.size) & self.live
@@ -236,136 +192,6 @@ class IndexCache:
             self._postings.clear()
             self._postings_bytes = 0
             self._phrases.clear()
-
-    # -- matching ---------------------------------------------------------------------------------
-
-    def clause_mask(self, clause: Clause) -> int:
-        """Documents holding every term of a clause (as a phrase when it is one)."""
-        mask = -1
-        for term in clause.terms:
-            mask &= self.postings(clause.field, term).mask
-            if not mask:
-                return 0
-        if clause.phrase and len(clause.terms) > 1:
-            mask &= self.phrase_mask(clause)
-        return mask if mask != -1 else 0
-
-    def unit_mask(self, unit: UnitPlan) -> int:
-        """Documents matching any alternative of a unit."""
-        found = 0
-        for alternative in unit.alternatives:
-            mask = -1
-            for slot in alternative:
-                any_variant = 0
-                for clause in slot:
-                    any_variant |= self.clause_mask(clause)
-                mask &= any_variant
-                if not mask:
-                    break
-            if mask and mask != -1:
-                found |= mask
-        return found
-
-    def match(self, plan: Plan) -> tuple[int, list[int]]:
-        """The documents a plan matches, and each required unit's mask (for coordination)."""
-        if plan.every:
-            matched = self.live
-            units: list[int] = []
-        else:
-            units = [self.unit_mask(u) for u in plan.required]
-            if not units:
-                matched = 0
-            elif plan.mode == "and":
-                matched = self.live
-                for m in sorted(units, key=int.bit_count):
-                    matched &= m
-                    if not matched:
-                        break
-            else:
-                matched = 0
-                for m in units:
-                    matched |= m
-                matched &= self.live
-        for unit in plan.excluded:
-            matched &= ~self.unit_mask(unit)
-        return matched, units
-
-    # -- scoring ----------------------------------------------------------------------------------
-
-    def top(self, plan: Plan, candidates: int, units: list[int], limit: int,
-            kind_masks: Callable[[str], int]) -> list[tuple[int, float]]:
-        """The ``limit`` best candidates by summed BM25 (plus kind boosts; coordination in "or" mode)."""
-        if not candidates:
-            return []
-        scores: dict[int, float] = {}
-        get = scores.get
-        for clause in _scoring_clauses(plan.scoring):
-            # a several-word clause ("nurse aide") scores only where all its words are in that field
-            allowed_mask = candidates if len(clause.terms) == 1 else candidates & self.clause_mask(
-                Clause(clause.field, clause.terms))
-            if not allowed_mask:
-                continue
-            allowed = allowed_mask.to_bytes((allowed_mask.bit_length() + 7) // 8, "little")
-            width = len(allowed)
-            n_allowed = allowed_mask.bit_count()
-            allowed_list: list[int] | None = None
-            w = clause.weight
-            for term in clause.terms:
-                postings = self.postings(clause.field, term)
-                ids, base = postings.ids, self.base_scores(clause.field, postings)
-                if n_allowed * 16 < len(ids):
-                    # few candidates, long postings: look each candidate up instead of walking the list
-                    if allowed_list is None:
-                        allowed_list = list(iter_bits(allowed_mask))
-                    size = len(ids)
-                    for d in allowed_list:
-                        i = bisect_left(ids, d)
-                        if i < size and ids[i] == d:
-                            scores[d] = get(d, 0.0) + w * base[i]
-                elif not postings.mask & ~allowed_mask and len(ids) == postings.mask.bit_count():
-                    for d, b in zip(ids, base, strict=True):  # every posting is a candidate
-                        scores[d] = get(d, 0.0) + w * b
-                else:
-                    for d, b in zip(ids, base, strict=True):
-                        i = d >> 3
-                        if i < width and allowed[i] >> (d & 7) & 1:
-                            scores[d] = get(d, 0.0) + w * b
-        for kind, boost in plan.kind_boosts:
-            for d in iter_bits(kind_masks(kind) & candidates):
-                scores[d] = get(d, 0.0) + boost
-        if plan.mode == "or" and len(units) > 1:
-            # coordination: a record with more of the words ranks above one with fewer
-            pool = heapq.nlargest(max(limit * 4, 200), scores.items(), key=lambda kv: kv[1])
-            n = len(units)
-            rescored = []
-            for d, s in pool:
-                hits = sum(1 for m in units if m >> d & 1)
-                rescored.append((d, s * (hits / n) ** 0.5))
-            best = heapq.nlargest(limit, rescored, key=lambda kv: kv[1])
-        else:
-            best = heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])
-        if len(best) < limit and len(scores) < candidates.bit_count():
-            seen = {d for d, _s in best}
-            for d in iter_bits(candidates):
-                if d not in scores and d not in seen:
-                    best.append((d, 0.0))
-                    if len(best) >= limit:
-                        break
-        return best
-
-
-def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
-    """Clauses worth scoring: one per field and terms (largest weight); a several-word clause is dropped
-    when each of its words already scores alone in that field at least as high (it would add nothing
-    but cost: "military" + "friendly" cover the synonym "military friendly")."""
-    best: dict[tuple[str, tuple[str, ...]], Clause] = {}
-    for c in clauses:
-        key = (c.field, c.terms)
-        if key not in best or c.weight > best[key].weight:
-            best[key] = c
-    singles = {(c.field, c.terms[0]): c.weight for c in best.values() if len(c.terms) == 1}
-    return [c for c in best.values()
-            if len(c.terms) == 1 or not all(singles.get((c.field, t), 0.0) >= c.weight for t in c.terms)]
 
 
 def _leaves(reader: Any) -> list[tuple[Any, int]]:

@@ -1,0 +1,199 @@
+"""Relevance order: BM25 over a plan's scoring clauses, then the top results re-ranked.
+
+``top`` sums each candidate's BM25 scores term at a time over the decoded postings (plus the kind
+hints, and coordination in "or" mode). ``rank`` then re-ranks the first ``RERANK_DEPTH``: a record
+whose title (or excerpt) holds the typed words close together, or whose name or alias is exactly
+the query ("UCLA", "University of Georgia"), moves up.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from indexer.match import clause_mask
+from indexer.parse import ParsedQuery, Relevance
+from indexer.plan import Clause, Plan, dedupe, proximity_terms
+from indexer.postings import IndexCache, iter_bits
+from indexer.schema import STEM_ANALYZER
+from indexer.snapshot import BoundedMemo, Snapshot
+from indexer.vocab import as_list
+
+RERANK_DEPTH = 50
+"""How many top results the proximity and exact-name bonuses re-rank."""
+PROXIMITY_BONUS = 0.5
+"""Score multiplier for the typed words adjacent in the title (0.6 of that in the excerpt)."""
+EXACT_NAME_BONUS = 1.0
+"""Score multiplier when the query is exactly a record's name or alias ("UCLA", "University of Georgia")."""
+PROX_MEMO = 5_000
+"""Documents whose title/excerpt word positions are remembered for re-ranking."""
+
+Positions = dict[str, tuple[int, ...]]
+"""Stem -> its positions in a text."""
+
+
+def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, parsed: ParsedQuery,
+         relevance: Relevance, start: int, end: int) -> list[tuple[int, float]]:
+    """(docnum, score) of the best ``end`` matches or more, best first (re-ranked when the page is near the top)."""
+    cache = snap.index(ws)
+    kinds = snap.value_sets(ws, "kind")
+    stems = proximity_terms(parsed)
+    proximity = relevance.phrase_boost and len(set(stems)) >= 2
+    query_key = name_key(" ".join(w for u in parsed.units for w in u.typed)) if relevance.field_boosts else None
+    rerank = (proximity or bool(query_key)) and start < RERANK_DEPTH
+    depth = max(end, RERANK_DEPTH) if rerank else end
+    best = top(cache, plan, matched, units, depth, lambda k: kinds.get(k, 0))
+    if not rerank:
+        return best
+    rescored = []
+    for d, s in best:
+        title, excerpt, names = doc_positions(snap, ws, d)
+        if proximity:
+            s *= 1.0 + PROXIMITY_BONUS * max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
+        if query_key and query_key in names:
+            s *= 1.0 + EXACT_NAME_BONUS  # the query is the record's name or one of its aliases
+        rescored.append((d, s))
+    return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
+
+
+# -- BM25 -------------------------------------------------------------------------------------------
+
+
+def top(cache: IndexCache, plan: Plan, candidates: int, units: list[int], limit: int,
+        kind_masks: Callable[[str], int]) -> list[tuple[int, float]]:
+    """The ``limit`` best candidates by summed BM25 (plus kind boosts; coordination in "or" mode)."""
+    if not candidates:
+        return []
+    scores: dict[int, float] = {}
+    get = scores.get
+    for clause in _scoring_clauses(plan.scoring):
+        # a several-word clause ("nurse aide") scores only where all its words are in that field
+        allowed_mask = candidates if len(clause.terms) == 1 else candidates & clause_mask(
+            cache, Clause(clause.field, clause.terms))
+        if not allowed_mask:
+            continue
+        allowed = allowed_mask.to_bytes((allowed_mask.bit_length() + 7) // 8, "little")
+        width = len(allowed)
+        n_allowed = allowed_mask.bit_count()
+        allowed_list: list[int] | None = None
+        w = clause.weight
+        for term in clause.terms:
+            postings = cache.postings(clause.field, term)
+            ids, base = postings.ids, cache.base_scores(clause.field, postings)
+            if n_allowed * 16 < len(ids):
+                # few candidates, long postings: look each candidate up instead of walking the list
+                if allowed_list is None:
+                    allowed_list = list(iter_bits(allowed_mask))
+                size = len(ids)
+                for d in allowed_list:
+                    i = bisect_left(ids, d)
+                    if i < size and ids[i] == d:
+                        scores[d] = get(d, 0.0) + w * base[i]
+            elif not postings.mask & ~allowed_mask and len(ids) == postings.mask.bit_count():
+                for d, b in zip(ids, base, strict=True):  # every posting is a candidate
+                    scores[d] = get(d, 0.0) + w * b
+            else:
+                for d, b in zip(ids, base, strict=True):
+                    i = d >> 3
+                    if i < width and allowed[i] >> (d & 7) & 1:
+                        scores[d] = get(d, 0.0) + w * b
+    for kind, boost in plan.kind_boosts:
+        for d in iter_bits(kind_masks(kind) & candidates):
+            scores[d] = get(d, 0.0) + boost
+    if plan.mode == "or" and len(units) > 1:
+        # coordination: a record with more of the words ranks above one with fewer
+        pool = heapq.nlargest(max(limit * 4, 200), scores.items(), key=lambda kv: kv[1])
+        n = len(units)
+        rescored = []
+        for d, s in pool:
+            hits = sum(1 for m in units if m >> d & 1)
+            rescored.append((d, s * (hits / n) ** 0.5))
+        best = heapq.nlargest(limit, rescored, key=lambda kv: kv[1])
+    else:
+        best = heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])
+    if len(best) < limit and len(scores) < candidates.bit_count():
+        seen = {d for d, _s in best}
+        for d in iter_bits(candidates):
+            if d not in scores and d not in seen:
+                best.append((d, 0.0))
+                if len(best) >= limit:
+                    break
+    return best
+
+
+def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
+    """Clauses worth scoring: one per field and terms (largest weight); a several-word clause is dropped
+    when each of its words already scores alone in that field at least as high (it would add nothing
+    but cost: "military" + "friendly" cover the synonym "military friendly")."""
+    best = dedupe(clauses)
+    singles = {(c.field, c.terms[0]): c.weight for c in best if len(c.terms) == 1}
+    return [c for c in best
+            if len(c.terms) == 1 or not all(singles.get((c.field, t), 0.0) >= c.weight for t in c.terms)]
+
+
+# -- re-ranking -------------------------------------------------------------------------------------
+
+
+def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> tuple[Positions, Positions, tuple[tuple[str, ...], ...]]:
+    """Stem positions in a document's title and excerpt, and its name keys (title, aliases), remembered."""
+    memo: BoundedMemo = snap.query_cached("prox", lambda: BoundedMemo(PROX_MEMO))
+    found = memo.get(docnum)
+    if found is None:
+        stored = ws.stored_fields(docnum)
+        title = stored.get("title") or ""
+        data = stored.get("data") or {}
+        # "Ohio State University-Main Campus" is named "Ohio State University"; a program titled
+        # "Nursing (Some College)" is named "Nursing"
+        names = [title, re.sub(r"\s*-\s*Main Campus$", "", title), title.split(" (")[0],
+                 *as_list(data.get("aliases")), *as_list(data.get("also_known_as"))]
+        # tuples all the way down: the garbage collector does not track them
+        keys = tuple(dict.fromkeys(k for k in (name_key(n) for n in names) if k))
+        found = (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys)
+        memo.put(docnum, found)
+    return found
+
+
+def name_key(text: str) -> tuple[str, ...] | None:
+    """A name as stems without stop words ("Dental Hygienists" = "dental hygienist")."""
+    key = tuple(t.text for t in STEM_ANALYZER(text or ""))
+    return key or None
+
+
+def _stem_positions(text: str) -> Positions:
+    found: dict[str, list[int]] = {}
+    for token in STEM_ANALYZER(text, positions=True):
+        found.setdefault(token.text, []).append(token.pos)
+    return {k: tuple(v) for k, v in found.items()}
+
+
+def window_closeness(text: str, stems: list[str]) -> float:
+    """How close together the stems stand in a text (see ``closeness``)."""
+    return closeness(_stem_positions(text), stems)
+
+
+def closeness(positions: Mapping[str, Sequence[int]], stems: list[str]) -> float:
+    """1.0 when all the stems appear adjacent, less as the smallest window holding them widens or misses some."""
+    wanted = set(stems)
+    present = [positions[s] for s in wanted if s in positions]
+    if len(present) < 2:
+        return 0.0
+    events = sorted((pos, i) for i, plist in enumerate(present) for pos in plist)
+    counts = [0] * len(present)
+    covered, left, best = 0, 0, math.inf
+    for right_pos, i in events:
+        counts[i] += 1
+        if counts[i] == 1:
+            covered += 1
+        while covered == len(present):
+            left_pos, j = events[left]
+            best = min(best, right_pos - left_pos + 1)
+            counts[j] -= 1
+            if counts[j] == 0:
+                covered -= 1
+            left += 1
+    coverage = len(present) / len(wanted)
+    return coverage * (len(present) / best) if best != math.inf else 0.0
