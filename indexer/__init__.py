@@ -9,6 +9,6 @@
   ``autocomplete`` and ``careers`` (a career's programs) are the Searcher's other two requests.
 - ``build``: ``sync()`` from the catalog's change log, ``rebuild()`` with an atomic swap, ``optimize()``.
 - ``schema``: every field and facet, declared once, and ``to_document()``.
-- ``filters``: filter values; ``geo``: near-me locations; ``vocab``/``synonyms``: the vocabulary in ``indexer/data``.
+- ``filters``: filter values; ``geo``: near-me locations; ``vocab``/``synonyms``: the query-side vocabulary in ``indexer/data`` (accreditors, states and degree words come from ``model``).
 - ``engine``, ``snapshot`` and ``postings``: everything that knows Whoosh's files, searchers and postings.
 """

@@ -273,7 +273,7 @@ def _needs_rebuild(store: IndexStore) -> tuple[str | None, Generation | None]:
         return (f"the index was built with schema version {gen.meta.get('schema_version')}, this program uses "
                 f"{SCHEMA_VERSION}"), gen
     if gen.meta.get("data_version") != vocab.data_version():
-        return "the vocabulary files in indexer/data changed since the index was built", gen
+        return "the vocabulary files (indexer/data, model/data) changed since the index was built", gen
     return None, gen
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from indexer import vocab
@@ -22,6 +22,18 @@ _KIND_WORDS = {
     "school": "institution", "schools": "institution", "university": "institution", "universities": "institution",
     "program": "program", "programs": "program", "degree": "program", "degrees": "program",
     "review": "review", "reviews": "review",
+}
+# Filters whose values are a closed vocabulary: filter -> (normaliser, the refusal of a value it does not know).
+_CHECKED: dict[str, tuple[Callable[[str], str | None], Callable[[str], str]]] = {
+    "kind": (lambda text: _KIND_WORDS.get(text.lower()), lambda text: f"kind must be one of {', '.join(KINDS)}, got {text!r}"),
+    "state": (vocab.normalize_state,
+              lambda text: f"{text!r} is not a US state or territory (use a two-letter code such as GA)"),
+    "degree_level": (vocab.normalize_degree,
+                     lambda text: f"degree must be one of {', '.join(DEGREE_LEVELS)}, got {text!r}"),
+    "accreditation_status": (vocab.normalize_status,
+                             lambda text: f"accreditation status must be one of {', '.join(ACCREDITATION_STATUSES)}, got {text!r}"),
+    "delivery": (vocab.normalize_delivery, lambda text: f"delivery must be one of {', '.join(DELIVERIES)}, got {text!r}"),
+    "military_friendly": (vocab.normalize_yes_no, lambda text: f"military_friendly must be yes or no, got {text!r}"),
 }
 _RATING = re.compile(r"^(?:(>=|=>|>|<=|=<|<|=)?\s*(\d(?:\.\d+)?)\s*(\+|\s*stars?)?|(\d(?:\.\d+)?)\s*-\s*(\d(?:\.\d+)?))$")
 
@@ -45,38 +57,14 @@ def normalize_value(name: str, value: str) -> str:
     text = " ".join(str(value).split())
     if not text:
         raise ValueError(f"{name} is empty")
-    if name == "kind":
-        kind = _KIND_WORDS.get(text.lower())
-        if kind is None:
-            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {text!r}")
-        return kind
-    if name == "state":
-        state = vocab.normalize_state(text)
-        if state is None:
-            raise ValueError(f"{text!r} is not a US state or territory (use a two-letter code such as GA)")
-        return state
-    if name == "degree_level":
-        level = vocab.normalize_degree(text)
-        if level is None:
-            raise ValueError(f"degree must be one of {', '.join(DEGREE_LEVELS)}, got {text!r}")
-        return level
+    if name in _CHECKED:
+        normalise, refusal = _CHECKED[name]
+        canonical = normalise(text)
+        if canonical is None:
+            raise ValueError(refusal(text))
+        return canonical
     if name == "accreditor":
         return vocab.canonical_accreditor(text) or text
-    if name == "accreditation_status":
-        status = vocab.normalize_status(text)
-        if status is None:
-            raise ValueError(f"accreditation status must be one of {', '.join(ACCREDITATION_STATUSES)}, got {text!r}")
-        return status
-    if name == "delivery":
-        delivery = vocab.normalize_delivery(text)
-        if delivery is None:
-            raise ValueError(f"delivery must be one of {', '.join(DELIVERIES)}, got {text!r}")
-        return delivery
-    if name == "military_friendly":
-        yes_no = vocab.normalize_yes_no(text)
-        if yes_no is None:
-            raise ValueError(f"military_friendly must be yes or no, got {text!r}")
-        return yes_no
     if name == "rating":
         rng = parse_rating(text)
         return format_rating(rng)
