@@ -85,7 +85,7 @@ CRAWL_FLUSH_ITEMS = 200
 CRAWL_STATS_INTERVAL = 5.0
 
 FEED_EXPORT_ENCODING = "utf-8"
-# FEEDS stays available: `scrapy crawl bls_ooh_careers -O careers.jsonl` exports JSON Lines.
+# FEEDS stays available: `scrapy crawl bls_ooh -O careers.jsonl` exports JSON Lines.
 
 # Filled in by crawler/run.py (or a spider discovering the sample site): source name -> info.
 COLLEGESEARCH_SOURCES: dict[str, Any] = {}

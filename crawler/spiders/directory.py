@@ -21,10 +21,10 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-class DirectoryProgramsSpider(CatalogSpider):
+class DirectorySpider(CatalogSpider):
     """Crawl the program directory (source ``directory``)."""
 
-    name = "directory_programs"
+    name = "directory"
     source = "directory"
 
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:

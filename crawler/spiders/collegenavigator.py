@@ -20,10 +20,10 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-class CollegenavigatorInstitutionsSpider(CatalogSpider):
+class CollegenavigatorSpider(CatalogSpider):
     """Crawl institutions and programs (source ``collegenavigator``)."""
 
-    name = "collegenavigator_institutions"
+    name = "collegenavigator"
     source = "collegenavigator"
 
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:

@@ -27,10 +27,10 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-class ReviewsSchoolsSpider(CatalogSpider):
+class ReviewsSpider(CatalogSpider):
     """Crawl the review site's schools and their reviews (source ``reviews``)."""
 
-    name = "reviews_schools"
+    name = "reviews"
     source = "reviews"
 
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
