@@ -40,7 +40,7 @@ from scrapy.responsetypes import responsetypes
 from scrapy.utils.asyncio import sleep
 from w3lib.url import canonicalize_url
 
-from crawler.pipelines import CrawlStore
+from crawler.crawl_store import CrawlStore
 from crawler.settings import SAMPLE_SITE_SLOT
 
 if TYPE_CHECKING:

@@ -75,7 +75,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.CatalogPipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.pipelines.CrawlStore": 100,
+    "crawler.crawl_store.CrawlStore": 100,
 }
 LOG_FORMATTER = "crawler.pipelines.ItemLogFormatter"
 LOGSTATS_INTERVAL = 60.0

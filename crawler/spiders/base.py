@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from crawler.pipelines import CrawlStore
+    from crawler.crawl_store import CrawlStore
     from model.items import Item
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class CatalogSpider(scrapy.Spider):
         return True
 
     def _discover(self, crawler: Crawler) -> None:
-        from crawler.run import CrawlError, discover_sample_site
+        from crawler.sources import CrawlError, discover_sample_site
 
         known = crawler.settings.getdict("COLLEGESEARCH_SOURCES")
         if self.source in known:
@@ -102,7 +102,7 @@ class CatalogSpider(scrapy.Spider):
     @property
     def store(self) -> CrawlStore:
         """The crawl's catalog store (counts drops, knows the run)."""
-        from crawler.pipelines import CrawlStore
+        from crawler.crawl_store import CrawlStore
 
         return CrawlStore.of(self.crawler)
 

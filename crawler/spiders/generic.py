@@ -51,7 +51,7 @@ class GenericSpider(CatalogSpider):
 
     def needs_sample_site(self) -> bool:
         """Only the sample site's own areas (e.g. ``adversarial``) are looked up there."""
-        from crawler.run import SAMPLE_ONLY_SOURCES
+        from crawler.sources import SAMPLE_ONLY_SOURCES
 
         return self.source in SAMPLE_ONLY_SOURCES
 
