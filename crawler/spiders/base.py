@@ -182,7 +182,7 @@ class CatalogSpider(scrapy.Spider):
         """
         if not url or not self.same_site(url):
             return []
-        from crawler.middlewares import fingerprint_url
+        from crawler.urls import fingerprint_url
 
         key = fingerprint_url(url)
         if key in self._requested:

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import TextResponse
 
-from crawler.middlewares import canonical_url
 from crawler.profiles import PAGE_MODULES
 from crawler.spiders.base import CatalogSpider
+from crawler.urls import canonical_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -12,7 +12,7 @@ from twisted.internet.error import TCPTimedOutError
 
 from catalog import Catalog
 from crawler.crawl_store import CrawlStore
-from crawler.middlewares import PageCacheMiddleware
+from crawler.page_cache import PageCacheMiddleware
 from model.items import Career
 
 URL = "http://127.0.0.9:8800/ooh/a.htm"
