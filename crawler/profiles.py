@@ -35,9 +35,11 @@ if TYPE_CHECKING:
     from collegesearch.config import Settings
     from crawler.pages.base import Page
 
-PAGE_MODULES: tuple[str, ...] = (*dict.fromkeys(s.page_module for s in SOURCES.values()), "generic")
+OTHER_PAGE_MODULES: tuple[str, ...] = ("generic",)
+"""Page modules no built-in source uses (``generic``, and any written only for users' sites)."""
+PAGE_MODULES: tuple[str, ...] = (*dict.fromkeys(s.page_module for s in SOURCES.values()), *OTHER_PAGE_MODULES)
 """Page modules a profile may name as its ``type`` (``crawler/pages/<type>.py``): the built-in
-sources' and ``generic``."""
+sources' (``model.sources``) and the others."""
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _SITE_KEYS = {

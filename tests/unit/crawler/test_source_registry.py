@@ -6,7 +6,7 @@ import importlib
 
 import pytest
 
-from crawler.profiles import PAGE_MODULES, builtin_profiles
+from crawler.profiles import OTHER_PAGE_MODULES, PAGE_MODULES, builtin_profiles
 from crawler.spiders import SOURCE_SPIDERS
 from model.sources import SOURCES
 
@@ -32,7 +32,8 @@ def test_builtin_profile_comes_from_the_registry(name: str) -> None:
     assert callable(importlib.import_module(f"crawler.pages.{source.page_module}").page_for)
 
 
-def test_page_modules_are_the_sources_and_generic() -> None:
-    assert set(PAGE_MODULES) == {s.page_module for s in SOURCES.values()} | {"generic"}
+def test_page_modules_are_the_sources_and_the_others() -> None:
+    assert "generic" in OTHER_PAGE_MODULES
+    assert set(PAGE_MODULES) == {s.page_module for s in SOURCES.values()} | set(OTHER_PAGE_MODULES)
     assert list(builtin_profiles()) == list(SOURCES)
     assert SOURCE_SPIDERS.get("generic") is None and SOURCE_SPIDERS.get("nope") is None
