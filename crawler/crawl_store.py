@@ -536,3 +536,16 @@ class CrawlStore:
         """The run's stats as stored in the catalog (see README, 'Crawl runs')."""
         return run_summary(self.stats.get_stats(), source=self.source, run_id=self.run_id, reason=reason,
                            duration=max(time.monotonic() - self.started, 1e-6), resume_ids=self.resume_ids)
+
+
+class StoreUser:
+    """Base of the pipelines and middlewares that work through the crawler's ``CrawlStore``."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.store = CrawlStore.of(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        """Build from the crawler."""
+        return cls(crawler)

@@ -23,10 +23,9 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, Response, TextResponse
 from scrapy.responsetypes import responsetypes
 
-from crawler.crawl_store import CrawlStore
+from crawler.crawl_store import StoreUser
 
 if TYPE_CHECKING:
-    from typing import Self
 
     from scrapy.crawler import Crawler
 
@@ -81,17 +80,8 @@ def classify_exception(exc: BaseException) -> str | None:
     return "other"
 
 
-class PageCacheMiddleware:
+class PageCacheMiddleware(StoreUser):
     """Conditional requests and resume from the catalog's page cache; failure bookkeeping."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.store = CrawlStore.of(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build from the crawler."""
-        return cls(crawler)
 
     def process_request(self, request: Request) -> Response | None:
         """Answer from the cache (resume) or add the stored validators to the request."""
@@ -163,7 +153,7 @@ class PageCacheMiddleware:
 
 
 
-class PageTrackerMiddleware:
+class PageTrackerMiddleware(StoreUser):
     """Spider middleware: tell the store when every item of a page has been handled.
 
     Items carry the URL of their page (``item._page_url``); the store counts them in and out
@@ -172,15 +162,9 @@ class PageTrackerMiddleware:
     """
 
     def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.store = CrawlStore.of(crawler)
+        super().__init__(crawler)
         for signal in (signals.item_scraped, signals.item_dropped, signals.item_error):
             crawler.signals.connect(self._item_done, signal=signal)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build from the crawler."""
-        return cls(crawler)
 
     def _item_done(self, item: Any, response: Response | None = None, **kwargs: Any) -> None:
         page_url = getattr(item, "_page_url", None)

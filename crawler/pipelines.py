@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.logformatter import LogFormatter
 
-from crawler.crawl_store import CrawlStore
+from crawler.crawl_store import StoreUser
 from crawler.validation import InvalidItem, validate_item
 from model.items import Institution, Item, Program, Review
 
@@ -45,17 +45,8 @@ class ValidationPipeline:
         return item
 
 
-class LinkagePipeline:
+class LinkagePipeline(StoreUser):
     """Link reviews and id-less programs to their IPEDS institution (kept unattached when unsure)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.store = CrawlStore.of(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build from the crawler."""
-        return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
         """Set institution_unitid (and the review's link status and confidence)."""
@@ -87,17 +78,8 @@ class LinkagePipeline:
         return item
 
 
-class CatalogPipeline:
+class CatalogPipeline(StoreUser):
     """Queue the item for the catalog (the content hash decides new / changed / unchanged)."""
-
-    def __init__(self, crawler: Crawler) -> None:
-        self.crawler = crawler
-        self.store = CrawlStore.of(crawler)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        """Build from the crawler."""
-        return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
         """Hand the item to the store; it stays available to FEEDS exports afterwards."""

@@ -74,8 +74,7 @@ class BlsOohSpider(CatalogSpider):
         """Route a handbook page by what it is."""
         if not isinstance(response, TextResponse):
             return
-        page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
-                           None, response, "the page")
+        page = self.read_page(response, page_for)
         if page is None:
             return
         if isinstance(page, AZIndexPage):

@@ -90,10 +90,7 @@ class GenericSpider(CatalogSpider):
         """Start pages, then sitemaps."""
         if self.profile is not None and not start_urls and not sitemap_urls:
             self.fatal_error = f"profile {self.profile.name} has no start_urls"
-        for url in start_urls:
-            yield from self.follow(url)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
+        yield from super().start_requests_for(start_urls, sitemap_urls)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """Items of the page (kinds the profile keeps), then the links its rules accept."""
