@@ -152,7 +152,6 @@ class PageCacheMiddleware(StoreUser):
         return None
 
 
-
 class PageTrackerMiddleware(StoreUser):
     """Spider middleware: tell the store when every item of a page has been handled.
 

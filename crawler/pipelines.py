@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from scrapy.crawler import Crawler
 
+
 class ValidationPipeline:
     """Drop items with missing required fields or impossible values, with the reason counted."""
 
