@@ -1,10 +1,10 @@
 """Site profiles: which site a crawl covers and which page module reads it.
 
-A profile is a name, the page module that extracts (``bls_ooh``, ``collegenavigator``,
-``directory``, ``reviews`` or ``generic``), the kinds of items wanted, start URLs, allowed
-hosts, link rules (follow / deny regular expressions) and the URL patterns that recognise the
-site's pages. The four built-in sources have built-in profiles for the real sites; users add
-more in the TOML file named by ``SITES_FILE``::
+A profile is a name, the page module that extracts (a built-in source's, such as ``bls_ooh``,
+or ``generic``), the kinds of items wanted, start URLs, allowed hosts, link rules (follow /
+deny regular expressions) and the URL patterns that recognise the site's pages. The built-in
+sources have built-in profiles for the real sites, built from the source registry
+(``model.sources``); users add more in the TOML file named by ``SITES_FILE``::
 
     [[site]]
     name = "lakeshore-careers"
@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from model.items import KINDS, US_STATES
-from ops.sites import PAGE_MODULES, ProfileError, read_sites_file  # noqa: F401 - the spiders read PAGE_MODULES here
+from model.items import KINDS
+from model.sites import OTHER_PAGE_MODULES, PAGE_MODULES, ProfileError, read_sites_file  # noqa: F401 - read here by the spiders
+from model.sources import SOURCES
 
 if TYPE_CHECKING:
     from collegesearch.config import Settings
@@ -40,7 +41,7 @@ class SiteProfile:
 
     name: str
     type: str
-    """The page module: bls_ooh, collegenavigator, directory, reviews or generic."""
+    """The page module: one of ``PAGE_MODULES`` (a built-in source's, or generic)."""
     kinds: tuple[str, ...] = KINDS
     start_urls: tuple[str, ...] = ()
     sitemap_urls: tuple[str, ...] = ()
@@ -134,68 +135,25 @@ class SiteProfile:
 
 # --------------------------------------------------------------------------- built-in profiles
 
-_OOH_OCCUPATION = r"/ooh/(?!about/|how-to-find-a-job/|field-of-degree/)[a-z0-9-]+/[a-z0-9-]+\.htm$"
-
 
 def builtin_profiles() -> dict[str, SiteProfile]:
-    """Profiles of the four built-in sources on their real sites."""
-    states = sorted(code for code in US_STATES)
-    profiles = [
-        SiteProfile(
-            name="bls_ooh", type="bls_ooh", kinds=("career",),
-            start_urls=("https://www.bls.gov/ooh/a-z-index.htm", "https://www.bls.gov/ooh/home.htm"),
-            allowed_hosts=("www.bls.gov",),
-            follow=(_OOH_OCCUPATION, r"/ooh/[a-z0-9-]+/home\.htm$", r"/ooh/(?:a-z-index|a-z/index|home)\.htm$", r"/ooh/$"),
-            deny=(r"/ooh/[^?#]*/mobile/", r"/ooh/about/", r"/ooh/occupation-finder\.htm", r"/ooh/print/",
-                  r"/ooh/[^?#]*\.htm\?"),
-            url_patterns=(r"^/ooh/",),
-            max_pages=2000,
-            description="BLS Occupational Outlook Handbook: careers, pay, outlook, A-Z job titles",
-            builtin=True,
-        ),
-        SiteProfile(
-            name="collegenavigator", type="collegenavigator", kinds=("institution", "program"),
-            start_urls=tuple(f"https://nces.ed.gov/collegenavigator/?s={st}" for st in states),
-            allowed_hosts=("nces.ed.gov",),
-            follow=(r"/collegenavigator/(?:default\.aspx)?\?(?:[^#]*&)?(?:id|pg|s)=\w+",),
-            deny=(r"[?&](?:fv|cx|md|xp|of|od|ct)=",),
-            url_patterns=(r"^/collegenavigator/",),
-            max_pages=20000,
-            description="NCES College Navigator: institutions and their programmatic accreditations",
-            builtin=True,
-        ),
-        SiteProfile(
-            name="directory", type="directory", kinds=("program",),
-            start_urls=("https://www.cahiim.org/programs/program-directory",),
-            allowed_hosts=("www.cahiim.org",),
-            follow=(r"/program-directory(?:/program/\d+)?/?(?:\?|$)", r"/programs/\d+/?$"),
-            deny=(r"/program-directory/export", r"/admin/"),
-            url_patterns=(r"^/cahiim/", r"/program-directory"),
-            max_pages=2000,
-            description="An accreditor's program directory (CAHIIM): accredited programs by state, level, delivery",
-            builtin=True,
-        ),
-        SiteProfile(
-            name="reviews", type="reviews", kinds=("review",),
-            # A review site in the style of the big commercial ones; only the sample site serves it.
-            start_urls=(),
-            allowed_hosts=(),
-            follow=(r"/reviews/colleges/", r"/reviews/c/", r"/api/entity-reviews/"),
-            deny=(r"/reviews/events/", r"/reviews/write/", r"/reviews/search"),
-            url_patterns=(r"^/api/entity-reviews/", r"^/reviews/"),
-            max_pages=50000,
-            description="Student reviews of colleges: HTML review pages and the JSON review API",
-            builtin=True,
-        ),
-    ]
-    return {p.name: p for p in profiles}
+    """Profiles of the built-in sources on their real sites (from the source registry)."""
+    return {
+        source.name: SiteProfile(
+            name=source.name, type=source.page_module, kinds=source.kinds,
+            start_urls=source.site.start_urls, allowed_hosts=source.site.allowed_hosts,
+            follow=source.site.follow, deny=source.site.deny, url_patterns=source.site.url_patterns,
+            max_pages=source.site.max_pages, description=source.description, builtin=True,
+        )
+        for source in SOURCES.values()
+    }
 
 
 # --------------------------------------------------------------------------- user profiles
 
 
 def load_sites_file(path: str | Path) -> dict[str, SiteProfile]:
-    """Read and validate a sites file (``ops.sites``); ``ProfileError`` names the file and the key at fault."""
+    """Read and validate a sites file (``model.sites``); ``ProfileError`` names the file and the key at fault."""
     return {name: SiteProfile(**fields) for name, fields in read_sites_file(path).items()}
 
 

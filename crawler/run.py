@@ -5,20 +5,25 @@ sample-site sources and user site profiles), asks the sample site where each bui
 lives (``<base>/sources.json``), takes every source's crawl lock, and runs one spider per source
 concurrently in ONE ``CrawlerProcess`` (Twisted's reactor cannot restart, so call this once per
 process: tests and the scheduler run ``collegesearch crawl`` in a child process). Each spider
-run is one run record in the catalog (see ``crawler.pipelines.CrawlStore``); the summaries are
+run is one run record in the catalog (see ``crawler.crawl_store.CrawlStore``); the summaries are
 read back from those records. ``format_summary`` renders them for people.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from crawler.sources import (
+    SAMPLE_ONLY_SOURCES,
+    CrawlError,
+    discover_sample_site,
+    resolve_sources,
+    user_profiles,
+)
+from crawler.spiders import SOURCE_SPIDERS
 from model.sources import BUILTIN_SOURCES, INSTITUTION_SOURCE, LINKING_SOURCES
 
 if TYPE_CHECKING:
@@ -26,16 +31,9 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from collegesearch.config import Settings
-    from crawler.pipelines import CrawlStore
+    from crawler.crawl_store import CrawlStore
 
 logger = logging.getLogger(__name__)
-
-# The sample site's hostile area, crawled only there (the built-in sources are in model.sources).
-SAMPLE_ONLY_SOURCES: tuple[str, ...] = ("adversarial",)
-
-
-class CrawlError(RuntimeError):
-    """A crawl cannot start; the message is one line that says what to fix."""
 
 
 @dataclass
@@ -76,59 +74,10 @@ class RunSummary:
 # -- sources ----------------------------------------------------------------------------------
 
 
-def discover_sample_site(base_url: str, timeout: float = 10.0, user_agent: str | None = None) -> dict[str, dict[str, Any]]:
-    """Where the sample site serves each source: ``{name: {base_url, start_urls, sitemap_urls}}``."""
-    base = base_url.rstrip("/")
-    hint = "start one with `collegesearch sample-site` or pass --base-url"
-    request = urllib.request.Request(base + "/sources.json", headers={"User-Agent": user_agent} if user_agent else {})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:  # noqa: S310 - http(s) only
-            data = json.loads(resp.read().decode("utf-8"))
-    except (urllib.error.URLError, OSError) as exc:
-        raise CrawlError(f"no sample site answers at {base}; {hint}") from exc
-    except ValueError as exc:
-        raise CrawlError(f"{base}/sources.json is not the sample site's source list ({exc}); {hint}") from exc
-    sources = data.get("sources") if isinstance(data, dict) else None
-    if not isinstance(sources, dict):
-        raise CrawlError(f"{base}/sources.json has no 'sources' table; is {base} the collegesearch sample site?")
-    return sources
-
-
-def user_profiles(settings: Settings) -> dict[str, Any]:
-    """Site profiles from SITES_FILE, by source name (a broken file is a one-line CrawlError)."""
-    from crawler.profiles import ProfileError, load_site_profiles
-
-    try:
-        return dict(load_site_profiles(settings))
-    except ProfileError as exc:
-        raise CrawlError(str(exc)) from None
-
-
 def spider_class(source: str) -> type[Spider] | None:
     """The spider that crawls a built-in source."""
-    from crawler.spiders import SOURCE_SPIDERS
-
-    return SOURCE_SPIDERS.get(source)
-
-
-def valid_sources(settings: Settings) -> list[str]:
-    """Every name `collegesearch crawl` accepts."""
-    names = list(BUILTIN_SOURCES) + list(SAMPLE_ONLY_SOURCES)
-    names += [n for n in user_profiles(settings) if n not in names]
-    return names
-
-
-def resolve_sources(settings: Settings, sources: list[str] | None) -> list[str]:
-    """The requested sources in order, without duplicates; unknown names are an error."""
-    requested = list(dict.fromkeys(sources or settings.SOURCES))
-    if not requested:
-        raise CrawlError("no sources to crawl: name some or set COLLEGESEARCH_SOURCES")
-    valid = valid_sources(settings)
-    unknown = [s for s in requested if s not in valid]
-    if unknown:
-        raise CrawlError(f"unknown source{'s' if len(unknown) > 1 else ''} {', '.join(map(repr, unknown))}; "
-                         f"valid sources: {', '.join(valid)}")
-    return requested
+    spider: type[Spider] | None = SOURCE_SPIDERS.get(source)
+    return spider
 
 
 # -- the crawl ----------------------------------------------------------------------------------
@@ -183,7 +132,7 @@ def run_crawl(
         sources_info = {n: served[n] for n in sample_names}
 
     from catalog import Catalog, CatalogError
-    from crawler.pipelines import acquire_source_lock, release_source_lock
+    from crawler.source_locks import acquire_source_lock, release_source_lock
     from ops.locks import LockBusy
 
     try:
@@ -234,7 +183,8 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
-    from crawler.pipelines import DISK_FULL_REASON, CrawlStore
+    from crawler.crawl_store import CrawlStore
+    from crawler.disk_full import DISK_FULL_REASON
 
     if settings.LOG_LEVEL != "DEBUG":
         logging.disable(logging.INFO)  # the process logs every library's version at INFO while it starts
@@ -372,8 +322,8 @@ def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
     """After the institution source brought new schools, resolve other sources' unmatched records."""
     from catalog import Catalog
     from catalog.storage_errors import disk_full_message
+    from crawler.disk_full import DISK_FULL_REASON, report_disk_full
     from crawler.linkage import relink, shared_index
-    from crawler.pipelines import DISK_FULL_REASON, report_disk_full
 
     inst = next((s for s in summaries if s.source == INSTITUTION_SOURCE and s.run_id), None)
     if inst is None or any(s.stats.get("finish_reason") == DISK_FULL_REASON for s in summaries):

@@ -59,7 +59,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CanonicalRedirectMiddleware": 600,
     # Responses pass from high to low numbers: PageCache sees what is left after retries and
     # redirects (a final 5xx, a 304, a 404), RelCanonical sees the page the spider would get.
-    "crawler.middlewares.PageCacheMiddleware": 540,
+    "crawler.page_cache.PageCacheMiddleware": 540,
     "crawler.middlewares.RelCanonicalMiddleware": 530,
     # Right next to the download handler: holds each host to its concurrency (see the class).
     "crawler.middlewares.SlotConcurrencyMiddleware": 990,
@@ -67,7 +67,7 @@ DOWNLOADER_MIDDLEWARES = {
 SPIDER_MIDDLEWARES = {
     # Output passes from high to low numbers: canonical URLs first, page bookkeeping last.
     "crawler.middlewares.CanonicalRequestsMiddleware": 950,
-    "crawler.middlewares.PageTrackerMiddleware": 20,
+    "crawler.page_cache.PageTrackerMiddleware": 20,
 }
 ITEM_PIPELINES = {
     "crawler.pipelines.ValidationPipeline": 100,
@@ -75,7 +75,7 @@ ITEM_PIPELINES = {
     "crawler.pipelines.CatalogPipeline": 300,
 }
 EXTENSIONS = {
-    "crawler.pipelines.CrawlStore": 100,
+    "crawler.crawl_store.CrawlStore": 100,
 }
 LOG_FORMATTER = "crawler.pipelines.ItemLogFormatter"
 LOGSTATS_INTERVAL = 60.0
@@ -85,7 +85,7 @@ CRAWL_FLUSH_ITEMS = 200
 CRAWL_STATS_INTERVAL = 5.0
 
 FEED_EXPORT_ENCODING = "utf-8"
-# FEEDS stays available: `scrapy crawl bls_ooh_careers -O careers.jsonl` exports JSON Lines.
+# FEEDS stays available: `scrapy crawl bls_ooh -O careers.jsonl` exports JSON Lines.
 
 # Filled in by crawler/run.py (or a spider discovering the sample site): source name -> info.
 COLLEGESEARCH_SOURCES: dict[str, Any] = {}

@@ -2,12 +2,35 @@
 
 The CLI, the scheduler, the settings defaults, the web app's labels and the sample site read
 this table; the crawler turns ``page_module`` and ``spider`` (dotted names, so this module
-imports no Scrapy) into classes. A new built-in source is one entry here plus its page module.
+imports no Scrapy) into classes, and ``site`` into the source's built-in site profile. A new
+built-in source is one entry here plus its page module.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from model.items import US_STATES
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    """Where a source's real site is and which of its links a crawl follows (plain data).
+
+    ``crawler.profiles.builtin_profiles`` turns these into the built-in ``SiteProfile``s; the
+    regular expressions are kept as strings here and compiled there.
+    """
+
+    start_urls: tuple[str, ...] = ()
+    """Where a crawl of the real site starts (empty: only the sample site serves it)."""
+    allowed_hosts: tuple[str, ...] = ()
+    follow: tuple[str, ...] = ()
+    """Regular expressions; links matching one are followed."""
+    deny: tuple[str, ...] = ()
+    """Regular expressions; links matching one are never followed."""
+    url_patterns: tuple[str, ...] = ()
+    """Regular expressions on the URL path (and query) that recognise the site's pages."""
+    max_pages: int = 1000
 
 
 @dataclass(frozen=True)
@@ -28,12 +51,16 @@ class Source:
     """Default cron schedule (setting ``SCHEDULE_<NAME>``)."""
     schedule_help: str
     """What the schedule setting says about the cadence."""
+    site: SiteRules
+    """The real site and its link rules (the source's built-in site profile)."""
     needs_linkage: bool = False
     """Whether its records are linked to IPEDS institutions after the crawl."""
     institutions: bool = False
     """Whether it is the source of IPEDS institutions that others link to."""
     description: str = ""
 
+
+_OOH_OCCUPATION = r"/ooh/(?!about/|how-to-find-a-job/|field-of-degree/)[a-z0-9-]+/[a-z0-9-]+\.htm$"
 
 SOURCES: dict[str, Source] = {
     s.name: s
@@ -46,6 +73,16 @@ SOURCES: dict[str, Source] = {
             spider="crawler.spiders.bls_ooh:BlsOohSpider",
             schedule="0 3 1 * *",
             schedule_help="Cron schedule for careers (monthly by default).",
+            site=SiteRules(
+                start_urls=("https://www.bls.gov/ooh/a-z-index.htm", "https://www.bls.gov/ooh/home.htm"),
+                allowed_hosts=("www.bls.gov",),
+                follow=(_OOH_OCCUPATION, r"/ooh/[a-z0-9-]+/home\.htm$", r"/ooh/(?:a-z-index|a-z/index|home)\.htm$",
+                        r"/ooh/$"),
+                deny=(r"/ooh/[^?#]*/mobile/", r"/ooh/about/", r"/ooh/occupation-finder\.htm", r"/ooh/print/",
+                      r"/ooh/[^?#]*\.htm\?"),
+                url_patterns=(r"^/ooh/",),
+                max_pages=2000,
+            ),
             description="BLS Occupational Outlook Handbook: careers, pay, outlook, A-Z job titles",
         ),
         Source(
@@ -56,6 +93,14 @@ SOURCES: dict[str, Source] = {
             spider="crawler.spiders.collegenavigator:CollegenavigatorSpider",
             schedule="0 2 * * *",
             schedule_help="Cron schedule for institutions and programs (nightly).",
+            site=SiteRules(
+                start_urls=tuple(f"https://nces.ed.gov/collegenavigator/?s={st}" for st in sorted(US_STATES)),
+                allowed_hosts=("nces.ed.gov",),
+                follow=(r"/collegenavigator/(?:default\.aspx)?\?(?:[^#]*&)?(?:id|pg|s)=\w+",),
+                deny=(r"[?&](?:fv|cx|md|xp|of|od|ct)=",),
+                url_patterns=(r"^/collegenavigator/",),
+                max_pages=20000,
+            ),
             institutions=True,
             description="NCES College Navigator: institutions and their programmatic accreditations",
         ),
@@ -67,6 +112,14 @@ SOURCES: dict[str, Source] = {
             spider="crawler.spiders.directory:DirectorySpider",
             schedule="30 2 * * *",
             schedule_help="Cron schedule for the accreditor program directory (nightly).",
+            site=SiteRules(
+                start_urls=("https://www.cahiim.org/programs/program-directory",),
+                allowed_hosts=("www.cahiim.org",),
+                follow=(r"/program-directory(?:/program/\d+)?/?(?:\?|$)", r"/programs/\d+/?$"),
+                deny=(r"/program-directory/export", r"/admin/"),
+                url_patterns=(r"^/cahiim/", r"/program-directory"),
+                max_pages=2000,
+            ),
             needs_linkage=True,
             description="An accreditor's program directory (CAHIIM): accredited programs by state, level, delivery",
         ),
@@ -78,6 +131,13 @@ SOURCES: dict[str, Source] = {
             spider="crawler.spiders.reviews:ReviewsSpider",
             schedule="0 */6 * * *",
             schedule_help="Cron schedule for student reviews (every six hours).",
+            # A review site in the style of the big commercial ones; only the sample site serves it.
+            site=SiteRules(
+                follow=(r"/reviews/colleges/", r"/reviews/c/", r"/api/entity-reviews/"),
+                deny=(r"/reviews/events/", r"/reviews/write/", r"/reviews/search"),
+                url_patterns=(r"^/api/entity-reviews/", r"^/reviews/"),
+                max_pages=50000,
+            ),
             needs_linkage=True,
             description="Student reviews of colleges: HTML review pages and the JSON review API",
         ),

@@ -1,7 +1,7 @@
 """What may be crawled and when: the known sources and their cron jobs.
 
 Built-in sources come from the source registry (``model.sources``), the user's sites from
-``SITES_FILE`` (``ops.sites``); a job is a source with a cron schedule (``SCHEDULE_<SOURCE>`` in
+``SITES_FILE`` (``model.sites``); a job is a source with a cron schedule (``SCHEDULE_<SOURCE>`` in
 config, or a site's ``schedule``), in the ``SCHEDULE_TIMEZONE``.
 """
 
@@ -64,10 +64,10 @@ def builtin_sources() -> tuple[str, ...]:
 
 def user_profiles(settings: Settings) -> dict[str, dict[str, Any]]:
     """The fields of the site profiles in SITES_FILE, by name (ScheduleError when the file is broken)."""
-    from ops.sites import ProfileError, user_sites
+    from model.sites import ProfileError, read_sites_file
 
     try:
-        return user_sites(settings)
+        return read_sites_file(settings.SITES_FILE) if settings.SITES_FILE else {}
     except ProfileError as exc:
         raise ScheduleError(str(exc)) from None
 

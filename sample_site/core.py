@@ -6,8 +6,12 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-SOURCES: tuple[str, ...] = ("bls_ooh", "collegenavigator", "directory", "reviews", "adversarial")
-CRAWLED_SOURCES: tuple[str, ...] = ("bls_ooh", "collegenavigator", "directory", "reviews")
+from model.sources import BUILTIN_SOURCES
+
+CRAWLED_SOURCES: tuple[str, ...] = BUILTIN_SOURCES
+"""The built-in sources (``model.sources``), served here under their real sites' paths."""
+SOURCES: tuple[str, ...] = (*CRAWLED_SOURCES, "adversarial")
+"""Everything the site serves: the built-in sources and the hostile area (not crawled by default)."""
 SOURCE_HOSTS: dict[str, str] = {
     "portal": "127.0.0.1",
     "bls_ooh": "127.0.0.2",

@@ -50,6 +50,14 @@ ALLOW_PREFIXES: dict[str, list[str]] = {
     "reviews": ["/reviews/", "/api/entity-reviews/"],
     "adversarial": ["/adversarial/"],
 }
+PORTAL_LABELS: dict[str, str] = {
+    "bls_ooh": "Careers (BLS Occupational Outlook Handbook structure)",
+    "collegenavigator": "Institutions and accredited programs (NCES College Navigator structure)",
+    "directory": "Accredited program directory (CAHIIM style)",
+    "reviews": "Student reviews",
+    "adversarial": "Adversarial area (hostile pages; not crawled by default)",
+}
+"""How the portal page names each area."""
 SLOW_SECONDS = 2.5
 SITE = "site"
 
@@ -279,12 +287,8 @@ class Site:
             return Body(json.dumps(self.sources_json(), indent=2).encode(), "application/json")
         if page.kind == "portal":
             items = "".join(
-                f'<li><a href="{esc(self.base[s] + START_PATHS[s][0])}">{esc(label)}</a> <code>{s}</code></li>\n'
-                for s, label in (("bls_ooh", "Careers (BLS Occupational Outlook Handbook structure)"),
-                                 ("collegenavigator", "Institutions and accredited programs (NCES College Navigator structure)"),
-                                 ("directory", "Accredited program directory (CAHIIM style)"),
-                                 ("reviews", "Student reviews"),
-                                 ("adversarial", "Adversarial area (hostile pages; not crawled by default)")))
+                f'<li><a href="{esc(self.base[s] + START_PATHS[s][0])}">{esc(PORTAL_LABELS[s])}</a> <code>{s}</code></li>\n'
+                for s in SOURCES)
             text = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>collegesearch sample site</title></head><body>"
                     f"<h1>collegesearch sample site</h1><p>Epoch {self.epoch}; faults {'on' if self.faults else 'off'}.</p>"
                     f'<ul class="sources">\n{items}</ul><p><a href="/sources.json">sources.json</a></p></body></html>\n')

@@ -1,7 +1,8 @@
 """Spiders: navigation only (start URLs, pagination, detail links); extraction is in crawler/pages.
 
-One spider per source, named ``<source>_<kind>`` (module ``<source>_<kind>.py``, class
-``<Source><Kind>Spider``); ``SOURCE_SPIDERS`` maps each built-in source to its spider. User site
+One spider per built-in source, named as the source (``scrapy crawl bls_ooh`` and
+``collegesearch crawl bls_ooh`` name the same thing); the source registry (``model.sources``)
+says which class it is, and ``SOURCE_SPIDERS`` maps each built-in source to it. User site
 profiles (and the sample site's ``adversarial`` area) use ``generic.GenericSpider``.
 """
 
@@ -10,22 +11,16 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# source -> (module, class)
-_SPIDERS: dict[str, tuple[str, str]] = {
-    "bls_ooh": ("crawler.spiders.bls_ooh_careers", "BlsOohCareersSpider"),
-    "collegenavigator": ("crawler.spiders.collegenavigator_institutions", "CollegenavigatorInstitutionsSpider"),
-    "directory": ("crawler.spiders.directory_programs", "DirectoryProgramsSpider"),
-    "reviews": ("crawler.spiders.reviews_schools", "ReviewsSchoolsSpider"),
-}
+from model.sources import SOURCES
 
 
 class _SpiderMap(dict):  # type: ignore[type-arg]
     """Source name -> spider class, imported on first use (importing this package stays cheap)."""
 
     def __missing__(self, source: str) -> Any:
-        if source not in _SPIDERS:
+        if source not in SOURCES:
             raise KeyError(source)
-        module, cls = _SPIDERS[source]
+        module, cls = SOURCES[source].spider.split(":")
         value = getattr(importlib.import_module(module), cls)
         self[source] = value
         return value

@@ -21,9 +21,9 @@ from scrapy import Request
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.http import Response
+    from scrapy.http import Response, TextResponse
 
-    from crawler.pipelines import CrawlStore
+    from crawler.crawl_store import CrawlStore
     from model.items import Item
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class CatalogSpider(scrapy.Spider):
         return True
 
     def _discover(self, crawler: Crawler) -> None:
-        from crawler.run import CrawlError, discover_sample_site
+        from crawler.sources import CrawlError, discover_sample_site
 
         known = crawler.settings.getdict("COLLEGESEARCH_SOURCES")
         if self.source in known:
@@ -102,7 +102,7 @@ class CatalogSpider(scrapy.Spider):
     @property
     def store(self) -> CrawlStore:
         """The crawl's catalog store (counts drops, knows the run)."""
-        from crawler.pipelines import CrawlStore
+        from crawler.crawl_store import CrawlStore
 
         return CrawlStore.of(self.crawler)
 
@@ -131,9 +131,11 @@ class CatalogSpider(scrapy.Spider):
             yield request
 
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
-        """Requests for the start URLs (subclasses pick callbacks and order)."""
+        """The start pages (listings), then the sitemaps, which add pages a listing might miss."""
         for url in start_urls:
             yield from self.follow(url)
+        for url in sitemap_urls:
+            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:  # pragma: no cover - subclasses route
         """Subclasses route each page to its callback."""
@@ -170,6 +172,18 @@ class CatalogSpider(scrapy.Spider):
                            type(exc).__name__, str(exc)[:300])
             return default  # type: ignore[no-any-return]
 
+    def read_page(self, response: TextResponse, page_for: Callable[..., Any]) -> Any:
+        """The page object a page module's ``page_for`` picks for a response (None when it fails: logged, counted)."""
+        return self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
+                           None, response, "the page")
+
+    def follow_pages(self, page: Any, response: Response) -> Iterable[Request]:
+        """A listing's next page and its other pagination links (ahead of detail pages)."""
+        following = self.safely(page.next_page, None, response, "the next page")
+        pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]
+        for link in pages:
+            yield from self.follow(link, priority=10)
+
     def page(self, cls: Any, response: Response) -> Any:
         """A page object for a response (source set to this spider's)."""
         return cls.from_response(response, source=self.source)
@@ -182,7 +196,7 @@ class CatalogSpider(scrapy.Spider):
         """
         if not url or not self.same_site(url):
             return []
-        from crawler.middlewares import fingerprint_url
+        from crawler.urls import fingerprint_url
 
         key = fingerprint_url(url)
         if key in self._requested:
@@ -196,6 +210,18 @@ class CatalogSpider(scrapy.Spider):
             return False
         host = urlsplit(url).hostname
         return not self.allowed_domains or host in self.allowed_domains
+
+    def parse_sitemap(self, response: Response) -> Iterable[Request]:
+        """Pages the sitemap names (nested sitemaps are followed)."""
+        for url in self.sitemap_urls_in(response):
+            if url.endswith(".xml"):
+                yield from self.follow(url, self.parse_sitemap, priority=-10)
+            else:
+                yield from self.follow_from_sitemap(url)
+
+    def follow_from_sitemap(self, url: str) -> list[Request]:
+        """A request for a page a sitemap names (after the listings' own links)."""
+        return self.follow(url, priority=-5)
 
     def sitemap_urls_in(self, response: Response) -> list[str]:
         """Page URLs listed by a sitemap (or the sitemaps a sitemap index lists)."""

@@ -17,9 +17,9 @@ from urllib.parse import urlsplit
 from scrapy import Request
 from scrapy.http import TextResponse
 
-from crawler.middlewares import canonical_url
 from crawler.profiles import PAGE_MODULES
 from crawler.spiders.base import CatalogSpider
+from crawler.urls import canonical_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -51,7 +51,7 @@ class GenericSpider(CatalogSpider):
 
     def needs_sample_site(self) -> bool:
         """Only the sample site's own areas (e.g. ``adversarial``) are looked up there."""
-        from crawler.run import SAMPLE_ONLY_SOURCES
+        from crawler.sources import SAMPLE_ONLY_SOURCES
 
         return self.source in SAMPLE_ONLY_SOURCES
 
@@ -90,10 +90,7 @@ class GenericSpider(CatalogSpider):
         """Start pages, then sitemaps."""
         if self.profile is not None and not start_urls and not sitemap_urls:
             self.fatal_error = f"profile {self.profile.name} has no start_urls"
-        for url in start_urls:
-            yield from self.follow(url)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
+        yield from super().start_requests_for(start_urls, sitemap_urls)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """Items of the page (kinds the profile keeps), then the links its rules accept."""

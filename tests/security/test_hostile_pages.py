@@ -146,7 +146,7 @@ def page_module_items(site) -> list:
     """Items the page modules extract from the adversarial pages fetched over HTTP, validated like a crawl."""
     import importlib
 
-    from crawler.pipelines import validate_item
+    from crawler.validation import validate_item
 
     out = []
     for path in sorted({e["path"] for e in expectations("kept", "dropped")}):

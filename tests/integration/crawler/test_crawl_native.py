@@ -17,7 +17,7 @@ from sample_site import truth
 def test_scrapy_crawl_with_a_feed(sample_site, tmp_path: Path) -> None:
     data, feed = tmp_path / "data", tmp_path / "programs.jsonl"
     proc = subprocess.run(
-        [str(Path(sys.executable).parent / "scrapy"), "crawl", "directory_programs", "-a",
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "directory", "-a",
          f"base_url={sample_site.base_url}", "-O", str(feed)],
         cwd=ROOT, env=crawl_env(data), capture_output=True, text=True, timeout=600,
     )

@@ -25,13 +25,14 @@ from crawl_helpers import CrawlResult, base_urls, print_numbers, run_crawl, snap
 
 from catalog import Catalog
 from collegesearch.config import load_settings
-from crawler.middlewares import canonical_url, fingerprint_url
+from crawler.urls import canonical_url, fingerprint_url
+from model.sources import BUILTIN_SOURCES
 from sample_site import truth
 from tests.plugins.sample_site import SampleSiteProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_site_history"), pytest.mark.timeout(3600)]
 
-SOURCES = ("bls_ooh", "collegenavigator", "directory", "reviews")
+SOURCES = BUILTIN_SOURCES
 LINK_FIELDS = {"institution_unitid", "link_status", "link_confidence"}
 USER_AGENT = load_settings(env={}, config_file=None).user_agent
 

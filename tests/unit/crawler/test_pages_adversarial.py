@@ -57,7 +57,7 @@ def _id(e):
 
 @pytest.mark.parametrize("case", range(len(expectations())))
 def test_hostile_item_pages(case):
-    from crawler.pipelines import validate_item
+    from crawler.validation import validate_item
 
     e = expectations()[case]
     items = items_of(e["path"])
@@ -84,7 +84,7 @@ def test_hostile_item_pages(case):
 
 
 def test_reasons_match_the_attacks():
-    from crawler.pipelines import validate_item
+    from crawler.validation import validate_item
 
     reasons = {}
     for e in expectations(("dropped",)):

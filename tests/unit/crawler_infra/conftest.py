@@ -40,7 +40,8 @@ def make_crawler(settings):
         return crawler
 
     yield make
-    from crawler.pipelines import CrawlStore, release_source_lock
+    from crawler.crawl_store import CrawlStore
+    from crawler.source_locks import release_source_lock
 
     for crawler in made:
         store = CrawlStore.of(crawler)

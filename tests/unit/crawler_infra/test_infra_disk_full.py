@@ -20,7 +20,9 @@ import pytest
 
 from catalog import Catalog
 from catalog.storage_errors import disk_full_message
-from crawler.pipelines import DISK_FULL_REASON, CrawlStore, release_source_lock
+from crawler.crawl_store import CrawlStore
+from crawler.disk_full import DISK_FULL_REASON
+from crawler.source_locks import release_source_lock
 from model.items import Career
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -214,7 +216,7 @@ def test_disk_already_full_when_the_run_starts(make_crawler, settings, caplog, t
     """The run record itself cannot be written: the spider does not start, says why once, and frees the lock."""
     from scrapy.exceptions import CloseSpider
 
-    from crawler.pipelines import acquire_source_lock
+    from crawler.source_locks import acquire_source_lock
 
     error = _full_disk_error(tmp_path)  # the real SQLITE_FULL error, raised where the run record is written
 

@@ -11,8 +11,8 @@ from scrapy.http import HtmlResponse, Response
 from twisted.internet.error import TCPTimedOutError
 
 from catalog import Catalog
-from crawler.middlewares import PageCacheMiddleware
-from crawler.pipelines import CrawlStore
+from crawler.crawl_store import CrawlStore
+from crawler.page_cache import PageCacheMiddleware
 from model.items import Career
 
 URL = "http://127.0.0.9:8800/ooh/a.htm"

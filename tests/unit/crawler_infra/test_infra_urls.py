@@ -6,13 +6,8 @@ import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 
-from crawler.middlewares import (
-    CanonicalRequestFingerprinter,
-    canonical_url,
-    fingerprint_url,
-    is_loopback,
-    rel_canonical,
-)
+from crawler.middlewares import CanonicalRequestFingerprinter
+from crawler.urls import canonical_url, fingerprint_url, is_loopback, rel_canonical
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crawler.pipelines import InvalidItem, validate_item
+from crawler.validation import InvalidItem, validate_item
 from model.items import Career, Institution, Program, Review
 
 URL = "http://127.0.0.2/x.htm"

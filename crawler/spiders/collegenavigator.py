@@ -20,25 +20,17 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-class CollegenavigatorInstitutionsSpider(CatalogSpider):
+class CollegenavigatorSpider(CatalogSpider):
     """Crawl institutions and programs (source ``collegenavigator``)."""
 
-    name = "collegenavigator_institutions"
+    name = "collegenavigator"
     source = "collegenavigator"
-
-    def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
-        """Listings first; the sitemap (if any) adds profiles a listing might miss."""
-        for url in start_urls:
-            yield from self.follow(url)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow its profiles and pages) or a profile (its items)."""
         if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
             return
-        page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
-                           None, response, "the page")
+        page = self.read_page(response, page_for)
         if isinstance(page, InstitutionPage):
             yield from self.items_of(page, response)
         elif isinstance(page, ResultsPage):
@@ -47,16 +39,9 @@ class CollegenavigatorInstitutionsSpider(CatalogSpider):
     def _follow_listing(self, page: ResultsPage, response: Response) -> Iterable[Request]:
         for url in self.safely(page.detail_links, [], response, "profile links"):
             yield from self.follow(url, priority=5, meta={"leaf": True})
-        following = self.safely(page.next_page, None, response, "the next page")
-        pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]
-        for link in pages:
-            yield from self.follow(link, priority=10)
+        yield from self.follow_pages(page, response)
 
-    def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Profiles and listings the sitemap names (nested sitemaps are followed)."""
-        for url in self.sitemap_urls_in(response):
-            if url.endswith(".xml"):
-                yield from self.follow(url, self.parse_sitemap, priority=-10)
-            else:
-                leaf = unitid_from_url(url) is not None
-                yield from self.follow(url, priority=5 if leaf else 10, meta={"leaf": leaf})
+    def follow_from_sitemap(self, url: str) -> list[Request]:
+        """A profile (a leaf: unchanged ones need no parsing) or a listing the sitemap names."""
+        leaf = unitid_from_url(url) is not None
+        return self.follow(url, priority=5 if leaf else 10, meta={"leaf": leaf})

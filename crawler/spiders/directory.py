@@ -8,10 +8,8 @@ The directory shows no IPEDS id: the linkage pipeline finds the institution by n
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.pages.directory import DirectoryListingPage, DirectoryProgramPage, page_for
@@ -21,25 +19,17 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-class DirectoryProgramsSpider(CatalogSpider):
+class DirectorySpider(CatalogSpider):
     """Crawl the program directory (source ``directory``)."""
 
-    name = "directory_programs"
+    name = "directory"
     source = "directory"
-
-    def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
-        """The listing(s); sitemaps add detail pages a listing might miss."""
-        for url in start_urls:
-            yield from self.follow(url)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow programs and pages), a program (its item), or a home page (its listing)."""
         if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
             return
-        page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
-                           None, response, "the page")
+        page = self.read_page(response, page_for)
         if isinstance(page, DirectoryProgramPage):
             yield from self.items_of(page, response)
             return
@@ -48,15 +38,4 @@ class DirectoryProgramsSpider(CatalogSpider):
         for url in self.safely(page.detail_links, [], response, "program links"):
             yield from self.follow(url, priority=5, meta={"leaf": True})
         if isinstance(page, DirectoryListingPage):
-            following = self.safely(page.next_page, None, response, "the next page")
-            pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]
-            for link in pages:
-                yield from self.follow(link, priority=10)
-
-    def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Pages the sitemap names (nested sitemaps are followed)."""
-        for url in self.sitemap_urls_in(response):
-            if url.endswith(".xml"):
-                yield from self.follow(url, self.parse_sitemap, priority=-10)
-            else:
-                yield from self.follow(url, priority=-5)
+            yield from self.follow_pages(page, response)

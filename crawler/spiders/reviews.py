@@ -27,25 +27,17 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
 
-class ReviewsSchoolsSpider(CatalogSpider):
+class ReviewsSpider(CatalogSpider):
     """Crawl the review site's schools and their reviews (source ``reviews``)."""
 
-    name = "reviews_schools"
+    name = "reviews"
     source = "reviews"
-
-    def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
-        """The school index; the sitemap lists every school's first page too."""
-        for url in start_urls:
-            yield from self.follow(url)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """Route: index page, school review page, or API page."""
         if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
             return
-        page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
-                           None, response, "the page")
+        page = self.read_page(response, page_for)
         if isinstance(page, ReviewsApiPage):
             yield from self._parse_api(page, response)
         elif isinstance(page, SchoolReviewsPage):
@@ -56,10 +48,7 @@ class ReviewsSchoolsSpider(CatalogSpider):
     def _parse_index(self, page: SchoolIndexPage, response: Response) -> Iterable[Request]:
         for url in self.safely(page.school_links, [], response, "school links"):
             yield from self.follow(url, priority=5)
-        following = self.safely(page.next_page, None, response, "the next page")
-        pages: list[str | None] = [following, *self.safely(page.page_links, [], response, "pagination")]
-        for link in pages:
-            yield from self.follow(link, priority=10)
+        yield from self.follow_pages(page, response)
 
     def _parse_school(self, page: SchoolReviewsPage, response: Response) -> Iterable[Any]:
         yield from self.items_of(page, response)
@@ -81,11 +70,3 @@ class ReviewsSchoolsSpider(CatalogSpider):
             self.store.count_drop("api_error", response.url, problem)
             return
         yield from self.items_of(page, response)
-
-    def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """School pages and index pages the sitemap names (nested sitemaps are followed)."""
-        for url in self.sitemap_urls_in(response):
-            if url.endswith(".xml"):
-                yield from self.follow(url, self.parse_sitemap, priority=-10)
-            else:
-                yield from self.follow(url, priority=-5)

@@ -33,10 +33,10 @@ if TYPE_CHECKING:
 _AZ_RE = re.compile(r"/a-z-index\.html?$", re.I)
 
 
-class BlsOohCareersSpider(CatalogSpider):
+class BlsOohSpider(CatalogSpider):
     """Crawl the handbook's careers (source ``bls_ooh``)."""
 
-    name = "bls_ooh_careers"
+    name = "bls_ooh"
     source = "bls_ooh"
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -46,10 +46,10 @@ class BlsOohCareersSpider(CatalogSpider):
         self._held: list[str] = []
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlsOohCareersSpider:
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlsOohSpider:
         """Build the spider and watch for idleness (release careers held for the A-Z index)."""
         spider = super().from_crawler(crawler, *args, **kwargs)
-        assert isinstance(spider, BlsOohCareersSpider)
+        assert isinstance(spider, BlsOohSpider)
         crawler.signals.connect(spider._idle, signal=signals.spider_idle)
         return spider
 
@@ -74,8 +74,7 @@ class BlsOohCareersSpider(CatalogSpider):
         """Route a handbook page by what it is."""
         if not isinstance(response, TextResponse):
             return
-        page = self.safely(lambda: page_for(response.url, response.text, response.headers, source=self.source),
-                           None, response, "the page")
+        page = self.read_page(response, page_for)
         if page is None:
             return
         if isinstance(page, AZIndexPage):

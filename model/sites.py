@@ -1,10 +1,11 @@
-"""The user's sites file (``SITES_FILE``), read and validated without Scrapy.
+"""The user's sources: the sites file (``SITES_FILE``), read and validated without Scrapy.
 
-Each ``[[site]]`` table becomes the fields of a site profile (name, page module, kinds, start
-URLs, link rules, schedule...). The scheduler, ``collegesearch status`` and the admin read the
-names and schedules here and report a broken file exactly as a crawl would refuse it;
-``crawler.profiles`` builds its ``SiteProfile`` objects from the same fields, so the file is
-validated in one place.
+The other half of the source registry (``model.sources`` declares the built-in sources). Each
+``[[site]]`` table becomes the fields of a site profile (name, page module, kinds, start URLs,
+link rules, schedule...). The scheduler, ``collegesearch status`` and the admin (through
+``ops``) read the names and schedules here and report a broken file exactly as a crawl would
+refuse it; ``crawler.profiles`` builds its ``SiteProfile`` objects from the same fields, so the
+file is validated in one place.
 """
 
 from __future__ import annotations
@@ -14,17 +15,17 @@ import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 from model.items import KINDS
 from model.sources import BUILTIN_SOURCES, SOURCES
 
-if TYPE_CHECKING:
-    from collegesearch.config import Settings
-
-PAGE_MODULES: tuple[str, ...] = (*dict.fromkeys(s.page_module for s in SOURCES.values()), "generic")
-"""Page modules a profile may name as its ``type`` (``crawler/pages/<type>.py``)."""
+OTHER_PAGE_MODULES: tuple[str, ...] = ("generic",)
+"""Page modules no built-in source uses (``generic``, and any written only for users' sites)."""
+PAGE_MODULES: tuple[str, ...] = (*dict.fromkeys(s.page_module for s in SOURCES.values()), *OTHER_PAGE_MODULES)
+"""Page modules a profile may name as its ``type`` (``crawler/pages/<type>.py``): the built-in
+sources' (``model.sources``) and the others."""
 
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _SITE_KEYS = {
@@ -178,11 +179,3 @@ def read_sites_file(path: str | Path) -> dict[str, dict[str, Any]]:
         fields = site_fields(text_path, index, entry, reserved=reserved | set(found))
         found[fields["name"]] = fields
     return found
-
-
-def user_sites(settings: Settings | None = None) -> dict[str, dict[str, Any]]:
-    """The fields of the user's sites from ``SITES_FILE`` (empty when none is configured)."""
-    path = getattr(settings, "SITES_FILE", None) if settings is not None else None
-    if not path:
-        return {}
-    return read_sites_file(path)
