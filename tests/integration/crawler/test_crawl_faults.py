@@ -20,12 +20,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from crawl_helpers import crawl_env, run_crawl
 
 from catalog import Catalog
 from crawler.pages.directory import DirectoryListingPage
+from tests.integration.crawler.crawl_helpers import crawl_env, run_crawl
 
-HERE = Path(__file__).resolve().parent
 SOURCE = "directory"
 
 
@@ -122,8 +121,7 @@ def _seq(data: Path) -> int:
 def test_failures_never_delete_and_404_does(proxy: FaultProxy, tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = crawl_env(data)
-    env["SCRAPY_SETTINGS_MODULE"] = "fast_crawl_settings"  # 2 s timeout, one quick retry
-    env["PYTHONPATH"] = f"{HERE}:{env['PYTHONPATH']}"
+    env["SCRAPY_SETTINGS_MODULE"] = "tests.integration.crawler.fast_crawl_settings"  # 2 s timeout, one quick retry
     first = run_crawl(data, proxy.base_url, SOURCE, env=env)
     assert first.returncode == 0, first.stderr[-3000:]
     assert first.run(SOURCE).complete

@@ -8,10 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from crawl_helpers import ROOT, crawl_env
-
 from catalog import Catalog
 from sample_site import truth
+from tests.integration.crawler.crawl_helpers import ROOT, crawl_env
 
 
 def test_scrapy_crawl_with_a_feed(sample_site, tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from crawl_helpers import crawl_env, run_crawl
 
 from catalog import Catalog
+from tests.integration.crawler.crawl_helpers import crawl_env, run_crawl
 
 CAREERS = {
     1: ("Medical Coding Specialist", "29-2072", 21480, 33610, 52900),

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
-from crawl_helpers import ROOT, crawl_env, print_numbers, run_crawl
 
 from catalog import Catalog
 from sample_site import truth
+from tests.integration.crawler.crawl_helpers import ROOT, crawl_env, print_numbers, run_crawl
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 

@@ -21,13 +21,20 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-from crawl_helpers import CrawlResult, base_urls, print_numbers, run_crawl, snapshot, source_of_host
 
 from catalog import Catalog
 from collegesearch.config import load_settings
 from crawler.urls import canonical_url, fingerprint_url
 from model.sources import BUILTIN_SOURCES
 from sample_site import truth
+from tests.integration.crawler.crawl_helpers import (
+    CrawlResult,
+    base_urls,
+    print_numbers,
+    run_crawl,
+    snapshot,
+    source_of_host,
+)
 from tests.plugins.sample_site import SampleSiteProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_site_history"), pytest.mark.timeout(3600)]

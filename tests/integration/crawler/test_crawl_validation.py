@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from crawl_helpers import run_crawl
-
 from catalog import Catalog
 from sample_site import truth
+from tests.integration.crawler.crawl_helpers import run_crawl
 
 # The reason the ground truth gives for a drop -> the code the validation pipeline counts.
 REASONS = {"negative pay": "negative_pay", "unknown state": "unknown_state", "invalid rating": "bad_rating",

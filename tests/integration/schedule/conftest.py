@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from schedule_helpers import SchedulerProcess
+
+from tests.integration.schedule.schedule_helpers import SchedulerProcess
 
 
 @pytest.fixture

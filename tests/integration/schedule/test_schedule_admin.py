@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import re
 
-from schedule_helpers import mini_sites, runs, wait_for
 from werkzeug.security import generate_password_hash
 
 from collegesearch.config import load_settings
+from tests.integration.schedule.schedule_helpers import mini_sites, runs, wait_for
 
 PASSWORD = "crawl it now please"
 

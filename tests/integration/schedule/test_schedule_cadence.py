@@ -9,11 +9,19 @@ import re
 import time
 from datetime import UTC, datetime, timedelta
 
-from schedule_helpers import SchedulerProcess, base_env, cli, events, mini_sites, parse, runs, wait_for
-
 from catalog import Catalog
 from collegesearch.config import load_settings
 from ops.locks import hold
+from tests.integration.schedule.schedule_helpers import (
+    SchedulerProcess,
+    base_env,
+    cli,
+    events,
+    mini_sites,
+    parse,
+    runs,
+    wait_for,
+)
 
 FIRED = re.compile(r'Running job "(?P<name>crawl|catch up) (?P<source>[\w-]+)[^"]*" \(scheduled at (?P<at>[^)]+)\)')
 

@@ -13,11 +13,20 @@ import json
 import os
 import signal
 
-from schedule_helpers import SchedulerProcess, base_env, cli, events, open_catalog, parse, runs, soon, wait_for
-
 from catalog import Catalog
 from ops.locks import FileLock
 from sample_site import truth
+from tests.integration.schedule.schedule_helpers import (
+    SchedulerProcess,
+    base_env,
+    cli,
+    events,
+    open_catalog,
+    parse,
+    runs,
+    soon,
+    wait_for,
+)
 
 NEVER_SOON = "0 0 0 1 1 *"  # once a year, on Jan 1: never fires during a test, never a missed run within grace
 PROGRAM_PAGES = "/cahiim/program-directory/program/"

@@ -5,9 +5,17 @@ from __future__ import annotations
 
 import json
 
-from schedule_helpers import SchedulerProcess, base_env, cli, events, parse, runs, soon, wait_for
-
 from catalog import Catalog
+from tests.integration.schedule.schedule_helpers import (
+    SchedulerProcess,
+    base_env,
+    cli,
+    events,
+    parse,
+    runs,
+    soon,
+    wait_for,
+)
 
 NEVER_SOON = "0 0 0 1 1 *"
 

@@ -7,7 +7,7 @@ import json
 import re
 import time
 
-from schedule_helpers import base_env, cli, free_port_url, mini_sites, runs
+from tests.integration.schedule.schedule_helpers import base_env, cli, free_port_url, mini_sites, runs
 
 YEARLY = "0 0 0 1 1 *"
 
