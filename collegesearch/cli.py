@@ -161,14 +161,7 @@ def index() -> None:
 @click.pass_context
 def index_sync(ctx: click.Context, timeout: float) -> None:
     """Apply the catalog's changes since the index's watermark."""
-    from indexer.build import IndexError_, sync
-
-    settings = _settings(ctx)
-    try:
-        result = sync(settings, lock_timeout=timeout, progress=lambda msg: click.echo(msg, err=True))
-    except IndexError_ as exc:
-        raise UserError(str(exc)) from None
-    click.echo(result.summary())
+    _run_index_job(ctx, "sync", timeout)
 
 
 @index.command("rebuild")
@@ -176,12 +169,17 @@ def index_sync(ctx: click.Context, timeout: float) -> None:
 @click.pass_context
 def index_rebuild(ctx: click.Context, timeout: float) -> None:
     """Build a fresh index from the whole catalog and swap it in atomically."""
-    from indexer.build import IndexError_, rebuild
+    _run_index_job(ctx, "rebuild", timeout)
 
-    settings = _settings(ctx)
+
+def _run_index_job(ctx: click.Context, job: str, timeout: float) -> None:
+    """Run ``indexer.build.sync`` or ``rebuild`` with progress on stderr and its summary on stdout."""
+    from indexer import build
+
+    run = build.sync if job == "sync" else build.rebuild
     try:
-        result = rebuild(settings, lock_timeout=timeout, progress=lambda msg: click.echo(msg, err=True))
-    except IndexError_ as exc:
+        result = run(_settings(ctx), lock_timeout=timeout, progress=lambda msg: click.echo(msg, err=True))
+    except build.IndexError_ as exc:
         raise UserError(str(exc)) from None
     click.echo(result.summary())
 

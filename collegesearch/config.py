@@ -68,34 +68,27 @@ def _opt_path(name: str, value: Any) -> str | None:
     return _path(name, value)
 
 
-def _int_range(lo: int, hi: int) -> Callable[[str, Any], int]:
-    def parse(name: str, value: Any) -> int:
+def _number_range(convert: Callable[[str], Any], what: str, lo: Any, hi: Any) -> Callable[[str, Any], Any]:
+    def parse(name: str, value: Any) -> Any:
         try:
             if isinstance(value, bool):
                 raise ValueError
-            number = int(str(value).strip())
+            number = convert(str(value).strip())
         except ValueError:
-            raise ConfigError(f"{ENV_PREFIX}{name} must be a whole number from {lo} to {hi}, got {value!r}") from None
+            raise ConfigError(f"{ENV_PREFIX}{name} must be {what} from {lo} to {hi}, got {value!r}") from None
         if not lo <= number <= hi:
             raise ConfigError(f"{ENV_PREFIX}{name} must be from {lo} to {hi}, got {number}")
         return number
 
     return parse
+
+
+def _int_range(lo: int, hi: int) -> Callable[[str, Any], int]:
+    return _number_range(int, "a whole number", lo, hi)
 
 
 def _float_range(lo: float, hi: float) -> Callable[[str, Any], float]:
-    def parse(name: str, value: Any) -> float:
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            number = float(str(value).strip())
-        except ValueError:
-            raise ConfigError(f"{ENV_PREFIX}{name} must be a number from {lo} to {hi}, got {value!r}") from None
-        if not lo <= number <= hi:
-            raise ConfigError(f"{ENV_PREFIX}{name} must be from {lo} to {hi}, got {number}")
-        return number
-
-    return parse
+    return _number_range(float, "a number", lo, hi)
 
 
 _TRUE = {"1", "true", "yes", "on"}

@@ -119,17 +119,21 @@ def status_history(cat: Catalog, program_id: str, current_status: str | None) ->
     return history
 
 
+def _linked_institution(cat: Catalog, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The institution a program or review is linked to, when it is linked and stored."""
+    if not data.get("institution_unitid"):
+        return None
+    inst = cat.get("institution", str(data["institution_unitid"]))
+    return _with_id(inst) if inst is not None else None
+
+
 def program_detail(cat: Catalog, program_id: str) -> dict[str, Any] | None:
     """A program with its institution and the history of its accreditation status."""
     stored = cat.get("program", program_id)
     if stored is None:
         return None
     data = _with_id(stored)
-    institution = None
-    if data.get("institution_unitid"):
-        inst = cat.get("institution", str(data["institution_unitid"]))
-        if inst is not None:
-            institution = _with_id(inst)
+    institution = _linked_institution(cat, data)
     return {
         "program": data,
         "meta": record_meta(stored),
@@ -147,11 +151,7 @@ def review_detail(cat: Catalog, review_id: str) -> dict[str, Any] | None:
     if stored is None:
         return None
     data = _with_id(stored)
-    institution = None
-    if data.get("institution_unitid"):
-        inst = cat.get("institution", str(data["institution_unitid"]))
-        if inst is not None:
-            institution = _with_id(inst)
+    institution = _linked_institution(cat, data)
     return {"review": data, "meta": record_meta(stored), "institution": institution}
 
 
