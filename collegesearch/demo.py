@@ -19,7 +19,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from pathlib import Path
 
 from collegesearch.config import Settings
 
@@ -48,7 +47,8 @@ def _sample_site_at(url: str) -> bool:
 
 def _child_env(settings: Settings) -> dict[str, str]:
     env = dict(os.environ)
-    env["COLLEGESEARCH_DATA_DIR"] = str(settings.data_dir)
+    # Absolute, so each step's child reads and writes the folder this process means, whatever its cwd.
+    env["COLLEGESEARCH_DATA_DIR"] = str(settings.data_dir.resolve())
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
@@ -67,7 +67,7 @@ def _start_sample_site(settings: Settings, port: int, echo: Callable[[str], None
     log = log_path.open("a")
     proc = subprocess.Popen(
         [sys.executable, "-m", "collegesearch", "sample-site", "--host", host, "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=log, text=True, env=_child_env(settings), cwd=str(Path(__file__).parent),
+        stdout=subprocess.PIPE, stderr=log, text=True, env=_child_env(settings),
     )
     assert proc.stdout is not None
     deadline = time.monotonic() + 120
@@ -86,7 +86,7 @@ def _run_step(cmd: list[str], settings: Settings, echo: Callable[[str], None]) -
     """Run a collegesearch subcommand as a child process, echoing its output indented."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "collegesearch", *cmd], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=_child_env(settings), cwd=str(Path(__file__).parent),
+        env=_child_env(settings),
     )
     assert proc.stdout is not None
     for line in proc.stdout:
