@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from collegesearch.config import ENV_PREFIX, Settings
+from model.sources import BUILTIN_SOURCES
 from ops.cron import cron_trigger, has_cron_field_count
 
 if TYPE_CHECKING:
@@ -55,12 +56,6 @@ class Job:
             raise ScheduleError(f"{self.origin}: {exc}") from None
 
 
-def builtin_sources() -> tuple[str, ...]:
-    """The built-in sources (from the source registry)."""
-    from model.sources import BUILTIN_SOURCES
-
-    return BUILTIN_SOURCES
-
 
 def user_profiles(settings: Settings) -> dict[str, dict[str, Any]]:
     """The fields of the site profiles in SITES_FILE, by name (ScheduleError when the file is broken)."""
@@ -74,7 +69,7 @@ def user_profiles(settings: Settings) -> dict[str, dict[str, Any]]:
 
 def known_sources(settings: Settings) -> list[str]:
     """Every source a crawl may name: built-ins, then the user's site profiles."""
-    names = list(builtin_sources())
+    names = list(BUILTIN_SOURCES)
     names += [n for n in user_profiles(settings) if n not in names]
     return names
 
@@ -82,7 +77,7 @@ def known_sources(settings: Settings) -> list[str]:
 def scheduled_jobs(settings: Settings) -> list[Job]:
     """The jobs: built-in sources enabled in SOURCES with a SCHEDULE_<SOURCE>, and profiles with a schedule."""
     jobs: list[Job] = []
-    for source in builtin_sources():
+    for source in BUILTIN_SOURCES:
         cron = settings.schedule_for(source)
         if cron and source in settings.SOURCES:
             jobs.append(Job(source, cron, f"{ENV_PREFIX}SCHEDULE_{source.upper()}"))

@@ -16,8 +16,9 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
 from collegesearch.config import Settings
+from model.sources import BUILTIN_SOURCES
 from ops.cron import iso, local_time, parse_time, previous_fire
-from ops.jobs import Job, ScheduleError, builtin_sources, known_sources
+from ops.jobs import Job, ScheduleError, known_sources
 
 if TYPE_CHECKING:
     from catalog import Run
@@ -158,7 +159,7 @@ def record_failed_start(settings: Settings, sources: Sequence[str], trigger: str
     try:
         known = set(known_sources(settings))
     except ScheduleError:
-        known = set(builtin_sources())
+        known = set(BUILTIN_SOURCES)
     ids = []
     try:
         with Catalog(settings.catalog_path) as cat:

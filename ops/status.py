@@ -12,8 +12,9 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from collegesearch.config import Settings
+from model.sources import BUILTIN_SOURCES
 from ops.cron import iso, local_time, next_fire, parse_time
-from ops.jobs import ScheduleError, builtin_sources, known_sources, scheduled_jobs
+from ops.jobs import ScheduleError, known_sources, scheduled_jobs
 from ops.locks import SCHEDULER_LOCK, crawl_lock_name, make_lock
 from ops.policy import SourceHealth, source_health
 
@@ -195,7 +196,7 @@ def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | N
         sources = known_sources(settings)
     except ScheduleError as exc:
         report.problems.append(str(exc))
-        jobs, sources = [], list(builtin_sources())
+        jobs, sources = [], list(BUILTIN_SOURCES)
     cat: Catalog | None = None
     if settings.catalog_path.exists():
         try:

@@ -19,8 +19,9 @@ from typing import Any
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
+from model.sources import BUILTIN_SOURCES
 from ops.cron import parse_time
-from ops.jobs import ScheduleError, builtin_sources, known_sources
+from ops.jobs import ScheduleError, known_sources
 from ops.locks import LockBusy, crawl_lock_name
 from ops.status import run_items, status_report
 from webapp.admin import bp
@@ -61,7 +62,7 @@ def _sources() -> list[str]:
         return known_sources(_settings())
     except ScheduleError as exc:
         flash(f"The sites file cannot be read: {exc}", "error")
-        return list(builtin_sources())
+        return list(BUILTIN_SOURCES)
 
 
 def crawl_buttons(report: Any) -> list[dict[str, Any]]:
