@@ -135,6 +135,72 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX schedule_events_source ON schedule_events(source, id);
     CREATE INDEX schedule_events_event ON schedule_events(event, id);
     """,
+    # 3: record fusion. ``items`` stay what each source said (observations); ``entities`` are the fused
+    # records users see, in the same shape plus where each field came from and where sources disagree;
+    # ``entity_members`` ties observations to entities (kept when an observation is gone, so its old
+    # URL still finds the entity); ``entity_changes`` is the fused records' own change log (what the
+    # index and the change feed follow); ``entity_aliases`` maps ids of entities merged into another.
+    """
+    CREATE TABLE entities (
+        kind TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        url TEXT NOT NULL,
+        page_url TEXT,
+        parent_id TEXT,
+        title TEXT,
+        state TEXT,
+        data TEXT NOT NULL,
+        content_hash TEXT NOT NULL,
+        first_seen TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        last_changed TEXT NOT NULL,
+        last_run_id INTEGER,
+        missing_runs INTEGER NOT NULL DEFAULT 0,
+        deleted_at TEXT,
+        deleted_reason TEXT,
+        fusion_key TEXT NOT NULL,
+        primary_item TEXT,
+        provenance TEXT,
+        conflicts TEXT,
+        PRIMARY KEY (kind, item_id)
+    );
+    CREATE INDEX entities_parent ON entities(parent_id, kind);
+    CREATE UNIQUE INDEX entities_key ON entities(kind, fusion_key);
+
+    CREATE TABLE entity_members (
+        kind TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        live INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (kind, item_id)
+    );
+    CREATE INDEX entity_members_entity ON entity_members(kind, entity_id, live);
+
+    CREATE TABLE entity_changes (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        item_id TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('new', 'changed', 'deleted', 'revived')),
+        at TEXT NOT NULL,
+        run_id INTEGER,
+        source TEXT,
+        state TEXT,
+        title TEXT,
+        diff TEXT
+    );
+    CREATE INDEX entity_changes_item ON entity_changes(kind, item_id);
+    CREATE INDEX entity_changes_at ON entity_changes(at);
+    CREATE INDEX entity_changes_run ON entity_changes(run_id, op);
+
+    CREATE TABLE entity_aliases (
+        kind TEXT NOT NULL,
+        old_id TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (kind, old_id)
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -3,25 +3,31 @@
 ``Catalog`` is one connection to the file, composed of one part per table group (each in its own module):
 opening and transactions (``connection``), items and their tombstones (``records``), the change log
 (``changes``), the page cache (``pages``), crawl runs and scheduler events (``runs``), user reviews and
-their moderation (``reviews``), record-linkage decisions (``links``) and small named values (``meta``).
+their moderation (``reviews``), record-linkage decisions (``links``), the fused entities (``entities`` writes them, ``fused`` reads them,
+``fusion`` decides them) and small named values (``meta``).
 """
 
 from __future__ import annotations
 
 from catalog.changes import Change, ChangeLog
 from catalog.connection import CatalogError, utcnow
+from catalog.entities import EntityStore, FusionResult
+from catalog.fused import FusedView
 from catalog.links import EntityLink, EntityLinks
 from catalog.meta import Meta
 from catalog.pages import PageCache, PageRecord
-from catalog.records import ItemRecords, StoredItem, UpsertOutcome, content_hash
+from catalog.records import ItemRecords, UpsertOutcome, content_hash
 from catalog.reviews import UserReview, UserReviews
 from catalog.runs import Run, RunLog, ScheduleEvent
+from catalog.stored import StoredItem
 
 __all__ = [
     "Catalog",
     "CatalogError",
     "Change",
     "EntityLink",
+    "FusedView",
+    "FusionResult",
     "PageRecord",
     "Run",
     "ScheduleEvent",
@@ -33,5 +39,17 @@ __all__ = [
 ]
 
 
-class Catalog(PageCache, UserReviews, ItemRecords, ChangeLog, RunLog, EntityLinks, Meta):
-    """A connection to the catalog file; open one per thread or process."""
+class Catalog(PageCache, UserReviews, ItemRecords, ChangeLog, RunLog, EntityLinks, EntityStore, Meta):
+    """A connection to the catalog file; open one per thread or process.
+
+    Its item reads (``get``, ``iter_items``...) are the observations, what each source said; ``fused``
+    has the same reads over the fused records users see.
+    """
+
+    @property
+    def fused(self) -> FusedView:
+        """The fused records (one per program, institution, career, review), on this connection."""
+        view = self.__dict__.get("_fused_view")
+        if view is None:
+            view = self.__dict__["_fused_view"] = FusedView(self)
+        return view

@@ -58,6 +58,8 @@ class Source:
     institutions: bool = False
     """Whether it is the source of IPEDS institutions that others link to."""
     description: str = ""
+    authority: tuple[str, ...] = ()
+    """Item fields this source is the authority for: when sources disagree, its value wins (record fusion)."""
 
 
 _OOH_OCCUPATION = r"/ooh/(?!about/|how-to-find-a-job/|field-of-degree/)[a-z0-9-]+/[a-z0-9-]+\.htm$"
@@ -103,6 +105,9 @@ SOURCES: dict[str, Source] = {
             ),
             institutions=True,
             description="NCES College Navigator: institutions and their programmatic accreditations",
+            # The school's own facts come from IPEDS through College Navigator; its program names are
+            # DAPIP's official wording.
+            authority=("name", "field", "institution_name", "city", "state", "military_friendly"),
         ),
         Source(
             name="directory",
@@ -122,6 +127,10 @@ SOURCES: dict[str, Source] = {
             ),
             needs_linkage=True,
             description="An accreditor's program directory (CAHIIM): accredited programs by state, level, delivery",
+            # The accreditor's own directory is the primary record of its decisions; College Navigator
+            # copies them later.
+            authority=("accreditation_status", "accreditation_status_raw", "accredited_since", "next_review",
+                       "delivery"),
         ),
         Source(
             name="reviews",
@@ -154,6 +163,14 @@ OTHER_SOURCE_LABELS: dict[str, str] = {
     "onet": "O*NET",
 }
 """Labels of record origins that are not crawled sources."""
+
+
+def field_rank(source: str, field: str) -> int:
+    """How much a source is trusted for one field when sources disagree: 0 its authority, 1 a built-in, 2 other."""
+    found = SOURCES.get(source)
+    if found is None:
+        return 2
+    return 0 if field in found.authority else 1
 
 
 def source_label(name: str) -> str:

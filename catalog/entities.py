@@ -1,0 +1,259 @@
+"""The fusion step: follow the observations' change log and keep the fused entities current.
+
+``fuse_pending`` reads the ``changes`` written since its watermark (meta ``fusion_seq``), moves each
+changed observation to the entity its key names, and re-fuses only the entities those observations
+left or joined. An entity lives while any live observation belongs to it: one source's tombstone
+removes that observation, not the program. A fused record that changes gets one ``entity_changes``
+entry naming the source whose observation caused it; a change that only moves provenance or a
+conflict is stored without an entry (nothing users search on changed).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from catalog.connection import CatalogConnection, to_json
+from catalog.fusion import Fused, Observation, entity_id_for, fuse, fusion_key
+from catalog.records import content_hash, record_diff, record_parent, record_title
+
+FUSION_SEQ_KEY = "fusion_seq"
+"""Meta key: the last observation change-log sequence number the entities reflect."""
+
+Cause = tuple[int | None, str | None]
+"""(run id, source) of the observation change that touched an entity."""
+
+
+@dataclass
+class FusionResult:
+    """What one ``fuse_pending`` call did."""
+
+    observations: int = 0
+    """Observation changes read from the change log."""
+    entities: dict[str, int] = field(default_factory=dict)
+    """Entity change-log entries written, per op (new, changed, deleted, revived)."""
+    refused: int = 0
+    """Entities re-fused (including those whose fused record did not change)."""
+    watermark: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (stored in run stats and printed by the CLI)."""
+        return {"observations": self.observations, "entities": dict(self.entities), "refused": self.refused,
+                "watermark": self.watermark}
+
+
+class EntityStore(CatalogConnection):
+    """Writing the fused entities from the observations (see the module docstring)."""
+
+    def fusion_watermark(self) -> int | None:
+        """The observation change the entities are fused up to; None before the first fusion."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (FUSION_SEQ_KEY,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
+    def fuse_pending(self, *, batch_size: int = 5000) -> FusionResult:
+        """Bring the entities up to date with every observation change not fused yet."""
+        result = FusionResult()
+        while True:
+            with self.transaction():
+                watermark = self.fusion_watermark()
+                if watermark is None:
+                    # First fusion of this catalog: every observation, then follow the log from here.
+                    top = int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
+                    keys = [(r["kind"], r["item_id"]) for r in self.conn.execute("SELECT kind, item_id FROM items")]
+                    causes: dict[tuple[str, str], Cause] = dict.fromkeys(keys, (None, None))
+                    done = True
+                else:
+                    rows = self.conn.execute(
+                        "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                        (watermark, batch_size),
+                    ).fetchall()
+                    if not rows:
+                        result.watermark = watermark
+                        return result
+                    top = int(rows[-1]["seq"])
+                    causes = {(r["kind"], r["item_id"]): (r["run_id"], r["source"]) for r in rows}
+                    done = len(rows) < batch_size
+                result.observations += len(causes)
+                self._fuse_observation_batch(causes, result)
+                self.conn.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (FUSION_SEQ_KEY, str(top)),
+                )
+                result.watermark = top
+            if done:
+                return result
+
+    def refuse_all(self) -> FusionResult:
+        """Fuse every observation again from scratch (entity ids and aliases are kept: they derive from keys)."""
+        with self.transaction():
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (FUSION_SEQ_KEY,))
+            return self.fuse_pending()
+
+    # -- the step ----------------------------------------------------------------------
+
+    def _fuse_observation_batch(self, causes: dict[tuple[str, str], Cause], result: FusionResult) -> None:
+        affected: dict[tuple[str, str], Cause] = {}
+        moved: dict[tuple[str, str], str] = {}
+        for (kind, item_id), cause in causes.items():
+            row = self.conn.execute(
+                "SELECT item_id, data, deleted_at FROM items WHERE kind = ? AND item_id = ?", (kind, item_id)
+            ).fetchone()
+            old = self.conn.execute(
+                "SELECT entity_id, live FROM entity_members WHERE kind = ? AND item_id = ?", (kind, item_id)
+            ).fetchone()
+            if row is None or row["deleted_at"] is not None:
+                if old is not None and old["live"]:
+                    self.conn.execute("UPDATE entity_members SET live = 0 WHERE kind = ? AND item_id = ?",
+                                      (kind, item_id))
+                    affected[(kind, old["entity_id"])] = cause
+                continue
+            key = fusion_key(kind, item_id, json.loads(row["data"]))
+            found = self.conn.execute(
+                "SELECT item_id FROM entities WHERE kind = ? AND fusion_key = ?", (kind, key)
+            ).fetchone()
+            entity_id = found["item_id"] if found else entity_id_for(kind, key, item_id)
+            self.conn.execute(
+                "INSERT INTO entity_members (kind, item_id, entity_id, live) VALUES (?, ?, ?, 1)"
+                " ON CONFLICT(kind, item_id) DO UPDATE SET entity_id = excluded.entity_id, live = 1",
+                (kind, item_id, entity_id),
+            )
+            affected[(kind, entity_id)] = cause
+            if old is not None and old["entity_id"] != entity_id:
+                affected.setdefault((kind, old["entity_id"]), cause)
+                moved[(kind, old["entity_id"])] = entity_id
+            if not found:
+                # Keys are unique: reserve it now, so a second observation of the batch joins this entity.
+                self._reserve_entity(kind, entity_id, key, item_id)
+        for (kind, entity_id), cause in affected.items():
+            op = self._refuse_entity(kind, entity_id, cause, moved_to=moved.get((kind, entity_id)))
+            result.refused += 1
+            if op:
+                result.entities[op] = result.entities.get(op, 0) + 1
+
+    def _reserve_entity(self, kind: str, entity_id: str, key: str, item_id: str) -> None:
+        now = self.clock()
+        existing = self.conn.execute(
+            "SELECT fusion_key FROM entities WHERE kind = ? AND item_id = ?", (kind, entity_id)
+        ).fetchone()
+        if existing is not None:
+            # A gone entity whose id this key derives to again (a program relisted): it takes the new key.
+            self.conn.execute("UPDATE entities SET fusion_key = ? WHERE kind = ? AND item_id = ?",
+                              (key, kind, entity_id))
+            return
+        self.conn.execute(
+            "INSERT INTO entities (kind, item_id, source, url, data, content_hash, first_seen, last_seen,"
+            " last_changed, deleted_at, deleted_reason, fusion_key, primary_item)"
+            " VALUES (?, ?, '', '', '{}', '', ?, ?, ?, ?, 'not fused yet', ?, ?)",
+            (kind, entity_id, now, now, now, now, key, item_id),
+        )
+
+    def _entity_rows(self, kind: str, entity_id: str) -> list[sqlite3.Row]:
+        return self.conn.execute(
+            "SELECT i.item_id, i.source, i.url, i.page_url, i.data, i.last_changed, i.last_run_id"
+            " FROM entity_members m JOIN items i ON i.kind = m.kind AND i.item_id = m.item_id"
+            " WHERE m.kind = ? AND m.entity_id = ? AND m.live = 1 AND i.deleted_at IS NULL ORDER BY i.item_id",
+            (kind, entity_id),
+        ).fetchall()
+
+    def _refuse_entity(self, kind: str, entity_id: str, cause: Cause, *, moved_to: str | None) -> str | None:
+        """Re-fuse one entity from its live observations; returns the change-log op written, if any."""
+        now = self.clock()
+        current = self.conn.execute(
+            "SELECT data, content_hash, deleted_at, deleted_reason FROM entities WHERE kind = ? AND item_id = ?",
+            (kind, entity_id),
+        ).fetchone()
+        members = self._entity_rows(kind, entity_id)
+        if not members:
+            if current is None or current["deleted_at"] is not None:
+                return None
+            self.conn.execute(
+                "UPDATE entities SET deleted_at = ?, deleted_reason = ? WHERE kind = ? AND item_id = ?",
+                (now, "merged into another record" if moved_to else "no source lists it any more", kind, entity_id),
+            )
+            if moved_to:
+                self.conn.execute(
+                    "INSERT INTO entity_aliases (kind, old_id, entity_id, at) VALUES (?, ?, ?, ?)"
+                    " ON CONFLICT(kind, old_id) DO UPDATE SET entity_id = excluded.entity_id, at = excluded.at",
+                    (kind, entity_id, moved_to, now),
+                )
+            self._log_entity(kind, entity_id, "deleted", now, cause, json.loads(current["data"]), None)
+            return "deleted"
+        observations = [
+            Observation(item_id=m["item_id"], source=m["source"], url=m["url"], data=json.loads(m["data"]),
+                        last_changed=m["last_changed"])
+            for m in members
+        ]
+        fused = fuse(kind, entity_id, observations)
+        self._date_entity_conflicts(kind, fused)
+        data = fused.data
+        digest = content_hash(data)
+        primary = next(m for m in members if m["item_id"] == fused.primary)
+        key = fusion_key(kind, fused.primary, json.loads(primary["data"]))
+        columns = (primary["source"], primary["url"], primary["page_url"], record_parent(data), record_title(data),
+                   data.get("state") or data.get("institution_state"), to_json(data), digest, now,
+                   primary["last_run_id"], key, fused.primary, to_json(fused.provenance), to_json(fused.conflicts))
+        self.conn.execute("DELETE FROM entity_aliases WHERE kind = ? AND old_id = ?", (kind, entity_id))
+        if current is None or current["deleted_reason"] == "not fused yet":
+            self._write_entity(kind, entity_id, columns, changed=now, first_seen=now)
+            self._log_entity(kind, entity_id, "new", now, cause, data, None)
+            return "new"
+        if current["deleted_at"] is not None:
+            self._write_entity(kind, entity_id, columns, changed=now)
+            self._log_entity(kind, entity_id, "revived", now, cause, data, record_diff(json.loads(current["data"]), data) or None)
+            return "revived"
+        if current["content_hash"] != digest:
+            self._write_entity(kind, entity_id, columns, changed=now)
+            self._log_entity(kind, entity_id, "changed", now, cause, data, record_diff(json.loads(current["data"]), data))
+            return "changed"
+        self._write_entity(kind, entity_id, columns, changed=None)
+        return None
+
+    def _write_entity(self, kind: str, entity_id: str, columns: tuple[Any, ...], *, changed: str | None,
+               first_seen: str | None = None) -> None:
+        self.conn.execute(
+            "UPDATE entities SET source = ?, url = ?, page_url = ?, parent_id = ?, title = ?, state = ?, data = ?,"
+            " content_hash = ?, last_seen = ?, last_run_id = ?, fusion_key = ?, primary_item = ?, provenance = ?,"
+            " conflicts = ?, deleted_at = NULL, deleted_reason = NULL, last_changed = COALESCE(?, last_changed),"
+            " first_seen = COALESCE(?, first_seen) WHERE kind = ? AND item_id = ?",
+            (*columns, changed, first_seen, kind, entity_id),
+        )
+
+    def _date_entity_conflicts(self, kind: str, fused: Fused) -> None:
+        """Add to each conflict when each side first reported its value (from the observations' history)."""
+        for conflict in fused.conflicts:
+            for side in (conflict, *conflict["others"]):
+                side["since"] = self._observation_reported_since(kind, side["item_id"], conflict["field"])
+
+    def _observation_reported_since(self, kind: str, item_id: str, name: str) -> str | None:
+        path = '$."' + name.replace('"', "") + '"'
+        row = self.conn.execute(
+            "SELECT at FROM changes WHERE kind = ? AND item_id = ?"
+            " AND (op IN ('new', 'revived') OR json_type(diff, ?) IS NOT NULL) ORDER BY seq DESC LIMIT 1",
+            (kind, item_id, path),
+        ).fetchone()
+        return row["at"] if row else None
+
+    def _log_entity(self, kind: str, entity_id: str, op: str, at: str, cause: Cause, data: dict[str, Any],
+             diff: dict[str, list[Any]] | None) -> None:
+        run_id, source = cause
+        self.conn.execute(
+            "INSERT INTO entity_changes (kind, item_id, op, at, run_id, source, state, title, diff)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (kind, entity_id, op, at, run_id, source or data.get("source"),
+             data.get("state") or data.get("institution_state"), record_title(data), to_json(diff) if diff else None),
+        )
+
+    def entity_op_counts(self, run_ids: Iterable[int]) -> dict[str, int]:
+        """Entity change-log entries per op caused by some runs (how many programs a crawl created, removed...)."""
+        ids = list(run_ids)
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT op, COUNT(*) FROM entity_changes WHERE run_id IN ({marks}) GROUP BY op", ids  # noqa: S608 - '?' placeholders only
+        )
+        return {r[0]: int(r[1]) for r in rows}
+

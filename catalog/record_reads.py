@@ -1,0 +1,152 @@
+"""Reading stored records: by id, by kind or source, an institution's children, counts and rating stats.
+
+The same reads serve two tables of one shape: ``items`` (what each source said, the observations)
+and ``entities`` (the fused records users see, see ``catalog.entities``). ``_records`` names the
+table; it is a class constant, never input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from catalog.connection import CatalogConnection
+from catalog.stored import StoredItem, stored_from_row
+
+
+class RecordReads(CatalogConnection):
+    """Reads over a table of stored records (``items`` unless a subclass names another)."""
+
+    _records = "items"
+
+    def get(self, kind: str, item_id: str, *, include_deleted: bool = False) -> StoredItem | None:
+        """One stored item, or None."""
+        sql = f"SELECT * FROM {self._records} WHERE kind = ? AND item_id = ?"  # noqa: S608 - the table name is a class constant
+        if not include_deleted:
+            sql += " AND deleted_at IS NULL"
+        row = self.conn.execute(sql, (kind, item_id)).fetchone()
+        return stored_from_row(row) if row else None
+
+    def get_many(self, kind: str, item_ids: Sequence[str], *, include_deleted: bool = False) -> dict[str, StoredItem]:
+        """Several live items of one kind by id (tombstoned ones too with ``include_deleted``)."""
+        found: dict[str, StoredItem] = {}
+        ids = list(dict.fromkeys(item_ids))
+        live = "" if include_deleted else " AND deleted_at IS NULL"
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for row in self.conn.execute(
+                f"SELECT * FROM {self._records} WHERE kind = ? AND item_id IN ({marks}){live}", (kind, *chunk)  # noqa: S608 - only ? placeholders and fixed clauses are joined in
+            ):
+                found[row["item_id"]] = stored_from_row(row)
+        return found
+
+    def iter_items(
+        self,
+        kind: str | None = None,
+        *,
+        source: str | None = None,
+        parent_id: str | None = None,
+        include_deleted: bool = False,
+        batch: int = 1000,
+    ) -> Iterator[StoredItem]:
+        """Stream stored items, optionally of one kind, source or parent institution."""
+        where, args = [], []
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        if parent_id:
+            where.append("parent_id = ?")
+            args.append(parent_id)
+        if not include_deleted:
+            where.append("deleted_at IS NULL")
+        sql = f"SELECT * FROM {self._records}" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, item_id"  # noqa: S608 - only ? placeholders and fixed clauses are joined in
+        cur = self.conn.execute(sql, args)
+        while True:
+            rows = cur.fetchmany(batch)
+            if not rows:
+                return
+            for row in rows:
+                yield stored_from_row(row)
+
+    def count(self, kind: str | None = None, *, source: str | None = None, include_deleted: bool = False) -> int:
+        """Number of stored items."""
+        where, args = [], []
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        if source:
+            where.append("source = ?")
+            args.append(source)
+        if not include_deleted:
+            where.append("deleted_at IS NULL")
+        sql = f"SELECT COUNT(*) FROM {self._records}" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - only ? placeholders and fixed clauses are joined in
+        return int(self.conn.execute(sql, args).fetchone()[0])
+
+    def counts_by_kind(self) -> dict[str, int]:
+        """Live items per kind."""
+        return {
+            r[0]: r[1]
+            for r in self.conn.execute(f"SELECT kind, COUNT(*) FROM {self._records} WHERE deleted_at IS NULL GROUP BY kind")  # noqa: S608 - the table name is a class constant
+        }
+
+    def children(
+        self, parent_id: str, kind: str, *, limit: int | None = None, offset: int = 0,
+        where_json: dict[str, Any] | None = None, order: str = "item_id",
+    ) -> list[StoredItem]:
+        """Live programs or reviews of one institution, with optional equality filters on item fields."""
+        sql = f"SELECT * FROM {self._records} WHERE parent_id = ? AND kind = ? AND deleted_at IS NULL"  # noqa: S608 - the table name is a class constant
+        args: list[Any] = [parent_id, kind]
+        for key, value in (where_json or {}).items():
+            if not key.isidentifier():
+                raise ValueError(f"bad field name {key!r}")
+            sql += f" AND json_extract(data, '$.{key}') = ?"
+            args.append(value)
+        orders = {
+            "item_id": "item_id",
+            "newest": "json_extract(data, '$.date') DESC, item_id",
+            "title": "title COLLATE NOCASE, item_id",
+        }
+        sql += " ORDER BY " + orders.get(order, "item_id")
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            args += [limit, offset]
+        return [stored_from_row(r) for r in self.conn.execute(sql, args)]
+
+    def count_children(self, parent_id: str, kind: str, where_json: dict[str, Any] | None = None) -> int:
+        """Number of live programs or reviews of one institution."""
+        sql = f"SELECT COUNT(*) FROM {self._records} WHERE parent_id = ? AND kind = ? AND deleted_at IS NULL"  # noqa: S608 - the table name is a class constant
+        args: list[Any] = [parent_id, kind]
+        for key, value in (where_json or {}).items():
+            if not key.isidentifier():
+                raise ValueError(f"bad field name {key!r}")
+            sql += f" AND json_extract(data, '$.{key}') = ?"
+            args.append(value)
+        return int(self.conn.execute(sql, args).fetchone()[0])
+
+    def rating_stats(self, parent_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """Review count, average and 1-5 histogram per institution (or for one)."""
+        rating = "CAST(json_extract(data, '$.rating') AS INTEGER)"
+        sql = f"SELECT parent_id, {rating} AS r, COUNT(*) FROM {self._records} WHERE kind = 'review'"  # noqa: S608 - constants only
+        sql += " AND deleted_at IS NULL AND parent_id IS NOT NULL"
+        args: list[Any] = []
+        if parent_id is not None:
+            sql += " AND parent_id = ?"
+            args.append(parent_id)
+        sql += " GROUP BY parent_id, r"
+        stats: dict[str, dict[str, Any]] = {}
+        for pid, rating, n in self.conn.execute(sql, args):
+            entry = stats.setdefault(pid, {"count": 0, "sum": 0, "histogram": {i: 0 for i in range(1, 6)}})
+            if rating in entry["histogram"]:
+                entry["histogram"][rating] += n
+                entry["count"] += n
+                entry["sum"] += rating * n
+        for entry in stats.values():
+            entry["average"] = round(entry["sum"] / entry["count"], 2) if entry["count"] else None
+            del entry["sum"]
+        return stats
+
+
