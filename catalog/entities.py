@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.connection import CatalogConnection, to_json
-from catalog.fusion import Fused, Observation, entity_id_for, fuse, fusion_key
+from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key
 from catalog.records import content_hash, record_diff, record_parent, record_title
 
 FUSION_SEQ_KEY = "fusion_seq"
@@ -58,24 +58,23 @@ class EntityStore(CatalogConnection):
         result = FusionResult()
         while True:
             with self.transaction():
-                watermark = self.fusion_watermark()
-                if watermark is None:
-                    # First fusion of this catalog: every observation, then follow the log from here.
-                    top = int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM changes").fetchone()[0])
-                    keys = [(r["kind"], r["item_id"]) for r in self.conn.execute("SELECT kind, item_id FROM items")]
-                    causes: dict[tuple[str, str], Cause] = dict.fromkeys(keys, (None, None))
-                    done = True
-                else:
-                    rows = self.conn.execute(
-                        "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-                        (watermark, batch_size),
-                    ).fetchall()
-                    if not rows:
-                        result.watermark = watermark
-                        return result
-                    top = int(rows[-1]["seq"])
-                    causes = {(r["kind"], r["item_id"]): (r["run_id"], r["source"]) for r in rows}
-                    done = len(rows) < batch_size
+                # Before the first fusion the watermark is 0: every observation was written with a
+                # change-log entry (the log is never pruned), so replaying it from the start fuses them
+                # all, each entity credited to the run and source that brought it.
+                watermark = self.fusion_watermark() or 0
+                rows = self.conn.execute(
+                    "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
+                    (watermark, batch_size),
+                ).fetchall()
+                if not rows:
+                    result.watermark = watermark
+                    return result
+                top = int(rows[-1]["seq"])
+                causes: dict[tuple[str, str], Cause] = {}
+                for r in rows:
+                    causes.pop((r["kind"], r["item_id"]), None)  # keep the order of each one's last change
+                    causes[(r["kind"], r["item_id"])] = (r["run_id"], r["source"])
+                done = len(rows) < batch_size
                 result.observations += len(causes)
                 self._fuse_observation_batch(causes, result)
                 self.conn.execute(
@@ -114,7 +113,7 @@ class EntityStore(CatalogConnection):
             found = self.conn.execute(
                 "SELECT item_id FROM entities WHERE kind = ? AND fusion_key = ?", (kind, key)
             ).fetchone()
-            entity_id = found["item_id"] if found else entity_id_for(kind, key, item_id)
+            entity_id = found["item_id"] if found else self._free_entity_id(kind, key, item_id)
             self.conn.execute(
                 "INSERT INTO entity_members (kind, item_id, entity_id, live) VALUES (?, ?, ?, 1)"
                 " ON CONFLICT(kind, item_id) DO UPDATE SET entity_id = excluded.entity_id, live = 1",
@@ -133,16 +132,18 @@ class EntityStore(CatalogConnection):
             if op:
                 result.entities[op] = result.entities.get(op, 0) + 1
 
+    def _free_entity_id(self, kind: str, key: str, item_id: str) -> str:
+        candidates = entity_id_candidates(kind, key, item_id)
+        for candidate in candidates:
+            taken = self.conn.execute(
+                "SELECT 1 FROM entities WHERE kind = ? AND item_id = ?", (kind, candidate)
+            ).fetchone()
+            if taken is None:
+                return candidate
+        raise RuntimeError(f"no free id for a new {kind} entity from {item_id!r}")  # a sha1 collision
+
     def _reserve_entity(self, kind: str, entity_id: str, key: str, item_id: str) -> None:
         now = self.clock()
-        existing = self.conn.execute(
-            "SELECT fusion_key FROM entities WHERE kind = ? AND item_id = ?", (kind, entity_id)
-        ).fetchone()
-        if existing is not None:
-            # A gone entity whose id this key derives to again (a program relisted): it takes the new key.
-            self.conn.execute("UPDATE entities SET fusion_key = ? WHERE kind = ? AND item_id = ?",
-                              (key, kind, entity_id))
-            return
         self.conn.execute(
             "INSERT INTO entities (kind, item_id, source, url, data, content_hash, first_seen, last_seen,"
             " last_changed, deleted_at, deleted_reason, fusion_key, primary_item)"
@@ -245,6 +246,15 @@ class EntityStore(CatalogConnection):
             (kind, entity_id, op, at, run_id, source or data.get("source"),
              data.get("state") or data.get("institution_state"), record_title(data), to_json(diff) if diff else None),
         )
+
+    def unlinked_count(self, source: str) -> int:
+        """Live programs and reviews of a source that no institution could be linked to (they stand alone)."""
+        row = self.conn.execute(
+            "SELECT COUNT(*) FROM items WHERE source = ? AND kind IN ('program', 'review') AND deleted_at IS NULL"
+            " AND parent_id IS NULL",
+            (source,),
+        ).fetchone()
+        return int(row[0])
 
     def entity_op_counts(self, run_ids: Iterable[int]) -> dict[str, int]:
         """Entity change-log entries per op caused by some runs (how many programs a crawl created, removed...)."""

@@ -83,16 +83,20 @@ def fusion_key(kind: str, item_id: str, data: dict[str, Any]) -> str:
     return f"{kind}|{item_id}"
 
 
-def entity_id_for(kind: str, key: str, item_id: str) -> str:
-    """A fused record's id: derived from its key, so it stays put as sources come and go.
+def entity_id_candidates(kind: str, key: str, item_id: str) -> tuple[str, ...]:
+    """Ids a new entity may take, best first: its first observation's own id, then ids derived from its key.
 
-    Programs get ``<unitid>-p<hash>``; a program that stands alone, and every other kind, keeps the
-    observation's own id (institutions their unitid, careers their SOC code).
+    The id is stored with the key, so it stays put as sources come and go: a second source listing
+    the program joins it by key, and it keeps its id when the first source stops. Taking the first
+    observation's id keeps the links people already have (a College Navigator program id, a
+    directory's ``cahiim-<n>``) pointing at the same program; the derived ids are for when that id is
+    taken (the observation's old entity still lives on through other sources).
     """
+    digest = hashlib.sha1(key.encode("utf-8")).hexdigest()
     if kind == "program" and key.startswith("program|"):
         unitid = key.split("|", 2)[1]
-        return f"{unitid}-p{hashlib.sha1(key.encode('utf-8')).hexdigest()[:10]}"
-    return item_id
+        return item_id, f"{unitid}-p{digest[:10]}", f"{item_id}-{digest[:12]}"
+    return item_id, f"{item_id}-{digest[:12]}"
 
 
 def _filled(value: Any) -> bool:

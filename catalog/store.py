@@ -9,6 +9,8 @@ their moderation (``reviews``), record-linkage decisions (``links``), the fused 
 
 from __future__ import annotations
 
+from typing import Any
+
 from catalog.changes import Change, ChangeLog
 from catalog.connection import CatalogError, utcnow
 from catalog.entities import EntityStore, FusionResult
@@ -53,3 +55,15 @@ class Catalog(PageCache, UserReviews, ItemRecords, ChangeLog, RunLog, EntityLink
         if view is None:
             view = self.__dict__["_fused_view"] = FusedView(self)
         return view
+
+    def finish_run(
+        self, run_id: int, *, status: str, stats: dict[str, Any], complete: bool = False, error: str | None = None,
+        fuse: bool = True,
+    ) -> None:
+        """Record how a run ended, after fusing what it stored: a finished run's records are what users see.
+
+        ``fuse=False`` when the caller fused already or cannot (a crawl closing on a full disk).
+        """
+        if fuse:
+            self.fuse_pending()
+        super().finish_run(run_id, status=status, stats=stats, complete=complete, error=error)

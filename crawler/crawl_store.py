@@ -232,13 +232,16 @@ class CrawlStore:
                 removed = 0
             summary["items"]["removed"] += removed
             self.stats.inc_value("collegesearch/items/removed", removed)
+        if self.disk_full is None:
+            complete, error = self._fuse(summary, complete, error)
         summary["complete"] = complete
         summary["status"] = status
         if error:
             summary["error"] = error
         self.closed_summary = summary
         try:
-            self.catalog.finish_run(self.run_id, status=status, stats=summary, complete=complete, error=error)
+            self.catalog.finish_run(self.run_id, status=status, stats=summary, complete=complete, error=error,
+                                    fuse=False)  # fused in _fuse, unless the disk is full
         except Exception as exc:
             if not self._stop_if_disk_full(exc):
                 raise
@@ -257,6 +260,21 @@ class CrawlStore:
         self.catalog.close()
         self.catalog = None
         self._release()
+
+    def _fuse(self, summary: dict[str, Any], complete: bool, error: str | None) -> tuple[bool, str | None]:
+        """Fuse the run's records (``crawler.run_fusion``); an alarm makes the run incomplete and says why."""
+        from crawler.run_fusion import fuse_after_run
+
+        assert self.catalog is not None and self.run_id is not None
+        try:
+            summary["entities"], alarm = fuse_after_run(self.catalog, self.source or "", self.run_id, summary["items"])
+        except Exception as exc:  # noqa: BLE001 - the next sync fuses; the run record must not be lost
+            if not self._stop_if_disk_full(exc):
+                logger.exception("%s: fusing the run's records failed; the next index sync retries", self.source)
+            return complete, error
+        if alarm:
+            return False, f"{error}; {alarm}" if error else alarm
+        return complete, error
 
     def _release(self) -> None:
         if self._owns_lock and self.source:

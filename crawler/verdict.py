@@ -104,3 +104,26 @@ def decide(reason: str, summary: Mapping[str, Any], *, disk_full: str | None, fa
         return Verdict("ok", False, incomplete_reason)
     # Finished, but an unrecovered error means some pages were not seen: nothing may be swept.
     return Verdict("ok", errors == 0)
+
+
+MAX_NEW_ENTITY_SHARE = 0.2
+"""Share of a run's records that may turn into new fused records without a matching new record."""
+MIN_NEW_ENTITY_ALARM = 10
+"""Fewer surplus new fused records than this never raise the alarm (small sites, a few renamed programs)."""
+
+
+def new_entity_alarm(entities: Mapping[str, int], items: Mapping[str, int]) -> str | None:
+    """Why a run's fused records look wrong, or None: far more new entities than new records.
+
+    A source that starts writing every program another way (a page redesign) keeps its record ids,
+    so its records come back "changed"; fusion then cannot find their programs and makes new ones
+    beside the old, doubling the catalog. New records (a program newly listed) explain new
+    entities; the surplus beyond them is what this flags.
+    """
+    seen = sum(int(items.get(k, 0)) for k in ("new", "changed", "unchanged", "revived"))
+    surplus = int(entities.get("new", 0)) - int(items.get("new", 0)) - int(items.get("revived", 0))
+    if seen == 0 or surplus < MIN_NEW_ENTITY_ALARM or surplus <= MAX_NEW_ENTITY_SHARE * seen:
+        return None
+    return (f"{surplus} of the {seen} records this run saw became new programs or schools although the source "
+            f"already listed them ({surplus / seen:.0%}, more than {MAX_NEW_ENTITY_SHARE:.0%}): has the site "
+            "changed how it names them? Check a page and the record-fusion rules (model/data/program_fields.csv)")

@@ -1,7 +1,9 @@
 """Derive the index from the catalog: incremental ``sync`` from the change log, full ``rebuild``, ``optimize``.
 
-``sync`` reads the catalog's change log after the watermark stored with the index, re-indexes
-exactly the changed items plus the records that show data from them (a review changes its
+The index holds the fused records (``catalog.fused``: one document per program however many
+sources list it). Both entry points first run the catalog's fusion step, so the entities reflect
+every observation stored so far. ``sync`` reads the fused records' change log after the watermark
+stored with the index, re-indexes exactly the changed entities plus the records that show data from them (a review changes its
 institution's rating, and through it the institution's programs; an institution's name shows in
 its programs and reviews), commits each batch without merging and then moves the watermark.
 Re-applying a batch is harmless (documents are replaced by id), so a writer killed between the
@@ -13,6 +15,7 @@ One writer at a time: both take the index's writer lock and wait up to ``lock_ti
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -151,6 +154,8 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
     say = progress or (lambda _msg: None)
     store = IndexStore(settings.index_dir)
     started = time.perf_counter()
+    with store.writer_lock(lock_timeout, "sync"):
+        fuse_observations(settings, say)
     with store.writer_lock(lock_timeout, "sync"), _open_catalog(settings) as catalog:
         reason, gen = _needs_rebuild(store)
         ix = None
@@ -180,8 +185,33 @@ def rebuild(settings: Settings, lock_timeout: float = 60, progress: Progress | N
     """Build a fresh index from the whole catalog in a new folder and swap it in atomically."""
     say = progress or (lambda _msg: None)
     store = IndexStore(settings.index_dir)
+    with store.writer_lock(lock_timeout, "rebuild"):
+        fuse_observations(settings, say)
     with store.writer_lock(lock_timeout, "rebuild"), _open_catalog(settings) as catalog:
         return _rebuild_locked(store, catalog, say, "requested")
+
+
+def fuse_observations(settings: Settings, say: Progress) -> None:
+    """Run the catalog's fusion step (observations -> entities) before the index reads the entities.
+
+    A crawl fuses when it ends; this catches up after anything else that wrote observations (a
+    relink, an approved user review, a crawl killed before its end). A catalog this process may
+    not write (a read-only replica) is indexed as it is.
+    """
+    from catalog import Catalog
+    from catalog.store import CatalogError
+
+    path = settings.catalog_path
+    if not path.exists():
+        return
+    try:
+        with Catalog(path) as catalog:
+            result = catalog.fuse_pending()
+    except (CatalogError, sqlite3.OperationalError) as exc:
+        say(f"not fusing new observations ({exc}); indexing the entities as they are")
+        return
+    if result.observations:
+        say(f"fused {result.observations:,} changed observations: {result.entities or 'no entity changed'}")
 
 
 def optimize(settings: Settings, lock_timeout: float = 60, progress: Progress | None = None) -> OptimizeResult:
@@ -298,8 +328,8 @@ def _segment_count(ix: Any) -> int:
 def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: str) -> RebuildResult:
     started = time.perf_counter()
     # Read the watermark first: anything that changes while we read is replayed by the next sync.
-    watermark = catalog.max_change_seq()
-    total = catalog.count()
+    watermark = catalog.fused.max_change_seq()
+    total = catalog.fused.count()
     say(f"rebuilding the index from {total:,} catalog records")
     gen = store.new_generation()
     try:
@@ -313,7 +343,7 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
         writer = open_writer(ix, limitmb=256)
         try:
             step = max(500, total // 20)
-            for n, stored in enumerate(catalog.iter_items(), 1):
+            for n, stored in enumerate(catalog.fused.iter_items(), 1):
                 writer.add_document(**to_document(stored, context))
                 by_kind[stored.kind] += 1
                 if n % step == 0:
@@ -356,10 +386,10 @@ def _warm_zip_table(store: IndexStore, say: Progress) -> None:
 
 def preload_context(catalog: Catalog) -> StaticContext:
     """Every institution, rating and program in memory (for a rebuild: one pass instead of a query per item)."""
-    institutions = {s.item_id: s.data for s in catalog.iter_items("institution")}
-    ratings = {uid: (st.get("average"), int(st.get("count") or 0)) for uid, st in catalog.rating_stats().items()}
+    institutions = {s.item_id: s.data for s in catalog.fused.iter_items("institution")}
+    ratings = {uid: (st.get("average"), int(st.get("count") or 0)) for uid, st in catalog.fused.rating_stats().items()}
     programs: dict[str, list[dict[str, Any]]] = {}
-    for stored in catalog.iter_items("program"):
+    for stored in catalog.fused.iter_items("program"):
         parent = stored.data.get("institution_unitid")
         if parent:
             programs.setdefault(str(parent), []).append(stored.data)
@@ -380,7 +410,7 @@ class CatalogContext:
         if not unitid:
             return None
         if unitid not in self._inst:
-            stored = self.catalog.get("institution", unitid)
+            stored = self.catalog.fused.get("institution", unitid)
             self._inst[unitid] = stored.data if stored else None
         return self._inst[unitid]
 
@@ -389,7 +419,7 @@ class CatalogContext:
         if not unitid:
             return None, 0
         if unitid not in self._rating:
-            stats = self.catalog.rating_stats(unitid).get(unitid)
+            stats = self.catalog.fused.rating_stats(unitid).get(unitid)
             self._rating[unitid] = (stats.get("average"), int(stats.get("count") or 0)) if stats else (None, 0)
         return self._rating[unitid]
 
@@ -398,7 +428,7 @@ class CatalogContext:
         if not unitid:
             return []
         if unitid not in self._programs:
-            self._programs[unitid] = [s.data for s in self.catalog.children(unitid, "program")]
+            self._programs[unitid] = [s.data for s in self.catalog.fused.children(unitid, "program")]
         return self._programs[unitid]
 
 
@@ -414,12 +444,12 @@ def affected_records(catalog: Catalog, changes: Iterable[Change]) -> tuple[dict[
                 linked.add(("institution", parent))
                 if change.kind == "review":
                     # programs show their institution's rating
-                    linked.update(("program", s.item_id) for s in catalog.children(parent, "program"))
+                    linked.update(("program", s.item_id) for s in catalog.fused.children(parent, "program"))
         elif change.kind == "institution":
             touched = set((change.diff or {}).keys())
             if change.op != "changed" or touched & INSTITUTION_FIELDS_SHOWN_BY_CHILDREN:
                 for kind in ("program", "review"):
-                    linked.update((kind, s.item_id) for s in catalog.children(change.item_id, kind))
+                    linked.update((kind, s.item_id) for s in catalog.fused.children(change.item_id, kind))
     linked.difference_update(direct)
     return direct, linked
 
@@ -436,7 +466,7 @@ def _parents(catalog: Catalog, change: Change) -> set[str]:
     diff = change.diff or {}
     if "institution_unitid" in diff:
         parents.update(str(v) for v in diff["institution_unitid"] if v)
-    stored = catalog.get(change.kind, change.item_id, include_deleted=True)
+    stored = catalog.fused.get(change.kind, change.item_id, include_deleted=True)
     if stored is not None and stored.data.get("institution_unitid"):
         parents.add(str(stored.data["institution_unitid"]))
     return parents
@@ -446,7 +476,7 @@ def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, ba
     result = SyncResult(watermark_from=gen.watermark, watermark_to=gen.watermark)
     watermark = gen.watermark
     while True:
-        changes = catalog.changes_since(watermark, limit=batch_size)
+        changes = catalog.fused.changes_since(watermark, limit=batch_size)
         if not changes:
             break
         direct, linked = affected_records(catalog, changes)
@@ -454,7 +484,7 @@ def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, ba
         writer = open_writer(ix, limitmb=64)
         try:
             for (kind, item_id), op in direct.items():
-                stored = catalog.get(kind, item_id)
+                stored = catalog.fused.get(kind, item_id)
                 if stored is None:
                     writer.delete_by_term("id", doc_id(kind, item_id))
                     result.deleted += 1
@@ -465,7 +495,7 @@ def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, ba
                 else:
                     result.updated += 1
             for kind, item_id in sorted(linked):
-                linked_item: StoredItem | None = catalog.get(kind, item_id)
+                linked_item: StoredItem | None = catalog.fused.get(kind, item_id)
                 if linked_item is None:
                     writer.delete_by_term("id", doc_id(kind, item_id))
                 else:

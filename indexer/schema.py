@@ -32,7 +32,8 @@ if TYPE_CHECKING:
     from catalog.store import StoredItem
 
 # Bump when fields or to_document change shape: an index built by another version is rebuilt.
-SCHEMA_VERSION = 6
+# 7: documents are fused entities, and the watermark counts the fused records' change log.
+SCHEMA_VERSION = 7
 # Column value of a document without coordinates (outside every valid latitude and longitude).
 NO_COORDINATE = 999.0
 

@@ -260,7 +260,7 @@ def _index_state(settings: Settings, cat: Catalog | None) -> dict[str, Any]:
         state = dict(index_status(settings))
     except Exception as exc:  # noqa: BLE001 - a status page must show the rest
         state = {"state": "unreadable", "message": str(exc)}
-    seq = cat.max_change_seq() if cat is not None else 0
+    seq = cat.fused.max_change_seq() if cat is not None else 0
     state["catalog_change_seq"] = seq
     last_sync = None
     if cat is not None:

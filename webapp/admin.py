@@ -178,9 +178,9 @@ def dashboard() -> str:
     """Pending reviews, the latest runs and the index state at a glance."""
     cat = get_catalog()
     return render_template(
-        "admin/dashboard.html", runs=cat.list_runs(limit=5), counts=cat.counts_by_kind(),
-        index_status=get_search_service().status(cat.max_change_seq()), catalog_seq=cat.max_change_seq(),
-        last_updated=cat.last_updated(),
+        "admin/dashboard.html", runs=cat.list_runs(limit=5), counts=cat.fused.counts_by_kind(),
+        index_status=get_search_service().status(cat.fused.max_change_seq()), catalog_seq=cat.fused.max_change_seq(),
+        last_updated=cat.fused.last_updated(),
     )
 
 
@@ -241,8 +241,8 @@ def run_detail(run_id: int) -> str:
 def index_status() -> str:
     """The index generation, document count and how far it lags behind the catalog."""
     cat = get_catalog()
-    return render_template("admin/index.html", index_status=get_search_service().status(cat.max_change_seq()),
-                           catalog_seq=cat.max_change_seq(), counts=cat.counts_by_kind())
+    return render_template("admin/index.html", index_status=get_search_service().status(cat.fused.max_change_seq()),
+                           catalog_seq=cat.fused.max_change_seq(), counts=cat.fused.counts_by_kind())
 
 
 @bp.post("/index/sync")

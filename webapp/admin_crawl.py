@@ -292,7 +292,7 @@ def dashboard_with_health() -> str:
     report = _status()
     since = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds").replace("+00:00", "Z")
     return render_template(
-        "admin/crawl_dashboard.html", runs=cat.list_runs(limit=5), counts=cat.counts_by_kind(),
-        index_status=get_search_service().status(cat.max_change_seq()), catalog_seq=cat.max_change_seq(),
-        last_updated=cat.last_updated(), report=report, digest=_digest(since),
+        "admin/crawl_dashboard.html", runs=cat.list_runs(limit=5), counts=cat.fused.counts_by_kind(),
+        index_status=get_search_service().status(cat.fused.max_change_seq()), catalog_seq=cat.fused.max_change_seq(),
+        last_updated=cat.fused.last_updated(), report=report, digest=_digest(since),
     )

@@ -75,9 +75,9 @@ def status() -> Response:
     """What the index holds and how fresh it is."""
     cat = get_catalog()
     body: dict[str, Any] = {
-        "counts": cat.counts_by_kind(),
-        "last_updated": cat.last_updated(),
-        "catalog_change_seq": cat.max_change_seq(),
-        "index": get_search_service().status(cat.max_change_seq()),
+        "counts": cat.fused.counts_by_kind(),
+        "last_updated": cat.fused.last_updated(),
+        "catalog_change_seq": cat.fused.max_change_seq(),
+        "index": get_search_service().status(cat.fused.max_change_seq()),
     }
     return jsonify(body)

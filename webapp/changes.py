@@ -247,11 +247,11 @@ def change_to_dict(change: Change, data: dict[str, Any] | None = None, current: 
 
 def feed_entries(catalog: Catalog, args: dict[str, Any]) -> list[dict[str, Any]]:
     """The entries for the filters, with the items they concern looked up once per kind."""
-    changes = catalog.change_feed(**catalog_filters(args))
+    changes = catalog.fused.change_feed(**catalog_filters(args))
     ids: dict[str, list[str]] = {}
     for change in changes:
         ids.setdefault(change.kind, []).append(change.item_id)
-    items = {kind: catalog.get_many(kind, wanted, include_deleted=True) for kind, wanted in ids.items()}
+    items = {kind: catalog.fused.get_many(kind, wanted, include_deleted=True) for kind, wanted in ids.items()}
     entries = []
     for change in changes:
         stored = items.get(change.kind, {}).get(change.item_id)

@@ -67,7 +67,7 @@ def career_page_data(soc_code: str) -> dict[str, Any]:
     unitids = {str(p.get("institution_unitid")) for p in programs["items"] if p.get("institution_unitid")}
     ratings: dict[str, Any] = {}
     for unitid in unitids:
-        ratings.update(cat.rating_stats(unitid))
+        ratings.update(cat.fused.rating_stats(unitid))
     for program in programs["items"]:
         stats = ratings.get(str(program.get("institution_unitid")))
         program["school_rating"] = {"count": stats["count"], "average": stats["average"]} if stats else None

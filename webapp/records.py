@@ -40,21 +40,21 @@ def institution_detail(
     cat: Catalog, unitid: str, *, category: str | None = None, page: int = 1, per_page: int = REVIEWS_PER_PAGE
 ) -> dict[str, Any] | None:
     """An institution with its accreditation, programs, rating histogram and one page of reviews."""
-    stored = cat.get("institution", unitid)
+    stored = cat.fused.get("institution", unitid)
     if stored is None:
         return None
     data = _with_id(stored)
-    programs = [_with_id(p) for p in cat.children(unitid, "program", order="title")]
-    stats = cat.rating_stats(unitid).get(unitid) or {"count": 0, "average": None,
+    programs = [_with_id(p) for p in cat.fused.children(unitid, "program", order="title")]
+    stats = cat.fused.rating_stats(unitid).get(unitid) or {"count": 0, "average": None,
                                                      "histogram": {i: 0 for i in range(1, 6)}}
     categories = Counter(
-        (r.data.get("category") or "") for r in cat.children(unitid, "review") if r.data.get("category")
+        (r.data.get("category") or "") for r in cat.fused.children(unitid, "review") if r.data.get("category")
     )
     where = {"category": category} if category else None
-    total = cat.count_children(unitid, "review", where)
+    total = cat.fused.count_children(unitid, "review", where)
     pages = max(1, -(-total // per_page))
     page = min(max(page, 1), pages)
-    reviews = [_with_id(r) for r in cat.children(unitid, "review", limit=per_page, offset=(page - 1) * per_page,
+    reviews = [_with_id(r) for r in cat.fused.children(unitid, "review", limit=per_page, offset=(page - 1) * per_page,
                                                   where_json=where, order="newest")]
     return {
         "institution": data,
@@ -94,7 +94,7 @@ def institution_detail(
 
 def status_history(cat: Catalog, program_id: str, current_status: str | None) -> list[dict[str, Any]]:
     """The program's accreditation status after each change the crawls saw, oldest first."""
-    changes = cat.item_history("program", program_id)
+    changes = cat.fused.item_history("program", program_id)
     after: list[str | None] = [None] * len(changes)
     status = current_status
     # Walk back from today's status: a change that moved the status tells us what it was before.
@@ -123,13 +123,13 @@ def _linked_institution(cat: Catalog, data: dict[str, Any]) -> dict[str, Any] | 
     """The institution a program or review is linked to, when it is linked and stored."""
     if not data.get("institution_unitid"):
         return None
-    inst = cat.get("institution", str(data["institution_unitid"]))
+    inst = cat.fused.get("institution", str(data["institution_unitid"]))
     return _with_id(inst) if inst is not None else None
 
 
 def program_detail(cat: Catalog, program_id: str) -> dict[str, Any] | None:
     """A program with its institution and the history of its accreditation status."""
-    stored = cat.get("program", program_id)
+    stored = cat.fused.get("program", program_id)
     if stored is None:
         return None
     data = _with_id(stored)
@@ -147,7 +147,7 @@ def program_detail(cat: Catalog, program_id: str) -> dict[str, Any] | None:
 
 def review_detail(cat: Catalog, review_id: str) -> dict[str, Any] | None:
     """One review with the institution it is about (when linked)."""
-    stored = cat.get("review", review_id)
+    stored = cat.fused.get("review", review_id)
     if stored is None:
         return None
     data = _with_id(stored)
@@ -160,7 +160,7 @@ def review_detail(cat: Catalog, review_id: str) -> dict[str, Any] | None:
 
 def career_record(cat: Catalog, soc_code: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """A career's fields and source meta, or None."""
-    stored = cat.get("career", soc_code)
+    stored = cat.fused.get("career", soc_code)
     if stored is None:
         return None
     return _with_id(stored), record_meta(stored)
@@ -233,14 +233,14 @@ class Listings:
 
     def rows(self, cat: Catalog, kind: str) -> list[dict[str, Any]]:
         """Every live record of a kind as small dicts sorted by title."""
-        seq = cat.max_change_seq()
+        seq = cat.fused.max_change_seq()
         with self._lock:
             if seq != self._seq:
                 self._by_kind = {}
                 self._seq = seq
             if kind not in self._by_kind:
                 rows = []
-                for stored in cat.iter_items(kind):
+                for stored in cat.fused.iter_items(kind):
                     row = {k: stored.data.get(k) for k in LISTING_FIELDS[kind]}
                     row["id"] = stored.item_id
                     row["title"] = stored.data.get("title") or stored.data.get("name") or stored.item_id

@@ -33,7 +33,7 @@ def render_form(institution: dict, form: ReviewForm, *, status: int = 200, notic
 @bp.route("/institutions/<unitid>/review", methods=["GET", "POST"])
 def write(unitid: str) -> Response | tuple[str, int]:
     """Show the form, or check and store a submitted review as pending."""
-    stored = get_catalog().get("institution", check_id(unitid))
+    stored = get_catalog().fused.get("institution", check_id(unitid))
     if stored is None:
         abort(404)
     institution = dict(stored.data, id=stored.item_id)
@@ -73,7 +73,7 @@ def write(unitid: str) -> Response | tuple[str, int]:
 @bp.get("/institutions/<unitid>/review/thanks")
 def thanks(unitid: str) -> str:
     """Confirmation: the review waits for a moderator."""
-    stored = get_catalog().get("institution", check_id(unitid))
+    stored = get_catalog().fused.get("institution", check_id(unitid))
     if stored is None:
         abort(404)
     return render_template("reviews/thanks.html", institution=dict(stored.data, id=stored.item_id))
@@ -88,7 +88,7 @@ def expired_form(exc: CSRFError) -> Response | tuple[str, int]:
     know nothing about reviews; anything else falls back to the app-wide answer.
     """
     if request.endpoint == "reviews.write":
-        stored = get_catalog().get("institution", str((request.view_args or {}).get("unitid", "")))
+        stored = get_catalog().fused.get("institution", str((request.view_args or {}).get("unitid", "")))
         if stored is not None:
             return render_form(
                 dict(stored.data, id=stored.item_id), ReviewForm(), status=400,

@@ -29,10 +29,10 @@ bp = Blueprint("views", __name__)
 def home() -> str:
     """One search box, quick links, and what the index holds."""
     cat = get_catalog()
-    counts = cat.counts_by_kind()
+    counts = cat.fused.counts_by_kind()
     return render_template(
-        "views/home.html", counts=counts, last_updated=cat.last_updated(),
-        index_status=get_search_service().status(cat.max_change_seq()),
+        "views/home.html", counts=counts, last_updated=cat.fused.last_updated(),
+        index_status=get_search_service().status(cat.fused.max_change_seq()),
     )
 
 

@@ -111,8 +111,10 @@ def make_settings(tmp_path):
 
 
 def fill(catalog, items=None) -> None:
+    """Store the items as a crawl would, and fuse them (what the index and users see)."""
     for item in items if items is not None else corpus_items():
         catalog.upsert(item)
+    catalog.fuse_pending()
 
 
 @pytest.fixture

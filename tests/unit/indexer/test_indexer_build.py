@@ -282,5 +282,5 @@ def test_rebuild_reports_progress_and_throughput(corpus):
     messages: list[str] = []
     result = rebuild(settings, progress=messages.append)
     assert result.docs == 18 and result.by_kind == {"career": 4, "institution": 4, "program": 6, "review": 4}
-    assert messages[0].startswith("rebuilding the index from 18 catalog records")
+    assert messages[0].startswith("rebuilding the index from 18 catalog records"), messages
     assert "18 documents" in result.summary() and result.to_dict()["docs_per_second"] > 0

@@ -13,7 +13,7 @@ from indexer.search import SORTS
 
 def _docs(catalog):
     context = preload_context(catalog)
-    return {s.kind + ":" + s.item_id: to_document(s, context) for s in catalog.iter_items()}
+    return {s.kind + ":" + s.item_id: to_document(s, context) for s in catalog.fused.iter_items()}
 
 
 def test_every_schema_field_is_filled_for_some_kind(corpus):

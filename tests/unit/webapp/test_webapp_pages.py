@@ -134,6 +134,7 @@ def test_institution_reviews_filter_by_category_and_paginate(client, web_setting
                               institution_unitid=GHC, institution_name="Georgia Health College", rating=4,
                               title=f"Extra review {i:02d}", body="Plenty to say.", category="campus_life",
                               date=f"2023-01-{i + 1:02d}"))
+        cat.fuse_pending()  # as the crawl that brought them does when it ends
     only_aid = client.get(f"/institutions/{GHC}?category=financial_aid").text
     assert "Helpful financial aid office" in only_aid and "Great coding instructors" not in only_aid
     assert 'aria-current="page">Financial aid (1)</a>' in only_aid
