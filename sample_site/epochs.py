@@ -5,6 +5,11 @@ state: programs change accreditation status, renew or close; new programs are ac
 (including CAHIIM ones, which also reach the directory); closed institutions vanish and newly
 added IPEDS units appear; some generated careers get new pay figures; new reviews are posted
 (always after the older ones, so only a school's first and last review pages change).
+
+College Navigator lags the accreditor: a CAHIIM program whose accreditation changed at epoch N
+shows the new state in the CAHIIM directory at once, but its College Navigator row still shows
+the epoch N-1 state until epoch N+1 (real College Navigator reloads DAPIP data later than the
+accreditor publishes it). Programs new at epoch N appear in both sources at once.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import dataclasses
 import datetime as dt
 import functools
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sample_site import occupations as occ_mod
 from sample_site.institutions import (
@@ -59,6 +64,8 @@ class EpochState:
     reviews: dict[str, tuple[Review, ...]]
     """Entity id -> reviews, oldest first, for schools on the review site."""
     next_rid: int
+    cn_lag: dict[str, ProgramAcc] = field(default_factory=dict)
+    """Program id -> the previous epoch's version College Navigator still shows (CAHIIM programs changed this epoch)."""
 
     def programs_of(self, unitid: str) -> list[ProgramAcc]:
         """Programs listed on an institution's page, in page order (by accreditor, then program)."""
@@ -72,6 +79,15 @@ class EpochState:
                 cache.setdefault(p.unitid, []).append(p)
             _BY_INST[self.epoch] = cache
         return cache
+
+    def cn_view(self, p: ProgramAcc) -> ProgramAcc:
+        """The version of a program College Navigator shows at this epoch (the previous one while it lags)."""
+        return self.cn_lag.get(p.pid, p)
+
+    def cn_programs_of(self, unitid: str) -> list[ProgramAcc]:
+        """Programs as an institution's College Navigator page shows them, in page order."""
+        # The lagged version has the same agency and name, so the page order is the same.
+        return [self.cn_view(p) for p in self.programs_of(unitid)]
 
     def cahiim_programs(self) -> list[ProgramAcc]:
         """CAHIIM programs of present institutions, by directory id."""
@@ -225,7 +241,15 @@ def _apply(prev: EpochState, epoch: int) -> EpochState:
         reviews[entity] = (*old, generate_review(rng, rid, entity, d, school_quality(entity)))
         rid += 1
     return EpochState(epoch=epoch, date=today, present=frozenset(present), programs=progs, pay_factor=pay,
-                      reviews=reviews, next_rid=rid)
+                      reviews=reviews, next_rid=rid, cn_lag=_cn_lag(prev.programs, progs))
+
+
+def _cn_lag(prev: dict[str, ProgramAcc], now: dict[str, ProgramAcc]) -> dict[str, ProgramAcc]:
+    """CAHIIM programs changed since the previous epoch -> their previous version (what College Navigator still shows)."""
+    # Whatever changed them (the CAHIIM batch or the general status changes), the accreditor's
+    # directory shows it first; a program new this epoch has no previous version and does not lag.
+    return {pid: prev[pid] for pid, p in sorted(now.items())
+            if p.cahiim_id is not None and pid in prev and prev[pid] != p}
 
 
 @functools.cache

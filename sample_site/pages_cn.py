@@ -16,6 +16,9 @@ Accreditation) with the real ids and classes. Conventions that carry item fields
   "Candidate since (...)", "Accredited since (...); Probation since (...)" (also Warning, Show Cause,
   Heightened Monitoring), "Accredited (start - end); Voluntarily withdrawn", "Accredited (start - end);
   Program closed", and under a "No Longer Recognized" agency "Accredited (start - end)".
+
+A CAHIIM program whose accreditation changed this epoch is shown as it was the epoch before
+(``EpochState.cn_programs_of``): College Navigator lags the accreditor's own directory by one epoch.
 """
 
 from __future__ import annotations
@@ -141,7 +144,7 @@ def model(page: Page, st: EpochState) -> object | None:
         uid = page.args[0]
         if uid not in st.present:
             return None
-        return ("profile", uid, tuple(_program_view(p) for p in st.programs_of(uid)))
+        return ("profile", uid, tuple(_program_view(p) for p in st.cn_programs_of(uid)))
     if page.kind == "listing":
         state, pg, sort = page.args
         members = _state_members(st).get(state)

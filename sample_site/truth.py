@@ -25,7 +25,9 @@ deliveries from ``DELIVERIES``. Conventions where a page leaves room for choice:
   "military friendly" (the institution's services), else None;
   ``name`` is the program cell without its <em> annotation; ``field`` is the name up to " (";
   ``accredited_since`` is the date after "since (" or the start of "(start - end)";
-  ``next_review`` None when blank; ``military_friendly`` is the institution's.
+  ``next_review`` None when blank; a CAHIIM program whose accreditation changed at this epoch
+  shows its previous epoch's status and dates (College Navigator lags the directory one epoch);
+  ``military_friendly`` is the institution's.
 - programs (directory): ``program_id`` = ``cahiim-<directory id>``; ``accreditor`` "CAHIIM";
   ``institution_name`` as the directory writes it; ``institution_unitid`` = the true institution
   (what record linkage should find).
@@ -170,7 +172,8 @@ def _expected(epoch: int, base_key: tuple[tuple[str, str], ...]) -> dict[str, di
         add("career", _career(occ, st, base))
     for uid in sorted(st.present, key=int):
         add("institution", _institution(uid, base))
-        for p in st.programs_of(uid):
+        # College Navigator rows show the lagged view (the epoch before, for CAHIIM programs changed now).
+        for p in st.cn_programs_of(uid):
             add("program", _cn_program(p, base))
     for p in st.cahiim_programs():
         add("program", _dir_program(p, base))
@@ -218,6 +221,33 @@ def review_name_variants(epoch: int = 1) -> dict[str, str]:
 def directory_links(epoch: int = 1) -> dict[str, str]:
     """Directory program id (``cahiim-<id>``) -> the true IPEDS unitid of its institution."""
     return {f"cahiim-{p.cahiim_id}": p.unitid for p in epochs.state(epoch).cahiim_programs()}
+
+
+def same_program_pairs(epoch: int = 1) -> set[tuple[str, str]]:
+    """(College Navigator program id, directory program id ``cahiim-<id>``) of every program both sources list at an epoch."""
+    st = epochs.state(epoch)
+    pairs = set()
+    for p in st.cahiim_programs():
+        # The directory lists only programs of present institutions; so does College Navigator (one page each).
+        if p.unitid in st.present and any(q.pid == p.pid for q in st.cn_programs_of(p.unitid)):
+            pairs.add((p.pid, f"cahiim-{p.cahiim_id}"))
+    return pairs
+
+
+DISAGREEMENT_FIELDS = ("accreditation_status", "accredited_since", "next_review")
+"""Fields in which College Navigator's lagging row can differ from the accreditor's directory."""
+
+
+def source_disagreements(epoch: int) -> dict[str, dict[str, tuple]]:
+    """Directory program id -> field -> (directory value, College Navigator value), for programs whose two rows differ."""
+    programs = expected_items(epoch)["program"]
+    out: dict[str, dict[str, tuple]] = {}
+    for cn_id, dir_id in sorted(same_program_pairs(epoch)):
+        d, c = programs[dir_id], programs[cn_id]
+        diff = {f: (d[f], c[f]) for f in DISAGREEMENT_FIELDS if d[f] != c[f]}
+        if diff:
+            out[dir_id] = diff
+    return out
 
 
 def page_paths(epoch: int = 1, *, sources: tuple[str, ...] = CRAWLED_SOURCES) -> dict[str, list[str]]:
@@ -340,6 +370,8 @@ def counts(epoch: int = 1) -> dict[str, int]:
         "institution_pages": len(st.present),
         "programs_collegenavigator": sum(1 for i in items["program"].values() if i["source"] == "collegenavigator"),
         "cahiim_programs": len(st.cahiim_programs()),
+        # One record per program once both sources are fused: a pair counts once.
+        "fused_programs": len(items["program"]) - len(same_program_pairs(epoch)),
         "review_schools": len(st.reviews),
         "reviews": sum(len(v) for v in st.reviews.values()),
         "ipeds_institutions": len(institutions()),
