@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.connection import CatalogConnection, to_json
+from catalog.connection import CatalogConnection, CatalogError, to_json
 from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key
 from catalog.records import content_hash, record_diff, record_parent, record_title
 
@@ -54,7 +54,16 @@ class EntityStore(CatalogConnection):
         return int(row[0]) if row and row[0] is not None else None
 
     def fuse_pending(self, *, batch_size: int = 5000) -> FusionResult:
-        """Bring the entities up to date with every observation change not fused yet."""
+        """Bring the entities up to date with every observation change not fused yet.
+
+        Raises ``CatalogError`` when the catalog cannot be written (read-only, locked too long, full).
+        """
+        try:
+            return self._fuse_pending(batch_size)
+        except sqlite3.OperationalError as exc:
+            raise CatalogError(f"cannot fuse new observations in {self.path}: {exc}") from exc
+
+    def _fuse_pending(self, batch_size: int) -> FusionResult:
         result = FusionResult()
         while True:
             with self.transaction():

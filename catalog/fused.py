@@ -57,6 +57,22 @@ class FusedView(RecordReads, ChangeLog):
             })
         return out
 
+    def source_names(self, kind: str, entity_ids: list[str]) -> dict[str, list[str]]:
+        """Entity id -> the sources that list it now (for lists that show each record's sources)."""
+        out: dict[str, list[str]] = {}
+        ids = list(dict.fromkeys(entity_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = ("SELECT DISTINCT m.entity_id, i.source FROM entity_members m JOIN items i"
+                   " ON i.kind = m.kind AND i.item_id = m.item_id WHERE m.kind = ? AND m.live = 1"
+                   " AND i.deleted_at IS NULL AND m.entity_id IN (")
+            sql += marks + ") ORDER BY m.entity_id, i.source"
+            rows = self.conn.execute(sql, (kind, *chunk))
+            for row in rows:
+                out.setdefault(row["entity_id"], []).append(row["source"])
+        return out
+
     def conflicts(self, kind: str, entity_id: str) -> list[dict[str, Any]]:
         """Where the sources of a fused record disagree: ``{field, value, source, since, others: [...]}``."""
         row = self.conn.execute(

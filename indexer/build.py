@@ -15,7 +15,6 @@ One writer at a time: both take the index's writer lock and wait up to ``lock_ti
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -207,7 +206,7 @@ def fuse_observations(settings: Settings, say: Progress) -> None:
     try:
         with Catalog(path) as catalog:
             result = catalog.fuse_pending()
-    except (CatalogError, sqlite3.OperationalError) as exc:
+    except CatalogError as exc:
         say(f"not fusing new observations ({exc}); indexing the entities as they are")
         return
     if result.observations:

@@ -10,7 +10,7 @@ from webapp import records
 from webapp.db import get_catalog
 from webapp.errors import error_response
 from webapp.index import get_search_service
-from webapp.page_data import career_page_data, check_id, institution_page_data, search_response
+from webapp.page_data import career_page_data, check_id, institution_page_data, program_page_data, search_response
 
 bp = Blueprint("api", __name__)
 
@@ -55,10 +55,7 @@ def institution(unitid: str) -> Response:
 @bp.get("/programs/<program_id>")
 def program(program_id: str) -> Response:
     """A program with its institution and accreditation status history."""
-    data = records.program_detail(get_catalog(), check_id(program_id))
-    if data is None:
-        abort(404, description=f"no program with id {program_id!r}")
-    return jsonify(data)
+    return jsonify(program_page_data(program_id, "api.program"))
 
 
 @bp.get("/reviews/<review_id>")

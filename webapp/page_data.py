@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app, jsonify, redirect, request, url_for
 
 from indexer.results import SearchResult
 from webapp import records
@@ -79,6 +79,20 @@ def career_page_data(soc_code: str) -> dict[str, Any]:
         "filters": {"state": state, "degree_level": degree, "online": online},
         "credits": {"bls": True, "onet": records.uses_onet(career, meta)},
     }
+
+
+def program_page_data(program_id: str, endpoint: str) -> dict[str, Any]:
+    """A program page's data; an old id (a source's own, or a program merged into another) redirects (301)."""
+    cat = get_catalog()
+    data = records.program_detail(cat, check_id(program_id))
+    if data is not None:
+        return data
+    current = records.current_program_id(cat, program_id)
+    if current is not None and current != program_id:
+        target = url_for(endpoint, program_id=current)
+        query = request.query_string.decode("latin-1")
+        abort(redirect(f"{target}?{query}" if query else target, 301))
+    abort(404, description=f"no program with id {program_id!r}")
 
 
 def institution_page_data(unitid: str) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from typing import Any
 
 from catalog import Catalog
 from catalog.store import StoredItem
+from model.sources import source_label
+from model.vocab import STATUS_LABELS
 
 REVIEWS_PER_PAGE = 10
 LISTING_PER_PAGE = 100
@@ -45,6 +47,9 @@ def institution_detail(
         return None
     data = _with_id(stored)
     programs = [_with_id(p) for p in cat.fused.children(unitid, "program", order="title")]
+    by_program = cat.fused.source_names("program", [p["id"] for p in programs])
+    for program in programs:
+        program["sources"] = [{"source": name, "label": source_label(name)} for name in by_program.get(program["id"], [])]
     stats = cat.fused.rating_stats(unitid).get(unitid) or {"count": 0, "average": None,
                                                      "histogram": {i: 0 for i in range(1, 6)}}
     categories = Counter(
@@ -128,7 +133,7 @@ def _linked_institution(cat: Catalog, data: dict[str, Any]) -> dict[str, Any] | 
 
 
 def program_detail(cat: Catalog, program_id: str) -> dict[str, Any] | None:
-    """A program with its institution and the history of its accreditation status."""
+    """A program with its institution, the history of its accreditation status, its sources and their conflicts."""
     stored = cat.fused.get("program", program_id)
     if stored is None:
         return None
@@ -139,7 +144,41 @@ def program_detail(cat: Catalog, program_id: str) -> dict[str, Any] | None:
         "meta": record_meta(stored),
         "institution": institution,
         "history": status_history(cat, program_id, data.get("accreditation_status")),
+        "sources": [_source_row(s) for s in cat.fused.sources("program", program_id)],
+        "conflicts": [_conflict_row(c) for c in cat.fused.conflicts("program", program_id)],
     }
+
+
+def _source_row(found: dict[str, Any]) -> dict[str, Any]:
+    return {"source": found["source"], "label": source_label(found["source"]), "url": found["url"],
+            "last_seen": found["last_seen"], "first_seen": found["first_seen"], "fields": found["fields"],
+            "record_id": found["item_id"], "live": found["live"], "removed_at": found["removed_at"]}
+
+
+def _shown(name: str, value: Any) -> str:
+    if name == "accreditation_status":
+        return STATUS_LABELS.get(str(value), str(value).replace("_", " ").capitalize())
+    return str(value)
+
+
+def _conflict_row(conflict: dict[str, Any]) -> dict[str, Any]:
+    """A disagreement between sources, with the sentence that explains it."""
+    name = conflict["field"]
+    since = f" since {conflict['since'][:10]}" if conflict.get("since") else ""
+    others = "; ".join(f"{source_label(o['source'])} still lists {_shown(name, o['value'])}" for o in conflict["others"])
+    return {
+        "field": name,
+        "value": conflict["value"],
+        "source": conflict["source"],
+        "since": conflict.get("since"),
+        "others": [{"source": o["source"], "value": o["value"], "since": o.get("since")} for o in conflict["others"]],
+        "message": f"{source_label(conflict['source'])}: {_shown(name, conflict['value'])}{since}; {others}",
+    }
+
+
+def current_program_id(cat: Catalog, some_id: str) -> str | None:
+    """The fused program an old id now means (a source's own program id, or a program merged into another)."""
+    return cat.fused.current_id("program", some_id)
 
 
 # -- review ----------------------------------------------------------------------------

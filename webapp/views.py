@@ -15,6 +15,7 @@ from webapp.page_data import (
     check_id,
     institution_page_data,
     int_arg,
+    program_page_data,
     run_search,
     search_response,
 )
@@ -92,10 +93,7 @@ def institution(unitid: str) -> str:
 @bp.get("/programs/<program_id>")
 def program(program_id: str) -> str:
     """A program with its accreditation status history."""
-    data = records.program_detail(get_catalog(), check_id(program_id))
-    if data is None:
-        abort(404)
-    return render_template("views/program.html", **data)
+    return render_template("views/program.html", **program_page_data(program_id, "views.program"))
 
 
 @bp.get("/reviews/<review_id>")

@@ -108,7 +108,7 @@ def index_matches_catalog(settings_env: dict[str, str], catalog: Path, index_dir
     try:
         status = searcher.status()
         with Catalog(catalog, readonly=True) as cat:
-            counts, seq = cat.counts_by_kind(), cat.max_change_seq()
+            counts, seq = cat.fused.counts_by_kind(), cat.fused.max_change_seq()  # the index holds fused records
         assert status["state"] == "ok", status
         assert status["doc_count"] == sum(counts.values()), (status, counts)
         assert status["by_kind"] == counts, (status["by_kind"], counts)
