@@ -57,6 +57,15 @@ class FusedView(RecordReads, ChangeLog):
             })
         return out
 
+    def membership(self, kind: str) -> dict[str, str]:
+        """Observation id -> fused record id, for every live observation of a kind (fusion quality checks)."""
+        rows = self.conn.execute(
+            "SELECT m.item_id, m.entity_id FROM entity_members m JOIN items i ON i.kind = m.kind"
+            " AND i.item_id = m.item_id WHERE m.kind = ? AND m.live = 1 AND i.deleted_at IS NULL",
+            (kind,),
+        )
+        return {r["item_id"]: r["entity_id"] for r in rows}
+
     def source_names(self, kind: str, entity_ids: list[str]) -> dict[str, list[str]]:
         """Entity id -> the sources that list it now (for lists that show each record's sources)."""
         out: dict[str, list[str]] = {}

@@ -135,10 +135,9 @@ def fuse(kind: str, entity_id: str, observations: Sequence[Observation]) -> Fuse
             data[name] = source.data.get(name) if source else None
             if source is not None:
                 provenance[name] = source.item_id
-    counts: dict[str, int] = {}
-    for item_id in provenance.values():
-        counts[item_id] = counts.get(item_id, 0) + 1
-    primary = min(observations, key=lambda o: (-counts.get(o.item_id, 0), _SOURCE_ORDER.get(o.source, 99), o.item_id))
+    # The record's url and source come from one observation chosen by a fixed order, not by recency,
+    # so a source re-reporting the same values does not flip them.
+    primary = min(observations, key=lambda o: (_SOURCE_ORDER.get(o.source, len(_SOURCE_ORDER)), o.item_id))
     data["kind"] = kind
     data["url"] = primary.url
     data["source"] = primary.source

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import collections
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,87 +24,14 @@ from collegesearch.config import load_settings
 from crawler.urls import canonical_url, fingerprint_url
 from model.sources import BUILTIN_SOURCES
 from sample_site import truth
-from tests.integration.crawler.crawl_helpers import (
-    CrawlResult,
-    base_urls,
-    print_numbers,
-    run_crawl,
-    snapshot,
-    source_of_host,
-)
-from tests.plugins.sample_site import SampleSiteProcess
+from tests.integration.crawler.crawl_helpers import print_numbers, source_of_host
+from tests.integration.crawler.crawl_history import History, stage_of, truth_diff
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_site_history"), pytest.mark.timeout(3600)]
 
 SOURCES = BUILTIN_SOURCES
 LINK_FIELDS = {"institution_unitid", "link_status", "link_confidence"}
 USER_AGENT = load_settings(env={}, config_file=None).user_agent
-
-
-@dataclass
-class Stage:
-    """One crawl of the history and what it left behind."""
-
-    result: CrawlResult
-    catalog: Path
-    seq_before: int
-    seq_after: int
-
-
-@dataclass
-class History:
-    """The four crawls."""
-
-    site: SampleSiteProcess
-    stages: dict[str, Stage]
-    base: dict[str, str]
-
-    def open(self, stage: str) -> Catalog:
-        """The catalog as it was after a stage."""
-        return Catalog(self.stages[stage].catalog, readonly=True)
-
-    def records(self, stage: str) -> list[dict[str, Any]]:
-        """Access-log records of one stage's crawl (robots.txt included)."""
-        result = self.stages[stage].result
-        return self.site.access_records(result.log_mark)[: result.log_end - result.log_mark]
-
-
-def _seq(data: Path) -> int:
-    path = data / "catalog.sqlite3"
-    if not path.exists():
-        return 0
-    with Catalog(path, readonly=True) as cat:
-        return cat.max_change_seq()
-
-
-@pytest.fixture(scope="module")
-def history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
-    """Run the four crawls once for the whole module."""
-    work = tmp_path_factory.mktemp("crawl_history")
-    site = SampleSiteProcess(work / "site").start()
-    data = work / "data"
-    stages: dict[str, Stage] = {}
-    try:
-        for name in ("full", "unchanged", "epoch2", "epoch2_again"):
-            if name == "epoch2":
-                site.restart(epoch=2)
-            before = _seq(data)
-            result = run_crawl(data, site.base_url, site=site)
-            stages[name] = Stage(result, snapshot(data, work / f"{name}.sqlite3"), before, _seq(data))
-            if result.returncode != 0:
-                break  # later stages would only repeat the failure
-        yield History(site, stages, base_urls(site))
-    finally:
-        site.stop()
-
-
-def _stage(history: History, name: str) -> Stage:
-    if name not in history.stages:
-        pytest.fail(f"the {name} crawl did not run: an earlier crawl failed")
-    stage = history.stages[name]
-    result = stage.result
-    assert result.returncode == 0, f"crawl failed:\n{result.stdout}\n{result.stderr[-4000:]}"
-    return stage
 
 
 def _compare(cat: Catalog, expected: dict[str, dict[str, dict]], skip: set[str]) -> dict[str, list[str]]:
@@ -135,7 +59,7 @@ def _compare(cat: Catalog, expected: dict[str, dict[str, dict]], skip: set[str])
 
 
 def test_full_crawl_matches_ground_truth(history: History) -> None:
-    stage = _stage(history, "full")
+    stage = stage_of(history, "full")
     for source in SOURCES:
         run = stage.result.run(source)
         assert run.status == "ok" and run.complete, (source, run.status, run.error)
@@ -152,7 +76,7 @@ def test_full_crawl_matches_ground_truth(history: History) -> None:
 
 def test_every_review_and_program_is_linked_right_or_flagged(history: History) -> None:
     """Record linkage against the ground truth: precision >= 99%, recall >= 97% (reviews, directory)."""
-    _stage(history, "full")
+    stage_of(history, "full")
     expected = truth.expected_items(1, base_urls=history.base)
     numbers: dict[str, Any] = {}
     with history.open("full") as cat:
@@ -207,7 +131,7 @@ def test_every_review_and_program_is_linked_right_or_flagged(history: History) -
 
 
 def test_nothing_stored_or_fetched_twice(history: History) -> None:
-    _stage(history, "full")
+    stage_of(history, "full")
     with history.open("full") as cat:
         urls = [row[0] for row in cat.conn.execute("SELECT url FROM pages")]
         reviews = collections.Counter(
@@ -235,7 +159,7 @@ def test_tracking_parameter_duplicates_fetched_once(history: History) -> None:
 
 
 def test_redirects_store_the_final_url(history: History) -> None:
-    _stage(history, "full")
+    stage_of(history, "full")
     redirects = truth.fault_urls()["redirects"]
     with history.open("full") as cat:
         urls = {urlsplit(row[0]).path for row in cat.conn.execute("SELECT url FROM items")}
@@ -273,7 +197,7 @@ def test_politeness_in_the_access_log(history: History) -> None:
 
 
 def test_unchanged_recrawl_writes_nothing_but_last_seen(history: History) -> None:
-    stage = _stage(history, "unchanged")
+    stage = stage_of(history, "unchanged")
     assert stage.seq_after == stage.seq_before  # not one change-log entry
     for source in SOURCES:
         run = stage.result.run(source)
@@ -301,22 +225,8 @@ def test_unchanged_recrawl_writes_nothing_but_last_seen(history: History) -> Non
 # -- stages 3 and 4: the site changes ---------------------------------------------------------------
 
 
-def _truth_diff() -> dict[str, dict[str, set[str]]]:
-    e1, e2 = truth.expected_items(1), truth.expected_items(2)
-    out = {}
-    for kind in e1:
-        a, b = e1[kind], e2[kind]
-        out[kind] = {
-            "new": set(b) - set(a),
-            "removed": set(a) - set(b),
-            "changed": {i for i in set(a) & set(b) if {k: v for k, v in a[i].items() if k != "url"}
-                        != {k: v for k, v in b[i].items() if k != "url"}},
-        }
-    return out
-
-
 def test_epoch2_fetches_exactly_the_changed_pages(history: History) -> None:
-    _stage(history, "epoch2")
+    stage_of(history, "epoch2")
     changed = truth.changed_pages(1, 2)
 
     def same(path: str) -> str:  # the crawler sorts query parameters; the site's own links may not
@@ -335,8 +245,8 @@ def test_epoch2_fetches_exactly_the_changed_pages(history: History) -> None:
 
 
 def test_epoch2_changes_items_exactly(history: History) -> None:
-    stage = _stage(history, "epoch2")
-    diff = _truth_diff()
+    stage = stage_of(history, "epoch2")
+    diff = truth_diff()
     with history.open("epoch2") as cat:
         changes = cat.changes_since(stage.seq_before, limit=1_000_000)
         problems = _compare(cat, {k: {i: f for i, f in v.items()}
@@ -363,7 +273,7 @@ def test_epoch2_changes_items_exactly(history: History) -> None:
 
 
 def test_epoch2_resolves_reviews_of_new_institutions(history: History) -> None:
-    _stage(history, "epoch2")
+    stage_of(history, "epoch2")
     appeared = truth.unlinkable_review_entities(1) - truth.unlinkable_review_entities(2)
     assert appeared
     links = truth.review_links(2)
@@ -377,10 +287,10 @@ def test_epoch2_resolves_reviews_of_new_institutions(history: History) -> None:
 
 
 def test_vanished_items_tombstoned_after_second_complete_crawl(history: History) -> None:
-    stage = _stage(history, "epoch2_again")
+    stage = stage_of(history, "epoch2_again")
     for source in SOURCES:
         assert stage.result.run(source).complete
-    diff = _truth_diff()
+    diff = truth_diff()
     with history.open("epoch2_again") as cat:
         changes = cat.changes_since(stage.seq_before, limit=1_000_000)
         assert {c.op for c in changes} <= {"deleted"}
@@ -395,7 +305,7 @@ def test_vanished_items_tombstoned_after_second_complete_crawl(history: History)
 
 
 def test_transient_errors_retried_after_a_backoff(history: History) -> None:
-    _stage(history, "full")
+    stage_of(history, "full")
     records = history.records("full")
     for path in truth.fault_urls()["transient_503"]:
         hits = [r for r in records if r["path"] == path]
