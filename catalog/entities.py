@@ -16,12 +16,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from catalog.connection import CatalogConnection, CatalogError, to_json
-from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key
+from catalog.connection import CatalogError, to_json
+from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key, rules_fingerprint
+from catalog.meta import Meta
 from catalog.records import content_hash, record_diff, record_parent, record_title
 
 FUSION_SEQ_KEY = "fusion_seq"
 """Meta key: the last observation change-log sequence number the entities reflect."""
+FUSION_RULES_KEY = "fusion_rules"
+"""Meta key: the fingerprint of the rules the entities were fused under (``catalog.fusion.rules_fingerprint``)."""
 
 Cause = tuple[int | None, str | None]
 """(run id, source) of the observation change that touched an entity."""
@@ -45,13 +48,13 @@ class FusionResult:
                 "watermark": self.watermark}
 
 
-class EntityStore(CatalogConnection):
+class EntityStore(Meta):
     """Writing the fused entities from the observations (see the module docstring)."""
 
     def fusion_watermark(self) -> int | None:
         """The observation change the entities are fused up to; None before the first fusion."""
-        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (FUSION_SEQ_KEY,)).fetchone()
-        return int(row[0]) if row and row[0] is not None else None
+        value = self.get_meta(FUSION_SEQ_KEY)
+        return int(value) if value is not None else None
 
     def fuse_pending(self, *, batch_size: int = 5000) -> FusionResult:
         """Bring the entities up to date with every observation change not fused yet.
@@ -71,6 +74,8 @@ class EntityStore(CatalogConnection):
                 # change-log entry (the log is never pruned), so replaying it from the start fuses them
                 # all, each entity credited to the run and source that brought it.
                 watermark = self.fusion_watermark() or 0
+                if watermark and self.get_meta(FUSION_RULES_KEY) != rules_fingerprint():
+                    watermark = 0  # the rules changed since the last fusion: replay every observation under them
                 rows = self.conn.execute(
                     "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
                     (watermark, batch_size),
@@ -86,10 +91,8 @@ class EntityStore(CatalogConnection):
                 done = len(rows) < batch_size
                 result.observations += len(causes)
                 self._fuse_observation_batch(causes, result)
-                self.conn.execute(
-                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                    (FUSION_SEQ_KEY, str(top)),
-                )
+                self.set_meta(FUSION_SEQ_KEY, str(top))
+                self.set_meta(FUSION_RULES_KEY, rules_fingerprint())
                 result.watermark = top
             if done:
                 return result
@@ -97,7 +100,7 @@ class EntityStore(CatalogConnection):
     def refuse_all(self) -> FusionResult:
         """Fuse every observation again from scratch (entity ids and aliases are kept: they derive from keys)."""
         with self.transaction():
-            self.conn.execute("DELETE FROM meta WHERE key = ?", (FUSION_SEQ_KEY,))
+            self.set_meta(FUSION_SEQ_KEY, None)
             return self.fuse_pending()
 
     # -- the step ----------------------------------------------------------------------

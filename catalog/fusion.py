@@ -21,6 +21,9 @@ from model.items import normalize_text_key
 from model.program_fields import field_key
 from model.sources import SOURCES, field_rank
 
+FUSION_VERSION = "1"
+"""Bump when the keys or the merge rules in this module change shape (forces a replay, see ``rules_fingerprint``)."""
+
 CONFLICT_FIELDS: tuple[str, ...] = ("accreditation_status", "accredited_since", "next_review")
 """Fields whose disagreement between sources is shown to users (the ranked value wins meanwhile)."""
 
@@ -52,6 +55,22 @@ class Fused:
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     primary: str = ""
     """Item id of the observation that gives the record its url and source."""
+
+
+def rules_fingerprint() -> str:
+    """A hash of everything that decides fusion (name rules, accreditor table, source authorities).
+
+    Stored with the entities: when it changes (an upgrade, an edited rules file), the next fusion
+    replays every observation under the new rules; ids stay, since they are kept per key.
+    """
+    from model.accreditors import DATA_FILE as ACCREDITORS
+    from model.program_fields import DATA_FILE as PROGRAM_FIELDS
+
+    digest = hashlib.sha256(FUSION_VERSION.encode())
+    for path in (PROGRAM_FIELDS, ACCREDITORS):
+        digest.update(path.read_bytes())
+    digest.update(repr(sorted((s.name, s.authority) for s in SOURCES.values())).encode())
+    return digest.hexdigest()[:16]
 
 
 def accreditor_key(value: str | None) -> str:

@@ -196,3 +196,22 @@ def test_the_alarm_flags_a_real_rename_in_the_catalog(cat):
     ops = cat.entity_op_counts([run])
     assert ops["new"] == 40
     assert new_entity_alarm(ops, {"changed": 40}) is not None
+
+
+def test_changed_rules_replay_every_observation_and_keep_ids(cat, monkeypatch):
+    cat.upsert(navigator())
+    cat.upsert(directory(name="Health Info Tech", field="Health Info Tech"))  # a spelling the rules do not know
+    cat.fuse_pending()
+    assert sorted(p.item_id for p in programs(cat)) == ["1-abc", "cahiim-1001"]
+    from catalog import entities, fusion
+    from model import program_fields
+
+    real = program_fields.field_key
+    monkeypatch.setattr(fusion, "field_key", lambda name, field=None: real(
+        "Health Information Technology" if (name or "").startswith("Health Info Tech") else name, field))
+    monkeypatch.setattr(entities, "rules_fingerprint", lambda: "edited-rules")
+    result = cat.fuse_pending()  # nothing new was crawled: the edited rules alone make it refuse everything
+    assert result.observations >= 3
+    assert [p.item_id for p in programs(cat)] == ["1-abc"]
+    assert cat.fused.current_id("program", "cahiim-1001") == "1-abc"
+    assert cat.fuse_pending().observations == 0
