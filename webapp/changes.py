@@ -18,6 +18,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from catalog.store import Catalog, Change
 from indexer.results import SearchError, detail_url
 from model.items import KINDS, US_STATES
+from model.sources import source_label
 from webapp.db import get_catalog
 from webapp.templating import degree_label, money
 
@@ -238,6 +239,7 @@ def change_to_dict(change: Change, data: dict[str, Any] | None = None, current: 
         "seq": change.seq, "kind": change.kind, "id": change.item_id, "op": change.op, "at": change.at,
         "day": (change.at or "")[:10],
         "title": change.title, "state": change.state, "source": change.source, "run_id": change.run_id,
+        "source_label": source_label(change.source) if change.source else None,
         **describe(change, data, current),
         "changes": {k: {"from": v[0], "to": v[1]} for k, v in notable.items()},
         "fields_changed": sorted((change.diff or {}).keys()),
