@@ -1,13 +1,17 @@
 """The web app in a real browser: search, facets, career -> programs -> school -> reviews, write and approve a
-review, autocomplete, keyboard only, a phone screen, and no console errors, CSP violations or injected script."""
+review, autocomplete, keyboard only, a phone screen, no console errors, CSP violations or injected script, and a
+program page's sources and their disagreement."""
 
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from playwright.sync_api import expect
+from werkzeug.serving import make_server
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -242,3 +246,50 @@ def test_no_errors_csp_violations_or_injected_script_on_any_page(page, data):
         assert page.locator("[onmouseover]").count() == 0, url
         assert page.locator("a[href^='javascript:']").count() == 0, url
     assert page.problems.items == []
+
+
+@pytest.fixture(scope="module")
+def fused_site(tmp_path_factory):
+    """The app over a catalog where two sources list one program and disagree on its status, served in-process."""
+    from collegesearch.config import load_settings
+    from indexer.build import rebuild
+    from tests.unit.webapp.test_webapp_fusion import build_fused_catalog
+    from webapp import create_app
+
+    data = tmp_path_factory.mktemp("browser-fused") / "data"
+    settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data)})
+    build_fused_catalog(settings.catalog_path)
+    rebuild(settings)
+    app = create_app({"SETTINGS": settings})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.port}"
+    server.shutdown()
+    thread.join(timeout=10)
+    app.extensions["collegesearch_search"].close()
+
+
+def test_program_page_shows_its_sources_and_their_disagreement_accessibly(page, fused_site, shoot):
+    from tests.unit.webapp.test_webapp_fusion import CN_ID, CN_URL, DIR_ID, DIR_URL, PROBATION_DAY
+
+    # The directory's own id leads to the one fused page.
+    page.goto(f"{fused_site}/programs/{DIR_ID}")
+    assert page.url == f"{fused_site}/programs/{CN_ID}"
+    note = page.get_by_role("note", name="Sources disagree")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text(f"Accreditor program directory: On probation since {PROBATION_DAY}; "
+                                 "NCES College Navigator still lists Accredited")
+    sources = page.get_by_role("region", name="Sources")
+    table = sources.get_by_role("table")
+    expect(table).to_be_visible()
+    expect(table.get_by_role("columnheader")).to_have_text(["Source", "Last seen", "Facts shown from it"])
+    expect(table.get_by_role("rowheader")).to_have_text(["NCES College Navigator", "Accreditor program directory"])
+    expect(table.get_by_role("link", name="NCES College Navigator")).to_have_attribute("href", CN_URL)
+    expect(table.get_by_role("link", name="Accreditor program directory")).to_have_attribute("href", DIR_URL)
+    directory_row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Accreditor program directory"))
+    expect(directory_row.get_by_role("cell").last).to_contain_text("accreditation status")
+    # The note stands out from the text around it (a border and a background of its own).
+    style = note.evaluate("el => { const s = getComputedStyle(el); return [s.borderLeftStyle, s.backgroundColor]; }")
+    assert style[0] != "none" and style[1] not in ("rgba(0, 0, 0, 0)", "transparent")
+    shoot(page, "program-sources-conflict")
