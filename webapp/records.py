@@ -118,7 +118,8 @@ def status_history(cat: Catalog, program_id: str, current_status: str | None) ->
             "status": status_after,
             "previous_status": moved[0] if moved else None,
             "status_changed": bool(moved),
-            "fields_changed": sorted(k for k in diff if k not in ("accreditation_status", "accreditation_status_raw")),
+            "fields_changed": sorted(k for k in diff if k not in ("accreditation_status", "accreditation_status_raw")
+                                     and k not in BOOKKEEPING_FIELDS and not k.endswith("_raw")),
             "run_id": change.run_id,
         })
     return history
@@ -149,10 +150,22 @@ def program_detail(cat: Catalog, program_id: str) -> dict[str, Any] | None:
     }
 
 
+# How the program page names the facts a source gave (fields it does not show are left out).
+FACT_LABELS: dict[str, str] = {
+    "name": "Name", "field": "Field of study", "degree_level": "Degree", "delivery": "Delivery",
+    "accreditor": "Accreditor", "accreditor_name": "Accreditor", "accreditation_status": "Accreditation status",
+    "accredited_since": "Accredited since", "next_review": "Next review", "military_friendly": "Military friendly",
+    "institution_name": "School", "city": "Place", "state": "Place",
+}
+# Fields that say where a record came from, not what it is: not listed among a change's updated details.
+BOOKKEEPING_FIELDS = frozenset({"source", "url", "page_url", "program_id", "institution_unitid"})
+
+
 def _source_row(found: dict[str, Any]) -> dict[str, Any]:
+    facts = list(dict.fromkeys(FACT_LABELS[f] for f in found["fields"] if f in FACT_LABELS))
     return {"source": found["source"], "label": source_label(found["source"]), "url": found["url"],
             "last_seen": found["last_seen"], "first_seen": found["first_seen"], "fields": found["fields"],
-            "record_id": found["item_id"], "live": found["live"], "removed_at": found["removed_at"]}
+            "facts": facts, "record_id": found["item_id"], "live": found["live"], "removed_at": found["removed_at"]}
 
 
 def _shown(name: str, value: Any) -> str:

@@ -234,10 +234,12 @@ def test_program_page_shows_both_sources_with_links_last_seen_and_their_facts(cl
     assert directory["time"].startswith(PROBATION_DAY) and directory["last_seen_text"] == "Mar 2, 2025"
     assert "muted" not in cn["class"] and "muted" not in directory["class"]
     # Each source's facts are the fields it is the authority for.
-    for fact in ("accreditation status", "accredited since", "next review", "delivery"):
+    # They are named as the page names them; bookkeeping fields (raw text, the school's id) are not listed.
+    for fact in ("Accreditation status", "Accredited since", "Next review", "Delivery"):
         assert fact in directory["facts"] and fact not in cn["facts"]
-    for fact in ("name", "field", "institution name", "military friendly"):
+    for fact in ("Name", "Field of study", "School", "Military friendly"):
         assert fact in cn["facts"] and fact not in directory["facts"]
+    assert not any("raw" in f.lower() or "unitid" in f.lower() for f in cn["facts"] + directory["facts"])
     # The facts shown are the winners': the directory's status, College Navigator's name.
     doc = lxml.html.fromstring(page.text)
     assert doc.xpath("//h1")[0].text_content() == CN_NAME
@@ -259,7 +261,7 @@ def test_single_source_program_has_no_conflict_note_and_one_source(client):
     html = client.get(f"/programs/{SOLO_ID}").text
     assert conflict_note(html) is None and "Sources disagree" not in html
     rows = sources_rows(html)
-    assert list(rows) == [DIR_LABEL] and "accreditation status" in rows[DIR_LABEL]["facts"]
+    assert list(rows) == [DIR_LABEL] and "Accreditation status" in rows[DIR_LABEL]["facts"]
 
 
 def test_program_api_adds_sources_and_conflicts_and_keeps_every_field(client, web_settings):
@@ -286,7 +288,7 @@ def test_program_api_adds_sources_and_conflicts_and_keeps_every_field(client, we
 
     assert [s["source"] for s in fused["sources"]] == ["collegenavigator", "directory"]
     cn, directory = fused["sources"]
-    assert set(cn) == {"source", "label", "url", "last_seen", "first_seen", "fields", "record_id", "live",
+    assert set(cn) == {"source", "label", "url", "last_seen", "first_seen", "fields", "facts", "record_id", "live",
                        "removed_at"}
     assert cn["record_id"] == CN_ID and directory["record_id"] == DIR_ID
     assert cn["url"] == CN_URL and directory["url"] == DIR_URL and directory["label"] == DIR_LABEL
@@ -350,7 +352,7 @@ def test_when_the_directory_stops_listing_it_college_navigator_keeps_the_page(cl
     assert set(rows) == {CN_LABEL, DIR_LABEL}
     assert "muted" in rows[DIR_LABEL]["class"] and "muted" not in rows[CN_LABEL]["class"]
     assert rows[DIR_LABEL]["last_seen_text"] == "no longer listed (since Apr 1, 2025)"
-    assert rows[DIR_LABEL]["facts"] == [] and "accreditation status" in rows[CN_LABEL]["facts"]
+    assert rows[DIR_LABEL]["facts"] == [] and "Accreditation status" in rows[CN_LABEL]["facts"]
     assert conflict_note(page.text) is None  # one live source cannot disagree with itself
     body = client.get(f"/api/programs/{CN_ID}").get_json()
     assert body["program"]["accreditation_status"] == "accredited" and body["conflicts"] == []
