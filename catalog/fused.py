@@ -44,7 +44,7 @@ class FusedView(RecordReads, ChangeLog):
         out = []
         for m in self.conn.execute(
             "SELECT i.item_id, i.source, i.url, i.first_seen, i.last_seen, i.last_changed, i.deleted_at, m.live"
-            " FROM entity_members m JOIN items i ON i.kind = m.kind AND i.item_id = m.item_id"
+            " FROM entity_members m CROSS JOIN items i ON i.kind = m.kind AND i.item_id = m.item_id"
             " WHERE m.kind = ? AND m.entity_id = ? ORDER BY m.live DESC, i.source, i.item_id",
             (kind, entity_id),
         ):
@@ -73,7 +73,7 @@ class FusedView(RecordReads, ChangeLog):
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            sql = ("SELECT DISTINCT m.entity_id, i.source FROM entity_members m JOIN items i"
+            sql = ("SELECT DISTINCT m.entity_id, i.source FROM entity_members m CROSS JOIN items i"
                    " ON i.kind = m.kind AND i.item_id = m.item_id WHERE m.kind = ? AND m.live = 1"
                    " AND i.deleted_at IS NULL AND m.entity_id IN (")
             sql += marks + ") ORDER BY m.entity_id, i.source"

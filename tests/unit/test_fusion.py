@@ -215,3 +215,12 @@ def test_changed_rules_replay_every_observation_and_keep_ids(cat, monkeypatch):
     assert [p.item_id for p in programs(cat)] == ["1-abc"]
     assert cat.fused.current_id("program", "cahiim-1001") == "1-abc"
     assert cat.fuse_pending().observations == 0
+
+
+def test_an_entitys_observations_are_found_through_the_member_index(cat):
+    # The query runs once per re-fused entity: a plan that walks every item or member of a kind made a
+    # crawl's fusion take minutes. SQLite's plan, not a timing, is what can be checked here.
+    from catalog.entities import MEMBER_ROWS_SQL
+
+    plan = " | ".join(row[3] for row in cat.conn.execute("EXPLAIN QUERY PLAN " + MEMBER_ROWS_SQL, ("review", "x")))
+    assert "entity_members_entity (kind=? AND entity_id=?" in plan and "SCAN" not in plan, plan
