@@ -2,9 +2,12 @@
 
 The records are exactly what a complete crawl should store (``sample_site.truth.expected_items``),
 with reviews and directory programs linked to their true institution (what record linkage should
-find). Building takes about a minute, so the built catalog + index is cached in a folder keyed
-by a hash of everything it depends on (the sample-site generator, the indexer and its data); a
-file lock keeps parallel test workers from building it twice.
+find). The index is built the way a crawl's is: ``indexer.build.rebuild`` first fuses the
+observations, so a program both College Navigator and the CAHIIM directory list is one document.
+Building takes minutes, so the built catalog + index is cached in a folder keyed by a hash of
+everything it depends on (the sample-site generator, the catalog and its fusion, the indexer, and
+the whole ``model`` package with its data: the program-name normaliser and the source ranking
+decide what fuses); a file lock keeps parallel test workers from building it twice.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 import filelock
 
 ROOT = Path(__file__).resolve().parents[2]
-DEPENDS_ON = ("sample_site", "indexer", "catalog", "model/items.py")
+DEPENDS_ON = ("sample_site", "indexer", "catalog", "model")
 
 
 def truth_item_dicts(epoch: int = 1) -> list[dict[str, Any]]:

@@ -3,7 +3,9 @@
 Each judgment says what must rank in the top 3 and in the top 10 (see ``metrics.py``): a document
 id, or a predicate on the hit's fields when any of several records will do ("three associate
 radiography programs in Georgia"). Careers without a SOC code on their page are named by title,
-because their id is a hash of the page URL.
+because their id is a hash of the page URL. Every judgment is ``distinct`` by default: its top 10
+must show each program once, however many sources list it (the "one hit per program" queries are
+the ones where College Navigator and the CAHIIM directory list the very same programs).
 """
 
 from __future__ import annotations
@@ -107,8 +109,8 @@ JUDGMENTS: list[Judgment] = [
     J("dental hygiene California", "program + place",
       top3=(programs(field_of_study="Dental Hygiene", state="CA"),) * 3),
     J("health information technology Texas online", "program + place",
-      top3=(programs(field_of_study="Health Information Technology", state="TX", delivery="online"),) * 2,
-      note="two online HIT programs in Texas (the CAHIIM directory and College Navigator list the same one)"),
+      top3=(programs(field_of_study="Health Information Technology", state="TX", delivery="online"),),
+      note="one online HIT program in Texas: the CAHIIM directory and College Navigator list the same one"),
     J("doctor of physical therapy New York", "program + place",
       top3=(programs(field_of_study="Physical Therapy", state="NY"),) * 3),
     J("pharmacy school Florida", "program + place", top3=(programs(field_of_study="Pharmacy", state="FL"),)),
@@ -149,6 +151,36 @@ JUDGMENTS: list[Judgment] = [
       top3=(programs(field_of_study="Nursing", state="GA"),) * 3),
     J("radiography", "near me", near="Columbus, OH", radius=100,
       top3=(programs(field_of_study="Radiography", state="OH"),) * 2, note="the nearest are 62 and 66 miles away"),
+    # -- one hit per program: College Navigator and the CAHIIM directory list every CAHIIM program ---------
+    J("state:OH degree:associate health information", "one hit per program",
+      top3=(programs(accreditor="CAHIIM", state="OH", degree_level="associate",
+                     field_of_study="Health Information Technology"),) * 3,
+      note="Ohio has three associate HIT programs; before fusion each came back twice"),
+    J("health information", "one hit per program", filters={"state": "OH", "degree_level": "associate"},
+      top3=(programs(accreditor="CAHIIM", state="OH", degree_level="associate"),) * 3),
+    J("CAHIIM", "one hit per program", filters={"state": "OH"},
+      top3=(programs(accreditor="CAHIIM", state="OH"),) * 3, top10=(programs(accreditor="CAHIIM", state="OH"),) * 3,
+      note="all six CAHIIM programs in Ohio (3 associate, 1 bachelor, 2 master), each once"),
+    J("health information management", "one hit per program", filters={"degree_level": "bachelor", "state": "CA"},
+      top3=(programs(accreditor="CAHIIM", field_of_study="Health Information Management", degree_level="bachelor"),) * 3,
+      top10=(programs(accreditor="CAHIIM", field_of_study="Health Information Management", degree_level="bachelor"),) * 3,
+      note="California's six bachelor's HIM programs, each once (nationwide, College Navigator's rows fill the top 10"
+           " and the directory's copies rank below it, so only a narrower search shows both)"),
+    J("health informatics", "one hit per program", filters={"degree_level": "master"},
+      top3=(programs(accreditor="CAHIIM", field_of_study="Health Informatics", degree_level="master"),) * 3,
+      top10=(programs(accreditor="CAHIIM", field_of_study="Health Informatics", degree_level="master"),) * 5,
+      note="eight master's programs in health informatics, each once"),
+    J("Cuyahoga Community College health information technology", "one hit per program",
+      top3=(programs(institution_unitid="202356", accreditor="CAHIIM", field_of_study="Health Information Technology"),),
+      note="the directory calls the school 'The Cuyahoga Community College District'"),
+    J("Owens Community College health information technology", "one hit per program",
+      top3=(programs(institution_unitid="204945", accreditor="CAHIIM", field_of_study="Health Information Technology"),
+            "institution:204945")),
+    J("University of Cincinnati Clermont health information management", "one hit per program",
+      top3=(programs(institution_unitid="201946", degree_level="bachelor", field_of_study="Health Information Management"),
+            "institution:201946")),
+    J("Kent State health informatics", "one hit per program",
+      top3=(programs(institution_unitid="203517", degree_level="master", field_of_study="Health Informatics"),)),
     # -- careers by what people ask --------------------------------------------------------------------------
     J("how to become a dental hygienist", "question", top3=("career:29-1292",)),
     J("medical records jobs", "question", top3=("career:29-2072",)),

@@ -23,22 +23,36 @@ pytestmark = [pytest.mark.xdist_group("relevance"), pytest.mark.timeout(3600)]
 FEATURES = ("field_boosts", "phrase_boost", "synonyms", "matching", "fuzzy", "kind_hints")
 REQUIRED_CATEGORIES = {
     "career title", "job title", "abbreviation", "typo", "institution alias", "program + place", "filter",
-    "accreditation status", "review",
+    "accreditation status", "review", "one hit per program",
 }
 
 
 @pytest.fixture(scope="session")
-def relevance_searcher(request, tmp_path_factory):
-    """A Searcher over the truth corpus (built once, cached across runs)."""
-    from indexer.search import Searcher
-
+def relevance_settings(request, tmp_path_factory):
+    """Settings whose catalog and index hold the truth corpus (built once, cached across runs)."""
     cache = getattr(request.config, "cache", None)
     # Without pytest's cache (``-p no:cacheprovider``) the corpus is built into this session's temp folder.
     root = Path(cache.mkdir("collegesearch-relevance")) if cache is not None else tmp_path_factory.mktemp("relevance")
-    settings = build_truth_index(root)
-    searcher = Searcher(settings)
+    return build_truth_index(root)
+
+
+@pytest.fixture(scope="session")
+def relevance_searcher(relevance_settings):
+    """A Searcher over the truth corpus."""
+    from indexer.search import Searcher
+
+    searcher = Searcher(relevance_settings)
     yield searcher
     searcher.close()
+
+
+@pytest.fixture(scope="session")
+def relevance_catalog(relevance_settings):
+    """The truth corpus's catalog, read-only (observations and the fused records the index was built from)."""
+    from catalog import Catalog
+
+    with Catalog(relevance_settings.catalog_path, readonly=True) as catalog:
+        yield catalog
 
 
 def test_the_judged_set_covers_what_the_issue_asks():
@@ -46,6 +60,7 @@ def test_the_judged_set_covers_what_the_issue_asks():
     assert REQUIRED_CATEGORIES <= {j.category for j in JUDGMENTS}
     assert all(j.top3 or j.top10 for j in JUDGMENTS)
     assert len({j.label for j in JUDGMENTS}) == len(JUDGMENTS)
+    assert all(j.distinct for j in JUDGMENTS if j.category == "one hit per program")
 
 
 @pytest.mark.parametrize("judgment", JUDGMENTS, ids=[j.label for j in JUDGMENTS])
@@ -55,6 +70,38 @@ def test_judged_query(relevance_searcher, judgment):
     outcome = judge(judgment, result.hits)
     assert not outcome.top3_missing, f"not in the top 3: {outcome.top3_missing}; got {outcome.ranked[:5]}"
     assert not outcome.top10_missing, f"not in the top 10: {outcome.top10_missing}; got {outcome.ranked}"
+    assert not outcome.duplicates, f"shown twice in the top 10: {[str(d) for d in outcome.duplicates]}"
+
+
+def test_one_hit_per_program_queries_rank_programs_that_two_sources_list(relevance_searcher, relevance_catalog):
+    # Otherwise a "one hit per program" judgment could not catch a program that comes back once per source.
+    for judgment in (j for j in JUDGMENTS if j.category == "one hit per program"):
+        result = relevance_searcher.search(judgment.q, dict(judgment.filters), per_page=10)
+        program_ids = [h.id.split(":", 1)[1] for h in result.hits if h.kind == "program"]
+        sources = relevance_catalog.fused.source_names("program", program_ids)
+        listed_twice = [i for i in program_ids if {"collegenavigator", "directory"} <= set(sources.get(i, []))]
+        assert listed_twice, f"{judgment.label}: no top-10 program is listed by both sources ({sources})"
+
+
+def test_a_program_both_sources_list_is_one_index_document(relevance_searcher, relevance_catalog):
+    from sample_site import truth
+
+    pairs = truth.same_program_pairs(1)
+    programs = truth.expected_items(1)["program"]
+    assert len(pairs) >= 200
+    every_program = relevance_searcher.search("", {"kind": "program"}, per_page=1)
+    assert every_program.total == len(programs) - len(pairs)
+    for cn_id, directory_id in sorted(pairs):
+        entity = relevance_catalog.fused.current_id("program", cn_id)
+        assert entity in (cn_id, directory_id), f"{cn_id}: fused into {entity}"
+        assert relevance_catalog.fused.current_id("program", directory_id) == entity, f"{directory_id} is not {entity}"
+        # Every document with the program's school, accreditor, level and field: exactly the fused one.
+        p = programs[directory_id]
+        same = relevance_searcher.search("", {
+            "kind": "program", "institution_unitid": p["institution_unitid"], "accreditor": p["accreditor"],
+            "degree_level": p["degree_level"], "field_of_study": p["field"],
+        }, per_page=10)
+        assert [h.id for h in same.hits] == [f"program:{entity}"], f"{cn_id} / {directory_id}"
 
 
 def test_full_search_beats_plain_bm25_and_every_feature_pays_its_way(relevance_searcher):
