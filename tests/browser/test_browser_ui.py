@@ -288,7 +288,7 @@ def test_program_page_shows_its_sources_and_their_disagreement_accessibly(page, 
     expect(table.get_by_role("link", name="NCES College Navigator")).to_have_attribute("href", CN_URL)
     expect(table.get_by_role("link", name="Accreditor program directory")).to_have_attribute("href", DIR_URL)
     directory_row = table.get_by_role("row").filter(has=page.get_by_role("rowheader", name="Accreditor program directory"))
-    expect(directory_row.get_by_role("cell").last).to_contain_text("accreditation status")
+    expect(directory_row.get_by_role("cell").last).to_contain_text("Accreditation status")
     # The note stands out from the text around it (a border and a background of its own).
     style = note.evaluate("el => { const s = getComputedStyle(el); return [s.borderLeftStyle, s.backgroundColor]; }")
     assert style[0] != "none" and style[1] not in ("rgba(0, 0, 0, 0)", "transparent")
