@@ -51,19 +51,8 @@ class RecordReads(CatalogConnection):
         batch: int = 1000,
     ) -> Iterator[StoredItem]:
         """Stream stored items, optionally of one kind, source or parent institution."""
-        where, args = [], []
-        if kind:
-            where.append("kind = ?")
-            args.append(kind)
-        if source:
-            where.append("source = ?")
-            args.append(source)
-        if parent_id:
-            where.append("parent_id = ?")
-            args.append(parent_id)
-        if not include_deleted:
-            where.append("deleted_at IS NULL")
-        sql = f"SELECT * FROM {self._records}" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY kind, item_id"  # noqa: S608 - only ? placeholders and fixed clauses are joined in
+        where, args = _filters(kind=kind, source=source, parent_id=parent_id, include_deleted=include_deleted)
+        sql = f"SELECT * FROM {self._records}{where} ORDER BY kind, item_id"  # noqa: S608 - a class constant and _filters' fixed clauses
         cur = self.conn.execute(sql, args)
         while True:
             rows = cur.fetchmany(batch)
@@ -74,16 +63,8 @@ class RecordReads(CatalogConnection):
 
     def count(self, kind: str | None = None, *, source: str | None = None, include_deleted: bool = False) -> int:
         """Number of stored items."""
-        where, args = [], []
-        if kind:
-            where.append("kind = ?")
-            args.append(kind)
-        if source:
-            where.append("source = ?")
-            args.append(source)
-        if not include_deleted:
-            where.append("deleted_at IS NULL")
-        sql = f"SELECT COUNT(*) FROM {self._records}" + (" WHERE " + " AND ".join(where) if where else "")  # noqa: S608 - only ? placeholders and fixed clauses are joined in
+        where, args = _filters(kind=kind, source=source, parent_id=None, include_deleted=include_deleted)
+        sql = f"SELECT COUNT(*) FROM {self._records}{where}"  # noqa: S608 - a class constant and _filters' fixed clauses
         return int(self.conn.execute(sql, args).fetchone()[0])
 
     def counts_by_kind(self) -> dict[str, int]:
@@ -150,3 +131,14 @@ class RecordReads(CatalogConnection):
         return stats
 
 
+def _filters(*, kind: str | None, source: str | None, parent_id: str | None,
+             include_deleted: bool) -> tuple[str, list[str]]:
+    """A WHERE clause of fixed conditions with ``?`` placeholders (or nothing), and its arguments."""
+    where, args = [], []
+    for column, value in (("kind", kind), ("source", source), ("parent_id", parent_id)):
+        if value:
+            where.append(f"{column} = ?")
+            args.append(value)
+    if not include_deleted:
+        where.append("deleted_at IS NULL")
+    return (" WHERE " + " AND ".join(where) if where else ""), args
