@@ -79,13 +79,8 @@ class RecordReads(CatalogConnection):
         where_json: dict[str, Any] | None = None, order: str = "item_id",
     ) -> list[StoredItem]:
         """Live programs or reviews of one institution, with optional equality filters on item fields."""
-        sql = f"SELECT * FROM {self._records} WHERE parent_id = ? AND kind = ? AND deleted_at IS NULL"  # noqa: S608 - the table name is a class constant
-        args: list[Any] = [parent_id, kind]
-        for key, value in (where_json or {}).items():
-            if not key.isidentifier():
-                raise ValueError(f"bad field name {key!r}")
-            sql += f" AND json_extract(data, '$.{key}') = ?"
-            args.append(value)
+        where, args = _child_filters(parent_id, kind, where_json)
+        sql = f"SELECT * FROM {self._records}{where}"  # noqa: S608 - a class constant and _child_filters' clause
         orders = {
             "item_id": "item_id",
             "newest": "json_extract(data, '$.date') DESC, item_id",
@@ -99,13 +94,8 @@ class RecordReads(CatalogConnection):
 
     def count_children(self, parent_id: str, kind: str, where_json: dict[str, Any] | None = None) -> int:
         """Number of live programs or reviews of one institution."""
-        sql = f"SELECT COUNT(*) FROM {self._records} WHERE parent_id = ? AND kind = ? AND deleted_at IS NULL"  # noqa: S608 - the table name is a class constant
-        args: list[Any] = [parent_id, kind]
-        for key, value in (where_json or {}).items():
-            if not key.isidentifier():
-                raise ValueError(f"bad field name {key!r}")
-            sql += f" AND json_extract(data, '$.{key}') = ?"
-            args.append(value)
+        where, args = _child_filters(parent_id, kind, where_json)
+        sql = f"SELECT COUNT(*) FROM {self._records}{where}"  # noqa: S608 - a class constant and _child_filters' clause
         return int(self.conn.execute(sql, args).fetchone()[0])
 
     def rating_stats(self, parent_id: str | None = None) -> dict[str, dict[str, Any]]:
@@ -142,3 +132,15 @@ def _filters(*, kind: str | None, source: str | None, parent_id: str | None,
     if not include_deleted:
         where.append("deleted_at IS NULL")
     return (" WHERE " + " AND ".join(where) if where else ""), args
+
+
+def _child_filters(parent_id: str, kind: str, where_json: dict[str, Any] | None) -> tuple[str, list[Any]]:
+    """The WHERE clause of an institution's live children with equality filters on item fields, and its arguments."""
+    sql = " WHERE parent_id = ? AND kind = ? AND deleted_at IS NULL"
+    args: list[Any] = [parent_id, kind]
+    for key, value in (where_json or {}).items():
+        if not key.isidentifier():
+            raise ValueError(f"bad field name {key!r}")
+        sql += f" AND json_extract(data, '$.{key}') = ?"
+        args.append(value)
+    return sql, args
