@@ -19,7 +19,7 @@ from typing import Any
 from catalog.connection import CatalogError, to_json
 from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key, rules_fingerprint
 from catalog.meta import Meta
-from catalog.records import content_hash, record_diff, record_parent, record_title
+from catalog.records import content_hash, log_change, record_diff, record_parent, record_title
 
 FUSION_SEQ_KEY = "fusion_seq"
 """Meta key: the last observation change-log sequence number the entities reflect."""
@@ -75,13 +75,14 @@ class EntityStore(Meta):
 
     def _fuse_pending(self, batch_size: int) -> FusionResult:
         result = FusionResult()
+        rules = rules_fingerprint()
         while True:
             with self.transaction():
                 # Before the first fusion the watermark is 0: every observation was written with a
                 # change-log entry (the log is never pruned), so replaying it from the start fuses them
                 # all, each entity credited to the run and source that brought it.
                 watermark = self.fusion_watermark() or 0
-                if watermark and self.get_meta(FUSION_RULES_KEY) != rules_fingerprint():
+                if watermark and self.get_meta(FUSION_RULES_KEY) != rules:
                     watermark = 0  # the rules changed since the last fusion: replay every observation under them
                 rows = self.conn.execute(
                     "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -99,7 +100,7 @@ class EntityStore(Meta):
                 result.observations += len(causes)
                 self._fuse_observation_batch(causes, result)
                 self.set_meta(FUSION_SEQ_KEY, str(top))
-                self.set_meta(FUSION_RULES_KEY, rules_fingerprint())
+                self.set_meta(FUSION_RULES_KEY, rules)
                 result.watermark = top
             if done:
                 return result
@@ -210,7 +211,7 @@ class EntityStore(Meta):
         data = fused.data
         digest = content_hash(data)
         primary = next(m for m in members if m["item_id"] == fused.primary)
-        key = fusion_key(kind, fused.primary, json.loads(primary["data"]))
+        key = fusion_key(kind, fused.primary, next(o.data for o in observations if o.item_id == fused.primary))
         columns = (primary["source"], primary["url"], primary["page_url"], record_parent(data), record_title(data),
                    data.get("state") or data.get("institution_state"), to_json(data), digest, now,
                    primary["last_run_id"], key, fused.primary, to_json(fused.provenance), to_json(fused.conflicts))
@@ -256,14 +257,10 @@ class EntityStore(Meta):
         return row["at"] if row else None
 
     def _log_entity(self, kind: str, entity_id: str, op: str, at: str, cause: Cause, data: dict[str, Any],
-             diff: dict[str, list[Any]] | None) -> None:
+                    diff: dict[str, list[Any]] | None) -> None:
         run_id, source = cause
-        self.conn.execute(
-            "INSERT INTO entity_changes (kind, item_id, op, at, run_id, source, state, title, diff)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, entity_id, op, at, run_id, source or data.get("source"),
-             data.get("state") or data.get("institution_state"), record_title(data), to_json(diff) if diff else None),
-        )
+        log_change(self.conn, "entity_changes", kind, entity_id, op, at, run_id, source or data.get("source"), data,
+                   diff)
 
     def unlinked_count(self, source: str) -> int:
         """Live programs and reviews of a source that no institution could be linked to (they stand alone)."""

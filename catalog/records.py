@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -108,12 +109,7 @@ class ItemRecords(RecordReads):
         self, kind: str, item_id: str, op: str, at: str, run_id: int | None, data: dict[str, Any],
         diff: dict[str, list[Any]] | None,
     ) -> None:
-        self.conn.execute(
-            "INSERT INTO changes (kind, item_id, op, at, run_id, source, state, title, diff)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (kind, item_id, op, at, run_id, data.get("source"), data.get("state") or data.get("institution_state"),
-             record_title(data), to_json(diff) if diff else None),
-        )
+        log_change(self.conn, "changes", kind, item_id, op, at, run_id, data.get("source"), data, diff)
 
     # -- presence and tombstones -------------------------------------------------------
 
@@ -189,3 +185,22 @@ class ItemRecords(RecordReads):
                 (self.clock(), source, threshold),
             )
         return len(rows)
+
+
+CHANGE_LOGS = ("changes", "entity_changes")
+"""The two change logs of one shape: observations' and fused records'."""
+
+
+def log_change(
+    conn: sqlite3.Connection, table: str, kind: str, item_id: str, op: str, at: str, run_id: int | None,
+    source: str | None, data: dict[str, Any], diff: dict[str, list[Any]] | None,
+) -> None:
+    """Append one entry to a change log (``table`` is one of ``CHANGE_LOGS``)."""
+    if table not in CHANGE_LOGS:
+        raise ValueError(f"not a change log: {table!r}")
+    conn.execute(
+        f"INSERT INTO {table} (kind, item_id, op, at, run_id, source, state, title, diff)"  # noqa: S608 - checked against CHANGE_LOGS
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (kind, item_id, op, at, run_id, source, data.get("state") or data.get("institution_state"),
+         record_title(data), to_json(diff) if diff else None),
+    )

@@ -48,6 +48,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("change_summary", "', '.join(columns)"): "constant column expressions with '?' placeholders",
     ("list_schedule_events", "','.join('?' * len(events))"): "'?' placeholders",
     ("entity_op_counts", "marks"): "'?' placeholders, one per run id",
+    ("log_change", "table"): "checked against the constant CHANGE_LOGS on the line before",
     ("source_names", "marks"): "'?' placeholders, one per entity id",
     ("rating_stats", "rating"): "a constant expression assigned on the line before",
 }
