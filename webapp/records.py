@@ -11,7 +11,7 @@ from typing import Any
 from catalog import Catalog
 from catalog.store import StoredItem
 from model.sources import source_label
-from model.vocab import STATUS_LABELS
+from webapp.templating import status_label
 
 REVIEWS_PER_PAGE = 10
 LISTING_PER_PAGE = 100
@@ -169,9 +169,7 @@ def _source_row(found: dict[str, Any]) -> dict[str, Any]:
 
 
 def _shown(name: str, value: Any) -> str:
-    if name == "accreditation_status":
-        return STATUS_LABELS.get(str(value), str(value).replace("_", " ").capitalize())
-    return str(value)
+    return status_label(value) if name == "accreditation_status" else str(value)
 
 
 def _conflict_row(conflict: dict[str, Any]) -> dict[str, Any]:
