@@ -153,8 +153,7 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
     say = progress or (lambda _msg: None)
     store = IndexStore(settings.index_dir)
     started = time.perf_counter()
-    with store.writer_lock(lock_timeout, "sync"):
-        fuse_observations(settings, say)
+    fuse_observations(settings, say)  # a catalog write, serialised by SQLite: not under the index's lock
     with store.writer_lock(lock_timeout, "sync"), _open_catalog(settings) as catalog:
         reason, gen = _needs_rebuild(store)
         ix = None
@@ -184,8 +183,7 @@ def rebuild(settings: Settings, lock_timeout: float = 60, progress: Progress | N
     """Build a fresh index from the whole catalog in a new folder and swap it in atomically."""
     say = progress or (lambda _msg: None)
     store = IndexStore(settings.index_dir)
-    with store.writer_lock(lock_timeout, "rebuild"):
-        fuse_observations(settings, say)
+    fuse_observations(settings, say)  # a catalog write, serialised by SQLite: not under the index's lock
     with store.writer_lock(lock_timeout, "rebuild"), _open_catalog(settings) as catalog:
         return _rebuild_locked(store, catalog, say, "requested")
 
