@@ -30,6 +30,7 @@ from indexer.engine import (
     IndexStore,
     deep_check,
     open_writer,
+    segments_of,
     write_meta,
 )
 from indexer.schema import SCHEMA_VERSION, StaticContext, doc_id, to_document
@@ -319,7 +320,7 @@ def _open_for_write(store: IndexStore, gen: Generation) -> tuple[Any, str | None
 
 
 def _segment_count(ix: Any) -> int:
-    return len(ix._segments())
+    return len(segments_of(ix))
 
 
 def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: str) -> RebuildResult:

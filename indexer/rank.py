@@ -19,8 +19,8 @@ from indexer.match import clause_mask
 from indexer.parse import ParsedQuery, Relevance
 from indexer.plan import Clause, Plan, dedupe, proximity_terms
 from indexer.postings import IndexCache, iter_bits
-from indexer.schema import STEM_ANALYZER
-from indexer.snapshot import BoundedMemo, Snapshot
+from indexer.snapshot import Snapshot
+from indexer.stems import stem_positions, stems
 from indexer.vocab import as_list
 
 RERANK_DEPTH = 50
@@ -29,8 +29,6 @@ PROXIMITY_BONUS = 0.5
 """Score multiplier for the typed words adjacent in the title (0.6 of that in the excerpt)."""
 EXACT_NAME_BONUS = 1.0
 """Score multiplier when the query is exactly a record's name or alias ("UCLA", "University of Georgia")."""
-PROX_MEMO = 5_000
-"""Documents whose title/excerpt word positions are remembered for re-ranking."""
 
 Positions = dict[str, tuple[int, ...]]
 """Stem -> its positions in a text."""
@@ -80,10 +78,11 @@ def top(cache: IndexCache, plan: Plan, candidates: int, units: list[int], limit:
         width = len(allowed)
         n_allowed = allowed_mask.bit_count()
         allowed_list: list[int] | None = None
-        w = clause.weight
         for term in clause.terms:
             postings = cache.postings(clause.field, term)
-            ids, base = postings.ids, cache.base_scores(clause.field, postings)
+            ids = postings.ids
+            base, idf = cache.base_scores(clause.field, postings)
+            w = clause.weight * idf  # a posting scores weight x idf x its length-normalised frequency
             if n_allowed * 16 < len(ids):
                 # few candidates, long postings: look each candidate up instead of walking the list
                 if allowed_list is None:
@@ -139,10 +138,10 @@ def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
 
 
 def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> tuple[Positions, Positions, tuple[tuple[str, ...], ...]]:
-    """Stem positions in a document's title and excerpt, and its name keys (title, aliases), remembered."""
-    memo: BoundedMemo = snap.query_cached("prox", lambda: BoundedMemo(PROX_MEMO))
-    found = memo.get(docnum)
-    if found is None:
+    """Stem positions in a document's title and excerpt, and its name keys (title, aliases), kept per segment."""
+    segment, local = snap.segment_of(ws, docnum)
+
+    def build() -> tuple[Positions, Positions, tuple[tuple[str, ...], ...]]:
         stored = ws.stored_fields(docnum)
         title = stored.get("title") or ""
         data = stored.get("data") or {}
@@ -152,21 +151,21 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> tuple[Positions, Posi
                  *as_list(data.get("aliases")), *as_list(data.get("also_known_as"))]
         # tuples all the way down: the garbage collector does not track them
         keys = tuple(dict.fromkeys(k for k in (name_key(n) for n in names) if k))
-        found = (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys)
-        memo.put(docnum, found)
-    return found
+        return _stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys
+
+    # a segment never changes, so a document's positions survive every sync that keeps its segment
+    return segment.data.cached("positions", local, build=build)  # type: ignore[no-any-return]
 
 
 def name_key(text: str) -> tuple[str, ...] | None:
     """A name as stems without stop words ("Dental Hygienists" = "dental hygienist")."""
-    key = tuple(t.text for t in STEM_ANALYZER(text or ""))
-    return key or None
+    return stems(text or "") or None
 
 
 def _stem_positions(text: str) -> Positions:
     found: dict[str, list[int]] = {}
-    for token in STEM_ANALYZER(text, positions=True):
-        found.setdefault(token.text, []).append(token.pos)
+    for stem, pos in stem_positions(text):
+        found.setdefault(stem, []).append(pos)
     return {k: tuple(v) for k, v in found.items()}
 
 

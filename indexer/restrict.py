@@ -1,7 +1,8 @@
 """What the filters and the near-me radius allow, as docnum masks (``Restriction``).
 
-The masks are built from the snapshot's per-generation data (facet values, the rating column,
-the sorted coordinates) and remembered per generation, so a filter costs one AND per search.
+The masks are built from the snapshot's facet value masks, and the rating and coordinate columns
+of each segment (their sorted coordinates and rating ranges are kept per segment, so they survive
+index syncs); a filter's mask is remembered per generation, so it costs one AND per search.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from indexer import geo
 from indexer.filters import parse_rating
-from indexer.postings import iter_bits, mask_of
+from indexer.postings import IndexCache, SegmentView, iter_bits, mask_of
 from indexer.schema import FACET_FIELDS
 from indexer.snapshot import Snapshot
 
@@ -31,40 +32,57 @@ def rated(snap: Snapshot, ws: Any) -> tuple[int, Any]:
     return snap.cached("rated", build)
 
 
-def geo_points(snap: Snapshot, ws: Any) -> tuple[array, array, array]:
-    """Latitudes (sorted), longitudes and docnums of the docs with coordinates (arrays: cheap to keep)."""
+def geo_points(cache: IndexCache, view: SegmentView) -> tuple[array, array, array]:
+    """A segment's latitudes (sorted), longitudes and local docnums of the docs with coordinates (kept across syncs)."""
     def build() -> tuple[array, array, array]:
-        cache = snap.index(ws)
-        lats, lons = cache.column("lat"), cache.column("lon")
-        points = sorted((lats[d], d) for d in iter_bits(snap.live(ws)) if -90.0 <= lats[d] <= 90.0)
+        lats = view.data.column(view.leaf, cache._io, "lat")
+        lons = view.data.column(view.leaf, cache._io, "lon")
+        points = sorted((lats[d], d) for d in range(view.count) if -90.0 <= lats[d] <= 90.0)
         return (array("d", (p[0] for p in points)), array("d", (lons[p[1]] for p in points)),
                 array("I", (p[1] for p in points)))
 
-    return snap.cached("geo", build)
+    return view.data.cached("geo", build=build)  # type: ignore[no-any-return]
 
 
 def within(snap: Snapshot, ws: Any, loc: geo.Location, miles: float) -> dict[int, float]:
-    """Docnum -> distance in miles for every doc within the radius."""
-    lats, lons, docnums = geo_points(snap, ws)
+    """Docnum -> distance in miles for every live doc within the radius."""
+    cache = snap.index(ws)
     lat0, lat1, lon0, lon1 = geo.bounding_box(loc.lat, loc.lon, miles)
     found: dict[int, float] = {}
-    for i in range(bisect_left(lats, lat0), bisect_right(lats, lat1)):
-        lon = lons[i]
-        if lon0 <= lon <= lon1:
-            d = geo.miles_between(loc.lat, loc.lon, lats[i], lon)
-            if d <= miles:
-                found[docnums[i]] = d
+    for view in cache.segments:
+        lats, lons, docnums = geo_points(cache, view)
+        live = view.live
+        for i in range(bisect_left(lats, lat0), bisect_right(lats, lat1)):
+            lon = lons[i]
+            if lon0 <= lon <= lon1 and live >> docnums[i] & 1:
+                d = geo.miles_between(loc.lat, loc.lon, lats[i], lon)
+                if d <= miles:
+                    found[view.offset + docnums[i]] = d
     return found
+
+
+def rating_mask(snap: Snapshot, ws: Any, values: list[str]) -> int:
+    """The live docs whose rating falls in any of the given ranges (each segment's part kept across syncs)."""
+    cache = snap.index(ws)
+    ranges = [parse_rating(v) for v in values]
+    mask = 0
+    for view in cache.segments:
+        def build(view: SegmentView = view) -> int:
+            rating = view.data.column(view.leaf, cache._io, "rating")
+            local = 0
+            for band in view.data.terms(view.leaf, cache._io, "rating_band"):
+                local |= view.data.postings(view.leaf, cache._io, "rating_band", band).mask
+            return mask_of((d for d in iter_bits(local) if any(rng.contains(rating[d]) for rng in ranges)), view.count)
+
+        mask |= view.data.cached("filter", "rating", tuple(values), build=build) << view.offset
+    return mask & cache.live
 
 
 def filter_set(snap: Snapshot, ws: Any, name: str, values: list[str]) -> int:
     """The mask of docs matching any of a filter's values."""
     def build() -> int:
         if name == "rating":
-            rated_docs, rating = rated(snap, ws)
-            ranges = [parse_rating(v) for v in values]
-            return mask_of((d for d in iter_bits(rated_docs) if any(rng.contains(rating[d]) for rng in ranges)),
-                           snap.size(ws))
+            return rating_mask(snap, ws, values)
         if name in EXACT_FILTERS:
             # many distinct values (a school's id, a city): read just the ones asked for
             cache = snap.index(ws)
@@ -80,7 +98,7 @@ def filter_set(snap: Snapshot, ws: Any, name: str, values: list[str]) -> int:
             mask |= sets.get(value) or lowered.get(value.lower(), 0)
         return mask
 
-    return snap.query_cached(("filter", name, tuple(values)), build)
+    return snap.query_cached(("filter", name, tuple(values)), build)  # type: ignore[no-any-return]
 
 
 class Restriction:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from indexer import geo
 from indexer.autocomplete import check_limit, suggestions, typed_words
+from indexer.cache_budget import DEFAULT_MB, CacheBudget
 from indexer.careers import career_ranker, career_request, check_soc_code, program_filters
 from indexer.engine import IndexError_, IndexStore
 from indexer.facets import count_facets, kind_counts
@@ -34,7 +35,7 @@ from indexer.plan import QueryBuilder
 from indexer.request import MAX_PAGE, SORTS, Request, parse_request
 from indexer.restrict import Restriction
 from indexer.results import SearchError, SearchResult
-from indexer.snapshot import Snapshot
+from indexer.snapshot import SegmentRegistry, Snapshot
 from indexer.snippets import highlight_terms, make_hits
 from indexer.spelling import correct
 
@@ -53,7 +54,7 @@ class Searcher:
     """The process's view of the index: thread-safe, reopened automatically when the index changes."""
 
     def __init__(self, settings: Settings | None = None, *, index_dir: str | Path | None = None,
-                 max_per_page: int | None = None, warm_geo: bool = True) -> None:
+                 max_per_page: int | None = None, warm_geo: bool = True, cache_mb: int | None = None) -> None:
         if index_dir is None:
             if settings is None:
                 from collegesearch.config import load_settings
@@ -66,6 +67,10 @@ class Searcher:
             # load the ZIP table in the background so the first near-me search does not wait for it
             threading.Thread(target=geo.warm, name="collegesearch-zip-table", daemon=True).start()
         self.max_per_page = max_per_page or (settings.MAX_PER_PAGE if settings else DEFAULT_MAX_PER_PAGE)
+        mb = cache_mb if cache_mb is not None else (settings.SEARCH_CACHE_MB if settings else DEFAULT_MB)
+        # one budget for everything this process keeps of the index, across generations (SEARCH_CACHE_MB)
+        self.budget = CacheBudget(mb * 1024 * 1024)
+        self.registry = SegmentRegistry(self.budget)
         self._lock = threading.Lock()
         self._snap: Snapshot | None = None
         self._token: Any = None
@@ -86,7 +91,8 @@ class Searcher:
                 return False
             try:
                 ix, gen = self.store.open()
-                snap = Snapshot(ix, gen.name, token, gen.meta)
+                snap = Snapshot(ix, gen.name, token, gen.meta, budget=self.budget, registry=self.registry,
+                                previous=self._snap)
             except IndexError_ as exc:
                 self._problem = str(exc)
                 self._token = token
@@ -127,6 +133,7 @@ class Searcher:
                 "state": "ok" if self._problem is None else "stale", "message": self._problem,
                 "generation": s.gen_name, "watermark": s.meta.get("watermark"), "doc_count": ws.doc_count(),
                 "by_kind": by_kind, "updated_at": s.meta.get("updated_at"),
+                "segments": len(s.index(ws).segments), "cache": self.budget.stats(),
             }
 
     @contextlib.contextmanager

@@ -1,60 +1,76 @@
 """One index generation held open: a pool of pinned Whoosh searchers and the caches built on it.
 
 A ``Snapshot`` belongs to one TOC (one generation). Searches lease a searcher from its pool, so
-concurrent requests never share Whoosh's file positions, and every cache here is built at most
-once per generation: the decoded postings (``IndexCache``), the live docnums, the docnum masks per
-facet value. What queries leave behind (term lookups, spellings, filter masks, word positions) is
-kept apart, bounded, and dropped by ``drop_query_caches``.
+concurrent requests never share Whoosh's file positions. What is decoded from the index is kept
+per *segment* (``indexer.postings.SegmentData``, found through the searcher's ``SegmentRegistry``),
+so after a sync a new Snapshot reuses everything but the new segment and the deletion sets. What is
+generation-wide (stitched masks, facet value masks, filters) is tagged with the generation and
+dropped when it retires. Both sit in one ``CacheBudget``; small query memos (term lookups,
+spellings) stay per generation, bounded by count.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
-from collections import OrderedDict
+from bisect import bisect_right
 from collections.abc import Callable, Hashable
 from typing import Any
 
+from indexer.cache_budget import DEFAULT_MB, CacheBudget
 from indexer.engine import pinned_searcher, read_toc
-from indexer.postings import IndexCache, mask_of
+from indexer.postings import IndexCache, SegmentData, SegmentView, mask_of
 
 POOL_SIZE = 8
 """Idle Whoosh searchers kept per index generation (one per concurrent request)."""
 FUZZY_EXPANSIONS = 8
 """Known terms a misspelled word may stand for in fuzzy matching."""
-MAX_FILTER_SETS = 4096
-"""Filter masks kept per generation: filters come from users, so the cache is bounded."""
+TERM_MEMO = 20_000
+"""Term lookups ("is this word in the index") remembered per generation."""
 
 
-class BoundedMemo:
-    """A thread-safe memo that forgets its oldest entry beyond ``limit`` entries."""
+class SegmentRegistry:
+    """The ``SegmentData`` of every segment a searcher uses, by segment key; pruned to the live ones."""
 
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+    def __init__(self, budget: CacheBudget) -> None:
+        self.budget = budget
+        self._by_key: dict[tuple[str, str], SegmentData] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: Hashable) -> Any:
-        """The remembered value, or None."""
-        return self._items.get(key)
-
-    def put(self, key: Hashable, value: Any) -> None:
-        """Remember a value (dropping the oldest past the limit)."""
+    def get(self, key: tuple[str, str], count: int) -> SegmentData:
+        """The data of one segment (created empty on first use)."""
         with self._lock:
-            self._items[key] = value
-            if len(self._items) > self.limit:
-                self._items.popitem(last=False)
+            found = self._by_key.get(key)
+            if found is None or found.count != count:
+                found = self._by_key[key] = SegmentData(key, count, self.budget)
+            return found
+
+    def keep_only(self, keys: set[tuple[str, str]]) -> int:
+        """Forget segments that are no longer in the live generation (merged away or replaced by a rebuild)."""
+        with self._lock:
+            dead = {k for k in self._by_key if k not in keys}
+            for k in dead:
+                del self._by_key[k]
+        if dead:
+            self.budget.drop(lambda owner: owner in dead)
+        return len(dead)
 
 
 class Snapshot:
     """One index generation (one TOC): a pool of pinned Whoosh searchers plus docnum caches."""
 
-    def __init__(self, ix: Any, gen_name: str, token: Any, meta: dict[str, Any]) -> None:
+    def __init__(self, ix: Any, gen_name: str, token: Any, meta: dict[str, Any], *,
+                 budget: CacheBudget | None = None, registry: SegmentRegistry | None = None,
+                 previous: Snapshot | None = None) -> None:
         self.ix = ix
         self.toc = read_toc(ix)
         self.gen_name = gen_name
         self.token = token
         self.meta = meta
+        self.budget = budget or CacheBudget(DEFAULT_MB * 1024 * 1024)
+        self.registry = registry or SegmentRegistry(self.budget)
+        before = previous._cache.get("index") if previous is not None else None
+        self._previous_avgs = dict(before.avgs) if before is not None else {}
         self._pool: list[Any] = []
         self._lock = threading.Lock()
         self._leases = 0
@@ -105,6 +121,7 @@ class Snapshot:
         index = self._cache.get("index")
         if index is not None:
             pool.append(index.searcher)
+            index.retire()
         for ws in pool:
             with contextlib.suppress(Exception):
                 ws.close()
@@ -112,26 +129,33 @@ class Snapshot:
     # -- caches -----------------------------------------------------------------------------------
 
     def cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """Data derived from this generation, built once (``key`` names it)."""
-        return self._get(self._cache, key, build)
+        """Data derived from this generation, built once while it fits the budget (``key`` names it)."""
+        return self.budget.get_or_build((self.index_tag(), "view", key), build)
 
     def query_cached(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """What queries leave behind (a memo, a filter's mask): dropped by ``drop_query_caches``."""
-        if isinstance(key, tuple) and key[0] == "filter" and len(self._queries) > MAX_FILTER_SETS:
-            with self._cache_lock:
-                for k in [k for k in self._queries if isinstance(k, tuple) and k[0] == "filter"]:
-                    del self._queries[k]
-        return self._get(self._queries, key, build)
-
-    def _get(self, cache: dict[Any, Any], key: Hashable, build: Callable[[], Any]) -> Any:
-        value = cache.get(key)
+        """What queries leave behind: a filter's mask (in the budget) or a memo (per generation); see ``drop_query_caches``."""
+        if isinstance(key, tuple) and key and key[0] == "filter":
+            return self.budget.get_or_build((self.index_tag(), "filter", key), build)
+        value = self._queries.get(key)
         if value is None:
             with self._cache_lock:
-                value = cache.get(key)
+                value = self._queries.get(key)
                 if value is None:
-                    value = build()
-                    cache[key] = value
+                    value = self._queries[key] = build()
         return value
+
+    def _fixed(self, key: str, build: Callable[[], Any]) -> Any:
+        value = self._cache.get(key)
+        if value is None:
+            with self._cache_lock:
+                value = self._cache.get(key)
+                if value is None:
+                    value = self._cache[key] = build()
+        return value
+
+    def index_tag(self) -> Any:
+        """The owner tag of this generation's entries in the budget (they go when it retires)."""
+        return self.index(None).tag
 
     def drop_query_caches(self) -> None:
         """Forget what queries left behind (decoded postings, phrases, spellings, filters); keep the rest."""
@@ -145,28 +169,49 @@ class Snapshot:
 
     def size(self, ws: Any) -> int:
         """One more than the largest docnum."""
-        return self.cached("size", lambda: ws.reader().doc_count_all())
+        return self.index(ws).size
 
     def live(self, ws: Any) -> int:
         """Every live docnum (a mask)."""
-        return self.cached("live", lambda: mask_of(ws.reader().all_doc_ids(), self.size(ws)))
+        return self.index(ws).live
 
     def index(self, ws: Any) -> IndexCache:
         """Decoded postings, lengths and columns of this generation (its own searcher, guarded by a lock)."""
-        return self.cached("index", lambda: IndexCache(pinned_searcher(self.ix, self.toc), self.size(ws),
-                                                       self.live(ws)))
+        return self._fixed("index", self._open_index)  # type: ignore[no-any-return]
+
+    def _open_index(self) -> IndexCache:
+        searcher = pinned_searcher(self.ix, self.toc)
+        views = []
+        for leaf, offset in searcher.reader().leaf_readers():
+            segment = leaf.segment()
+            count = leaf.doc_count_all()
+            data = self.registry.get((self.gen_name, segment.segment_id()), count)
+            deleted = mask_of(segment.deleted_docs(), count)
+            views.append(SegmentView(data, leaf, offset, ((1 << count) - 1) & ~deleted))
+        self.registry.keep_only({v.data.key for v in views})
+        return IndexCache(searcher, views, self.budget, self._previous_avgs)
+
+    def segment_of(self, ws: Any, docnum: int) -> tuple[SegmentView, int]:
+        """The segment holding a docnum, and the docnum within it."""
+        segments = self.index(ws).segments
+        starts = self._fixed("starts", lambda: [s.offset for s in segments])
+        view = segments[bisect_right(starts, docnum) - 1]
+        return view, docnum - view.offset
 
     def value_sets(self, ws: Any, fieldname: str) -> dict[str, int]:
         """Docnum masks per indexed value of a facet field."""
-        def build() -> dict[str, int]:
-            reader = ws.reader()
-            if fieldname not in reader.indexed_field_names():
-                return {}
-            cache = self.index(ws)
-            values = [v.decode("utf-8") if isinstance(v, bytes) else str(v) for v in reader.field_terms(fieldname)]
-            return {v: cache.postings(fieldname, v).mask for v in values}
+        cache = self.index(ws)
 
-        return self.cached(("values", fieldname), build)
+        def build() -> dict[str, int]:
+            io = cache._io
+            values: dict[str, int] = {}
+            for s in cache.segments:
+                for value in s.data.terms(s.leaf, io, fieldname):
+                    local = s.data.postings(s.leaf, io, fieldname, value).mask
+                    values[value] = values.get(value, 0) | (local << s.offset)
+            return {v: m & cache.live for v, m in values.items()}
+
+        return self.budget.get_or_build((cache.tag, "values", fieldname), build)  # type: ignore[no-any-return]
 
     # -- the lexicon, for the query planner -------------------------------------------------------
 
@@ -180,7 +225,7 @@ class Snapshot:
             found = known.get(key)
             if found is None:
                 found = (fieldname, text) in reader
-                if len(known) < 200_000:
+                if len(known) < TERM_MEMO:
                     known[key] = found
             return found
 

@@ -351,3 +351,40 @@ def test_no_module_is_over_600_lines() -> None:
     assert len(sizes) > 50, sorted(sizes)  # the walk found the project
     big = sorted((n, p) for p, n in sizes.items() if n > MAX_LINES)
     assert not big, f"modules over {MAX_LINES} lines (split them by job): " + ", ".join(f"{p} ({n})" for n, p in big)
+
+
+# -- the search engine's internals ----------------------------------------------------------------
+
+WHOOSH_PUBLIC = ("whoosh.analysis", "whoosh.fields", "whoosh.highlight", "whoosh.lang", "whoosh.query",
+                 "whoosh.qparser", "whoosh.support", "whoosh.scoring", "whoosh.searching", "whoosh.index",
+                 "whoosh.writing", "whoosh.columns", "whoosh.sorting", "whoosh.filedb.filestore")
+"""Whoosh modules any indexer module may use; the rest (codecs, columns, readers, matchers) are the engine's."""
+WHOOSH_PRIVATE_NAMES = frozenset({
+    "_reader", "_read_toc", "_latest_generation", "_segments", "_perdoc", "_cached_reader", "_read_data",
+    "_next_block", "_read_weights", "_lastblock", "_typecode", "_fixedlen", "_dbfile", "_basepos", "_filename",
+    "_DEF_INDEX_NAME", "_lenfield", "_byteids", "_deleted", "_doccount",
+})
+"""Private Whoosh attributes the search once used outside the engine (and must not again)."""
+
+
+def test_only_the_engine_touches_whoosh_internals() -> None:
+    """``indexer.engine`` wraps every private part of Whoosh, each checked by test_engine_internals.py."""
+    touched = []
+    for path in project_files():
+        rel = path.relative_to(ROOT).as_posix()
+        if rel.startswith("indexer/engine/"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            modules = []
+            if isinstance(node, ast.Import):
+                modules = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                base = node.module
+                modules = [f"{base}.{a.name}" if base == "whoosh" else base for a in node.names]
+            for module in modules:
+                if within(module, "whoosh") and not within(module, *WHOOSH_PUBLIC):
+                    touched.append(f"{rel}:{node.lineno} imports {module}")
+            name = node.attr if isinstance(node, ast.Attribute) else None
+            if name in WHOOSH_PRIVATE_NAMES:
+                touched.append(f"{rel}:{node.lineno} .{name}")
+    assert not touched, "Whoosh internals used outside indexer.engine:\n  " + "\n  ".join(touched)

@@ -34,6 +34,12 @@ import filelock
 from whoosh import index as whoosh_index
 from whoosh.filedb.filestore import FileStorage
 
+from indexer.engine.internals import (
+    latest_toc_generation,
+    read_toc_at,
+    reader_for_toc,
+    toc_file_name,
+)
 from indexer.schema import SCHEMA, SCHEMA_VERSION
 
 POINTER = "CURRENT"
@@ -263,8 +269,8 @@ def write_meta(gen: Generation, ix: Any, **changes: Any) -> dict[str, Any]:
 def _manifest(path: Path, ix: Any) -> dict[str, int]:
     storage = FileStorage(str(path))
     files: dict[str, int] = {}
-    toc = whoosh_index.TOC.read(storage, ix.indexname, gen=ix.latest_generation())
-    names = {whoosh_index.TOC._filename(ix.indexname, ix.latest_generation())}
+    toc = read_toc_at(storage, ix.latest_generation())
+    names = {toc_file_name(ix.latest_generation())}
     for segment in toc.segments:
         names.update(segment.list_files(storage))
     for name in sorted(names):
@@ -278,13 +284,13 @@ def check(gen: Generation) -> str | None:
     path = gen.path
     storage = FileStorage(str(path))
     try:
-        latest = whoosh_index.TOC._latest_generation(storage, whoosh_index._DEF_INDEX_NAME)
+        latest = latest_toc_generation(storage)
     except OSError as exc:
         return f"cannot list {path}: {exc.strerror}"
     if latest < 0:
         return "its table of contents (TOC file) is missing"
     try:
-        toc = whoosh_index.TOC.read(storage, whoosh_index._DEF_INDEX_NAME, gen=latest, schema=SCHEMA)
+        toc = read_toc_at(storage, latest, SCHEMA)
     except Exception as exc:  # a torn or garbage TOC raises anything from struct.error to EOFError
         return f"its table of contents cannot be read ({exc.__class__.__name__})"
     for segment in toc.segments:
@@ -360,10 +366,4 @@ def pinned_searcher(ix: Any, toc: Any) -> Any:
     from whoosh.scoring import BM25F
     from whoosh.searching import Searcher as WhooshSearcher
 
-    reader = whoosh_index.FileIndex._reader(ix.storage, toc.schema, list(toc.segments), toc.generation)
-    return WhooshSearcher(reader, weighting=BM25F())
-
-
-def read_toc(ix: Any) -> Any:
-    """The index's newest table of contents."""
-    return ix._read_toc()
+    return WhooshSearcher(reader_for_toc(ix, toc), weighting=BM25F())
