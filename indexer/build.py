@@ -29,8 +29,10 @@ from indexer.engine import (
     IndexMissing,
     IndexStore,
     deep_check,
+    merge_needed,
     open_writer,
     segments_of,
+    tiered_merge,
     write_meta,
 )
 from indexer.schema import SCHEMA_VERSION, StaticContext, doc_id, to_document
@@ -46,9 +48,6 @@ __all__ = [
 Progress = Callable[[str], None]
 
 BATCH_SIZE = 500
-# A sync merges small segments (in a separate commit, after its own changes are live) once there
-# are more than this many; searching many tiny segments is what makes Whoosh slow.
-MAX_SEGMENTS = 12
 # Institution fields that its programs' and reviews' documents show or filter on.
 INSTITUTION_FIELDS_SHOWN_BY_CHILDREN = frozenset({
     "name", "aliases", "city", "state", "zip", "latitude", "longitude", "military_friendly", "control", "level",
@@ -166,10 +165,11 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
         assert ix is not None and gen is not None
         try:
             result = _apply_changes(ix, gen, catalog, say, batch_size)
-            if _segment_count(ix) > MAX_SEGMENTS:
-                say(f"merging {_segment_count(ix)} segments")
+            if merge_needed(ix):
+                # in a separate commit, after this sync's changes are live (see indexer.engine.merge)
+                say(f"merging segments ({_segment_count(ix)} now)")
                 writer = open_writer(ix)
-                writer.commit(merge=True)
+                writer.commit(mergetype=tiered_merge)
                 write_meta(gen, ix, last_merge=_now())
                 result.merged = True
             result.segments = _segment_count(ix)
