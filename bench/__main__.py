@@ -1,12 +1,15 @@
-"""``python -m bench``: crawl, index, search and serving benchmarks in order, one report (see README.md).
+"""``python -m bench``: crawl, index, search, first-time query and serving benchmarks in order, one report.
 
-    python -m bench [--quick | --smoke] [--only crawl,index,search,serving] [--results PATH]
-                    [--workdir DIR] [--keep]
+    python -m bench [--quick | --smoke] [--only crawl,index,search,first_query,serving] [--scale N]
+                    [--results PATH] [--workdir DIR] [--keep]
 
 Runs the sections in order, reusing the crawl's catalog for the index and the index's data dir
-(catalog and index) for serving, prints each section's tables as it finishes and a summary table
-at the end, and writes ``bench/RESULTS.md`` (or ``--results PATH``) with the machine, the date, the
-commit and every figure beside its same-run baseline and target. Missed targets are reported, not
+(catalog and index) for first_query and serving (in full mode, or with ``--scale N``, these two also
+run on the sample site at N times the programs and reviews), records the load average before and
+during each section (one started under load from other processes is run once more), prints each
+section's tables as it finishes and a summary table at the end, and writes ``bench/RESULTS.md`` (or
+``--results PATH``) with the machine, the date, the commit, the load per section and every figure
+beside its same-run baseline and target (see README.md). Missed targets are reported, not
 raised: the exit code is 0 whenever the benchmarks ran, 1 with a one-line error when one could not
 run, 130 when interrupted (every child process is stopped first).
 """
@@ -21,12 +24,14 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench.common import (
+    LOAD_LIMIT,
     ROOT,
     BenchError,
     Section,
     add_common_args,
     cleanup,
     install_cleanup,
+    load_monitor,
     machine_info,
     machine_markdown,
     other_load,
@@ -34,8 +39,9 @@ from bench.common import (
     workdir_for,
 )
 
-SECTIONS = ("crawl", "index", "search", "serving")
+SECTIONS = ("crawl", "index", "search", "first_query", "serving")
 DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
+DEFAULT_SCALE = {"full": 10, "quick": 1, "smoke": 1}
 
 
 def parse_only(value: str) -> list[str]:
@@ -48,44 +54,90 @@ def parse_only(value: str) -> list[str]:
     return [s for s in SECTIONS if s in names]
 
 
-def run_sections(workdir: Path, mode: str, only: Sequence[str]) -> list[Section]:
-    """Run the chosen sections in order, sharing the crawled catalog and the indexed data dir; print each."""
-    from bench.common import print_section
+def run_sections(workdir: Path, mode: str, only: Sequence[str], scale: int = 1) -> list[Section]:
+    """Run the chosen sections in order, sharing the crawled catalog and the indexed data dir; print each.
+
+    Each section runs under ``run_watched``: its load before and during is recorded, and a section that
+    started under load from other processes is run once more (in ``<name>-rerun``).
+    """
+    from bench.common import build_indexed, print_section, run_watched, scaled_dir
 
     sections: list[Section] = []
     catalog_dir: Path | None = None
     indexed_dir: Path | None = None
+
+    def folder(name: str, attempt: int) -> Path:
+        return workdir / (name if attempt == 1 else f"{name}-rerun")
+
+    def done(section: Section) -> None:
+        sections.append(section)
+        print_section(section)
+
     if "crawl" in only:
         from bench import crawl
 
         say("== crawl ==")
-        outcome = crawl.run(workdir / "crawl", mode)
-        catalog_dir = outcome.catalog_dir
-        sections.append(outcome.section)
-        print_section(outcome.section)
+
+        def crawl_once(attempt: int) -> tuple[Section, Path]:
+            outcome = crawl.run(folder("crawl", attempt), mode)
+            return outcome.section, outcome.catalog_dir
+
+        section, catalog_dir = run_watched("crawl", mode, crawl_once)
+        done(section)
     if "index" in only:
         from bench import index
 
         say("== index ==")
-        section, indexed_dir = index.run(workdir / "index", mode, catalog_dir)
-        sections.append(section)
-        print_section(section)
+        section, indexed_dir = run_watched("index", mode, lambda a: index.run(folder("index", a), mode, catalog_dir))
+        done(section)
     if "search" in only:
         from bench import search
 
         say("== search ==")
-        section = search.run(workdir / "search", mode)
-        sections.append(section)
-        print_section(section)
+        done(run_watched("search", mode, lambda a: (search.run(folder("search", a), mode), None))[0])
+    needs_data = "first_query" in only or "serving" in only
+    if needs_data and indexed_dir is None:
+        say("== a data dir for first_query and serving (crawl and index; not measured) ==")
+        indexed_dir = build_indexed(workdir / "data", mode, catalog_dir)
+    scaled = scaled_dir(scale) if needs_data and scale > 1 else None
+    if "first_query" in only:
+        from bench import first_query
+
+        say("== first_query ==")
+        done(run_watched("first_query", mode, lambda a: (first_query.run(
+            folder("first_query", a), mode, indexed_dir, scale=scale, scaled_data=scaled), None))[0])
     if "serving" in only:
         from bench import serving
 
         say("== serving ==")
-        section = serving.run(workdir / "serving", mode, data_dir=indexed_dir,
-                              catalog_dir=None if indexed_dir else catalog_dir)
-        sections.append(section)
-        print_section(section)
+
+        def serving_once(name: str, data: Path | None, at: int, attempt: int, reference: dict[str, object] | None
+                         ) -> tuple[Section, None]:
+            return serving.run(folder(name, attempt), mode, data_dir=data, scale=at, reference=reference), None
+
+        one, _ = run_watched("serving", mode, lambda a: serving_once("serving", indexed_dir, 1, a, None))
+        done(one)
+        if scaled is not None:
+            say(f"== serving at {scale}x ==")
+            name = f"serving-{scale}x"
+            done(run_watched(name, mode, lambda a: serving_once(name, scaled, scale, a, one.figures))[0])
     return sections
+
+
+def load_lines(sections: Sequence[Section]) -> list[str]:
+    """Per section: the load average before and during (max), and whether it was measured under load."""
+    out = ["| Section | Load before (1 min) | Of it, not this bench (est.) | Load during (max) | Measured under load? |",
+           "|---|---:|---:|---:|---|"]
+    for s in sections:
+        if s.load is None:
+            continue
+        verdict = "**yes**" if s.load.under_load else "no"
+        if s.load.attempt > 1:
+            verdict += " (re-run: the first attempt was)"
+        out.append(f"| {s.title} | {s.load.before[0]:.2f} | {s.load.other_before:.2f} | {s.load.during_max:.2f} "
+                   f"| {verdict} |")
+    out.append("")
+    return out
 
 
 def summary_lines(sections: Sequence[Section]) -> list[str]:
@@ -111,10 +163,11 @@ def verdict_counts(sections: Sequence[Section]) -> str:
 
 
 def results_markdown(info: dict[str, object], busy: str, mode: str, only: Sequence[str], sections: Sequence[Section],
-                     seconds: float, load_end: tuple[float, float, float]) -> str:
+                     seconds: float, load_end: tuple[float, float, float], scale: int = 1) -> str:
     """The whole RESULTS.md."""
     command = "python -m bench" + ("" if mode == "full" else f" --{mode}") \
-        + ("" if list(only) == list(SECTIONS) else f" --only {','.join(only)}")
+        + ("" if list(only) == list(SECTIONS) else f" --only {','.join(only)}") \
+        + ("" if scale == DEFAULT_SCALE[mode] else f" --scale {scale}")
     out = [
         "# Benchmark results",
         "",
@@ -129,6 +182,14 @@ def results_markdown(info: dict[str, object], busy: str, mode: str, only: Sequen
         *machine_markdown(info, load_end),  # type: ignore[arg-type]
         f"Other processes busy at the start (the machine is shared): {busy}.",
         "",
+        "## Load per section",
+        "",
+        f"A section that starts while other processes load the machine above {LOAD_LIMIT:g} (1-minute load "
+        "average less this bench's own share, which the monitor tracks) is measured under load, marked so and run "
+        "once more (not in smoke mode). The serving sections load the machine themselves: their load during is "
+        "expected.",
+        "",
+        *load_lines(sections),
         "## Summary",
         "",
         f"Targets: {verdict_counts(sections)}. Rows with target \"(none; shown)\" are figures kept for review "
@@ -152,8 +213,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help=f"comma-separated sections to run, of {','.join(SECTIONS)} (default: all)")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS,
                         help="where to write the Markdown report (default: bench/RESULTS.md)")
+    parser.add_argument("--scale", type=int, default=None, metavar="N",
+                        help="also run first_query and serving on the sample site at N times the programs and "
+                             "reviews (bench.scaled, built once and cached); default 10 in full mode, "
+                             "1 (not at all) in quick and smoke mode")
     args = parser.parse_args(argv)
+    scale = args.scale if args.scale is not None else DEFAULT_SCALE[args.mode]
     install_cleanup()
+    load_monitor()  # from the start, so it knows this bench's own share of the load average
     started = time.perf_counter()
     try:
         args.results.parent.mkdir(parents=True, exist_ok=True)
@@ -164,12 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with workdir_for(args, "cs-bench-") as workdir:
             say(f"work folder {workdir}")
             try:
-                sections = run_sections(workdir, args.mode, args.only)
+                sections = run_sections(workdir, args.mode, args.only, scale)
             except BenchError:
                 args.keep = True  # keep the logs of a failed step for a look (workdir_for reads it on exit)
                 raise
         seconds = time.perf_counter() - started
-        text = results_markdown(info, busy, args.mode, args.only, sections, seconds, os.getloadavg())
+        text = results_markdown(info, busy, args.mode, args.only, sections, seconds, os.getloadavg(), scale)
         print("## Summary\n")
         print("\n".join(summary_lines(sections)))
         print(f"Targets: {verdict_counts(sections)}.")

@@ -14,6 +14,7 @@ import atexit
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import select
@@ -30,7 +31,7 @@ import urllib.request
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -379,6 +380,41 @@ def copy_data_dir(src_dir: Path, dest_dir: Path) -> None:
     shutil.copytree(src_dir, dest_dir, dirs_exist_ok=True, ignore=shutil.ignore_patterns("locks", "*.lock"))
 
 
+def bench_cache() -> Path:
+    """The benchmarks' cache folder outside the repository (scaled corpora, the relevance index)."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "collegesearch" / "bench"
+
+
+def build_indexed(workdir: Path, mode: str, catalog_dir: Path | None = None) -> Path:
+    """A data dir with a catalog and an index, for sections that need one when no index section ran.
+
+    Copies ``catalog_dir``'s catalog (or crawls the sample site for one, as the mode crawls) and runs
+    ``collegesearch index rebuild`` on it. Not a measurement: the time is only reported as progress.
+    """
+    target = workdir / "data-indexed"
+    if catalog_dir is None:
+        from bench.crawl import crawl_catalog
+
+        catalog_dir = crawl_catalog(workdir / "crawl", mode)
+    copy_catalog(catalog_dir, target)
+    say("building the index of the crawled catalog ...")
+    run_measured(cli(target, "index", "rebuild"), logs=workdir / "logs", name="build-index",
+                 env=child_env(target)).check("index rebuild")
+    return target
+
+
+def scaled_dir(scale: int) -> Path:
+    """The sample site at ``scale`` times the programs and reviews, indexed (built once, then cached)."""
+    try:
+        from bench.scaled import scaled_data_dir  # another part of the bench; imported only for scaled runs
+    except ImportError as exc:
+        raise BenchError(f"no scaled sample site here ({exc}); run with --scale 1") from exc
+
+    say(f"the sample site at {scale}x (cached in {bench_cache()}) ...")
+    return Path(scaled_data_dir(bench_cache(), scale, say))
+
+
 # -- statistics ------------------------------------------------------------------------------------
 
 
@@ -386,6 +422,14 @@ def median(values: Iterable[float]) -> float:
     """Median (0 for no values)."""
     vals = list(values)
     return statistics.median(vals) if vals else 0.0
+
+
+def percentile(values: Iterable[float], q: float) -> float:
+    """The ``q`` quantile (0.95 for p95) by nearest rank, as locust computes it; 0 for no values."""
+    vals = sorted(values)
+    if not vals:
+        return 0.0
+    return vals[min(len(vals) - 1, max(0, math.ceil(q * len(vals)) - 1))]
 
 
 def spread(values: Sequence[float]) -> str:
@@ -430,6 +474,8 @@ class Section:
     targets: list[Target] = field(default_factory=list)
     figures: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    load: SectionLoad | None = None
+    """The machine's load before and during the section (set by ``run_watched``)."""
 
     def add_table(self, header: Sequence[str], rows: Iterable[Sequence[Any]], align: str | None = None) -> None:
         """Append a Markdown table (``align``: one 'l' or 'r' per column; numbers default right)."""
@@ -449,6 +495,8 @@ class Section:
     def markdown(self, level: int = 2) -> str:
         """The section as Markdown."""
         out = [f"{'#' * level} {self.title}", ""]
+        if self.load is not None:
+            out += [self.load.markdown(), ""]
         out += self.body
         if self.targets:
             out += targets_table(self.targets)
@@ -475,8 +523,11 @@ def section_main(argv: Sequence[str] | None, doc: str | None, prefix: str,
         extra_args(parser)
     args = parser.parse_args(argv)
     install_cleanup()
+    load_monitor()
     with workdir_for(args, prefix) as workdir:
-        section = run_section(workdir, args)
+        section, _ = run_watched(
+            prefix.strip("-"), args.mode,
+            lambda attempt: (run_section(workdir if attempt == 1 else workdir / "rerun", args), None))
     print_section(section)
     return 0
 
@@ -576,6 +627,161 @@ def other_load() -> str:
         with contextlib.suppress(psutil.Error):
             pct = p.cpu_percent(interval=None)
             if pct >= 10:
-                rows.append((pct, " ".join(p.info["cmdline"] or [p.info["name"] or "?"])[:70]))
+                # one line per process: a ``python -c`` script's newlines would break the report's paragraph
+                rows.append((pct, " ".join(" ".join(p.info["cmdline"] or [p.info["name"] or "?"]).split())[:70]))
     rows.sort(reverse=True)
     return "; ".join(f"{pct:.0f}% {cmd}" for pct, cmd in rows[:5]) or "none above 10% of a core"
+
+
+# -- load on the machine, per section ----------------------------------------------------------------
+
+LOAD_LIMIT = 1.5
+"""A section that starts while the rest of the machine loads it above this (1-minute load average, on
+two cores) is *measured under load*: marked so, and run once more."""
+LOAD_SAMPLE_S = 1.0
+T = TypeVar("T")
+
+
+@dataclass
+class SectionLoad:
+    """The machine's 1-minute load average before and during one section, and the bench's own share of it."""
+
+    before: tuple[float, float, float]
+    """``os.getloadavg()`` when the section started."""
+    own_before: float
+    """The bench's own share of ``before[0]``: its runnable threads, averaged the way the kernel averages."""
+    during_max: float = 0.0
+    during_samples: int = 0
+    attempt: int = 1
+    note: str = ""
+
+    @property
+    def other_before(self) -> float:
+        """The load the rest of the machine put on it when the section started (estimate)."""
+        return max(0.0, self.before[0] - self.own_before)
+
+    @property
+    def under_load(self) -> bool:
+        """The rest of the machine loaded it above ``LOAD_LIMIT`` when the section started."""
+        return self.other_before > LOAD_LIMIT
+
+    def markdown(self) -> str:
+        """One line for the section's top: load before and during, and whether it was measured under load."""
+        line = (f"*Load average (1 min) before: {self.before[0]:.2f} (of it not this bench: {self.other_before:.2f}); "
+                f"during: max {self.during_max:.2f} over {self.during_samples} samples.*")
+        if self.under_load:
+            line += f" **Measured under load** (other processes above {LOAD_LIMIT:g} at the start)."
+        if self.note:
+            line += f" {self.note}"
+        return line
+
+
+def _runnable_threads(pids: Iterable[int]) -> int:
+    """Threads of these processes that are running or waiting for a CPU (or in uninterruptible sleep), as the
+    kernel counts them in the load average."""
+    count = 0
+    for pid in pids:
+        try:
+            tids = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue
+        for tid in tids:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat", "rb") as fh:
+                    state = fh.read().rsplit(b")", 1)[1][1:2]
+            except (OSError, IndexError):
+                continue
+            if state in (b"R", b"D"):
+                count += 1
+    return count
+
+
+class LoadMonitor(threading.Thread):
+    """Samples the load average and the bench's own runnable threads every second, for the sections' records.
+
+    The 1-minute load average of the kernel still carries what this bench ran a minute ago (a section
+    that used both cores leaves it near 2 for a while), so the monitor keeps its own average of the
+    bench's runnable threads (this process and every descendant) with the kernel's time constant, and
+    the load *of the rest of the machine* is the load average minus that.
+    """
+
+    def __init__(self, interval: float = LOAD_SAMPLE_S) -> None:
+        super().__init__(name="load-monitor", daemon=True)
+        self.interval = interval
+        self.own = 0.0
+        self._decay = math.exp(-interval / 60.0)
+        self._watching: list[SectionLoad] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+
+    def _own_pids(self) -> list[int]:
+        import psutil
+
+        me = psutil.Process()
+        try:
+            return [me.pid, *(p.pid for p in me.children(recursive=True))]
+        except psutil.Error:
+            return [me.pid]
+
+    def run(self) -> None:
+        """Sample until stopped."""
+        while not self._stop.wait(self.interval):
+            # this thread is running while it counts: it is not part of the load it measures
+            runnable = max(0, _runnable_threads(self._own_pids()) - 1)
+            load1 = os.getloadavg()[0]
+            with self._lock:
+                self.own = self.own * self._decay + runnable * (1 - self._decay)
+                for watch in self._watching:
+                    watch.during_max = max(watch.during_max, load1)
+                    watch.during_samples += 1
+
+    @contextlib.contextmanager
+    def watch(self) -> Iterator[SectionLoad]:
+        """Record the load before a section and sample it until the section ends."""
+        with self._lock:
+            record = SectionLoad(before=os.getloadavg(), own_before=self.own)
+            record.during_max = record.before[0]
+            self._watching.append(record)
+        try:
+            yield record
+        finally:
+            with self._lock:
+                self._watching.remove(record)
+                record.during_max = max(record.during_max, os.getloadavg()[0])
+
+
+_MONITOR: LoadMonitor | None = None
+
+
+def load_monitor() -> LoadMonitor:
+    """The process's load monitor, started on first use (start it early: it learns the bench's own load)."""
+    global _MONITOR
+    if _MONITOR is None:
+        _MONITOR = LoadMonitor()
+        _MONITOR.start()
+    return _MONITOR
+
+
+def run_watched(name: str, mode: str, run_once: Callable[[int], tuple[Section, T]]) -> tuple[Section, T]:
+    """Run a section (``run_once(attempt)``) recording the load before and during it; again once if under load.
+
+    A section that started while other processes loaded the machine above ``LOAD_LIMIT`` is marked
+    *measured under load* and run a second time (``attempt`` 2; not in smoke mode, whose figures mean
+    nothing); the second run is the one reported, with a note about the first.
+    """
+    monitor = load_monitor()
+    with monitor.watch() as load:
+        section, extra = run_once(1)
+    section.load = load
+    if not load.under_load or mode == "smoke":
+        return section, extra
+    busy = other_load()
+    say(f"{name}: measured under load (load {load.before[0]:.2f} at the start, {load.other_before:.2f} of it "
+        f"other processes: {busy}); running it once more")
+    with monitor.watch() as again:
+        section, extra = run_once(2)
+    again.attempt = 2
+    again.note = (f"Re-run: the first attempt started under load ({load.before[0]:.2f}, {load.other_before:.2f} "
+                  f"of it other processes: {busy}).")
+    section.load = again
+    return section, extra

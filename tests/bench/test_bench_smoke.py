@@ -23,6 +23,7 @@ SECTION_TABLES = {
     "Crawl": "| Run | Pages | Seconds | Pages/s | vs bare |",
     "Index": "| Operation | Records changed | Docs (re)indexed | Seconds |",
     "Search": "| Corpus | Engine | Docs | Queries |",
+    "First-time query": "| Corpus | Docs | Warm-up searches | First-time queries |",
     "Serving": "| Phase | Endpoint | Requests (all runs) | Req/s | p50 ms | p95 ms | p99 ms | Errors |",
 }
 FIGURES = [
@@ -34,8 +35,11 @@ FIGURES = [
     "Index rebuild peak RSS",
     "Search p95, sample corpus (repeated queries)",
     "Search p95 speed-up vs naive Whoosh",
+    "First-time query p95 at 1x",
     "Results page p95, index quiet",
     "Results page p95, under sync",
+    "Pages/s, under sync vs index quiet",
+    "Worker RSS after the load and syncs",
     "Errors, index quiet",
     "Errors, under sync",
     "Web worker peak RSS",
@@ -70,7 +74,7 @@ def test_bench_smoke_runs_every_section_and_writes_results(tmp_path: Path) -> No
         assert header in proc.stdout, title
     assert "## Summary" in proc.stdout
     assert proc.stdout.index("## Crawl") < proc.stdout.index("## Index") < proc.stdout.index("## Search") \
-        < proc.stdout.index("## Serving") < proc.stdout.index("## Summary")
+        < proc.stdout.index("## First-time query") < proc.stdout.index("## Serving") < proc.stdout.index("## Summary")
 
     text = results.read_text(encoding="utf-8")
     head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True,
@@ -79,6 +83,9 @@ def test_bench_smoke_runs_every_section_and_writes_results(tmp_path: Path) -> No
     assert re.search(r"\| Load average at start \(1/5/15 min\) \| [\d.]+ / [\d.]+ / [\d.]+ \|", text)
     assert re.search(r"\| CPU \| .+, \d+ cores \|", text)
     assert "Smoke mode" in text
+    # the load average before and during every section
+    loads = re.findall(r"^\| (.+?) \| [\d.]+ \| [\d.]+ \| [\d.]+ \| (?:\*\*yes\*\*|no)", text, re.M)
+    assert loads == list(SECTION_TABLES), loads
 
     rows = _summary_rows(text)
     for figure in FIGURES:
