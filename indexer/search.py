@@ -90,7 +90,7 @@ class Searcher:
             if not force and token == self._token and (self._snap is not None or token is None):
                 return False
             try:
-                ix, gen = self.store.open()
+                ix, gen = self.store.open(mapped=False)
                 snap = Snapshot(ix, gen.name, token, gen.meta, budget=self.budget, registry=self.registry,
                                 previous=self._snap)
             except IndexError_ as exc:

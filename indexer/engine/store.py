@@ -117,8 +117,13 @@ class IndexStore:
             return None
         return (pointer.st_ino, pointer.st_mtime_ns, name, meta.st_ino, meta.st_mtime_ns, meta.st_size)
 
-    def open(self, generation: Generation | None = None) -> tuple[Any, Generation]:
-        """Open the live index (checked); raises IndexMissing or IndexDamaged."""
+    def open(self, generation: Generation | None = None, *, mapped: bool = True) -> tuple[Any, Generation]:
+        """Open the live index (checked); raises IndexMissing or IndexDamaged.
+
+        ``mapped=False`` reads the files with ordinary reads instead of memory maps: a searcher
+        process holds a reader per concurrent search, each mapping every segment file again, which
+        counted the index several times over in the worker's resident memory (see README, "Memory").
+        """
         gen = generation or self.current()
         if gen is None:
             raise IndexMissing(f"no search index in {self.root} yet; run `collegesearch index rebuild`")
@@ -126,7 +131,7 @@ class IndexStore:
         if problem:
             raise IndexDamaged(f"the search index in {gen.path} is damaged: {problem}")
         try:
-            ix = whoosh_index.open_dir(str(gen.path), schema=SCHEMA)
+            ix = FileStorage(str(gen.path), supports_mmap=mapped).open_index(schema=SCHEMA)
         except Exception as exc:  # any failure to read the TOC means the index is unusable
             raise IndexDamaged(f"the search index in {gen.path} cannot be opened: {exc!r}") from exc
         return ix, gen
