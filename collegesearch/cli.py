@@ -97,13 +97,15 @@ def _announce(url: str) -> None:
 @click.option("--no-faults", is_flag=True, help="Turn off 404s, 503s, slow, malformed and Latin-1 pages.")
 @click.option("--access-log", type=click.Path(dir_okay=False), default=None,
               help="Append one JSON line per request to this file.")
-def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_log: str | None) -> None:
+@click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 50),
+              help="Serve N times the programs and reviews (deterministic), for scale checks.")
+def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_log: str | None, scale: int) -> None:
     """Serve the bundled sample site on loopback until interrupted (prints its base URL first)."""
     from sample_site.server import SampleSiteError, serve
 
     try:
         serve(host=host, port=port, epoch=epoch, faults=not no_faults, access_log=access_log,
-              announce=_announce)
+              announce=_announce, scale=scale)
     except SampleSiteError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:

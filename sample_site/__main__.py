@@ -16,6 +16,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epoch", type=int, default=1)
     parser.add_argument("--no-faults", action="store_true")
     parser.add_argument("--access-log", default=None)
+    parser.add_argument("--scale", type=int, default=1, help="N times the programs and reviews (1-50)")
     args = parser.parse_args(argv)
 
     def announce(url: str) -> None:
@@ -23,7 +24,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         serve(host=args.host, port=args.port, epoch=args.epoch, faults=not args.no_faults,
-              access_log=args.access_log, announce=announce)
+              access_log=args.access_log, announce=announce, scale=args.scale)
     except SampleSiteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

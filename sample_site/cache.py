@@ -1,4 +1,4 @@
-"""A disk cache of the generated base world, so each sample-site process starts in about a second.
+"""A disk cache of the generated base world and scaled extras, so each sample-site process starts in about a second.
 
 The key is a hash of the generator's source files, the real data files and the ``model`` modules
 (items, vocabularies), so any change rebuilds. ``SAMPLE_SITE_NO_CACHE=1`` turns the cache off (the
@@ -19,7 +19,8 @@ from typing import TypeVar
 
 T = TypeVar("T")
 HERE = Path(__file__).resolve().parent
-KEY_FILES = ("util.py", "data_load.py", "cip.py", "institutions.py", "program_types.py", "reviewdata.py", "occupations.py", "cache.py")
+KEY_FILES = ("util.py", "data_load.py", "cip.py", "institutions.py", "program_types.py", "reviewdata.py", "occupations.py", "cache.py",
+             "scale.py")
 
 
 @functools.cache

@@ -10,6 +10,9 @@ College Navigator lags the accreditor: a CAHIIM program whose accreditation chan
 shows the new state in the CAHIIM directory at once, but its College Navigator row still shows
 the epoch N-1 state until epoch N+1 (real College Navigator reloads DAPIP data later than the
 accreditor publishes it). Programs new at epoch N appear in both sources at once.
+
+A scaled site (``sample_site.scale``) starts from a base state with N times the programs and
+reviews; the same events then apply to it.
 """
 
 from __future__ import annotations
@@ -36,7 +39,8 @@ from sample_site.institutions import (
     program_id,
     programs,
 )
-from sample_site.reviewdata import Review, base_reviews, generate_review, school_quality, schools
+from sample_site.reviewdata import Review, generate_review, school_quality, schools
+from sample_site.scale import check_scale, extra_programs, scaled_reviews
 from sample_site.util import epoch_date, h64
 
 MAX_EPOCH = 1000
@@ -66,18 +70,25 @@ class EpochState:
     next_rid: int
     cn_lag: dict[str, ProgramAcc] = field(default_factory=dict)
     """Program id -> the previous epoch's version College Navigator still shows (CAHIIM programs changed this epoch)."""
+    scale: int = 1
+    """How many times the base programs and reviews the site holds (``sample_site.scale``)."""
+
+    @property
+    def key(self) -> tuple[int, int]:
+        """(epoch, scale): what per-state caches are keyed by."""
+        return self.epoch, self.scale
 
     def programs_of(self, unitid: str) -> list[ProgramAcc]:
         """Programs listed on an institution's page, in page order (by accreditor, then program)."""
         return sorted(self._by_inst().get(unitid, ()), key=lambda p: (p.nlr, p.agency.lower(), p.name.lower()))
 
     def _by_inst(self) -> dict[str, list[ProgramAcc]]:
-        cache = _BY_INST.get(self.epoch)
+        cache = _BY_INST.get(self.key)
         if cache is None:
             cache = {}
             for p in self.programs.values():
                 cache.setdefault(p.unitid, []).append(p)
-            _BY_INST[self.epoch] = cache
+            _BY_INST[self.key] = cache
         return cache
 
     def cn_view(self, p: ProgramAcc) -> ProgramAcc:
@@ -91,9 +102,9 @@ class EpochState:
 
     def cahiim_programs(self) -> list[ProgramAcc]:
         """CAHIIM programs of present institutions, by directory id."""
-        hit = _CAHIIM.get(self.epoch)
+        hit = _CAHIIM.get(self.key)
         if hit is None:
-            hit = _CAHIIM[self.epoch] = sorted(
+            hit = _CAHIIM[self.key] = sorted(
                 (p for p in self.programs.values() if p.cahiim_id is not None and p.unitid in self.present),
                 key=lambda p: p.cahiim_id or 0)
         return hit
@@ -106,17 +117,18 @@ class EpochState:
         return occ_mod.scaled_pay(occ, factor)
 
 
-_BY_INST: dict[int, dict[str, list[ProgramAcc]]] = {}
-_CAHIIM: dict[int, list[ProgramAcc]] = {}
+_BY_INST: dict[tuple[int, int], dict[str, list[ProgramAcc]]] = {}
+_CAHIIM: dict[tuple[int, int], list[ProgramAcc]] = {}
 
 
-def _base_state() -> EpochState:
+def _base_state(scale: int) -> EpochState:
     insts = institutions()
     present = frozenset(u for u in insts if u not in HELD_BACK_UNITIDS)
-    reviews = dict(base_reviews())
+    reviews = scaled_reviews(scale)
+    # Review ids are numbered from 100001 with no gaps, so the next one follows all the base (and scaled) ones.
     next_rid = 100001 + sum(len(v) for v in reviews.values())
-    return EpochState(epoch=1, date=epoch_date(1), present=present, programs=dict(programs()), pay_factor={},
-                      reviews=reviews, next_rid=next_rid)
+    return EpochState(epoch=1, date=epoch_date(1), present=present, programs={**programs(), **extra_programs(scale)},
+                      pay_factor={}, reviews=reviews, next_rid=next_rid, scale=scale)
 
 
 def _transition(p: ProgramAcc, rng: random.Random, today: dt.date) -> ProgramAcc:
@@ -241,7 +253,7 @@ def _apply(prev: EpochState, epoch: int) -> EpochState:
         reviews[entity] = (*old, generate_review(rng, rid, entity, d, school_quality(entity)))
         rid += 1
     return EpochState(epoch=epoch, date=today, present=frozenset(present), programs=progs, pay_factor=pay,
-                      reviews=reviews, next_rid=rid, cn_lag=_cn_lag(prev.programs, progs))
+                      reviews=reviews, next_rid=rid, cn_lag=_cn_lag(prev.programs, progs), scale=prev.scale)
 
 
 def _cn_lag(prev: dict[str, ProgramAcc], now: dict[str, ProgramAcc]) -> dict[str, ProgramAcc]:
@@ -252,14 +264,18 @@ def _cn_lag(prev: dict[str, ProgramAcc], now: dict[str, ProgramAcc]) -> dict[str
             if p.cahiim_id is not None and pid in prev and prev[pid] != p}
 
 
-@functools.cache
-def state(epoch: int) -> EpochState:
-    """The site's state at an epoch (1 = base), built from the previous epoch's state."""
+def state(epoch: int, scale: int = 1) -> EpochState:
+    """The site's state at an epoch (1 = base) and scale, built from the previous epoch's state."""
     if epoch < 1 or epoch > MAX_EPOCH:
         raise ValueError(f"epoch must be between 1 and {MAX_EPOCH}, got {epoch}")
+    return _state(epoch, check_scale(scale))
+
+
+@functools.cache
+def _state(epoch: int, scale: int) -> EpochState:
     if epoch == 1:
-        return _base_state()
+        return _base_state(scale)
     # Build iteratively so a high epoch does not recurse deeply.
     for e in range(2, epoch):
-        state(e)
-    return _apply(state(epoch - 1), epoch)
+        _state(e, scale)
+    return _apply(_state(epoch - 1, scale), epoch)

@@ -99,7 +99,7 @@ def resolve(path: str, params: dict[str, str]) -> Page | Redirect | None:
 
 
 def _state_members(st: EpochState) -> dict[str, list[Institution]]:
-    cache = _MEMBERS.get(st.epoch)
+    cache = _MEMBERS.get(st.key)
     if cache is None:
         insts = institutions()
         cache = {}
@@ -108,11 +108,11 @@ def _state_members(st: EpochState) -> dict[str, list[Institution]]:
             cache.setdefault(inst.state, []).append(inst)
         for members in cache.values():
             members.sort(key=lambda i: (i.name.lower(), i.unitid))
-        _MEMBERS[st.epoch] = cache
+        _MEMBERS[st.key] = cache
     return cache
 
 
-_MEMBERS: dict[int, dict[str, list[Institution]]] = {}
+_MEMBERS: dict[tuple[int, int], dict[str, list[Institution]]] = {}
 
 
 def pages(st: EpochState) -> list[Page]:

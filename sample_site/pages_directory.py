@@ -69,15 +69,15 @@ def listing_url(state: str, degree: str, delivery: str, page: int) -> str:
 
 
 def _entries(st: EpochState) -> list[ProgramAcc]:
-    hit = _ENTRIES.get(st.epoch)
+    hit = _ENTRIES.get(st.key)
     if hit is None:
         insts = institutions()
-        hit = _ENTRIES[st.epoch] = sorted(st.cahiim_programs(),
-                                          key=lambda p: (insts[p.unitid].state, (p.dir_name or "").lower(), p.name, p.cahiim_id))
+        hit = _ENTRIES[st.key] = sorted(st.cahiim_programs(),
+                                        key=lambda p: (insts[p.unitid].state, (p.dir_name or "").lower(), p.name, p.cahiim_id))
     return hit
 
 
-_ENTRIES: dict[int, list[ProgramAcc]] = {}
+_ENTRIES: dict[tuple[int, int], list[ProgramAcc]] = {}
 
 
 def _filtered(st: EpochState, state: str, degree: str, delivery: str) -> list[ProgramAcc]:

@@ -94,14 +94,14 @@ def resolve(path: str, params: dict[str, str]) -> Page | Redirect | None:
 
 
 def _listed(st: EpochState) -> list[ReviewSchool]:
-    cache = _LISTED.get(st.epoch)
+    cache = _LISTED.get(st.key)
     if cache is None:
         cache = sorted((s for s in schools() if s.entity_id in st.reviews), key=lambda s: (s.name.lower(), s.entity_id))
-        _LISTED[st.epoch] = cache
+        _LISTED[st.key] = cache
     return cache
 
 
-_LISTED: dict[int, list[ReviewSchool]] = {}
+_LISTED: dict[tuple[int, int], list[ReviewSchool]] = {}
 
 
 def _n(count: int, per: int) -> int:

@@ -22,13 +22,14 @@ from typing import Any
 from sample_site.core import SOURCE_HOSTS, SOURCES
 from sample_site.epochs import MAX_EPOCH
 from sample_site.gate import Gate, gate_from_env
+from sample_site.scale import check_scale
 from sample_site.site import Response, Site, warm
 
 THREADS = 16
 
 
 class SampleSiteError(Exception):
-    """A problem the user can fix (busy port, unavailable address, bad epoch); one line."""
+    """A problem the user can fix (busy port, unavailable address, bad epoch or scale); one line."""
 
 
 def _bind_one(ip: str, port: int) -> socket.socket:
@@ -172,15 +173,20 @@ _REFUSED = Response(503, [("Content-Type", "text/plain; charset=utf-8"), ("Conte
 
 
 def serve(host: str, port: int, epoch: int, faults: bool, access_log: str | None,
-          announce: Callable[[str], None]) -> None:
+          announce: Callable[[str], None], scale: int = 1) -> None:
     """Serve the sample site until interrupted; calls announce(base_url) once it is listening and ready.
 
-    With ``SAMPLE_SITE_GATE`` set, a test can hold requests at a gate (``sample_site.gate``).
+    ``scale`` (1-50) serves N times the programs and reviews (``sample_site.scale``). With
+    ``SAMPLE_SITE_GATE`` set, a test can hold requests at a gate (``sample_site.gate``).
     """
     import waitress
 
     if not isinstance(epoch, int) or epoch < 1 or epoch > MAX_EPOCH:
         raise SampleSiteError(f"epoch must be a whole number from 1 to {MAX_EPOCH}, got {epoch!r}")
+    try:
+        check_scale(scale)
+    except ValueError as exc:
+        raise SampleSiteError(str(exc)) from None
     sockets, actual = bind_sockets(host, port)
     base, single = base_urls(host, actual)
     log = None
@@ -190,8 +196,8 @@ def serve(host: str, port: int, epoch: int, faults: bool, access_log: str | None
                 log = AccessLog(access_log)
             except OSError as exc:
                 raise SampleSiteError(f"cannot write the access log {access_log}: {exc.strerror}") from None
-        warm(epoch)
-        site = Site(epoch, faults, base, single_host=single)
+        warm(epoch, scale)
+        site = Site(epoch, faults, base, single_host=single, scale=scale)
         server = waitress.create_server(
             make_app(site, log, gate_from_env()), sockets=list(sockets.values()), threads=THREADS, connection_limit=2000,
             channel_timeout=120, ident="sample-site", asyncore_use_poll=True, clear_untrusted_proxy_headers=True,

@@ -4,6 +4,9 @@
 rendered on demand from its *model* (the data it shows at an epoch) and cached; its Last-Modified
 is the date of the last epoch whose model differs from the previous one, so a page changed in
 epoch N carries a later date than in N-1, and ``truth.changed_pages`` compares the same models.
+
+A scaled site (``--scale N``, ``sample_site.scale``) holds N times the programs and reviews; its
+rendered pages and models are kept in bounded caches, so serving it all does not hold it all.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ import email.utils
 import hashlib
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from urllib.parse import parse_qsl
@@ -27,6 +31,7 @@ from sample_site import (
     pages_reviews,
 )
 from sample_site.core import CRAWLED_SOURCES, SOURCE_HOSTS, SOURCES, Body, Ctx, Page, Redirect
+from sample_site.scale import check_scale
 from sample_site.util import epoch_date, esc, http_date
 
 MODULES: dict[str, ModuleType] = {
@@ -60,6 +65,38 @@ PORTAL_LABELS: dict[str, str] = {
 """How the portal page names each area."""
 SLOW_SECONDS = 2.5
 SITE = "site"
+SCALED_MODELS = 8192
+"""Page models a scaled site keeps (the base site keeps every one)."""
+SCALED_PAGES = 2048
+"""Rendered pages a scaled site keeps (the base site keeps every one)."""
+
+
+class BoundedCache:
+    """A thread-safe least-recently-used mapping with a size limit (``get`` returns ``missing`` when absent)."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._data: OrderedDict[Hashable, object] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, missing: object = None) -> object:
+        """The value kept for key (now the most recently used), or ``missing``."""
+        with self._lock:
+            if key not in self._data:
+                return missing
+            self._data.move_to_end(key)
+            return self._data[key]
+
+    def put(self, key: Hashable, value: object) -> None:
+        """Keep a value, dropping the least recently used one when full."""
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            if len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 def source_of_path(path: str) -> str | None:
@@ -73,14 +110,14 @@ def source_of_path(path: str) -> str | None:
 
 def leaf_sitemaps(source: str, st: epochs.EpochState) -> dict[str, list[Page]]:
     """Sitemap path -> pages it lists, for one source."""
-    key = (source, st.epoch)
+    key = (source, *st.key)
     hit = _LEAF_CACHE.get(key)
     if hit is None:
         hit = _LEAF_CACHE[key] = _leaf_sitemaps(source, st)
     return hit
 
 
-_LEAF_CACHE: dict[tuple[str, int], dict[str, list[Page]]] = {}
+_LEAF_CACHE: dict[tuple[str, int, int], dict[str, list[Page]]] = {}
 
 
 def _leaf_sitemaps(source: str, st: epochs.EpochState) -> dict[str, list[Page]]:
@@ -115,42 +152,51 @@ class _Rendered:
 
 _MODEL_CACHE: dict[tuple[Page, int], object] = {}
 _MODEL_LOCK = threading.Lock()
+_SCALED_MODEL_CACHE = BoundedCache(SCALED_MODELS)
+_ABSENT = object()
 
 
-def page_model(page: Page, epoch: int) -> object | None:
+def page_model(page: Page, epoch: int, scale: int = 1) -> object | None:
     """What a page shows at an epoch (None: it does not exist then); cached per process."""
-    key = (page, epoch)
-    try:
-        return _MODEL_CACHE[key]
-    except KeyError:
-        pass
-    st = epochs.state(epoch)
+    if scale == 1:
+        try:
+            return _MODEL_CACHE[(page, epoch)]
+        except KeyError:
+            pass
+    else:
+        hit = _SCALED_MODEL_CACHE.get((page, epoch, scale), _ABSENT)
+        if hit is not _ABSENT:
+            return hit
+    st = epochs.state(epoch, scale)
     if page.source == SITE:
         m = _site_model(page, st)
     else:
         m = MODULES[page.source].model(page, st)
-    _MODEL_CACHE[key] = m
+    if scale == 1:
+        _MODEL_CACHE[(page, epoch)] = m
+    else:
+        _SCALED_MODEL_CACHE.put((page, epoch, scale), m)
     return m
 
 
-def last_change(page: Page, epoch: int) -> int:
+def last_change(page: Page, epoch: int, scale: int = 1) -> int:
     """The latest epoch <= epoch in which the page's model changed (1 if never)."""
-    m = page_model(page, epoch)
+    m = page_model(page, epoch, scale)
     k = epoch
     while k > 1:
-        if page_model(page, k - 1) != m:
+        if page_model(page, k - 1, scale) != m:
             break
         k -= 1
     return k
 
 
-def page_lastmod(page: Page, epoch: int) -> dt.date:
+def page_lastmod(page: Page, epoch: int, scale: int = 1) -> dt.date:
     """The date a page last changed (the saved real OOH pages keep their own date)."""
     if page.source == "bls_ooh":
         fixed = pages_ooh.static_lastmod(page)
         if fixed:
             return fixed
-    return epoch_date(last_change(page, epoch))
+    return epoch_date(last_change(page, epoch, scale))
 
 
 def _site_model(page: Page, st: epochs.EpochState) -> object | None:
@@ -159,7 +205,7 @@ def _site_model(page: Page, st: epochs.EpochState) -> object | None:
         listed = leaf_sitemaps(source, st).get(path)
         if listed is None:
             return None
-        return ("sitemap", tuple((p.canonical, page_lastmod(p, st.epoch)) for p in listed))
+        return ("sitemap", tuple((p.canonical, page_lastmod(p, st.epoch, st.scale)) for p in listed))
     if page.kind == "sitemap_index":
         return ("sitemap_index", page.args, tuple(path for s in page.args[0] for path in leaf_sitemaps(s, st)))
     if page.kind in ("sources", "portal"):
@@ -180,9 +226,9 @@ def site_pages(st: epochs.EpochState, hosts: tuple[str, ...] = (*CRAWLED_SOURCES
     return out
 
 
-def all_pages(epoch: int, sources: tuple[str, ...] = CRAWLED_SOURCES) -> dict[str, list[Page]]:
-    """Every crawlable page per source at an epoch (host-level pages under 'site')."""
-    st = epochs.state(epoch)
+def all_pages(epoch: int, sources: tuple[str, ...] = CRAWLED_SOURCES, scale: int = 1) -> dict[str, list[Page]]:
+    """Every crawlable page per source at an epoch and scale (host-level pages under 'site')."""
+    st = epochs.state(epoch, scale)
     out = {s: MODULES[s].pages(st) for s in sources}
     out[SITE] = site_pages(st, (*sources, "portal"))
     return out
@@ -214,17 +260,19 @@ def disallow_rules(source: str) -> list[str]:
 
 
 class Site:
-    """The sample site at one epoch with faults on or off, for one set of base URLs."""
+    """The sample site at one epoch and scale with faults on or off, for one set of base URLs."""
 
-    def __init__(self, epoch: int, faults: bool, base: Mapping[str, str], single_host: bool) -> None:
+    def __init__(self, epoch: int, faults: bool, base: Mapping[str, str], single_host: bool, scale: int = 1) -> None:
         if epoch < 1 or epoch > epochs.MAX_EPOCH:
             raise ValueError(f"epoch must be between 1 and {epochs.MAX_EPOCH}")
         self.epoch = epoch
         self.faults = faults
         self.base = dict(base)
         self.single_host = single_host
-        self.state = epochs.state(epoch)
-        self._rendered: dict[Page, _Rendered] = {}
+        self.scale = check_scale(scale)
+        self.state = epochs.state(epoch, scale)
+        # The base site keeps every page it rendered; a scaled one only the recently asked ones.
+        self._rendered: dict[Page, _Rendered] | BoundedCache = {} if scale == 1 else BoundedCache(SCALED_PAGES)
         self._transient_done: set[str] = set()
         self._lock = threading.Lock()
         self.host_of_ip = {ip: name for name, ip in SOURCE_HOSTS.items()}
@@ -289,8 +337,9 @@ class Site:
             items = "".join(
                 f'<li><a href="{esc(self.base[s] + START_PATHS[s][0])}">{esc(PORTAL_LABELS[s])}</a> <code>{s}</code></li>\n'
                 for s in SOURCES)
+            scaled = f"; scale {self.scale}" if self.scale > 1 else ""
             text = ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>collegesearch sample site</title></head><body>"
-                    f"<h1>collegesearch sample site</h1><p>Epoch {self.epoch}; faults {'on' if self.faults else 'off'}.</p>"
+                    f"<h1>collegesearch sample site</h1><p>Epoch {self.epoch}; faults {'on' if self.faults else 'off'}{scaled}.</p>"
                     f'<ul class="sources">\n{items}</ul><p><a href="/sources.json">sources.json</a></p></body></html>\n')
             return Body(text.encode())
         raise KeyError(page.kind)
@@ -308,22 +357,28 @@ class Site:
                 "default_crawl": s in CRAWLED_SOURCES,
             }
         out["adversarial"]["page_kinds"] = dict(pages_adversarial.PAGE_KINDS)
-        return {"epoch": self.epoch, "faults": self.faults, "single_host": self.single_host, "sources": out}
+        head: dict = {"epoch": self.epoch, "faults": self.faults, "single_host": self.single_host}
+        if self.scale > 1:  # the base site's file stays as it always was
+            head["scale"] = self.scale
+        return {**head, "sources": out}
 
     def rendered(self, page: Page) -> _Rendered | None:
         """A page's body, ETag and date (None: 404 at this epoch)."""
         hit = self._rendered.get(page)
         if hit is not None:
-            return hit
-        m = page_model(page, self.epoch)
+            return hit  # type: ignore[return-value]
+        m = page_model(page, self.epoch, self.scale)
         if m is None:
             return None
-        lastmod = page_lastmod(page, self.epoch) if page.source != "adversarial" else epoch_date(1)
+        lastmod = page_lastmod(page, self.epoch, self.scale) if page.source != "adversarial" else epoch_date(1)
         ctx = Ctx(faults=self.faults, base=self.base, lastmod=lastmod, epoch=self.epoch)
         body = self._render_site(page, m, ctx) if page.source == SITE else MODULES[page.source].render(page, m, ctx)
         etag = '"' + hashlib.blake2b(body.data, digest_size=12).hexdigest() + '"'
         out = _Rendered(body, etag, lastmod)
-        self._rendered[page] = out
+        if isinstance(self._rendered, BoundedCache):
+            self._rendered.put(page, out)
+        else:
+            self._rendered[page] = out
         return out
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -391,9 +446,9 @@ class Site:
         return self._simple(404, "Not Found", method, [])
 
 
-def warm(epoch: int) -> None:
+def warm(epoch: int, scale: int = 1) -> None:
     """Build everything a first request would need (data, epoch state), so serving starts fast."""
-    epochs.state(epoch)
+    epochs.state(epoch, scale)
     pages_ooh.skeleton()
     pages_cn.malformed_unitid()
     pages_cn.slow_unitid()

@@ -33,6 +33,9 @@ deliveries from ``DELIVERIES``. Conventions where a page leaves room for choice:
   (what record linkage should find).
 - reviews: ``institution_unitid`` = the true institution when it has a College Navigator page at
   that epoch, else None (linkage must leave it unmatched); ``url`` = the HTML review page holding it.
+
+Functions that take ``scale`` describe the scaled site (``sample_site.scale``: N times the
+programs and reviews); the default, 1, is the base site.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from __future__ import annotations
 import functools
 import html as htmllib
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from model.accreditors import lookup_accreditor
 from model.items import item_from_dict
@@ -89,7 +92,7 @@ def _career(occ: occ_mod.Occupation, st: epochs.EpochState, base: dict[str, str]
         "outlook_desc": occ.outlook_desc, "employment_change": occ.employment_change,
         "accreditors": [_career_accreditor(a) for a in occ.accreditors],
         "similar_occupations": list(occ.similar) if occ.real else [occ_mod.by_slug()[s].title for s in occ.similar],
-        "group": occ.group, "updated": site_mod.page_lastmod(page, st.epoch).isoformat(),
+        "group": occ.group, "updated": site_mod.page_lastmod(page, st.epoch, st.scale).isoformat(),
     }
 
 
@@ -153,64 +156,97 @@ def _dir_program(p, base: dict[str, str]) -> dict:  # type: ignore[no-untyped-de
     }
 
 
-@functools.lru_cache(maxsize=16)
-def _expected(epoch: int, base_key: tuple[tuple[str, str], ...]) -> dict[str, dict[str, dict]]:
-    base = dict(base_key)
-    st = epochs.state(epoch)
-    out: dict[str, dict[str, dict]] = {"career": {}, "institution": {}, "program": {}, "review": {}}
+_ID_FIELD = {"institution": "unitid", "program": "program_id", "review": "review_id"}
 
-    id_field = {"institution": "unitid", "program": "program_id", "review": "review_id"}
 
-    def add(kind: str, fields: dict) -> None:
+def _records(st: epochs.EpochState, base: dict[str, str], unitids: Collection[str] | None = None,
+             entities: Collection[str] | None = None) -> Iterator[tuple[str, str, dict]]:
+    """(kind, item id, fields) of the records the pages show: careers, institutions (each with its
+    programs), directory programs, reviews; with ``unitids`` / ``entities`` only those institutions'
+    and review-site schools' records (no careers)."""
+
+    def record(kind: str, fields: dict) -> tuple[str, str, dict]:
         # Careers without a SOC code fall back to the item model's URL-based id.
-        item_id = fields[id_field[kind]] if kind in id_field else item_from_dict({**fields, "kind": kind}).item_id
-        if item_id in out[kind]:
-            raise RuntimeError(f"duplicate {kind} id {item_id}")
-        out[kind][item_id] = fields
+        item_id = fields[_ID_FIELD[kind]] if kind in _ID_FIELD else item_from_dict({**fields, "kind": kind}).item_id
+        return kind, item_id, fields
 
-    for occ in occ_mod.occupations():
-        add("career", _career(occ, st, base))
-    for uid in sorted(st.present, key=int):
-        add("institution", _institution(uid, base))
+    whole = unitids is None and entities is None
+    units, schools_wanted = set(unitids or ()), set(entities or ())
+    if whole:
+        for occ in occ_mod.occupations():
+            yield record("career", _career(occ, st, base))
+    for uid in sorted(st.present if whole else st.present & units, key=int):
+        yield record("institution", _institution(uid, base))
         # College Navigator rows show the lagged view (the epoch before, for CAHIIM programs changed now).
         for p in st.cn_programs_of(uid):
-            add("program", _cn_program(p, base))
+            yield record("program", _cn_program(p, base))
     for p in st.cahiim_programs():
-        add("program", _dir_program(p, base))
+        if whole or p.unitid in units:
+            yield record("program", _dir_program(p, base))
     by_e = schools_by_entity()
     for eid, reviews in sorted(st.reviews.items()):
+        if not whole and eid not in schools_wanted:
+            continue
         school = by_e[eid]
         unitid = school.unitid if school.unitid in st.present else None
         for i, r in enumerate(reviews):
-            add("review", {
+            yield record("review", {
                 "url": base["reviews"] + pages_reviews.school_url(school, i // REVIEWS_PER_PAGE + 1), "source": "reviews",
                 "review_id": r.review_id, "institution_unitid": unitid, "institution_name": school.name,
                 "institution_city": school.city, "institution_state": school.state, "entity_id": eid, "rating": r.rating,
                 "body": r.body, "author_role": r.role, "category": r.category, "date": r.date.isoformat(), "origin": "crawled",
             })
+
+
+@functools.lru_cache(maxsize=16)
+def _expected(epoch: int, base_key: tuple[tuple[str, str], ...], scale: int = 1) -> dict[str, dict[str, dict]]:
+    out: dict[str, dict[str, dict]] = {"career": {}, "institution": {}, "program": {}, "review": {}}
+    for kind, item_id, fields in _records(epochs.state(epoch, scale), dict(base_key)):
+        if item_id in out[kind]:
+            raise RuntimeError(f"duplicate {kind} id {item_id}")
+        out[kind][item_id] = fields
     return out
 
 
-def expected_items(epoch: int = 1, *, base_urls: Mapping[str, str] | None = None) -> dict[str, dict[str, dict]]:
+def expected_items(epoch: int = 1, *, base_urls: Mapping[str, str] | None = None, scale: int = 1) -> dict[str, dict[str, dict]]:
     """kind -> item_id -> the fields the site's pages show at an epoch (item-model names and values).
 
     ``base_urls`` (source -> base URL, as in sources.json; default: the multi-host layout on port
     8800) sets the ``url`` fields, and the ids of careers without a SOC code (they fall back to a
     hash of the URL). Treat the returned dicts as read-only (they are cached).
     """
-    return _expected(epoch, tuple(sorted(_base(base_urls).items())))
+    return _expected(epoch, tuple(sorted(_base(base_urls).items())), scale)
 
 
-def review_links(epoch: int = 1) -> dict[str, str]:
+def iter_expected_items(epoch: int = 1, *, base_urls: Mapping[str, str] | None = None,
+                        scale: int = 1) -> Iterator[tuple[str, str, dict]]:
+    """(kind, item_id, fields) of ``expected_items`` one at a time, nothing cached (for large scales)."""
+    return _records(epochs.state(epoch, scale), _base(base_urls))
+
+
+def expected_slice(epoch: int = 1, *, unitids: Collection[str] = (), entities: Collection[str] = (),
+                   base_urls: Mapping[str, str] | None = None, scale: int = 1) -> dict[str, dict[str, dict]]:
+    """``expected_items`` of part of the site: the institutions ``unitids`` (their profiles' and the
+    directory's programs) and the review-site schools ``entities`` (their reviews); no careers.
+
+    For checking a crawl of part of a large (scaled) site without building every record.
+    """
+    out: dict[str, dict[str, dict]] = {"career": {}, "institution": {}, "program": {}, "review": {}}
+    for kind, item_id, fields in _records(epochs.state(epoch, scale), _base(base_urls), unitids, entities):
+        out[kind][item_id] = fields
+    return out
+
+
+def review_links(epoch: int = 1, scale: int = 1) -> dict[str, str]:
     """Review-site entity id -> the true IPEDS unitid, for every school the review site lists at an epoch."""
-    st = epochs.state(epoch)
+    st = epochs.state(epoch, scale)
     return {s.entity_id: s.unitid for s in schools() if s.entity_id in st.reviews}
 
 
-def unlinkable_review_entities(epoch: int = 1) -> set[str]:
+def unlinkable_review_entities(epoch: int = 1, scale: int = 1) -> set[str]:
     """Review-site schools whose institution has no College Navigator page at that epoch (must stay unmatched)."""
-    st = epochs.state(epoch)
-    return {e for e, u in review_links(epoch).items() if u not in st.present}
+    st = epochs.state(epoch, scale)
+    return {e for e, u in review_links(epoch, scale).items() if u not in st.present}
 
 
 def review_name_variants(epoch: int = 1) -> dict[str, str]:
@@ -218,14 +254,14 @@ def review_name_variants(epoch: int = 1) -> dict[str, str]:
     return {s.entity_id: s.variant for s in schools() if s.entity_id in epochs.state(epoch).reviews}
 
 
-def directory_links(epoch: int = 1) -> dict[str, str]:
+def directory_links(epoch: int = 1, scale: int = 1) -> dict[str, str]:
     """Directory program id (``cahiim-<id>``) -> the true IPEDS unitid of its institution."""
-    return {f"cahiim-{p.cahiim_id}": p.unitid for p in epochs.state(epoch).cahiim_programs()}
+    return {f"cahiim-{p.cahiim_id}": p.unitid for p in epochs.state(epoch, scale).cahiim_programs()}
 
 
-def same_program_pairs(epoch: int = 1) -> set[tuple[str, str]]:
+def same_program_pairs(epoch: int = 1, scale: int = 1) -> set[tuple[str, str]]:
     """(College Navigator program id, directory program id ``cahiim-<id>``) of every program both sources list at an epoch."""
-    st = epochs.state(epoch)
+    st = epochs.state(epoch, scale)
     pairs = set()
     for p in st.cahiim_programs():
         # The directory lists only programs of present institutions; so does College Navigator (one page each).
@@ -250,9 +286,9 @@ def source_disagreements(epoch: int) -> dict[str, dict[str, tuple]]:
     return out
 
 
-def page_paths(epoch: int = 1, *, sources: tuple[str, ...] = CRAWLED_SOURCES) -> dict[str, list[str]]:
+def page_paths(epoch: int = 1, *, sources: tuple[str, ...] = CRAWLED_SOURCES, scale: int = 1) -> dict[str, list[str]]:
     """source -> canonical path+query of every crawlable page (robots-allowed) at an epoch."""
-    pages = site_mod.all_pages(epoch, sources)
+    pages = site_mod.all_pages(epoch, sources, scale)
     return {s: [p.canonical for p in ps] for s, ps in pages.items() if s != site_mod.SITE}
 
 
@@ -361,17 +397,19 @@ def fault_urls() -> dict[str, object]:
     }
 
 
-def counts(epoch: int = 1) -> dict[str, int]:
-    """Headline numbers of the site at an epoch."""
-    st = epochs.state(epoch)
-    items = expected_items(epoch)
+def counts(epoch: int = 1, scale: int = 1) -> dict[str, int]:
+    """Headline numbers of the site at an epoch (and scale): how many records ``expected_items`` has of each."""
+    # Counted from the state, not from expected_items, so a large scale is counted without
+    # building every record (expected_items holds one record per career, page and row counted here).
+    st = epochs.state(epoch, scale)
+    cn_programs = sum(len(st.programs_of(u)) for u in st.present)
     return {
-        "careers": len(items["career"]),
+        "careers": len(occ_mod.occupations()),
         "institution_pages": len(st.present),
-        "programs_collegenavigator": sum(1 for i in items["program"].values() if i["source"] == "collegenavigator"),
+        "programs_collegenavigator": cn_programs,
         "cahiim_programs": len(st.cahiim_programs()),
         # One record per program once both sources are fused: a pair counts once.
-        "fused_programs": len(items["program"]) - len(same_program_pairs(epoch)),
+        "fused_programs": cn_programs + len(st.cahiim_programs()) - len(same_program_pairs(epoch, scale)),
         "review_schools": len(st.reviews),
         "reviews": sum(len(v) for v in st.reviews.values()),
         "ipeds_institutions": len(institutions()),

@@ -15,7 +15,8 @@ sitemap_urls, allowed_prefixes, default_crawl). Methods: ``url(source, path)``,
 ``stop()``. A test that restarts the shared server must restore it (use ``at``), or use:
 
 ``fresh_sample_site`` (function): a factory ``fresh_sample_site(epoch=1, faults=True,
-host="127.0.0.1", port=0, gate=False)`` returning a private server, stopped after the test.
+host="127.0.0.1", port=0, gate=False, scale=1)`` returning a private server, stopped after the test
+(``scale`` N serves N times the programs and reviews: ``sample_site.scale``).
 With ``gate=True`` its ``gate`` (a ``sample_site.gate.GateFile``) holds requests where the test
 says: ``gate.hold(prefix, allow)``, ``gate.refuse()``, ``gate.open()``.
 
@@ -73,11 +74,12 @@ class SampleSiteProcess:
     """A sample site served by a child process."""
 
     def __init__(self, workdir: Path, *, epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0,
-                 gate: bool = False) -> None:
+                 gate: bool = False, scale: int = 1) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.epoch = epoch
         self.faults = faults
+        self.scale = scale
         self.host = host
         self.port = port
         self.access_log = str(workdir / "access.log")
@@ -93,6 +95,8 @@ class SampleSiteProcess:
                "--epoch", str(self.epoch), "--access-log", self.access_log]
         if not self.faults:
             cmd.append("--no-faults")
+        if self.scale != 1:
+            cmd += ["--scale", str(self.scale)]
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         if self.gate is not None:
@@ -204,13 +208,13 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleSite
 
 @pytest.fixture
 def fresh_sample_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
-    """Factory for private sample sites: fresh_sample_site(epoch=1, faults=True, host="127.0.0.1", port=0, gate=False)."""
+    """Factory for private sample sites: fresh_sample_site(epoch=1, faults=True, host="127.0.0.1", port=0, gate=False, scale=1)."""
     started: list[SampleSiteProcess] = []
 
     def make(epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0,
-             gate: bool = False) -> SampleSiteProcess:
+             gate: bool = False, scale: int = 1) -> SampleSiteProcess:
         site = SampleSiteProcess(tmp_path_factory.mktemp("fresh_sample_site"), epoch=epoch, faults=faults, host=host,
-                                 port=port, gate=gate)
+                                 port=port, gate=gate, scale=scale)
         started.append(site)
         return site.start()
 
