@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from indexer.results import SearchError, SearchResult
 from webapp import records
 from webapp.db import get_catalog
+from webapp.facet_view import facet_groups
 from webapp.index import get_search_service
 from webapp.page_data import (
     career_page_data,
@@ -20,6 +21,7 @@ from webapp.page_data import (
     search_response,
 )
 from webapp.params import FILTER_PARAMS, SearchParams, parse_search_args
+from webapp.templating import FilterToggles
 
 bp = Blueprint("views", __name__)
 
@@ -51,8 +53,10 @@ def search() -> tuple[str, int] | str:
         error = exc
         params = SearchParams(q=request.args.get("q", "")[:10_000], near=request.args.get("near") or None)
     status = 400 if error else 200
+    toggles = FilterToggles(request.path, request.args)
     page = render_template(
-        "views/search.html", params=params, result=result, error=error, filter_params=FILTER_PARAMS,
+        "views/search.html", params=params, result=result, error=error, toggles=toggles,
+        facets=facet_groups(result.facets, FILTER_PARAMS, toggles) if result else [],
         sorts=get_search_service().sort_options(), radii=(10, 25, 50, 100, 250),
     )
     return (page, status) if status != 200 else page
