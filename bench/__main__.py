@@ -23,21 +23,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.common import (
-    LOAD_LIMIT,
-    ROOT,
-    BenchError,
-    Section,
-    add_common_args,
-    cleanup,
-    install_cleanup,
-    load_monitor,
-    machine_info,
-    machine_markdown,
-    other_load,
-    say,
-    workdir_for,
-)
+from bench.common import ROOT, BenchError, Section, add_common_args, cleanup, install_cleanup, say, workdir_for
+from bench.machine import LOAD_LIMIT, load_monitor, machine_info, machine_markdown, other_load
 
 SECTIONS = ("crawl", "index", "search", "first_query", "serving")
 DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
@@ -60,7 +47,8 @@ def run_sections(workdir: Path, mode: str, only: Sequence[str], scale: int = 1) 
     Each section runs under ``run_watched``: its load before and during is recorded, and a section that
     started under load from other processes is run once more (in ``<name>-rerun``).
     """
-    from bench.common import build_indexed, print_section, run_watched, scaled_dir
+    from bench.common import build_indexed, print_section, scaled_dir
+    from bench.machine import run_watched
 
     sections: list[Section] = []
     catalog_dir: Path | None = None
