@@ -145,6 +145,7 @@ class SearchService:
             "doc_count": raw.get("doc_count"), "generation": raw.get("generation"), "watermark": watermark,
             "kinds": raw.get("by_kind") or {}, "updated_at": raw.get("updated_at"),
             "lag": max(lag, 0) if lag is not None else None,
+            "segments": raw.get("segments"), "cache": raw.get("cache") or {},
         }
 
     def sync_index(self, settings: Settings) -> SyncOutcome:
