@@ -154,7 +154,13 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> tuple[Positions, Posi
         return _stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys
 
     # a segment never changes, so a document's positions survive every sync that keeps its segment
-    return segment.data.cached("positions", local, build=build)  # type: ignore[no-any-return]
+    return segment.data.cached("positions", local, build=build, size=_positions_size)  # type: ignore[no-any-return]
+
+
+def _positions_size(value: tuple[Positions, Positions, tuple[tuple[str, ...], ...]]) -> int:
+    """Roughly the bytes of a document's positions (a stem entry costs ~200: key, tuple, dict slot), without walking them."""
+    title, excerpt, keys = value
+    return 400 + 200 * (len(title) + len(excerpt)) + 120 * len(keys)
 
 
 def name_key(text: str) -> tuple[str, ...] | None:

@@ -24,8 +24,12 @@ _STOPS = frozenset(STOP_WORDS)
 _ACCENTS: Any = accent_map  # keyed by code point, as str.translate wants (typed loosely upstream)
 
 
-@functools.lru_cache(maxsize=100_000)
-def _stem(word: str) -> str:
+@functools.lru_cache(maxsize=200_000)
+def _stem_of(token: str) -> str:
+    """A token's stem, or "" for a stop word (memoised: titles and excerpts repeat a small vocabulary)."""
+    word = token.lower().translate(_ACCENTS)
+    if not word or word in _STOPS:
+        return ""
     return str(stem(word))
 
 
@@ -33,16 +37,16 @@ def stem_positions(text: str) -> list[tuple[str, int]]:
     """(stem, position) of each word that is not a stop word, numbered as ``STEM_ANALYZER(positions=True)`` does."""
     out: list[tuple[str, int]] = []
     pos: int | None = None
-    for i, match in enumerate(_TOKENS.finditer(text)):
-        word = match.group(0).lower().translate(_ACCENTS)
-        if not word or word in _STOPS:
+    for i, token in enumerate(_TOKENS.findall(text)):
+        found = _stem_of(token)
+        if not found:
             continue
         # Whoosh's StopFilter keeps the first kept word's position and numbers the rest consecutively
         pos = i if pos is None else pos + 1
-        out.append((_stem(word), pos))
+        out.append((found, pos))
     return out
 
 
 def stems(text: str) -> tuple[str, ...]:
     """The stems of a text, stop words removed (``STEM_ANALYZER`` without positions)."""
-    return tuple(s for s, _pos in stem_positions(text))
+    return tuple(s for s in map(_stem_of, _TOKENS.findall(text)) if s)
