@@ -9,8 +9,8 @@ from whoosh.highlight import ContextFragmenter, Formatter, get_text, highlight
 
 from indexer.parse import ParsedQuery
 from indexer.results import Hit, detail_url
-from indexer.schema import STEM_ANALYZER
 from indexer.spelling import Correction
+from indexer.stems import stem_tokens
 from model.items import KINDS
 
 SNIPPET_CHARS = 240
@@ -34,7 +34,7 @@ def snippet_html(text: str | None, terms: set[str], chars: int = SNIPPET_CHARS) 
     if terms and text:
         try:
             marked = highlight(
-                text, terms, STEM_ANALYZER, ContextFragmenter(maxchars=chars, surround=80), _MarkFormatter(), top=2,
+                text, terms, stem_tokens, ContextFragmenter(maxchars=chars, surround=80), _MarkFormatter(), top=2,
             )
         except Exception:  # highlighting is a nicety; never let it break a result page
             marked = ""

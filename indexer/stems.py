@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Any
 
+from whoosh.analysis import Token
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.lang.porter import stem
 from whoosh.support.charset import accent_map
@@ -50,3 +52,36 @@ def stem_positions(text: str) -> list[tuple[str, int]]:
 def stems(text: str) -> tuple[str, ...]:
     """The stems of a text, stop words removed (``STEM_ANALYZER`` without positions)."""
     return tuple(s for s in map(_stem_of, _TOKENS.findall(text)) if s)
+
+
+def stem_tokens(value: str, positions: bool = False, chars: bool = False, keeporiginal: bool = False,
+                removestops: bool = True, start_pos: int = 0, start_char: int = 0, tokenize: bool = True,
+                mode: str = "", **kwargs: Any) -> Iterator[Token]:
+    """``STEM_ANALYZER`` as Whoosh's highlighter calls it (same tokens), with the memoised stems.
+
+    Snippets analyse every hit's text on every page; the analyzer chain was most of their cost.
+    Calls this fast path does not cover (positions, no tokenizing) go to the chain itself.
+    """
+    from indexer.schema import STEM_ANALYZER
+
+    if positions or not tokenize or start_pos:
+        yield from STEM_ANALYZER(value, positions=positions, chars=chars, keeporiginal=keeporiginal,
+                                 removestops=removestops, start_pos=start_pos, start_char=start_char,
+                                 tokenize=tokenize, mode=mode, **kwargs)
+        return
+    token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+    for match in _TOKENS.finditer(value):
+        raw = match.group(0)
+        found = _stem_of(raw)
+        if found:
+            token.text, token.stopped = found, False
+        elif removestops:
+            continue
+        else:  # a stop word kept for the highlighter's context: lower-cased and folded, not stemmed
+            token.text, token.stopped = raw.lower().translate(_ACCENTS), True
+        token.boost = 1.0
+        if keeporiginal:
+            token.original = raw
+        if chars:
+            token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
+        yield token
