@@ -81,7 +81,7 @@ def stem_tokens(value: str, positions: bool = False, chars: bool = False, keepor
             token.text, token.stopped = raw.lower().translate(_ACCENTS), True
         token.boost = 1.0
         if keeporiginal:
-            token.original = raw
+            token.original = raw  # type: ignore[attr-defined]  # Token takes attributes as set (as the tokenizer does)
         if chars:
             token.startchar, token.endchar = start_char + match.start(), start_char + match.end()
         yield token
