@@ -28,6 +28,7 @@ from indexer.engine import (
     IndexError_,
     IndexMissing,
     IndexStore,
+    big_segment_stale,
     deep_check,
     merge_needed,
     open_writer,
@@ -174,8 +175,14 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
                 result.merged = True
             result.segments = _segment_count(ix)
             result.doc_count = ix.doc_count()
+            stale = big_segment_stale(ix)
         finally:
             ix.close()
+        if stale:
+            # cheaper than merging it (see indexer.engine.merge), and the new index starts as one segment
+            reason = "a quarter of the index's main segment was re-indexed since it was built"
+            say(f"{reason}; rebuilding it from the catalog")
+            result.rebuilt = _rebuild_locked(store, catalog, say, reason)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -12,7 +12,7 @@ from indexer.engine.internals import (
     read_toc,
     segments_of,
 )
-from indexer.engine.merge import merge_needed, plan_merge, tiered_merge
+from indexer.engine.merge import big_segment_stale, merge_needed, plan_merge, tiered_merge
 from indexer.engine.store import (
     GEN_PREFIX,
     KEEP_GENERATIONS,
@@ -40,5 +40,5 @@ __all__ = [
     "GEN_PREFIX", "KEEP_GENERATIONS", "LOCK", "META", "OWNER", "POINTER", "POSTING_BLOCK", "WHOOSH_TESTED",
     "Generation", "IndexDamaged", "IndexError_", "IndexMissing", "IndexStore", "check", "column_values",
     "deep_check", "field_lengths", "open_writer", "pinned_searcher", "read_meta", "read_postings", "read_toc",
-    "merge_needed", "plan_merge", "segments_of", "tiered_merge", "utcnow", "write_meta", "writer_lock_holder",
+    "big_segment_stale", "merge_needed", "plan_merge", "segments_of", "tiered_merge", "utcnow", "write_meta", "writer_lock_holder",
 ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from indexer.build import rebuild, sync
+from indexer.engine import IndexStore, segments_of
 from indexer.engine import merge as policy
-from indexer.engine import segments_of
 from indexer.search import Searcher
 from model.items import Review
 
@@ -15,15 +15,18 @@ def test_tiers_are_powers_of_the_tier_factor():
 
 def test_a_full_tier_merges_with_every_smaller_segment_and_never_the_big_one():
     big = (44_000, 10)
-    assert policy.plan_merge([big] + [(120, 0)] * 7) == []
-    assert policy.plan_merge([big] + [(120, 0)] * 8) == list(range(1, 9))
-    assert policy.plan_merge([big, (3, 0)] + [(120, 0)] * 8) == list(range(1, 10))
-    assert policy.plan_merge([big] + [(2, 0)] * 8 + [(500, 0)]) == list(range(1, 9))
+    n = policy.MERGE_FACTOR
+    assert policy.plan_merge([big] + [(120, 0)] * (n - 1)) == []
+    assert policy.plan_merge([big] + [(120, 0)] * n) == list(range(1, n + 1))
+    assert policy.plan_merge([big, (3, 0)] + [(120, 0)] * n) == list(range(1, n + 2))
+    assert policy.plan_merge([big] + [(2, 0)] * n + [(500, 0)]) == list(range(1, n + 1))
+    assert policy.plan_merge([(120, 0)] * n) == []  # the largest of equals is kept too
 
 
-def test_a_segment_mostly_deleted_is_rewritten_alone():
-    assert policy.plan_merge([(44_000, 11_000), (120, 0)]) == [0]
-    assert policy.plan_merge([(44_000, 10_999), (120, 0)]) == []
+def test_a_small_segment_mostly_deleted_is_rewritten_alone_and_the_largest_never():
+    assert policy.plan_merge([(44_000, 0), (120, 30), (80, 0)]) == [1]
+    assert policy.plan_merge([(44_000, 0), (120, 29), (80, 0)]) == []
+    assert policy.plan_merge([(44_000, 44_000 // 2), (120, 0)]) == []
 
 
 def add_review(catalog, i: int) -> None:
@@ -35,8 +38,6 @@ def add_review(catalog, i: int) -> None:
 def test_many_syncs_keep_few_segments_and_the_first_one_untouched(corpus):
     settings, catalog = corpus
     rebuild(settings)
-    from indexer.engine import IndexStore
-
     def segments() -> list:
         ix, _gen = IndexStore(settings.index_dir).open()
         try:
@@ -56,5 +57,26 @@ def test_many_syncs_keep_few_segments_and_the_first_one_untouched(corpus):
     s = Searcher(settings)
     try:
         assert s.search("merge policy visit", per_page=50).total == 20
+    finally:
+        s.close()
+
+
+def test_a_sync_rebuilds_once_a_quarter_of_the_main_segment_is_stale(corpus, monkeypatch):
+    settings, catalog = corpus
+    rebuild(settings)
+    add_review(catalog, 1)
+    assert sync(settings).rebuilt is None  # a few of 18 documents re-indexed: below a quarter
+    monkeypatch.setattr(policy, "MAX_DELETED_SHARE", 0.1)
+    add_review(catalog, 2)
+    result = sync(settings)
+    assert result.rebuilt is not None and "a quarter" in result.rebuilt.reason
+    ix, _gen = IndexStore(settings.index_dir).open()
+    try:
+        assert len(segments_of(ix)) == 1
+    finally:
+        ix.close()
+    s = Searcher(settings)
+    try:
+        assert s.search("merge policy visit").total == 2
     finally:
         s.close()
