@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from indexer import vocab
+from indexer import parallel_build, vocab
 from indexer.engine import (
     Generation,
     IndexDamaged,
@@ -161,7 +161,8 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
             ix, reason = _open_for_write(store, gen)
         if reason is not None:
             say(f"{reason}; rebuilding it from the catalog")
-            return SyncResult(rebuilt=_rebuild_locked(store, catalog, say, reason), seconds=time.perf_counter() - started)
+            rebuilt = _rebuild_locked(store, catalog, say, reason, settings.INDEX_BUILD_PROCS)
+            return SyncResult(rebuilt=rebuilt, seconds=time.perf_counter() - started)
         assert ix is not None and gen is not None
         try:
             result = _apply_changes(ix, gen, catalog, say, batch_size)
@@ -185,7 +186,7 @@ def rebuild(settings: Settings, lock_timeout: float = 60, progress: Progress | N
     store = IndexStore(settings.index_dir)
     fuse_observations(settings, say)  # a catalog write, serialised by SQLite: not under the index's lock
     with store.writer_lock(lock_timeout, "rebuild"), _open_catalog(settings) as catalog:
-        return _rebuild_locked(store, catalog, say, "requested")
+        return _rebuild_locked(store, catalog, say, "requested", settings.INDEX_BUILD_PROCS)
 
 
 def fuse_observations(settings: Settings, say: Progress) -> None:
@@ -322,7 +323,7 @@ def _segment_count(ix: Any) -> int:
     return len(ix._segments())
 
 
-def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: str) -> RebuildResult:
+def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: str, procs: int = 1) -> RebuildResult:
     started = time.perf_counter()
     # Read the watermark first: anything that changes while we read is replayed by the next sync.
     watermark = catalog.fused.max_change_seq()
@@ -336,20 +337,11 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
 
         ix = whoosh_index.open_dir(str(gen.path), schema=SCHEMA)
         context = preload_context(catalog)
-        by_kind: Counter[str] = Counter()
-        writer = open_writer(ix, limitmb=256)
-        try:
-            step = max(500, total // 20)
-            for n, stored in enumerate(catalog.fused.iter_items(), 1):
-                writer.add_document(**to_document(stored, context))
-                by_kind[stored.kind] += 1
-                if n % step == 0:
-                    say(f"  indexed {n:,} of {total:,} ({100 * n // max(total, 1)}%)")
-            say("  writing and merging segments")
-            writer.commit(optimize=True)
-        except BaseException:
-            writer.cancel()
-            raise
+        shards = parallel_build.shard_count(procs, total)
+        if shards > 1:
+            by_kind = parallel_build.build_in_processes(ix, catalog.fused.iter_items(), total, context, shards, say)
+        else:
+            by_kind = _build_in_this_process(ix, catalog, context, total, say)
         docs = sum(by_kind.values())
         write_meta(gen, ix, watermark=watermark, data_version=vocab.data_version(), created_at=_now(),
                    built_docs=docs, reason=reason)
@@ -368,6 +360,26 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
     say(f"  published {gen.name}")
     _warm_zip_table(store, say)
     return result
+
+
+def _build_in_this_process(ix: Any, catalog: Catalog, context: StaticContext, total: int,
+                           say: Progress) -> Counter[str]:
+    """Index the whole catalog with one writer and merge it into one segment (INDEX_BUILD_PROCS=1, small catalogs)."""
+    by_kind: Counter[str] = Counter()
+    writer = open_writer(ix, limitmb=256)
+    try:
+        step = max(500, total // 20)
+        for n, stored in enumerate(catalog.fused.iter_items(), 1):
+            writer.add_document(**to_document(stored, context))
+            by_kind[stored.kind] += 1
+            if n % step == 0:
+                say(f"  indexed {n:,} of {total:,} ({100 * n // max(total, 1)}%)")
+        say("  writing and merging segments")
+        writer.commit(optimize=True)
+    except BaseException:
+        writer.cancel()
+        raise
+    return by_kind
 
 
 def _warm_zip_table(store: IndexStore, say: Progress) -> None:
