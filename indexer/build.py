@@ -65,6 +65,8 @@ class RebuildResult:
     watermark: int = 0
     reason: str = "requested"
     removed_generations: list[str] = field(default_factory=list)
+    processes: int = 1
+    """Processes that built the index (INDEX_BUILD_PROCS, fewer for a small catalog)."""
 
     @property
     def docs_per_second(self) -> float:
@@ -76,7 +78,8 @@ class RebuildResult:
         kinds = ", ".join(f"{n:,} {k}s" for k, n in sorted(self.by_kind.items()))
         return (
             f"index rebuilt ({self.reason}): {self.docs:,} documents ({kinds or 'empty catalog'}) in "
-            f"{self.seconds:.1f} s ({self.docs_per_second:,.0f} docs/s); generation {self.generation}, "
+            f"{self.seconds:.1f} s ({self.docs_per_second:,.0f} docs/s"
+            f"{f', {self.processes} processes' if self.processes > 1 else ''}); generation {self.generation}, "
             f"catalog change {self.watermark}"
         )
 
@@ -339,7 +342,8 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
         context = preload_context(catalog)
         shards = parallel_build.shard_count(procs, total)
         if shards > 1:
-            by_kind = parallel_build.build_in_processes(ix, catalog.fused.iter_items(), total, context, shards, say)
+            by_kind = parallel_build.build_in_processes(ix, catalog.fused.iter_items(), catalog.fused.counts_by_kind(),
+                                                        context, shards, say)
         else:
             by_kind = _build_in_this_process(ix, catalog, context, total, say)
         docs = sum(by_kind.values())
@@ -355,7 +359,7 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
     removed = store.prune()
     result = RebuildResult(
         docs=docs, by_kind=dict(by_kind), seconds=time.perf_counter() - started, generation=gen.name,
-        watermark=watermark, reason=reason, removed_generations=removed,
+        watermark=watermark, reason=reason, removed_generations=removed, processes=shards,
     )
     say(f"  published {gen.name}")
     _warm_zip_table(store, say)

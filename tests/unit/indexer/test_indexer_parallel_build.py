@@ -161,7 +161,12 @@ def test_two_processes_build_the_same_index_as_one(big_corpus):
     searched_two = search_results(settings)
 
     assert any("indexing with 2 processes" in m for m in messages), messages
-    assert not any("indexing with" in m for m in [single.summary()])
+    assert (single.processes, double.processes) == (1, 2) and "2 processes" in double.summary()
+    # cut at equal estimated cost, not equal counts: the first shard holds the costlier kinds
+    shard_docs = {int(m.split("build process ")[1].split(" of")[0]): int(m.split("done (")[1].split(" documents")[0])
+                  for m in messages if " done (" in m}
+    assert sum(shard_docs.values()) == total
+    assert shard_docs[1] < total / 2 - 20 < shard_docs[2], shard_docs
     assert (single.docs, single.by_kind) == (double.docs, double.by_kind) == (total, catalog.counts_by_kind())
     assert one["doc_count"] == two["doc_count"] == total
     assert one.keys() == two.keys()
@@ -180,6 +185,16 @@ def test_two_processes_build_the_same_index_as_one(big_corpus):
     assert not (gen.path / parallel_build.WORK_FOLDER).exists()
 
 
+def test_shards_are_cut_at_equal_estimated_cost():
+    weights = parallel_build.COST_BY_KIND
+    counts = {"career": 10, "institution": 100, "review": 1000}
+    total = 10 * weights["career"] + 100 * weights["institution"] + 1000 * weights["review"]
+    assert parallel_build.cost_cuts(counts, 1) == []
+    assert parallel_build.cost_cuts(counts, 2) == [total / 2]
+    assert parallel_build.cost_cuts(counts, 4) == [total / 4, total / 2, 3 * total / 4]
+    assert parallel_build.cost_cuts({"a kind added later": 8}, 2) == [4.0]  # unknown kinds cost what a review does
+
+
 def test_more_processes_than_useful_fall_back_to_fewer(big_corpus, monkeypatch):
     settings, catalog = big_corpus
     total = catalog.fused.count()
@@ -187,7 +202,7 @@ def test_more_processes_than_useful_fall_back_to_fewer(big_corpus, monkeypatch):
     monkeypatch.setattr(parallel_build, "MIN_SHARD_DOCS", total)
     assert parallel_build.shard_count(4, total) == 1
     messages: list[str] = []
-    rebuild(settings.replace(INDEX_BUILD_PROCS=4), progress=messages.append)
+    assert rebuild(settings.replace(INDEX_BUILD_PROCS=4), progress=messages.append).processes == 1
     assert not any("indexing with" in m for m in messages)
 
 
