@@ -170,6 +170,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", "./data", "Folder holding the catalog, the index and crawl state.", _path),
     Setting("CATALOG_PATH", None, "SQLite catalog file (default: DATA_DIR/catalog.sqlite3).", _opt_path),
     Setting("INDEX_DIR", None, "Whoosh index folder (default: DATA_DIR/index).", _opt_path),
+    Setting("INDEX_BUILD_PROCS", min(os.cpu_count() or 1, 4),
+            "Processes a full index rebuild uses (default: the CPU cores, at most 4); 1 builds in one process. "
+            "Catalogs under 2,000 records per process use fewer.", _int_range(1, 64)),
     Setting("LOG_LEVEL", "INFO", "Log level for every component: DEBUG, INFO, WARNING or ERROR.",
             _choice("DEBUG", "INFO", "WARNING", "ERROR")),
     # Crawling
@@ -234,6 +237,7 @@ class Settings:
     DATA_DIR: str
     CATALOG_PATH: str | None
     INDEX_DIR: str | None
+    INDEX_BUILD_PROCS: int
     LOG_LEVEL: str
     SOURCES: tuple[str, ...]
     SITES_FILE: str | None

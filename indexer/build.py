@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from indexer import vocab
+from indexer import parallel_build, vocab
 from indexer.engine import (
     Generation,
     IndexDamaged,
@@ -66,6 +66,8 @@ class RebuildResult:
     watermark: int = 0
     reason: str = "requested"
     removed_generations: list[str] = field(default_factory=list)
+    processes: int = 1
+    """Processes that built the index (INDEX_BUILD_PROCS, fewer for a small catalog)."""
 
     @property
     def docs_per_second(self) -> float:
@@ -77,7 +79,8 @@ class RebuildResult:
         kinds = ", ".join(f"{n:,} {k}s" for k, n in sorted(self.by_kind.items()))
         return (
             f"index rebuilt ({self.reason}): {self.docs:,} documents ({kinds or 'empty catalog'}) in "
-            f"{self.seconds:.1f} s ({self.docs_per_second:,.0f} docs/s); generation {self.generation}, "
+            f"{self.seconds:.1f} s ({self.docs_per_second:,.0f} docs/s"
+            f"{f', {self.processes} processes' if self.processes > 1 else ''}); generation {self.generation}, "
             f"catalog change {self.watermark}"
         )
 
@@ -162,7 +165,8 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
             ix, reason = _open_for_write(store, gen)
         if reason is not None:
             say(f"{reason}; rebuilding it from the catalog")
-            return SyncResult(rebuilt=_rebuild_locked(store, catalog, say, reason), seconds=time.perf_counter() - started)
+            rebuilt = _rebuild_locked(store, catalog, say, reason, settings.INDEX_BUILD_PROCS)
+            return SyncResult(rebuilt=rebuilt, seconds=time.perf_counter() - started)
         assert ix is not None and gen is not None
         try:
             result = _apply_changes(ix, gen, catalog, say, batch_size)
@@ -193,7 +197,7 @@ def rebuild(settings: Settings, lock_timeout: float = 60, progress: Progress | N
     store = IndexStore(settings.index_dir)
     fuse_observations(settings, say)  # a catalog write, serialised by SQLite: not under the index's lock
     with store.writer_lock(lock_timeout, "rebuild"), _open_catalog(settings) as catalog:
-        return _rebuild_locked(store, catalog, say, "requested")
+        return _rebuild_locked(store, catalog, say, "requested", settings.INDEX_BUILD_PROCS)
 
 
 def fuse_observations(settings: Settings, say: Progress) -> None:
@@ -330,7 +334,7 @@ def _segment_count(ix: Any) -> int:
     return len(segments_of(ix))
 
 
-def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: str) -> RebuildResult:
+def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: str, procs: int = 1) -> RebuildResult:
     started = time.perf_counter()
     # Read the watermark first: anything that changes while we read is replayed by the next sync.
     watermark = catalog.fused.max_change_seq()
@@ -344,20 +348,12 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
 
         ix = whoosh_index.open_dir(str(gen.path), schema=SCHEMA)
         context = preload_context(catalog)
-        by_kind: Counter[str] = Counter()
-        writer = open_writer(ix, limitmb=256)
-        try:
-            step = max(500, total // 20)
-            for n, stored in enumerate(catalog.fused.iter_items(), 1):
-                writer.add_document(**to_document(stored, context))
-                by_kind[stored.kind] += 1
-                if n % step == 0:
-                    say(f"  indexed {n:,} of {total:,} ({100 * n // max(total, 1)}%)")
-            say("  writing and merging segments")
-            writer.commit(optimize=True)
-        except BaseException:
-            writer.cancel()
-            raise
+        shards = parallel_build.shard_count(procs, total)
+        if shards > 1:
+            by_kind = parallel_build.build_in_processes(ix, catalog.fused.iter_items(), catalog.fused.counts_by_kind(),
+                                                        context, shards, say)
+        else:
+            by_kind = _build_in_this_process(ix, catalog, context, total, say)
         docs = sum(by_kind.values())
         write_meta(gen, ix, watermark=watermark, data_version=vocab.data_version(), created_at=_now(),
                    built_docs=docs, reason=reason)
@@ -371,11 +367,31 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
     removed = store.prune()
     result = RebuildResult(
         docs=docs, by_kind=dict(by_kind), seconds=time.perf_counter() - started, generation=gen.name,
-        watermark=watermark, reason=reason, removed_generations=removed,
+        watermark=watermark, reason=reason, removed_generations=removed, processes=shards,
     )
     say(f"  published {gen.name}")
     _warm_zip_table(store, say)
     return result
+
+
+def _build_in_this_process(ix: Any, catalog: Catalog, context: StaticContext, total: int,
+                           say: Progress) -> Counter[str]:
+    """Index the whole catalog with one writer and merge it into one segment (INDEX_BUILD_PROCS=1, small catalogs)."""
+    by_kind: Counter[str] = Counter()
+    writer = open_writer(ix, limitmb=256)
+    try:
+        step = max(500, total // 20)
+        for n, stored in enumerate(catalog.fused.iter_items(), 1):
+            writer.add_document(**to_document(stored, context))
+            by_kind[stored.kind] += 1
+            if n % step == 0:
+                say(f"  indexed {n:,} of {total:,} ({100 * n // max(total, 1)}%)")
+        say("  writing and merging segments")
+        writer.commit(optimize=True)
+    except BaseException:
+        writer.cancel()
+        raise
+    return by_kind
 
 
 def _warm_zip_table(store: IndexStore, say: Progress) -> None:
