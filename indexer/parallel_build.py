@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from indexer.engine import IndexError_, open_writer
+from indexer.engine import IndexError_, adopt_segments, open_writer
 
 if TYPE_CHECKING:
     from catalog.store import StoredItem
@@ -275,6 +275,7 @@ def _last_line(path: Path) -> str:
 def shard_main(argv: Sequence[str], commands: IO[str], results: IO[str]) -> int:
     """Build one shard: index the records of every chunk file named on ``commands``, then commit one segment."""
     folder, work, limitmb = Path(argv[0]), Path(argv[1]), int(argv[2])
+    _die_with_parent()
     try:
         docs = _build_shard(commands, folder, work, limitmb)
     except KeyboardInterrupt:
@@ -292,6 +293,16 @@ def shard_main(argv: Sequence[str], commands: IO[str], results: IO[str]) -> int:
     results.write(json.dumps({"done": docs, "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1)}) + "\n")
     results.flush()
     return 0
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to stop this process when the parent dies (a killed parent sends no "stop")."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    # elsewhere a dead parent shows as the end of the chunk list without "END" (see _build_shard)
 
 
 class _RecordFailed(Exception):
@@ -338,38 +349,6 @@ def _build_shard(commands: IO[str], folder: Path, work: Path, limitmb: int) -> i
     finally:
         ix.close()
     return docs
-
-
-# -- Whoosh internals (kept to this one function) ---------------------------------------------------
-
-
-def adopt_segments(ix: Any, shard_folders: Sequence[Path]) -> None:
-    """Make the shards' segments, in this order, the segments of the empty index ``ix`` (one commit).
-
-    Whoosh internals used: ``FileIndex._segments()`` (the segments of a shard's newest TOC) and
-    ``Segment.list_files(storage)`` (their files, moved as they are: names are unique segment ids).
-    The commit itself is public: a ``mergetype`` policy that returns the segments to keep.
-    """
-    from whoosh import index as whoosh_index
-
-    target = Path(ix.storage.folder)
-    segments: list[Any] = []
-    for folder in shard_folders:
-        shard_ix = whoosh_index.open_dir(str(folder))
-        try:
-            for segment in shard_ix._segments():
-                for name in segment.list_files(shard_ix.storage):
-                    os.replace(folder / name, target / name)
-                segments.append(segment)
-        finally:
-            shard_ix.close()
-    writer = open_writer(ix)
-    try:
-        writer.commit(mergetype=lambda _writer, existing: [*existing, *segments])
-    except BaseException:
-        with contextlib.suppress(Exception):
-            writer.cancel()
-        raise
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from indexer.engine.store import (
     IndexError_,
     IndexMissing,
     IndexStore,
+    adopt_segments,
     check,
     deep_check,
     open_writer,
@@ -38,7 +39,7 @@ from indexer.engine.store import (
 
 __all__ = [
     "GEN_PREFIX", "KEEP_GENERATIONS", "LOCK", "META", "OWNER", "POINTER", "POSTING_BLOCK", "WHOOSH_TESTED",
-    "Generation", "IndexDamaged", "IndexError_", "IndexMissing", "IndexStore", "check", "column_values",
+    "Generation", "IndexDamaged", "IndexError_", "IndexMissing", "IndexStore", "adopt_segments", "check", "column_values",
     "deep_check", "field_lengths", "open_writer", "pinned_searcher", "read_meta", "read_postings", "read_toc",
     "big_segment_stale", "merge_needed", "plan_merge", "segments_of", "tiered_merge", "utcnow", "write_meta", "writer_lock_holder",
 ]

@@ -24,7 +24,7 @@ import secrets
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +38,7 @@ from indexer.engine.internals import (
     latest_toc_generation,
     read_toc_at,
     reader_for_toc,
+    segments_of,
     toc_file_name,
 )
 from indexer.schema import SCHEMA, SCHEMA_VERSION
@@ -372,3 +373,29 @@ def pinned_searcher(ix: Any, toc: Any) -> Any:
     from whoosh.searching import Searcher as WhooshSearcher
 
     return WhooshSearcher(reader_for_toc(ix, toc), weighting=BM25F())
+
+
+def adopt_segments(ix: Any, shard_folders: Sequence[Path]) -> None:
+    """Make the shards' segments, in this order, the segments of the empty index ``ix`` (one commit).
+
+    The shards' files are moved as they are (their names are unique segment ids); the commit is
+    public API: a ``mergetype`` policy that returns the segments to keep.
+    """
+    target = Path(ix.storage.folder)
+    segments: list[Any] = []
+    for folder in shard_folders:
+        shard_ix = whoosh_index.open_dir(str(folder))
+        try:
+            for segment in segments_of(shard_ix):
+                for name in segment.list_files(shard_ix.storage):
+                    os.replace(folder / name, target / name)
+                segments.append(segment)
+        finally:
+            shard_ix.close()
+    writer = open_writer(ix)
+    try:
+        writer.commit(mergetype=lambda _writer, existing: [*existing, *segments])
+    except BaseException:
+        with contextlib.suppress(Exception):
+            writer.cancel()
+        raise
