@@ -152,15 +152,15 @@ class IndexStore:
         """Make a generation live: fsync its files, then atomically replace CURRENT."""
         for child in gen.path.iterdir():
             if child.is_file():
-                _fsync_file(child)
-        _fsync_dir(gen.path)
+                _fsync(child)
+        _fsync(gen.path)
         tmp = self.root / f"{POINTER}.{os.getpid()}.tmp"
         with tmp.open("w", encoding="utf-8") as fh:
             fh.write(gen.name + "\n")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.root / POINTER)
-        _fsync_dir(self.root)
+        _fsync(self.root)
 
     def prune(self, keep: int = KEEP_GENERATIONS) -> list[str]:
         """Delete old generation folders, keeping the live one and the newest others up to ``keep``."""
@@ -341,16 +341,8 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def _fsync_file(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(path, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
+def _fsync(path: Path) -> None:
+    """Flush a file, or a folder's entries, to disk (best effort: some file systems refuse folders)."""
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY)
         try:
