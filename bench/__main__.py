@@ -41,7 +41,8 @@ def parse_only(value: str) -> list[str]:
     return [s for s in SECTIONS if s in names]
 
 
-def run_sections(workdir: Path, mode: str, only: Sequence[str], scale: int = 1) -> list[Section]:
+def run_sections(workdir: Path, mode: str, only: Sequence[str], scale: int = 1,
+                 catalog: Path | None = None) -> list[Section]:
     """Run the chosen sections in order, sharing the crawled catalog and the indexed data dir; print each.
 
     Each section runs under ``run_watched``: its load before and during is recorded, and a section that
@@ -51,7 +52,7 @@ def run_sections(workdir: Path, mode: str, only: Sequence[str], scale: int = 1) 
     from bench.machine import run_watched
 
     sections: list[Section] = []
-    catalog_dir: Path | None = None
+    catalog_dir: Path | None = catalog
     indexed_dir: Path | None = None
 
     def folder(name: str, attempt: int) -> Path:
@@ -205,7 +206,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also run first_query and serving on the sample site at N times the programs and "
                              "reviews (bench.scaled, built once and cached); default 10 in full mode, "
                              "1 (not at all) in quick and smoke mode")
+    parser.add_argument("--catalog", type=Path, default=None, metavar="DATA_DIR",
+                        help="a data dir holding a crawled catalog.sqlite3 to use instead of crawling one "
+                             "(e.g. the whole sample site in quick mode); the crawl section still crawls")
     args = parser.parse_args(argv)
+    if args.catalog is not None and not (args.catalog / "catalog.sqlite3").is_file():
+        parser.error(f"--catalog {args.catalog}: no catalog.sqlite3 there")
     scale = args.scale if args.scale is not None else DEFAULT_SCALE[args.mode]
     install_cleanup()
     load_monitor()  # from the start, so it knows this bench's own share of the load average
@@ -219,7 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with workdir_for(args, "cs-bench-") as workdir:
             say(f"work folder {workdir}")
             try:
-                sections = run_sections(workdir, args.mode, args.only, scale)
+                sections = run_sections(workdir, args.mode, args.only, scale, args.catalog)
             except BenchError:
                 args.keep = True  # keep the logs of a failed step for a look (workdir_for reads it on exit)
                 raise
