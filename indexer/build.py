@@ -186,7 +186,7 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
             # cheaper than merging it (see indexer.engine.merge), and the new index starts as one segment
             reason = "a quarter of the index's main segment was re-indexed since it was built"
             say(f"{reason}; rebuilding it from the catalog")
-            result.rebuilt = _rebuild_locked(store, catalog, say, reason)
+            result.rebuilt = _rebuild_locked(store, catalog, say, reason, settings.INDEX_BUILD_PROCS)
     result.seconds = time.perf_counter() - started
     return result
 
