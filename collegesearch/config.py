@@ -222,7 +222,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REVIEW_RATE_LIMIT", 5, "Reviews one client may submit per hour.", _int_range(1, 10000)),
     Setting("LOGIN_RATE_LIMIT", 10, "Admin login attempts one client may make per 15 minutes.", _int_range(1, 10000)),
     Setting("MAX_PER_PAGE", 50, "Largest page size the search API and pages accept.", _int_range(1, 1000)),
-    Setting("SEARCH_CACHE_MB", 128, "Memory each web worker may keep of decoded index data (postings, columns, "
+    Setting("SEARCH_CACHE_MB", 256, "Memory each web worker may keep of decoded index data (postings, columns, "
             "facet masks, sort orders); the least recently used goes first.", _int_range(8, 65536)),
     Setting("CORS_ORIGINS", (), "Origins allowed to call the JSON API from a browser (none by default).", _list),
 )

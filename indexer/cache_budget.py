@@ -21,7 +21,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any
 
-DEFAULT_MB = 128
+DEFAULT_MB = 256
 """The default budget; the worker's memory targets (README, "Memory") are measured with it."""
 
 
@@ -32,6 +32,7 @@ class CacheBudget:
         self.limit = max(0, int(limit_bytes))
         self._items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
         self._lock = threading.Lock()
+        self._building: dict[Hashable, list[Any]] = {}  # key -> [its build lock, threads waiting on it]
         self.used = 0
         self.hits = 0
         self.misses = 0
@@ -66,12 +67,29 @@ class CacheBudget:
         return value
 
     def get_or_build(self, key: Hashable, build: Callable[[], Any], size: Callable[[Any], int] | None = None) -> Any:
-        """The stored value, or ``build()`` stored (built outside the lock: two threads may both build it once)."""
+        """The stored value, or ``build()`` stored; threads wanting the same missing key wait for one build.
+
+        Right after an index sync every thread of a worker asks for the same new views at once; without
+        the per-key lock each built its own copy, which multiplied the work exactly when it hurt most.
+        """
         found = self.get(key)
         if found is not None:
             return found
-        value = build()
-        return self.put(key, value, size(value) if size is not None else None)
+        with self._lock:
+            building = self._building.setdefault(key, [threading.Lock(), 0])
+            building[1] += 1
+        try:
+            with building[0]:
+                found = self.get(key)
+                if found is not None:
+                    return found
+                value = build()
+                return self.put(key, value, size(value) if size is not None else None)
+        finally:
+            with self._lock:
+                building[1] -= 1
+                if not building[1]:
+                    self._building.pop(key, None)
 
     def drop(self, owner: Callable[[Hashable], bool]) -> int:
         """Forget every entry whose key's owner (its first item) passes the test; returns how many went."""

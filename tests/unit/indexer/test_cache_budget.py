@@ -62,3 +62,25 @@ def test_sizes_count_what_arrays_and_masks_hold():
     assert approx_size(array("I", range(1_000))) >= 4_000
     assert approx_size((1 << 80_000) - 1) >= 10_000
     assert approx_size({"CA": (1 << 8_000), "OH": 1}) > 1_000
+
+
+def test_threads_wanting_the_same_missing_entry_wait_for_one_build():
+    budget = CacheBudget(10_000)
+    builds = []
+    start = threading.Barrier(6)
+
+    def build() -> str:
+        builds.append(1)
+        threading.Event().wait(0.05)  # long enough for every thread to ask meanwhile
+        return "value"
+
+    def ask() -> None:
+        start.wait()
+        assert budget.get_or_build(("k",), build, size=lambda _v: 10) == "value"
+
+    threads = [threading.Thread(target=ask) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(builds) == 1 and not budget._building

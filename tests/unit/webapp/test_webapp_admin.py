@@ -122,7 +122,7 @@ def test_dashboard_runs_and_index_pages(admin_client):
     index = admin_client.get("/admin/index").text
     assert "Sync the index now" in index and "(up to date)" in index
     # the worker's own search cache: its segments, its use of SEARCH_CACHE_MB, its hit rate
-    assert "1 segment;" in index and "of 128 MB" in index and "hit rate" in index
+    assert "1 segment;" in index and "of 256 MB" in index and "hit rate" in index
 
 
 def test_admin_pages_are_not_cached(admin_client):
