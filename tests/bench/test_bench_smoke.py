@@ -32,6 +32,7 @@ FIGURES = [
     "Crawler peak RSS, full crawl",
     "Sync of 1% changed records vs full rebuild",
     "Sync cost per extra changed record",
+    "Full rebuild docs/s, both cores ÷ single process",
     "Index rebuild peak RSS",
     "Search p95, sample corpus (repeated queries)",
     "Search p95 speed-up vs naive Whoosh",

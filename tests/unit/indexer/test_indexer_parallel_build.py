@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from indexer import parallel_build
-from indexer.build import IndexError_, rebuild
+from indexer.build import IndexError_, rebuild, sync
 from indexer.engine import IndexStore
 from indexer.schema import SCHEMA
 from indexer.search import Searcher
@@ -183,6 +183,28 @@ def test_two_processes_build_the_same_index_as_one(big_corpus):
     finally:
         ix.close()
     assert not (gen.path / parallel_build.WORK_FOLDER).exists()
+
+
+def test_a_sync_after_a_parallel_rebuild_applies_changes_across_its_segments(big_corpus):
+    settings, catalog = big_corpus
+    settings = settings.replace(INDEX_BUILD_PROCS=2)
+    assert rebuild(settings).processes == 2
+    first_review = min(s.item_id for s in catalog.fused.iter_items("review"))  # in the second shard
+    catalog.upsert(Review(url="https://reviews.example/r/new", source="reviews", review_id="zz-new",
+                          institution_unitid="5000", rating=5, body="Quokka-level friendly tutors."))
+    catalog.tombstone("review", first_review, reason="page gone")
+    catalog.tombstone("career", "15-1252", reason="page gone")  # in the first shard
+
+    result = sync(settings)
+
+    assert result.rebuilt is None and (result.added, result.deleted) == (1, 2)
+    assert result.doc_count == catalog.fused.count()
+    searcher = Searcher(settings, warm_geo=False)
+    try:
+        assert [h.id for h in searcher.search("quokka").hits] == ["review:zz-new"]
+        assert searcher.search("software developers", filters={"kind": "career"}).total == 0
+    finally:
+        searcher.close()
 
 
 def test_shards_are_cut_at_equal_estimated_cost():
