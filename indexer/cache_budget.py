@@ -93,11 +93,7 @@ class CacheBudget:
 
     def drop(self, owner: Callable[[Hashable], bool]) -> int:
         """Forget every entry whose key's owner (its first item) passes the test; returns how many went."""
-        with self._lock:
-            gone = [k for k in self._items if owner(k[0] if isinstance(k, tuple) else k)]
-            for k in gone:
-                self.used -= self._items.pop(k)[1]
-        return len(gone)
+        return self.drop_where(lambda k: owner(k[0] if isinstance(k, tuple) else k))
 
     def drop_where(self, test: Callable[[Hashable], bool]) -> int:
         """Forget every entry whose whole key passes the test."""

@@ -184,7 +184,6 @@ class IndexCache:
     def __init__(self, searcher: Any, segments: list[SegmentView], budget: CacheBudget,
                  previous_avgs: dict[str, float] | None = None) -> None:
         self.searcher = searcher  # this generation's own searcher: its leaf readers are the segments'
-        self.reader = searcher.reader()
         self.segments = segments
         self.budget = budget
         self.tag = ("generation", next(_tags))
