@@ -6,6 +6,7 @@ Without chromium the tests skip with a reason, except under ``CI=true`` where th
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -175,3 +176,24 @@ def shoot():
 def data():
     """The hand-made items' ids and helpers (tests/unit/webapp/webapp_testdata.py)."""
     return testdata
+
+
+@contextlib.contextmanager
+def serve_in_thread(settings):
+    """The app for ``settings`` served in-process on a free loopback port; yields its base URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from webapp import create_app
+
+    app = create_app({"SETTINGS": settings})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        app.extensions["collegesearch_search"].close()

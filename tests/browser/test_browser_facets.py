@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
+from tests.browser.conftest import serve_in_thread
 from tests.unit.webapp import facet_testdata
 from webapp.facet_view import TOP_VALUES
 
@@ -16,17 +15,9 @@ from webapp.facet_view import TOP_VALUES
 @pytest.fixture(scope="module")
 def lakeside_site(tmp_path_factory):
     """The app over the hand-made catalog plus Lakeside colleges in sixteen states, served in-process."""
-    from webapp import create_app
-
     settings = facet_testdata.build(tmp_path_factory.mktemp("browser-facets") / "data")
-    app = create_app({"SETTINGS": settings})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    app.extensions["collegesearch_search"].close()
+    with serve_in_thread(settings) as url:
+        yield url
 
 
 def test_more_unfolds_the_hidden_states_in_place_without_a_request(page, lakeside_site, shoot):

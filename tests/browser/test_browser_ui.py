@@ -5,13 +5,13 @@ program page's sources and their disagreement."""
 from __future__ import annotations
 
 import re
-import threading
 import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
+
+from tests.browser.conftest import serve_in_thread
 
 
 def query_of(url: str) -> dict[str, list[str]]:
@@ -254,20 +254,13 @@ def fused_site(tmp_path_factory):
     from collegesearch.config import load_settings
     from indexer.build import rebuild
     from tests.unit.webapp.test_webapp_fusion import build_fused_catalog
-    from webapp import create_app
 
     data = tmp_path_factory.mktemp("browser-fused") / "data"
     settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data)})
     build_fused_catalog(settings.catalog_path)
     rebuild(settings)
-    app = create_app({"SETTINGS": settings})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.port}"
-    server.shutdown()
-    thread.join(timeout=10)
-    app.extensions["collegesearch_search"].close()
+    with serve_in_thread(settings) as url:
+        yield url
 
 
 def test_program_page_shows_its_sources_and_their_disagreement_accessibly(page, fused_site, shoot):
