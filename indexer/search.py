@@ -48,6 +48,8 @@ __all__ = [
 ]
 
 DEFAULT_MAX_PER_PAGE = 50
+# Views tried in turn when syncs keep merging away the files of the one being opened.
+OPEN_ATTEMPTS = 4
 
 
 class Searcher:
@@ -138,15 +140,31 @@ class Searcher:
 
     @contextlib.contextmanager
     def _lease(self) -> Iterator[tuple[Snapshot, Any]]:
-        self.refresh()
-        snap = self._snap
-        if snap is None:
-            raise _Unavailable(self._problem or "the search index is not available")
-        ws = snap.acquire()
+        snap, ws = self._acquire()
         try:
             yield snap, ws
         finally:
             snap.release(ws)
+
+    def _acquire(self) -> tuple[Snapshot, Any]:
+        """A searcher of the newest view; reopens when a sync deleted the files of the view in hand.
+
+        A view reads its TOC when it is made and opens segment files when a searcher is first
+        needed. In between, a sync's merge can commit and delete the files of the segments it
+        merged (Whoosh cleans them at once), so opening one fails with FileNotFoundError: the
+        newest TOC names the merged segment instead, so the view is reopened and the lease taken
+        from it.
+        """
+        self.refresh()
+        for _attempt in range(OPEN_ATTEMPTS):
+            snap = self._snap
+            if snap is None:
+                raise _Unavailable(self._problem or "the search index is not available")
+            try:
+                return snap, snap.acquire()
+            except FileNotFoundError:
+                self.refresh(force=True)
+        raise _Unavailable("the search index changed faster than it could be opened; try again")
 
     # -- search ---------------------------------------------------------------------------------
 

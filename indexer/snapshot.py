@@ -82,7 +82,12 @@ class Snapshot:
     # -- searcher pool ----------------------------------------------------------------------------
 
     def acquire(self) -> Any:
-        """A Whoosh searcher pinned to this generation (give it back with ``release``)."""
+        """A Whoosh searcher pinned to this generation (give it back with ``release``).
+
+        The generation's own decoded data is opened first, so a view whose files a merge deleted
+        fails here (FileNotFoundError) and not halfway through a query.
+        """
+        self.index(None)
         with self._lock:
             self._leases += 1
             if self._pool:

@@ -143,3 +143,55 @@ def test_average_lengths_stay_put_within_the_drift_and_are_exact_beyond_it(built
 
     assert reopened(exact * 1.005) == exact * 1.005  # within 1 %: the older factors stay valid
     assert reopened(exact * 1.05) == exact  # beyond it: exact again
+
+
+def _merge_everything(settings) -> None:
+    """What a sync's merge does to a reader's files: commit one merged segment; Whoosh deletes the old ones."""
+    from indexer.engine import IndexStore, open_writer
+
+    ix, _gen = IndexStore(settings.index_dir).open()
+    try:
+        open_writer(ix).commit(optimize=True)
+    finally:
+        ix.close()
+
+
+def test_a_view_whose_files_a_merge_deleted_before_it_opened_them_reopens(corpus):
+    settings, catalog = corpus
+    rebuild(settings)
+    add_reviews(catalog, 3)
+    sync(settings)
+    s = Searcher(settings)
+    try:
+        s.refresh()  # the view has read its TOC (two segments) but opened no segment yet
+        before = s._snap
+        _merge_everything(settings)
+        r = s.search("nursing", per_page=50)
+        assert not r.messages and r.total > 0
+        assert s._snap is not before and len(s._snap.index(None).segments) == 1
+        fresh = Searcher(settings)
+        try:
+            assert answers(s) == answers(fresh)
+        finally:
+            fresh.close()
+    finally:
+        s.close()
+
+
+def test_a_second_searcher_of_a_view_whose_files_were_merged_away_comes_from_the_new_view(corpus):
+    settings, catalog = corpus
+    rebuild(settings)
+    add_reviews(catalog, 3)
+    sync(settings)
+    s = Searcher(settings)
+    try:
+        answers(s)
+        with s._lease() as (snap, _ws):  # every pooled searcher of this view is in use
+            while snap._pool:
+                snap._pool.pop().close()
+            _merge_everything(settings)
+            r = s.search("nursing", per_page=50)  # needs a new searcher: the old view's files are gone
+            assert not r.messages and r.total > 0
+            assert s._snap is not snap
+    finally:
+        s.close()
