@@ -9,7 +9,7 @@ request in thirteen fetches a static file: the same server's cheapest answer, me
 same load, is the baseline the page latencies are compared with.
 
 Every request is written to ``BENCH_REQUEST_LOG`` (CSV: name, start time, milliseconds, ok,
-repeated) when locust quits, so the benchmark computes percentiles over exactly the requests it
+repeated, and for a failed request what failed) when locust quits, so the benchmark computes percentiles over exactly the requests it
 wants (the whole results page, or one half of the mix). ``BENCH_WAIT_MAX`` (seconds, default 0)
 adds a think time.
 """
@@ -38,8 +38,8 @@ _long_tail = [line.strip() for line in Path(os.environ.get("BENCH_LONG_TAIL", "/
 _next_long_tail = itertools.count()
 _common = common_searches()
 _offsets = itertools.count()
-# (name, start epoch seconds, ms, ok, repeated long-tail query)
-_log: list[tuple[str, float, float, bool, bool]] = []
+# (name, start epoch seconds, ms, ok, repeated long-tail query, what failed)
+_log: list[tuple[str, float, float, bool, bool, str]] = []
 _repeated: set[int] = set()
 
 
@@ -55,7 +55,8 @@ def next_long_tail() -> tuple[str, bool]:
 def _record(request_type: str, name: str, response_time: float, response_length: int, exception: Any = None,
             context: Any = None, start_time: float | None = None, **_: Any) -> None:
     repeated = bool(context and context.get("repeated"))
-    _log.append((name, start_time or time.time(), float(response_time), exception is None, repeated))
+    error = "" if exception is None else f"{exception.__class__.__name__}: {exception}"[:200]
+    _log.append((name, start_time or time.time(), float(response_time), exception is None, repeated, error))
 
 
 @events.quitting.add_listener
@@ -65,9 +66,9 @@ def _write_log(**_: Any) -> None:
         return
     with open(path, "w", newline="", encoding="utf-8") as fh:
         out = csv.writer(fh)
-        out.writerow(["name", "start", "ms", "ok", "repeated"])
-        for name, start, ms, ok, repeated in _log:
-            out.writerow([name, f"{start:.4f}", f"{ms:.2f}", int(ok), int(repeated)])
+        out.writerow(["name", "start", "ms", "ok", "repeated", "error"])
+        for name, start, ms, ok, repeated, error in _log:
+            out.writerow([name, f"{start:.4f}", f"{ms:.2f}", int(ok), int(repeated), error])
 
 
 class Visitor(FastHttpUser):

@@ -111,6 +111,8 @@ class LoadRun:
     failures: int
     failed: dict[str, int]
     """Failed requests by name (non-2xx answers, connection errors)."""
+    failure_reasons: dict[str, int]
+    """Failed requests by what failed ("name: error"), so a failure is reported with its cause."""
     repeated_long_tail: int
     rss_before: dict[int, float]
     rss_after: dict[int, float]
@@ -143,6 +145,17 @@ class LoadRun:
             "rss_before_mb": self.rss_before, "rss_after_mb": self.rss_after, "syncs": self.syncs,
             "sync_changes": self.sync_changes, "sync_period_s": self.sync_period_s,
         }
+
+
+def failure_reasons(path: Path) -> dict[str, int]:
+    """How many requests of the locustfile's log failed, by request name and error."""
+    reasons: dict[str, int] = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["ok"] != "1":
+                key = f"{row['name']}: {row.get('error') or 'unknown'}"
+                reasons[key] = reasons.get(key, 0) + 1
+    return reasons
 
 
 def read_request_log(path: Path) -> list[tuple[str, float, float, bool, bool]]:
@@ -324,6 +337,7 @@ def load_run(base: str, server_pid: int, plan: Plan, workdir: Path, phase: str, 
                   requests=len(rows), failures=sum(1 for r in rows if not r[3]),
                   failed={name: sum(1 for r in rows if r[0] == name and not r[3])
                           for name in (LONG_TAIL, COMMON, STATIC_NAME)},
+                  failure_reasons=failure_reasons(request_log),
                   repeated_long_tail=sum(1 for r in rows if r[4]), rss_before=rss_before,
                   rss_after=worker_rss(server_pid), worker_peak_rss_mb=max(workers.values(), default=0.0),
                   server_cpu_s=_tree_cpu(server_pid) - cpu0, locust_cpu_s=done.cpu_s)
@@ -481,6 +495,13 @@ def report(runs: list[LoadRun], plan: Plan, mode: str, warm_rss: dict[int, float
     section.add_table(["Run", "Pages", "Pages/s", "p50 ms", "p95 ms", "Static p95 ms", "Syncs",
                        "Worker RSS before MiB", "after MiB", "peak MiB", "CPU server / locust / syncs"], per_run,
                       align="lrrrrrlrrrr")
+    reasons: dict[str, int] = {}
+    for r in runs:
+        for reason, count in r.failure_reasons.items():
+            reasons[f"{r.tag}, {reason}"] = reasons.get(f"{r.tag}, {reason}", 0) + count
+    if reasons:
+        section.add_text("**Failed requests** (run, request, error): "
+                         + "; ".join(f"{count} x {reason}" for reason, count in sorted(reasons.items())))
     repeated = sum(r.repeated_long_tail for r in runs)
     if repeated:
         section.add_text(f"**{repeated:,} long-tail requests repeated a query** (the catalog's names ran out): "
