@@ -23,7 +23,6 @@ quiet < 100 ms; worker RSS after the load and syncs <= 350 MiB at 1x (<= 600 MiB
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import random
@@ -63,6 +62,7 @@ from bench.common import (
     stop,
     wait_http,
 )
+from bench.request_log import failure_reasons, read_request_log
 
 WORKERS = 2
 P95_QUIET_TARGET_MS = 100.0
@@ -145,26 +145,6 @@ class LoadRun:
             "rss_before_mb": self.rss_before, "rss_after_mb": self.rss_after, "syncs": self.syncs,
             "sync_changes": self.sync_changes, "sync_period_s": self.sync_period_s,
         }
-
-
-def failure_reasons(path: Path) -> dict[str, int]:
-    """How many requests of the locustfile's log failed, by request name and error."""
-    reasons: dict[str, int] = {}
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            if row["ok"] != "1":
-                key = f"{row['name']}: {row.get('error') or 'unknown'}"
-                reasons[key] = reasons.get(key, 0) + 1
-    return reasons
-
-
-def read_request_log(path: Path) -> list[tuple[str, float, float, bool, bool]]:
-    """The locustfile's per-request log: (name, start epoch s, ms, ok, repeated long-tail query)."""
-    rows = []
-    with path.open(newline="", encoding="utf-8") as fh:
-        for row in csv.DictReader(fh):
-            rows.append((row["name"], float(row["start"]), float(row["ms"]), row["ok"] == "1", row["repeated"] == "1"))
-    return rows
 
 
 def warm_up(base: str, long_tail: Sequence[str]) -> None:

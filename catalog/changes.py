@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from catalog.connection import CatalogConnection
+from catalog.database import Row
+from catalog.record_reads import in_list
 
 
 @dataclass
@@ -25,6 +26,38 @@ class Change:
     state: str | None
     title: str | None
     diff: dict[str, list[Any]] | None
+    xid: int | None = None
+    """The writing transaction's id (PostgreSQL only; see ``ChangeCursor``)."""
+
+
+@dataclass(frozen=True)
+class ChangeCursor:
+    """How far a follower has read a change log.
+
+    SQLite has one writer at a time, so ``seq`` order is commit order and the last ``seq`` read is
+    enough. PostgreSQL hands out ``seq`` values before commit, so a change with a smaller ``seq``
+    can become visible after a larger one; there a follower reads only changes of transactions
+    older than every transaction still running (their rows can no longer appear or vanish), in
+    ``(xid, seq)`` order, and remembers the last pair it read.
+    """
+
+    seq: int = 0
+    xid: int | None = None
+
+    def to_json(self) -> list[int | None]:
+        """The cursor as stored in the index's meta file."""
+        return [self.seq, self.xid]
+
+    @classmethod
+    def from_json(cls, value: Any, seq: int = 0) -> ChangeCursor:
+        """A cursor read back from meta (``seq`` alone for an index written before cursors)."""
+        if isinstance(value, list) and len(value) == 2:
+            return cls(int(value[0] or 0), None if value[1] is None else int(value[1]))
+        return cls(int(seq or 0), None)
+
+
+# A seq beyond any real one: a cursor at (xid, SEQ_MAX) has read every change of transaction xid.
+SEQ_MAX = 2**62
 
 
 class ChangeLog(CatalogConnection):
@@ -34,12 +67,52 @@ class ChangeLog(CatalogConnection):
 
     def max_change_seq(self) -> int:
         """The newest change-log sequence number (0 when empty)."""
-        return int(self.conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {self._changes}").fetchone()[0])  # noqa: S608 - a class constant
+        return int(self.conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {self._changes}").scalar())  # noqa: S608 - a class constant
 
     def changes_since(self, seq: int, *, limit: int = 1000) -> list[Change]:
         """Change-log entries after ``seq``, oldest first."""
-        rows = self.conn.execute(f"SELECT * FROM {self._changes} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, limit))  # noqa: S608 - a class constant
+        rows = self.conn.execute(f"SELECT * FROM {self._changes} WHERE seq > :seq ORDER BY seq LIMIT :limit",  # noqa: S608 - a class constant
+                                 {"seq": seq, "limit": limit})
         return [_change(r) for r in rows]
+
+    def change_cursor_now(self) -> ChangeCursor:
+        """A cursor past every change visible now (what a rebuild starting now covers; later ones are replayed)."""
+        if not self.conn.postgres:
+            return ChangeCursor(self.max_change_seq())
+        horizon = self._stable_horizon()
+        return ChangeCursor(SEQ_MAX, horizon - 1)
+
+    def _stable_horizon(self) -> int:
+        """PostgreSQL: the oldest transaction id still running; every older one has committed or aborted."""
+        return int(self.conn.execute("SELECT CAST(CAST(pg_snapshot_xmin(pg_current_snapshot()) AS text) AS bigint)")
+                   .scalar())
+
+    def changes_after(self, cursor: ChangeCursor, *, limit: int = 1000) -> tuple[list[Change], ChangeCursor]:
+        """Changes past ``cursor`` that can no longer be overtaken by a late commit, and the cursor after them."""
+        if not self.conn.postgres:
+            changes = self.changes_since(cursor.seq, limit=limit)
+            return changes, ChangeCursor(changes[-1].seq) if changes else cursor
+        horizon = self._stable_horizon()
+        start = cursor if cursor.xid is not None else ChangeCursor(cursor.seq, -1)
+        rows = self.conn.execute(
+            f"SELECT * FROM {self._changes} WHERE (xid > :xid OR (xid = :xid AND seq > :seq))"  # noqa: S608 - a class constant
+            " AND xid < :horizon ORDER BY xid, seq LIMIT :limit",
+            {"xid": start.xid, "seq": start.seq, "horizon": horizon, "limit": limit},
+        )
+        changes = [_change(r) for r in rows]
+        if not changes:
+            return [], cursor
+        last = changes[-1]
+        return changes, ChangeCursor(last.seq, last.xid)
+
+    def changes_behind(self, cursor: ChangeCursor) -> int:
+        """How many changes a follower at ``cursor`` has still to read (committed ones)."""
+        if not self.conn.postgres or cursor.xid is None:
+            return int(self.conn.execute(f"SELECT COUNT(*) FROM {self._changes} WHERE seq > :seq",  # noqa: S608 - a class constant
+                                         {"seq": cursor.seq}).scalar())
+        return int(self.conn.execute(
+            f"SELECT COUNT(*) FROM {self._changes} WHERE xid > :xid OR (xid = :xid AND seq > :seq)",  # noqa: S608 - a class constant
+            {"xid": cursor.xid, "seq": cursor.seq}).scalar())
 
     def change_feed(
         self,
@@ -59,30 +132,32 @@ class ChangeLog(CatalogConnection):
         (e.g. ``accreditation_status`` for status changes, ``median_pay_annual`` for pay changes).
         """
         sql = f"SELECT * FROM {self._changes} WHERE 1 = 1"  # noqa: S608 - a class constant
-        args: list[Any] = []
+        args: dict[str, Any] = {}
         if fields:
-            sql += " AND (" + " OR ".join("json_type(diff, ?) IS NOT NULL" for _ in fields) + ")"
-            args += [_json_path(f) for f in fields]
+            sql += " AND (" + " OR ".join(self.conn.json_has("diff", f"field{i}") for i in range(len(fields))) + ")"
+            args.update({f"field{i}": self.conn.json_key(f) for i, f in enumerate(fields)})
         if kinds:
-            sql += f" AND kind IN ({','.join('?' * len(kinds))})"
-            args += list(kinds)
+            marks, more = in_list("kind", kinds)
+            sql += f" AND kind IN ({marks})"
+            args.update(more)
         if ops:
-            sql += f" AND op IN ({','.join('?' * len(ops))})"
-            args += list(ops)
+            marks, more = in_list("op", ops)
+            sql += f" AND op IN ({marks})"
+            args.update(more)
         if state:
-            sql += " AND state = ?"
-            args.append(state)
+            sql += " AND state = :state"
+            args["state"] = state
         if since:
-            sql += " AND at >= ?"
-            args.append(since)
+            sql += " AND at >= :since"
+            args["since"] = since
         if before_seq is not None:
-            sql += " AND seq < ?"
-            args.append(before_seq)
+            sql += " AND seq < :before_seq"
+            args["before_seq"] = before_seq
         if run_id is not None:
-            sql += " AND run_id = ?"
-            args.append(run_id)
-        sql += " ORDER BY seq DESC LIMIT ?"
-        args.append(limit)
+            sql += " AND run_id = :run_id"
+            args["run_id"] = run_id
+        sql += " ORDER BY seq DESC LIMIT :limit"
+        args["limit"] = limit
         return [_change(r) for r in self.conn.execute(sql, args)]
 
     def change_summary(
@@ -95,27 +170,31 @@ class ChangeLog(CatalogConnection):
         "last_at"}``: ``status_changes`` touched ``status_field``, ``closings`` set it to one of
         ``closing_statuses``, ``field_counts[g]`` touched at least one field of ``field_groups[g]``.
         """
-        status_path = _json_path(status_field)
+        sql_ = self.conn
         closing = list(closing_statuses) or ["-none-"]
-        columns = ["SUM(json_type(diff, ?) IS NOT NULL) AS status_changes",
-                   f"SUM(json_extract(diff, ? || '[1]') IN ({','.join('?' * len(closing))})) AS closings"]
-        args: list[Any] = [status_path, status_path, *closing]
+        closing_marks, args = in_list("closing", closing)
+        args["status_key"] = sql_.json_key(status_field)
+        columns = [f"SUM(CASE WHEN {sql_.json_has('diff', 'status_key')} THEN 1 ELSE 0 END) AS status_changes",
+                   f"SUM(CASE WHEN {sql_.json_element('diff', 'status_key', 1)} IN ({closing_marks}) THEN 1 ELSE 0 END)"
+                   " AS closings"]
         groups = list((field_groups or {}).items())
         for i, (_name, members) in enumerate(groups):
-            either = " OR ".join("json_type(diff, ?) IS NOT NULL" for _ in members) or "0"
-            columns.append(f"SUM({either}) AS f{i}")
-            args += [_json_path(m) for m in members]
+            names = [f"g{i}_{j}" for j in range(len(members))]
+            either = " OR ".join(sql_.json_has("diff", n) for n in names) or "1 = 0"
+            columns.append(f"SUM(CASE WHEN {either} THEN 1 ELSE 0 END) AS f{i}")
+            args.update({n: sql_.json_key(m) for n, m in zip(names, members, strict=True)})
         # Only fixed fragments and placeholders go into the SQL; field names and values are parameters.
         sql = "SELECT run_id, kind, op, COUNT(*) AS count"
         for column in columns:
             sql += ", " + column
         sql += f", MIN(at) AS first_at, MAX(at) AS last_at FROM {self._changes} WHERE 1 = 1"
         if run_ids:
-            sql += f" AND run_id IN ({','.join('?' * len(run_ids))})"
-            args += list(run_ids)
+            marks, more = in_list("run", run_ids)
+            sql += f" AND run_id IN ({marks})"
+            args.update(more)
         if since:
-            sql += " AND at >= ?"
-            args.append(since)
+            sql += " AND at >= :since"
+            args["since"] = since
         sql += " GROUP BY run_id, kind, op ORDER BY MAX(seq) DESC"
         return [{"run_id": r["run_id"], "kind": r["kind"], "op": r["op"], "count": int(r["count"]),
                  "status_changes": int(r["status_changes"] or 0), "closings": int(r["closings"] or 0),
@@ -126,7 +205,8 @@ class ChangeLog(CatalogConnection):
     def item_history(self, kind: str, item_id: str) -> list[Change]:
         """Every change-log entry of one item, oldest first (e.g. a program's status history)."""
         rows = self.conn.execute(
-            f"SELECT * FROM {self._changes} WHERE kind = ? AND item_id = ? ORDER BY seq", (kind, item_id)  # noqa: S608 - a class constant
+            f"SELECT * FROM {self._changes} WHERE kind = :kind AND item_id = :item_id ORDER BY seq",  # noqa: S608 - a class constant
+            {"kind": kind, "item_id": item_id},
         )
         return [_change(r) for r in rows]
 
@@ -136,14 +216,9 @@ class ChangeLog(CatalogConnection):
         return row[0] if row else None
 
 
-def _json_path(field_name: str) -> str:
-    """The JSON path of a top-level key (quoted, so any field name is safe)."""
-    return '$."' + field_name.replace('"', "") + '"'
-
-
-def _change(row: sqlite3.Row) -> Change:
+def _change(row: Row) -> Change:
     return Change(
         seq=row["seq"], kind=row["kind"], item_id=row["item_id"], op=row["op"], at=row["at"], run_id=row["run_id"],
         source=row["source"], state=row["state"], title=row["title"],
-        diff=json.loads(row["diff"]) if row["diff"] else None,
+        diff=json.loads(row["diff"]) if row["diff"] else None, xid=row["xid"],
     )

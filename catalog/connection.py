@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
 
+from sqlalchemy import exc as sa_exc
+
+from catalog.database import Sql, display_location, driver_error, engine_for, is_postgres
 from catalog.migrations import MIGRATIONS, SCHEMA_VERSION
+from catalog.schema_migrations import SchemaNotCurrent, check_current, upgrade_sqlite
 
 
 class CatalogError(RuntimeError):
@@ -34,7 +37,7 @@ def _split_sql(script: str) -> list[str]:
 
 
 class CatalogConnection:
-    """A connection to the catalog file; open one per thread or process."""
+    """A connection to the catalog (an SQLite file, or PostgreSQL when given a URL); open one per thread or process."""
 
     def __init__(
         self,
@@ -43,33 +46,37 @@ class CatalogConnection:
         readonly: bool = False,
         timeout: float = 30.0,
         clock: Callable[[], str] = utcnow,
+        check_schema: bool = True,
     ) -> None:
-        self.path = Path(path)
+        self.location = path
+        self.postgres = is_postgres(path)
+        # For SQLite the file; for PostgreSQL the URL without its password (what messages name).
+        self.path: Any = display_location(path) if self.postgres else Path(path)
         self.readonly = readonly
         self.clock = clock
         self._local_tx = threading.local()
+        if self.postgres:
+            self._open_postgres(timeout, check_schema)
+            return
         try:
             if readonly:
                 if not self.path.exists():
                     raise CatalogError(f"catalog {self.path} does not exist yet; run `collegesearch crawl` first")
-                uri = f"file:{self.path.resolve()}?mode=ro"
-                self.conn = sqlite3.connect(uri, uri=True, timeout=timeout, isolation_level=None)
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self.conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None)
+            raw = engine_for(self.path, readonly=readonly, timeout=timeout).connect()
         except PermissionError as exc:
             raise CatalogError(f"cannot create the catalog in {self.path.parent}: permission denied") from exc
         except OSError as exc:  # a read-only file system, a full disk, a file where the folder should be
             raise CatalogError(f"cannot create the catalog in {self.path.parent}: {exc.strerror or exc}; "
                                "make DATA_DIR writable or point COLLEGESEARCH_DATA_DIR elsewhere") from exc
-        except sqlite3.Error as exc:
-            raise CatalogError(f"cannot open catalog {self.path}: {exc}") from exc
-        self.conn.row_factory = sqlite3.Row
+        except sa_exc.DBAPIError as exc:
+            raise CatalogError(f"cannot open catalog {self.path}: {exc.orig}") from exc
+        self.conn = Sql(raw.execution_options(isolation_level="AUTOCOMMIT"), postgres=False)
         try:
-            self.conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
             if not readonly:
-                mode = self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if mode.lower() != "wal":
+                mode = self.conn.execute("PRAGMA journal_mode = WAL").scalar()
+                if str(mode).lower() != "wal":
                     raise CatalogError(f"catalog {self.path}: could not switch to WAL mode (got {mode})")
                 # NORMAL is durable in WAL mode except for the last commits on power loss, never corrupt.
                 self.conn.execute("PRAGMA synchronous = NORMAL")
@@ -82,9 +89,31 @@ class CatalogConnection:
                         f"catalog {self.path} has schema version {version}, newer than this program "
                         f"({SCHEMA_VERSION}); upgrade collegesearch"
                     )
-        except sqlite3.DatabaseError as exc:
+        except (sa_exc.DBAPIError, *driver_error("DatabaseError")) as exc:
             self.conn.close()
-            raise CatalogError(f"catalog {self.path} is not a usable SQLite database: {exc}") from exc
+            raise CatalogError(f"catalog {self.path} is not a usable SQLite database: "
+                               f"{getattr(exc, 'orig', None) or exc}") from exc
+        except BaseException:
+            self.conn.close()
+            raise
+
+    def _open_postgres(self, timeout: float, check_schema: bool) -> None:
+        try:
+            raw = engine_for(self.location, readonly=self.readonly, timeout=timeout).connect()
+        except sa_exc.DBAPIError as exc:
+            raise CatalogError(f"cannot connect to the catalog database {self.path}: "
+                               f"{str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else exc}") from exc
+        self.conn = Sql(raw.execution_options(isolation_level="AUTOCOMMIT"), postgres=True)
+        if not check_schema:  # `collegesearch db upgrade` opens the database to bring it up to date
+            return
+        try:
+            check_current(self)
+        except SchemaNotCurrent as exc:
+            self.conn.close()
+            raise CatalogError(str(exc)) from None
+        except BaseException:
+            self.conn.close()
+            raise
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -99,11 +128,13 @@ class CatalogConnection:
         self.close()
 
     def schema_version(self) -> int:
-        """The schema version of the open file."""
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        """The schema version of the open SQLite file (its legacy migrations, before Alembic's); PostgreSQL starts past them."""
+        if self.postgres:
+            return SCHEMA_VERSION
+        return int(self.conn.execute("PRAGMA user_version").scalar())
 
     def migrate(self) -> int:
-        """Apply pending migrations in one transaction each; returns the new version."""
+        """Bring an SQLite file up to date: its own numbered steps, then Alembic's; returns the step number."""
         version = self.schema_version()
         if version > SCHEMA_VERSION:
             raise CatalogError(
@@ -111,29 +142,37 @@ class CatalogConnection:
             )
         while version < SCHEMA_VERSION:
             script = MIGRATIONS[version]
-            # executescript commits first, so the whole step runs in our own explicit transaction.
-            self.conn.execute("BEGIN IMMEDIATE")
+            # the whole step runs in one explicit transaction
+            self.conn.begin()
             try:
                 if self.schema_version() != version:  # another process migrated meanwhile
-                    self.conn.execute("ROLLBACK")
+                    self.conn.rollback()
                     version = self.schema_version()
                     continue
                 for statement in _split_sql(script):
-                    self.conn.execute(statement)
+                    self.conn.driver_sql(statement)
                 self.conn.execute(f"PRAGMA user_version = {version + 1}")
-                self.conn.execute("COMMIT")
+                self.conn.commit()
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.conn.rollback()
                 raise
             version += 1
+            self._checkpoint()
+        if upgrade_sqlite(self):
+            self._checkpoint()
         return version
+
+    def _checkpoint(self) -> None:
+        # Fold the WAL into the file after each schema step: a new catalog would otherwise need room
+        # for its schema twice (file and WAL) before the first automatic checkpoint.
+        self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Group writes in one transaction (nested calls join the outer one)."""
         depth = getattr(self._local_tx, "depth", 0)
         if depth == 0:
-            self.conn.execute("BEGIN IMMEDIATE")
+            self.conn.begin()
         self._local_tx.depth = depth + 1
         try:
             yield
@@ -141,22 +180,23 @@ class CatalogConnection:
             self._local_tx.depth = depth
             # SQLite may already have rolled back on its own (SQLITE_FULL, SQLITE_IOERR): a second
             # ROLLBACK would fail and hide the real error.
-            if depth == 0 and self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
+            if depth == 0:
+                self.conn.rollback()
             raise
         else:
             self._local_tx.depth = depth
             if depth == 0:
                 try:
-                    self.conn.execute("COMMIT")
+                    self.conn.commit()
                 except BaseException:
                     # A COMMIT refused (disk full, I/O error) must not leave the connection inside a
                     # half-written transaction that the next BEGIN would trip over.
-                    if self.conn.in_transaction:
-                        self.conn.execute("ROLLBACK")
+                    self.conn.rollback()
                     raise
 
     def integrity_check(self) -> list[str]:
-        """Problems SQLite finds in the file; an empty list means it is sound."""
+        """Problems SQLite finds in the file; an empty list means it is sound (PostgreSQL checks itself)."""
+        if self.postgres:
+            return []
         rows = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
         return [] if rows == ["ok"] else rows

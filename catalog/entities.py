@@ -11,12 +11,12 @@ conflict is stored without an entry (nothing users search on changed).
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from catalog.connection import CatalogError, to_json
+from catalog.database import Row, driver_error
 from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key, rules_fingerprint
 from catalog.meta import Meta
 from catalog.records import content_hash, log_change, record_diff, record_parent, record_title
@@ -28,10 +28,16 @@ FUSION_RULES_KEY = "fusion_rules"
 
 MEMBER_ROWS_SQL = (
     "SELECT i.item_id, i.source, i.url, i.page_url, i.data, i.last_changed, i.last_run_id"
-    " FROM entity_members m CROSS JOIN items i ON i.kind = m.kind AND i.item_id = m.item_id"
-    " WHERE m.kind = ? AND m.entity_id = ? AND m.live = 1 AND i.deleted_at IS NULL"
+    " FROM entity_members m CROSS JOIN items i"
+    " WHERE i.kind = m.kind AND i.item_id = m.item_id"
+    " AND m.kind = :kind AND m.entity_id = :entity_id AND m.live = 1 AND i.deleted_at IS NULL"
 )
-"""The live observations of one entity (see ``_entity_rows`` for why the join is written so)."""
+"""The live observations of one entity (see ``_entity_rows`` for why the join is written so; its condition
+is in WHERE because PostgreSQL's CROSS JOIN takes no ON, and SQLite keeps the CROSS JOIN order either way)."""
+
+ENTITY_COLUMNS = ("source", "url", "page_url", "parent_id", "title", "state", "data", "content_hash", "last_seen",
+                  "last_run_id", "fusion_key", "primary_item", "provenance", "conflicts")
+"""The entity columns ``_write_entity`` sets from its ``columns`` tuple, in the tuple's order."""
 
 Cause = tuple[int | None, str | None]
 """(run id, source) of the observation change that touched an entity."""
@@ -70,7 +76,7 @@ class EntityStore(Meta):
         """
         try:
             return self._fuse_pending(batch_size)
-        except sqlite3.OperationalError as exc:
+        except driver_error("OperationalError") as exc:
             raise CatalogError(f"cannot fuse new observations in {self.path}: {exc}") from exc
 
     def _fuse_pending(self, batch_size: int) -> FusionResult:
@@ -85,8 +91,9 @@ class EntityStore(Meta):
                 if watermark and self.get_meta(FUSION_RULES_KEY) != rules:
                     watermark = 0  # the rules changed since the last fusion: replay every observation under them
                 rows = self.conn.execute(
-                    "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > ? ORDER BY seq LIMIT ?",
-                    (watermark, batch_size),
+                    "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > :watermark ORDER BY seq"
+                    " LIMIT :batch_size",
+                    {"watermark": watermark, "batch_size": batch_size},
                 ).fetchall()
                 if not rows:
                     result.watermark = watermark
@@ -118,26 +125,28 @@ class EntityStore(Meta):
         moved: dict[tuple[str, str], str] = {}
         for (kind, item_id), cause in causes.items():
             row = self.conn.execute(
-                "SELECT item_id, data, deleted_at FROM items WHERE kind = ? AND item_id = ?", (kind, item_id)
+                "SELECT item_id, data, deleted_at FROM items WHERE kind = :kind AND item_id = :item_id",
+                {"kind": kind, "item_id": item_id},
             ).fetchone()
             old = self.conn.execute(
-                "SELECT entity_id, live FROM entity_members WHERE kind = ? AND item_id = ?", (kind, item_id)
+                "SELECT entity_id, live FROM entity_members WHERE kind = :kind AND item_id = :item_id",
+                {"kind": kind, "item_id": item_id},
             ).fetchone()
             if row is None or row["deleted_at"] is not None:
                 if old is not None and old["live"]:
-                    self.conn.execute("UPDATE entity_members SET live = 0 WHERE kind = ? AND item_id = ?",
-                                      (kind, item_id))
+                    self.conn.execute("UPDATE entity_members SET live = 0 WHERE kind = :kind AND item_id = :item_id",
+                                      {"kind": kind, "item_id": item_id})
                     affected[(kind, old["entity_id"])] = cause
                 continue
             key = fusion_key(kind, item_id, json.loads(row["data"]))
             found = self.conn.execute(
-                "SELECT item_id FROM entities WHERE kind = ? AND fusion_key = ?", (kind, key)
+                "SELECT item_id FROM entities WHERE kind = :kind AND fusion_key = :key", {"kind": kind, "key": key}
             ).fetchone()
             entity_id = found["item_id"] if found else self._free_entity_id(kind, key, item_id)
             self.conn.execute(
-                "INSERT INTO entity_members (kind, item_id, entity_id, live) VALUES (?, ?, ?, 1)"
+                "INSERT INTO entity_members (kind, item_id, entity_id, live) VALUES (:kind, :item_id, :entity_id, 1)"
                 " ON CONFLICT(kind, item_id) DO UPDATE SET entity_id = excluded.entity_id, live = 1",
-                (kind, item_id, entity_id),
+                {"kind": kind, "item_id": item_id, "entity_id": entity_id},
             )
             affected[(kind, entity_id)] = cause
             if old is not None and old["entity_id"] != entity_id:
@@ -156,7 +165,7 @@ class EntityStore(Meta):
         candidates = entity_id_candidates(kind, key, item_id)
         for candidate in candidates:
             taken = self.conn.execute(
-                "SELECT 1 FROM entities WHERE kind = ? AND item_id = ?", (kind, candidate)
+                "SELECT 1 FROM entities WHERE kind = :kind AND item_id = :item_id", {"kind": kind, "item_id": candidate}
             ).fetchone()
             if taken is None:
                 return candidate
@@ -167,37 +176,40 @@ class EntityStore(Meta):
         self.conn.execute(
             "INSERT INTO entities (kind, item_id, source, url, data, content_hash, first_seen, last_seen,"
             " last_changed, deleted_at, deleted_reason, fusion_key, primary_item)"
-            " VALUES (?, ?, '', '', '{}', '', ?, ?, ?, ?, 'not fused yet', ?, ?)",
-            (kind, entity_id, now, now, now, now, key, item_id),
+            " VALUES (:kind, :item_id, '', '', '{}', '', :now, :now, :now, :now, 'not fused yet', :key, :primary_item)",
+            {"kind": kind, "item_id": entity_id, "now": now, "key": key, "primary_item": item_id},
         )
 
-    def _entity_rows(self, kind: str, entity_id: str) -> list[sqlite3.Row]:
+    def _entity_rows(self, kind: str, entity_id: str) -> list[Row]:
         # CROSS JOIN keeps SQLite's join order: members through their entity index first, then each item
         # by its key. Left to itself (or given an ORDER BY on the member key) the planner may walk every
         # member or item of the kind instead: minutes per crawl. Sorted here, not in SQL, for that reason.
-        rows = self.conn.execute(MEMBER_ROWS_SQL, (kind, entity_id)).fetchall()
+        rows = self.conn.execute(MEMBER_ROWS_SQL, {"kind": kind, "entity_id": entity_id}).fetchall()
         return sorted(rows, key=lambda r: r["item_id"])
 
     def _refuse_entity(self, kind: str, entity_id: str, cause: Cause, *, moved_to: str | None) -> str | None:
         """Re-fuse one entity from its live observations; returns the change-log op written, if any."""
         now = self.clock()
         current = self.conn.execute(
-            "SELECT data, content_hash, deleted_at, deleted_reason FROM entities WHERE kind = ? AND item_id = ?",
-            (kind, entity_id),
+            "SELECT data, content_hash, deleted_at, deleted_reason FROM entities"
+            " WHERE kind = :kind AND item_id = :item_id",
+            {"kind": kind, "item_id": entity_id},
         ).fetchone()
         members = self._entity_rows(kind, entity_id)
         if not members:
             if current is None or current["deleted_at"] is not None:
                 return None
             self.conn.execute(
-                "UPDATE entities SET deleted_at = ?, deleted_reason = ? WHERE kind = ? AND item_id = ?",
-                (now, "merged into another record" if moved_to else "no source lists it any more", kind, entity_id),
+                "UPDATE entities SET deleted_at = :now, deleted_reason = :reason"
+                " WHERE kind = :kind AND item_id = :item_id",
+                {"now": now, "reason": "merged into another record" if moved_to else "no source lists it any more",
+                 "kind": kind, "item_id": entity_id},
             )
             if moved_to:
                 self.conn.execute(
-                    "INSERT INTO entity_aliases (kind, old_id, entity_id, at) VALUES (?, ?, ?, ?)"
+                    "INSERT INTO entity_aliases (kind, old_id, entity_id, at) VALUES (:kind, :old_id, :entity_id, :at)"
                     " ON CONFLICT(kind, old_id) DO UPDATE SET entity_id = excluded.entity_id, at = excluded.at",
-                    (kind, entity_id, moved_to, now),
+                    {"kind": kind, "old_id": entity_id, "entity_id": moved_to, "at": now},
                 )
             self._log_entity(kind, entity_id, "deleted", now, cause, json.loads(current["data"]), None)
             return "deleted"
@@ -215,7 +227,8 @@ class EntityStore(Meta):
         columns = (primary["source"], primary["url"], primary["page_url"], record_parent(data), record_title(data),
                    data.get("state") or data.get("institution_state"), to_json(data), digest, now,
                    primary["last_run_id"], key, fused.primary, to_json(fused.provenance), to_json(fused.conflicts))
-        self.conn.execute("DELETE FROM entity_aliases WHERE kind = ? AND old_id = ?", (kind, entity_id))
+        self.conn.execute("DELETE FROM entity_aliases WHERE kind = :kind AND old_id = :old_id",
+                          {"kind": kind, "old_id": entity_id})
         if current is None or current["deleted_reason"] == "not fused yet":
             self._write_entity(kind, entity_id, columns, changed=now, first_seen=now)
             self._log_entity(kind, entity_id, "new", now, cause, data, None)
@@ -234,11 +247,14 @@ class EntityStore(Meta):
     def _write_entity(self, kind: str, entity_id: str, columns: tuple[Any, ...], *, changed: str | None,
                first_seen: str | None = None) -> None:
         self.conn.execute(
-            "UPDATE entities SET source = ?, url = ?, page_url = ?, parent_id = ?, title = ?, state = ?, data = ?,"
-            " content_hash = ?, last_seen = ?, last_run_id = ?, fusion_key = ?, primary_item = ?, provenance = ?,"
-            " conflicts = ?, deleted_at = NULL, deleted_reason = NULL, last_changed = COALESCE(?, last_changed),"
-            " first_seen = COALESCE(?, first_seen) WHERE kind = ? AND item_id = ?",
-            (*columns, changed, first_seen, kind, entity_id),
+            "UPDATE entities SET source = :source, url = :url, page_url = :page_url, parent_id = :parent_id,"
+            " title = :title, state = :state, data = :data, content_hash = :content_hash, last_seen = :last_seen,"
+            " last_run_id = :last_run_id, fusion_key = :fusion_key, primary_item = :primary_item,"
+            " provenance = :provenance, conflicts = :conflicts, deleted_at = NULL, deleted_reason = NULL,"
+            " last_changed = COALESCE(:changed, last_changed), first_seen = COALESCE(:first_seen, first_seen)"
+            " WHERE kind = :kind AND item_id = :item_id",
+            {**dict(zip(ENTITY_COLUMNS, columns, strict=True)), "changed": changed, "first_seen": first_seen,
+             "kind": kind, "item_id": entity_id},
         )
 
     def _date_entity_conflicts(self, kind: str, fused: Fused) -> None:
@@ -248,13 +264,19 @@ class EntityStore(Meta):
                 side["since"] = self._observation_reported_since(kind, side["item_id"], conflict["field"])
 
     def _observation_reported_since(self, kind: str, item_id: str, name: str) -> str | None:
-        path = '$."' + name.replace('"', "") + '"'
-        row = self.conn.execute(
-            "SELECT at FROM changes WHERE kind = ? AND item_id = ?"
-            " AND (op IN ('new', 'revived') OR json_type(diff, ?) IS NOT NULL) ORDER BY seq DESC LIMIT 1",
-            (kind, item_id, path),
-        ).fetchone()
-        return row["at"] if row else None
+        # The newest change that brought the observation or gave this field a value (the field is a key of
+        # its diff). The diff is JSON text, read here rather than by SQLite's json_type, which PostgreSQL lacks.
+        key = name.replace('"', "")
+        for row in self.conn.execute(
+            "SELECT at, op, diff FROM changes WHERE kind = :kind AND item_id = :item_id ORDER BY seq DESC",
+            {"kind": kind, "item_id": item_id},
+        ).fetchall():
+            if row["op"] in ("new", "revived"):
+                return row["at"]
+            diff = json.loads(row["diff"]) if row["diff"] is not None else None
+            if isinstance(diff, dict) and key in diff:
+                return row["at"]
+        return None
 
     def _log_entity(self, kind: str, entity_id: str, op: str, at: str, cause: Cause, data: dict[str, Any],
                     diff: dict[str, list[Any]] | None) -> None:
@@ -264,21 +286,22 @@ class EntityStore(Meta):
 
     def unlinked_count(self, source: str) -> int:
         """Live programs and reviews of a source that no institution could be linked to (they stand alone)."""
-        row = self.conn.execute(
-            "SELECT COUNT(*) FROM items WHERE source = ? AND kind IN ('program', 'review') AND deleted_at IS NULL"
-            " AND parent_id IS NULL",
-            (source,),
-        ).fetchone()
-        return int(row[0])
+        count = self.conn.execute(
+            "SELECT COUNT(*) FROM items WHERE source = :source AND kind IN ('program', 'review')"
+            " AND deleted_at IS NULL AND parent_id IS NULL",
+            {"source": source},
+        ).scalar()
+        return int(count)
 
     def entity_op_counts(self, run_ids: Iterable[int]) -> dict[str, int]:
         """Entity change-log entries per op caused by some runs (how many programs a crawl created, removed...)."""
         ids = list(run_ids)
         if not ids:
             return {}
-        marks = ",".join("?" * len(ids))
+        params = {f"run_id{i}": run_id for i, run_id in enumerate(ids)}
+        marks = ", ".join(f":{name}" for name in params)
         rows = self.conn.execute(
-            f"SELECT op, COUNT(*) FROM entity_changes WHERE run_id IN ({marks}) GROUP BY op", ids  # noqa: S608 - '?' placeholders only
+            f"SELECT op, COUNT(*) FROM entity_changes WHERE run_id IN ({marks}) GROUP BY op", params  # noqa: S608 - generated parameter names only
         )
         return {r[0]: int(r[1]) for r in rows}
 

@@ -38,15 +38,16 @@ class FusedView(RecordReads, ChangeLog):
         ``fields`` are the fused fields whose value that source gave; live observations first.
         """
         row = self.conn.execute(
-            "SELECT provenance FROM entities WHERE kind = ? AND item_id = ?", (kind, entity_id)
+            "SELECT provenance FROM entities WHERE kind = :kind AND item_id = :item_id",
+            {"kind": kind, "item_id": entity_id},
         ).fetchone()
         provenance: dict[str, str] = json.loads(row["provenance"]) if row and row["provenance"] else {}
         out = []
         for m in self.conn.execute(
             "SELECT i.item_id, i.source, i.url, i.first_seen, i.last_seen, i.last_changed, i.deleted_at, m.live"
-            " FROM entity_members m CROSS JOIN items i ON i.kind = m.kind AND i.item_id = m.item_id"
-            " WHERE m.kind = ? AND m.entity_id = ? ORDER BY m.live DESC, i.source, i.item_id",
-            (kind, entity_id),
+            " FROM entity_members m CROSS JOIN items i WHERE i.kind = m.kind AND i.item_id = m.item_id"
+            " AND m.kind = :kind AND m.entity_id = :entity_id ORDER BY m.live DESC, i.source, i.item_id",
+            {"kind": kind, "entity_id": entity_id},
         ):
             live = bool(m["live"]) and m["deleted_at"] is None
             out.append({
@@ -61,8 +62,8 @@ class FusedView(RecordReads, ChangeLog):
         """Observation id -> fused record id, for every live observation of a kind (fusion quality checks)."""
         rows = self.conn.execute(
             "SELECT m.item_id, m.entity_id FROM entity_members m JOIN items i ON i.kind = m.kind"
-            " AND i.item_id = m.item_id WHERE m.kind = ? AND m.live = 1 AND i.deleted_at IS NULL",
-            (kind,),
+            " AND i.item_id = m.item_id WHERE m.kind = :kind AND m.live = 1 AND i.deleted_at IS NULL",
+            {"kind": kind},
         )
         return {r["item_id"]: r["entity_id"] for r in rows}
 
@@ -72,12 +73,13 @@ class FusedView(RecordReads, ChangeLog):
         ids = list(dict.fromkeys(entity_ids))
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+            params = {f"entity_id{i}": entity_id for i, entity_id in enumerate(chunk)}
+            marks = ", ".join(f":{name}" for name in params)
             sql = ("SELECT DISTINCT m.entity_id, i.source FROM entity_members m CROSS JOIN items i"
-                   " ON i.kind = m.kind AND i.item_id = m.item_id WHERE m.kind = ? AND m.live = 1"
+                   " WHERE i.kind = m.kind AND i.item_id = m.item_id AND m.kind = :kind AND m.live = 1"
                    " AND i.deleted_at IS NULL AND m.entity_id IN (")
             sql += marks + ") ORDER BY m.entity_id, i.source"
-            rows = self.conn.execute(sql, (kind, *chunk))
+            rows = self.conn.execute(sql, {"kind": kind, **params})
             for row in rows:
                 out.setdefault(row["entity_id"], []).append(row["source"])
         return out
@@ -85,7 +87,8 @@ class FusedView(RecordReads, ChangeLog):
     def conflicts(self, kind: str, entity_id: str) -> list[dict[str, Any]]:
         """Where the sources of a fused record disagree: ``{field, value, source, since, others: [...]}``."""
         row = self.conn.execute(
-            "SELECT conflicts FROM entities WHERE kind = ? AND item_id = ? AND deleted_at IS NULL", (kind, entity_id)
+            "SELECT conflicts FROM entities WHERE kind = :kind AND item_id = :item_id AND deleted_at IS NULL",
+            {"kind": kind, "item_id": entity_id},
         ).fetchone()
         return json.loads(row["conflicts"]) if row and row["conflicts"] else []
 
@@ -96,18 +99,21 @@ class FusedView(RecordReads, ChangeLog):
         while candidate is not None and candidate not in seen:
             seen.add(candidate)
             row = self.conn.execute(
-                "SELECT 1 FROM entities WHERE kind = ? AND item_id = ? AND deleted_at IS NULL", (kind, candidate)
+                "SELECT 1 FROM entities WHERE kind = :kind AND item_id = :item_id AND deleted_at IS NULL",
+                {"kind": kind, "item_id": candidate},
             ).fetchone()
             if row is not None:
                 return candidate
             member = self.conn.execute(
-                "SELECT entity_id FROM entity_members WHERE kind = ? AND item_id = ?", (kind, candidate)
+                "SELECT entity_id FROM entity_members WHERE kind = :kind AND item_id = :item_id",
+                {"kind": kind, "item_id": candidate},
             ).fetchone()
             if member is not None and member["entity_id"] not in seen:
                 candidate = member["entity_id"]
                 continue
             alias = self.conn.execute(
-                "SELECT entity_id FROM entity_aliases WHERE kind = ? AND old_id = ?", (kind, candidate)
+                "SELECT entity_id FROM entity_aliases WHERE kind = :kind AND old_id = :old_id",
+                {"kind": kind, "old_id": candidate},
             ).fetchone()
             candidate = alias["entity_id"] if alias is not None else None
         return None

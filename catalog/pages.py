@@ -33,7 +33,7 @@ class PageCache(ItemRecords):
 
     def get_page(self, url: str) -> PageRecord | None:
         """What was stored for a URL the last time it was fetched."""
-        row = self.conn.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        row = self.conn.execute("SELECT * FROM pages WHERE url = :url", {"url": url}).fetchone()
         if row is None:
             return None
         body = zlib.decompress(row["body"]) if row["body"] is not None else None
@@ -47,7 +47,8 @@ class PageCache(ItemRecords):
     def get_page_validators(self, url: str) -> tuple[str | None, str | None] | None:
         """The ETag and Last-Modified stored for a URL (None when never fetched or gone)."""
         row = self.conn.execute(
-            "SELECT etag, last_modified FROM pages WHERE url = ? AND gone_at IS NULL AND body IS NOT NULL", (url,)
+            "SELECT etag, last_modified FROM pages WHERE url = :url AND gone_at IS NULL AND body IS NOT NULL",
+            {"url": url},
         ).fetchone()
         return (row[0], row[1]) if row else None
 
@@ -69,22 +70,25 @@ class PageCache(ItemRecords):
         digest = hashlib.sha256(body).hexdigest() if body is not None else None
         packed = zlib.compress(body, 6) if body is not None else None
         with self.transaction():
-            row = self.conn.execute("SELECT content_hash FROM pages WHERE url = ?", (url,)).fetchone()
+            row = self.conn.execute("SELECT content_hash FROM pages WHERE url = :url", {"url": url}).fetchone()
             changed = row is None or row["content_hash"] != digest
             self.conn.execute(
                 "INSERT INTO pages (url, source, status, etag, last_modified, content_hash, content_type, encoding,"
                 " body, first_seen, last_fetched, last_seen, last_changed, last_run_id, missing_runs, gone_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, NULL)"
+                " VALUES (:url, :source, :status, :etag, :last_modified, :content_hash, :content_type, :encoding,"
+                " :body, :now, :now, :now, :now, :run_id, 0, NULL)"
                 " ON CONFLICT(url) DO UPDATE SET source = excluded.source, status = excluded.status,"
                 " etag = excluded.etag, last_modified = excluded.last_modified,"
                 " content_hash = excluded.content_hash, content_type = excluded.content_type,"
                 " encoding = excluded.encoding, body = excluded.body, last_fetched = excluded.last_fetched,"
                 " last_seen = excluded.last_seen,"
-                " last_changed = CASE WHEN pages.content_hash IS excluded.content_hash THEN pages.last_changed"
+                " last_changed = CASE WHEN pages.content_hash IS NOT DISTINCT FROM excluded.content_hash"
+                " THEN pages.last_changed"
                 " ELSE excluded.last_changed END,"
                 " last_run_id = excluded.last_run_id, missing_runs = 0, gone_at = NULL",
-                (url, source, status, etag, last_modified, digest, content_type, encoding, packed, now, now, now, now,
-                 run_id),
+                {"url": url, "source": source, "status": status, "etag": etag, "last_modified": last_modified,
+                 "content_hash": digest, "content_type": content_type, "encoding": encoding, "body": packed,
+                 "now": now, "run_id": run_id},
             )
         return changed
 
@@ -92,8 +96,8 @@ class PageCache(ItemRecords):
         """Record that a page answered 304 Not Modified in this run."""
         with self.transaction():
             self.conn.execute(
-                "UPDATE pages SET last_seen = ?, last_run_id = ?, missing_runs = 0 WHERE url = ?",
-                (self.clock(), run_id, url),
+                "UPDATE pages SET last_seen = :now, last_run_id = :run_id, missing_runs = 0 WHERE url = :url",
+                {"now": self.clock(), "run_id": run_id, "url": url},
             )
 
     def mark_page_gone(self, url: str, *, source: str, status: int, run_id: int | None) -> int:
@@ -102,15 +106,17 @@ class PageCache(ItemRecords):
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO pages (url, source, status, first_seen, last_fetched, last_run_id, gone_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET status = excluded.status,"
+                " VALUES (:url, :source, :status, :now, :now, :run_id, :now) ON CONFLICT(url) DO UPDATE SET"
+                " status = excluded.status,"
                 " last_fetched = excluded.last_fetched, last_run_id = excluded.last_run_id, body = NULL,"
                 " etag = NULL, last_modified = NULL, gone_at = COALESCE(pages.gone_at, excluded.gone_at)",
-                (url, source, status, now, now, run_id, now),
+                {"url": url, "source": source, "status": status, "now": now, "run_id": run_id},
             )
             return self.tombstone_page_items(url, reason=f"page answered {status}", run_id=run_id)
 
     def pages_fetched_since(self, source: str, since: str) -> int:
         """How many pages of a source were fetched after a time (for resume reporting)."""
         return int(self.conn.execute(
-            "SELECT COUNT(*) FROM pages WHERE source = ? AND last_fetched >= ?", (source, since)
-        ).fetchone()[0])
+            "SELECT COUNT(*) FROM pages WHERE source = :source AND last_fetched >= :since",
+            {"source": source, "since": since},
+        ).scalar())

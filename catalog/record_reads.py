@@ -21,10 +21,10 @@ class RecordReads(CatalogConnection):
 
     def get(self, kind: str, item_id: str, *, include_deleted: bool = False) -> StoredItem | None:
         """One stored item, or None."""
-        sql = f"SELECT * FROM {self._records} WHERE kind = ? AND item_id = ?"  # noqa: S608 - the table name is a class constant
+        sql = f"SELECT * FROM {self._records} WHERE kind = :kind AND item_id = :item_id"  # noqa: S608 - the table name is a class constant
         if not include_deleted:
             sql += " AND deleted_at IS NULL"
-        row = self.conn.execute(sql, (kind, item_id)).fetchone()
+        row = self.conn.execute(sql, {"kind": kind, "item_id": item_id}).fetchone()
         return stored_from_row(row) if row else None
 
     def get_many(self, kind: str, item_ids: Sequence[str], *, include_deleted: bool = False) -> dict[str, StoredItem]:
@@ -34,9 +34,10 @@ class RecordReads(CatalogConnection):
         live = "" if include_deleted else " AND deleted_at IS NULL"
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
-            marks = ",".join("?" * len(chunk))
+            marks, args = in_list("id", chunk)
             for row in self.conn.execute(
-                f"SELECT * FROM {self._records} WHERE kind = ? AND item_id IN ({marks}){live}", (kind, *chunk)  # noqa: S608 - only ? placeholders and fixed clauses are joined in
+                f"SELECT * FROM {self._records} WHERE kind = :kind AND item_id IN ({marks}){live}",  # noqa: S608 - only placeholders and fixed clauses are joined in
+                {"kind": kind, **args},
             ):
                 found[row["item_id"]] = stored_from_row(row)
         return found
@@ -65,7 +66,7 @@ class RecordReads(CatalogConnection):
         """Number of stored items."""
         where, args = _filters(kind=kind, source=source, parent_id=None, include_deleted=include_deleted)
         sql = f"SELECT COUNT(*) FROM {self._records}{where}"  # noqa: S608 - a class constant and _filters' fixed clauses
-        return int(self.conn.execute(sql, args).fetchone()[0])
+        return int(self.conn.execute(sql, args).scalar())
 
     def counts_by_kind(self) -> dict[str, int]:
         """Live items per kind."""
@@ -79,35 +80,37 @@ class RecordReads(CatalogConnection):
         where_json: dict[str, Any] | None = None, order: str = "item_id",
     ) -> list[StoredItem]:
         """Live programs or reviews of one institution, with optional equality filters on item fields."""
-        where, args = _child_filters(parent_id, kind, where_json)
+        where, args = self._child_filters(parent_id, kind, where_json)
         sql = f"SELECT * FROM {self._records}{where}"  # noqa: S608 - a class constant and _child_filters' clause
         orders = {
             "item_id": "item_id",
-            "newest": "json_extract(data, '$.date') DESC, item_id",
-            "title": "title COLLATE NOCASE, item_id",
+            "newest": f"{self.conn.json_text('data', 'order_key')} DESC, item_id",
+            "title": "LOWER(title), item_id",
         }
+        if order == "newest":
+            args["order_key"] = self.conn.json_key("date")
         sql += " ORDER BY " + orders.get(order, "item_id")
         if limit is not None:
-            sql += " LIMIT ? OFFSET ?"
-            args += [limit, offset]
+            sql += " LIMIT :limit OFFSET :offset"
+            args.update(limit=limit, offset=offset)
         return [stored_from_row(r) for r in self.conn.execute(sql, args)]
 
     def count_children(self, parent_id: str, kind: str, where_json: dict[str, Any] | None = None) -> int:
         """Number of live programs or reviews of one institution."""
-        where, args = _child_filters(parent_id, kind, where_json)
+        where, args = self._child_filters(parent_id, kind, where_json)
         sql = f"SELECT COUNT(*) FROM {self._records}{where}"  # noqa: S608 - a class constant and _child_filters' clause
-        return int(self.conn.execute(sql, args).fetchone()[0])
+        return int(self.conn.execute(sql, args).scalar())
 
     def rating_stats(self, parent_id: str | None = None) -> dict[str, dict[str, Any]]:
         """Review count, average and 1-5 histogram per institution (or for one)."""
-        rating = "CAST(json_extract(data, '$.rating') AS INTEGER)"
+        rating = f"CAST({self.conn.json_text('data', 'rating_key')} AS INTEGER)"
         sql = f"SELECT parent_id, {rating} AS r, COUNT(*) FROM {self._records} WHERE kind = 'review'"  # noqa: S608 - constants only
         sql += " AND deleted_at IS NULL AND parent_id IS NOT NULL"
-        args: list[Any] = []
+        args: dict[str, Any] = {"rating_key": self.conn.json_key("rating")}
         if parent_id is not None:
-            sql += " AND parent_id = ?"
-            args.append(parent_id)
-        sql += " GROUP BY parent_id, r"
+            sql += " AND parent_id = :parent_id"
+            args["parent_id"] = parent_id
+        sql += " GROUP BY 1, 2"  # by position: the rating expression holds a parameter
         stats: dict[str, dict[str, Any]] = {}
         for pid, rating, n in self.conn.execute(sql, args):
             entry = stats.setdefault(pid, {"count": 0, "sum": 0, "histogram": {i: 0 for i in range(1, 6)}})
@@ -121,26 +124,36 @@ class RecordReads(CatalogConnection):
         return stats
 
 
+    def _child_filters(self, parent_id: str, kind: str,
+                       where_json: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
+        """The WHERE clause of an institution's live children with equality filters on item fields, and its arguments."""
+        sql = " WHERE parent_id = :parent_id AND kind = :kind AND deleted_at IS NULL"
+        args: dict[str, Any] = {"parent_id": parent_id, "kind": kind}
+        for i, (key, value) in enumerate((where_json or {}).items()):
+            if not key.isidentifier():
+                raise ValueError(f"bad field name {key!r}")
+            sql += f" AND {self.conn.json_text('data', f'field{i}')} = :value{i}"
+            args[f"field{i}"] = self.conn.json_key(key)
+            args[f"value{i}"] = self.conn.json_value(value)
+        return sql, args
+
+
+def in_list(prefix: str, values: Sequence[Any]) -> tuple[str, dict[str, Any]]:
+    """Named placeholders ``:prefix0, :prefix1, ...`` for an IN list, and their arguments."""
+    names = [f"{prefix}{i}" for i in range(len(values))]
+    return ", ".join(f":{n}" for n in names), dict(zip(names, values, strict=True))
+
+
 def _filters(*, kind: str | None, source: str | None, parent_id: str | None,
-             include_deleted: bool) -> tuple[str, list[str]]:
-    """A WHERE clause of fixed conditions with ``?`` placeholders (or nothing), and its arguments."""
-    where, args = [], []
+             include_deleted: bool) -> tuple[str, dict[str, str]]:
+    """A WHERE clause of fixed conditions with named placeholders (or nothing), and its arguments."""
+    where: list[str] = []
+    args: dict[str, str] = {}
     for column, value in (("kind", kind), ("source", source), ("parent_id", parent_id)):
         if value:
-            where.append(f"{column} = ?")
-            args.append(value)
+            where.append(f"{column} = :{column}")
+            args[column] = value
     if not include_deleted:
         where.append("deleted_at IS NULL")
     return (" WHERE " + " AND ".join(where) if where else ""), args
 
-
-def _child_filters(parent_id: str, kind: str, where_json: dict[str, Any] | None) -> tuple[str, list[Any]]:
-    """The WHERE clause of an institution's live children with equality filters on item fields, and its arguments."""
-    sql = " WHERE parent_id = ? AND kind = ? AND deleted_at IS NULL"
-    args: list[Any] = [parent_id, kind]
-    for key, value in (where_json or {}).items():
-        if not key.isidentifier():
-            raise ValueError(f"bad field name {key!r}")
-        sql += f" AND json_extract(data, '$.{key}') = ?"
-        args.append(value)
-    return sql, args

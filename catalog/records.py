@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
 from catalog.connection import to_json
+from catalog.database import Sql
 from catalog.record_reads import RecordReads
 from model.items import Item
 
@@ -61,33 +61,38 @@ class ItemRecords(RecordReads):
         now = self.clock()
         with self.transaction():
             row = self.conn.execute(
-                "SELECT content_hash, deleted_at, data FROM items WHERE kind = ? AND item_id = ?", (kind, item_id)
+                "SELECT content_hash, deleted_at, data FROM items WHERE kind = :kind AND item_id = :item_id",
+                {"kind": kind, "item_id": item_id},
             ).fetchone()
             title, state, parent = record_title(data), data.get("state") or data.get("institution_state"), record_parent(data)
             if row is None:
                 self.conn.execute(
                     "INSERT INTO items (kind, item_id, source, url, page_url, parent_id, title, state, data,"
                     " content_hash, first_seen, last_seen, last_changed, last_run_id)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (kind, item_id, data.get("source") or "", data["url"], page_url or data["url"], parent, title,
-                     state, to_json(data), digest, now, now, now, run_id),
+                    " VALUES (:kind, :item_id, :source, :url, :page_url, :parent_id, :title, :state, :data,"
+                    " :content_hash, :now, :now, :now, :run_id)",
+                    {"kind": kind, "item_id": item_id, "source": data.get("source") or "", "url": data["url"],
+                     "page_url": page_url or data["url"], "parent_id": parent, "title": title, "state": state,
+                     "data": to_json(data), "content_hash": digest, "now": now, "run_id": run_id},
                 )
                 self._log(kind, item_id, "new", now, run_id, data, None)
                 return "new"
             if row["content_hash"] == digest and row["deleted_at"] is None:
                 self.conn.execute(
-                    "UPDATE items SET last_seen = ?, last_run_id = ?, missing_runs = 0,"
-                    " page_url = COALESCE(?, page_url) WHERE kind = ? AND item_id = ?",
-                    (now, run_id, page_url, kind, item_id),
+                    "UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0,"
+                    " page_url = COALESCE(:page_url, page_url) WHERE kind = :kind AND item_id = :item_id",
+                    {"now": now, "run_id": run_id, "page_url": page_url, "kind": kind, "item_id": item_id},
                 )
                 return "unchanged"
             old = json.loads(row["data"])
             self.conn.execute(
-                "UPDATE items SET source = ?, url = ?, page_url = ?, parent_id = ?, title = ?, state = ?, data = ?,"
-                " content_hash = ?, last_seen = ?, last_changed = ?, last_run_id = ?, missing_runs = 0,"
-                " deleted_at = NULL, deleted_reason = NULL WHERE kind = ? AND item_id = ?",
-                (data.get("source") or "", data["url"], page_url or data["url"], parent, title, state, to_json(data),
-                 digest, now, now, run_id, kind, item_id),
+                "UPDATE items SET source = :source, url = :url, page_url = :page_url, parent_id = :parent_id,"
+                " title = :title, state = :state, data = :data, content_hash = :content_hash, last_seen = :now,"
+                " last_changed = :now, last_run_id = :run_id, missing_runs = 0,"
+                " deleted_at = NULL, deleted_reason = NULL WHERE kind = :kind AND item_id = :item_id",
+                {"source": data.get("source") or "", "url": data["url"], "page_url": page_url or data["url"],
+                 "parent_id": parent, "title": title, "state": state, "data": to_json(data), "content_hash": digest,
+                 "now": now, "run_id": run_id, "kind": kind, "item_id": item_id},
             )
             if row["deleted_at"] is not None:
                 self._log(kind, item_id, "revived", now, run_id, data, record_diff(old, data) or None)
@@ -117,9 +122,9 @@ class ItemRecords(RecordReads):
         """Mark every live item of a page as seen (the page answered 304 Not Modified)."""
         with self.transaction():
             cur = self.conn.execute(
-                "UPDATE items SET last_seen = ?, last_run_id = ?, missing_runs = 0"
-                " WHERE page_url = ? AND deleted_at IS NULL",
-                (self.clock(), run_id, page_url),
+                "UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0"
+                " WHERE page_url = :page_url AND deleted_at IS NULL",
+                {"now": self.clock(), "run_id": run_id, "page_url": page_url},
             )
         return cur.rowcount
 
@@ -127,7 +132,8 @@ class ItemRecords(RecordReads):
         """Count a page's items as present in this run without calling them seen (the fetch failed)."""
         with self.transaction():
             cur = self.conn.execute(
-                "UPDATE items SET last_run_id = ? WHERE page_url = ? AND deleted_at IS NULL", (run_id, page_url)
+                "UPDATE items SET last_run_id = :run_id WHERE page_url = :page_url AND deleted_at IS NULL",
+                {"run_id": run_id, "page_url": page_url},
             )
         return cur.rowcount
 
@@ -136,13 +142,14 @@ class ItemRecords(RecordReads):
         now = self.clock()
         with self.transaction():
             row = self.conn.execute(
-                "SELECT data FROM items WHERE kind = ? AND item_id = ? AND deleted_at IS NULL", (kind, item_id)
+                "SELECT data FROM items WHERE kind = :kind AND item_id = :item_id AND deleted_at IS NULL",
+                {"kind": kind, "item_id": item_id},
             ).fetchone()
             if row is None:
                 return False
             self.conn.execute(
-                "UPDATE items SET deleted_at = ?, deleted_reason = ? WHERE kind = ? AND item_id = ?",
-                (now, reason, kind, item_id),
+                "UPDATE items SET deleted_at = :now, deleted_reason = :reason WHERE kind = :kind AND item_id = :item_id",
+                {"now": now, "reason": reason, "kind": kind, "item_id": item_id},
             )
             self._log(kind, item_id, "deleted", now, run_id, json.loads(row["data"]), None)
         return True
@@ -151,7 +158,8 @@ class ItemRecords(RecordReads):
         """Tombstone every live item extracted from a page (the page answered 404 or 410)."""
         with self.transaction():
             rows = self.conn.execute(
-                "SELECT kind, item_id FROM items WHERE page_url = ? AND deleted_at IS NULL", (page_url,)
+                "SELECT kind, item_id FROM items WHERE page_url = :page_url AND deleted_at IS NULL",
+                {"page_url": page_url},
             ).fetchall()
             for row in rows:
                 self.tombstone(row["kind"], row["item_id"], reason=reason, run_id=run_id)
@@ -161,14 +169,14 @@ class ItemRecords(RecordReads):
         """After a complete crawl: count items the run did not see; tombstone those missing ``threshold`` times."""
         with self.transaction():
             self.conn.execute(
-                "UPDATE items SET missing_runs = missing_runs + 1 WHERE source = ? AND deleted_at IS NULL"
-                " AND (last_run_id IS NULL OR last_run_id != ?)",
-                (source, run_id),
+                "UPDATE items SET missing_runs = missing_runs + 1 WHERE source = :source AND deleted_at IS NULL"
+                " AND (last_run_id IS NULL OR last_run_id != :run_id)",
+                {"source": source, "run_id": run_id},
             )
             rows = self.conn.execute(
-                "SELECT kind, item_id, missing_runs FROM items WHERE source = ? AND deleted_at IS NULL"
-                " AND missing_runs >= ?",
-                (source, threshold),
+                "SELECT kind, item_id, missing_runs FROM items WHERE source = :source AND deleted_at IS NULL"
+                " AND missing_runs >= :threshold",
+                {"source": source, "threshold": threshold},
             ).fetchall()
             for row in rows:
                 self.tombstone(
@@ -176,13 +184,14 @@ class ItemRecords(RecordReads):
                     reason=f"missing from {row['missing_runs']} consecutive complete crawls", run_id=run_id,
                 )
             self.conn.execute(
-                "UPDATE pages SET missing_runs = missing_runs + 1 WHERE source = ? AND gone_at IS NULL"
-                " AND (last_run_id IS NULL OR last_run_id != ?)",
-                (source, run_id),
+                "UPDATE pages SET missing_runs = missing_runs + 1 WHERE source = :source AND gone_at IS NULL"
+                " AND (last_run_id IS NULL OR last_run_id != :run_id)",
+                {"source": source, "run_id": run_id},
             )
             self.conn.execute(
-                "UPDATE pages SET gone_at = ? WHERE source = ? AND gone_at IS NULL AND missing_runs >= ?",
-                (self.clock(), source, threshold),
+                "UPDATE pages SET gone_at = :now WHERE source = :source AND gone_at IS NULL"
+                " AND missing_runs >= :threshold",
+                {"now": self.clock(), "source": source, "threshold": threshold},
             )
         return len(rows)
 
@@ -192,7 +201,7 @@ CHANGE_LOGS = ("changes", "entity_changes")
 
 
 def log_change(
-    conn: sqlite3.Connection, table: str, kind: str, item_id: str, op: str, at: str, run_id: int | None,
+    conn: Sql, table: str, kind: str, item_id: str, op: str, at: str, run_id: int | None,
     source: str | None, data: dict[str, Any], diff: dict[str, list[Any]] | None,
 ) -> None:
     """Append one entry to a change log (``table`` is one of ``CHANGE_LOGS``)."""
@@ -200,7 +209,8 @@ def log_change(
         raise ValueError(f"not a change log: {table!r}")
     conn.execute(
         f"INSERT INTO {table} (kind, item_id, op, at, run_id, source, state, title, diff)"  # noqa: S608 - checked against CHANGE_LOGS
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (kind, item_id, op, at, run_id, source, data.get("state") or data.get("institution_state"),
-         record_title(data), to_json(diff) if diff else None),
+        " VALUES (:kind, :item_id, :op, :at, :run_id, :source, :state, :title, :diff)",
+        {"kind": kind, "item_id": item_id, "op": op, "at": at, "run_id": run_id, "source": source,
+         "state": data.get("state") or data.get("institution_state"), "title": record_title(data),
+         "diff": to_json(diff) if diff else None},
     )

@@ -45,55 +45,61 @@ class UserReviews(ItemRecords):
     ) -> int:
         """Store a review a student wrote here, pending moderation; returns its id."""
         with self.transaction():
-            cur = self.conn.execute(
+            review_id = self.conn.execute(
                 "INSERT INTO user_reviews (institution_unitid, institution_name, rating, category, author_role, title,"
-                " body, submitted_at, client_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (institution_unitid, institution_name, rating, category, author_role, title, body, self.clock(),
-                 client_hash),
-            )
-        return int(cur.lastrowid or 0)
+                " body, submitted_at, client_hash) VALUES (:institution_unitid, :institution_name, :rating, :category,"
+                " :author_role, :title, :body, :submitted_at, :client_hash) RETURNING id",
+                {"institution_unitid": institution_unitid, "institution_name": institution_name, "rating": rating,
+                 "category": category, "author_role": author_role, "title": title, "body": body,
+                 "submitted_at": self.clock(), "client_hash": client_hash},
+            ).scalar()
+        return int(review_id or 0)
 
     def get_user_review(self, review_id: int) -> UserReview | None:
         """One user review by id."""
-        row = self.conn.execute("SELECT * FROM user_reviews WHERE id = ?", (review_id,)).fetchone()
+        row = self.conn.execute("SELECT * FROM user_reviews WHERE id = :id", {"id": review_id}).fetchone()
         return UserReview(**dict(row)) if row else None
 
     def list_user_reviews(self, status: str | None = "pending", *, limit: int = 100, offset: int = 0) -> list[UserReview]:
         """User reviews in a moderation state, oldest first."""
         if status:
             rows = self.conn.execute(
-                "SELECT * FROM user_reviews WHERE status = ? ORDER BY id LIMIT ? OFFSET ?", (status, limit, offset)
+                "SELECT * FROM user_reviews WHERE status = :status ORDER BY id LIMIT :limit OFFSET :offset",
+                {"status": status, "limit": limit, "offset": offset},
             )
         else:
-            rows = self.conn.execute("SELECT * FROM user_reviews ORDER BY id DESC LIMIT ? OFFSET ?", (limit, offset))
+            rows = self.conn.execute("SELECT * FROM user_reviews ORDER BY id DESC LIMIT :limit OFFSET :offset",
+                                     {"limit": limit, "offset": offset})
         return [UserReview(**dict(r)) for r in rows]
 
     def count_user_reviews(self, status: str | None = "pending") -> int:
         """How many user reviews are in a moderation state."""
         if status:
-            return int(self.conn.execute("SELECT COUNT(*) FROM user_reviews WHERE status = ?", (status,)).fetchone()[0])
-        return int(self.conn.execute("SELECT COUNT(*) FROM user_reviews").fetchone()[0])
+            return int(self.conn.execute("SELECT COUNT(*) FROM user_reviews WHERE status = :status",
+                                         {"status": status}).scalar())
+        return int(self.conn.execute("SELECT COUNT(*) FROM user_reviews").scalar())
 
     def recent_submissions(self, client_hash: str, since: str) -> int:
         """How many reviews one client submitted since a time (spam limit)."""
         return int(self.conn.execute(
-            "SELECT COUNT(*) FROM user_reviews WHERE client_hash = ? AND submitted_at >= ?", (client_hash, since)
-        ).fetchone()[0])
+            "SELECT COUNT(*) FROM user_reviews WHERE client_hash = :client_hash AND submitted_at >= :since",
+            {"client_hash": client_hash, "since": since},
+        ).scalar())
 
     def moderate_user_review(self, review_id: int, *, approve: bool, moderator: str, note: str | None = None) -> bool:
         """Approve (publishing it as a review item) or reject a pending review; False if not pending."""
         now = self.clock()
         with self.transaction():
             row = self.conn.execute(
-                "SELECT * FROM user_reviews WHERE id = ? AND status = 'pending'", (review_id,)
+                "SELECT * FROM user_reviews WHERE id = :id AND status = 'pending'", {"id": review_id}
             ).fetchone()
             if row is None:
                 return False
             status = "approved" if approve else "rejected"
             self.conn.execute(
-                "UPDATE user_reviews SET status = ?, moderated_at = ?, moderated_by = ?, moderation_note = ?"
-                " WHERE id = ?",
-                (status, now, moderator, note, review_id),
+                "UPDATE user_reviews SET status = :status, moderated_at = :now, moderated_by = :moderator,"
+                " moderation_note = :note WHERE id = :id",
+                {"status": status, "now": now, "moderator": moderator, "note": note, "id": review_id},
             )
             if approve:
                 self.upsert(published_review(UserReview(**dict(row))))

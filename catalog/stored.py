@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from catalog.database import Row
 from model.items import Item, item_from_dict
 
 
@@ -34,7 +34,7 @@ class StoredItem:
         return item_from_dict(self.data)
 
 
-def stored_from_row(row: sqlite3.Row) -> StoredItem:
+def stored_from_row(row: Row) -> StoredItem:
     """A row of ``items`` or ``entities`` as a StoredItem."""
     return StoredItem(
         kind=row["kind"], item_id=row["item_id"], source=row["source"], url=row["url"], data=json.loads(row["data"]),

@@ -165,10 +165,23 @@ def _url_or_none(name: str, value: Any) -> str | None:
     return text.rstrip("/") if text.startswith("http") else text
 
 
+def _database_url(name: str, value: Any) -> str | None:
+    text = _opt_str(name, value)
+    if text is None:
+        return None
+    text = text.strip()
+    if not text.startswith(("postgresql://", "postgres://", "postgresql+psycopg://")):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a PostgreSQL URL (postgresql://user@host/dbname), "
+                          f"got {value!r}; leave it unset to keep the catalog in SQLite under DATA_DIR")
+    return text
+
+
 SETTINGS: tuple[Setting, ...] = (
     # Storage
     Setting("DATA_DIR", "./data", "Folder holding the catalog, the index and crawl state.", _path),
     Setting("CATALOG_PATH", None, "SQLite catalog file (default: DATA_DIR/catalog.sqlite3).", _opt_path),
+    Setting("DATABASE_URL", None, "PostgreSQL URL of a shared catalog and crawl queue (multi-node mode, see "
+            "'Scale out'); unset: SQLite in DATA_DIR.", _database_url),
     Setting("INDEX_DIR", None, "Whoosh index folder (default: DATA_DIR/index).", _opt_path),
     Setting("INDEX_BUILD_PROCS", min(os.cpu_count() or 1, 4),
             "Processes a full index rebuild uses (default: the CPU cores, at most 4); 1 builds in one process. "
@@ -236,6 +249,7 @@ class Settings:
 
     DATA_DIR: str
     CATALOG_PATH: str | None
+    DATABASE_URL: str | None
     INDEX_DIR: str | None
     INDEX_BUILD_PROCS: int
     LOG_LEVEL: str
@@ -283,6 +297,21 @@ class Settings:
     def catalog_path(self) -> Path:
         """Where the SQLite catalog lives."""
         return Path(self.CATALOG_PATH) if self.CATALOG_PATH else self.data_dir / "catalog.sqlite3"
+
+    @property
+    def catalog_location(self) -> str | Path:
+        """What ``Catalog()`` opens: the PostgreSQL URL when DATABASE_URL is set, else the SQLite file."""
+        return self.DATABASE_URL or self.catalog_path
+
+    @property
+    def catalog_exists(self) -> bool:
+        """Whether there is a catalog to read yet (a PostgreSQL catalog always counts: it says itself what is missing)."""
+        return bool(self.DATABASE_URL) or self.catalog_path.exists()
+
+    @property
+    def multi_node(self) -> bool:
+        """True when the catalog is shared in PostgreSQL (DATABASE_URL set)."""
+        return bool(self.DATABASE_URL)
 
     @property
     def index_dir(self) -> Path:

@@ -139,7 +139,7 @@ class CrawlStore:
             logger.error("not crawling %s: %s", self.source, exc)
             raise CloseSpider("source_busy") from None
         try:
-            self.catalog = Catalog(self.cfg.catalog_path)
+            self.catalog = Catalog(self.cfg.catalog_location)
         except CatalogError as exc:
             logger.error("not crawling %s: %s", self.source, exc)
             self._release()

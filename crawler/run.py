@@ -136,7 +136,7 @@ def run_crawl(
     from ops.locks import LockBusy
 
     try:
-        with Catalog(settings.catalog_path):
+        with Catalog(settings.catalog_location):
             pass  # opening it creates or migrates the file, and says clearly when it cannot
     except CatalogError as exc:
         raise CrawlError(str(exc)) from None
@@ -294,7 +294,7 @@ def _summary_for(settings: Settings, name: str, store: CrawlStore | None) -> Run
                   or "the crawl did not start (stopped before its turn, or see the log above)")
         return RunSummary(source=name, status="failed", error=reason)
     try:
-        with Catalog(settings.catalog_path) as catalog:
+        with Catalog(settings.catalog_location) as catalog:
             run = catalog.get_run(store.run_id)
     except CatalogError:
         if store.disk_full is None:
@@ -311,7 +311,7 @@ def _summary_for(settings: Settings, name: str, store: CrawlStore | None) -> Run
                           stats=store.closed_summary or run.stats)
     if run.status == "running":
         # The spider never closed (the reactor stopped under it): record that honestly.
-        with Catalog(settings.catalog_path) as catalog:
+        with Catalog(settings.catalog_location) as catalog:
             catalog.mark_interrupted(run.id, "the crawl process stopped before the spider closed")
             run = catalog.get_run(run.id) or run
     return RunSummary(source=name, status="ok" if run.status == "ok" else "failed", run_id=run.id,
@@ -332,7 +332,7 @@ def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
     if not (items.get("new") or items.get("revived") or items.get("changed")):
         return
     try:
-        with Catalog(settings.catalog_path) as catalog:
+        with Catalog(settings.catalog_location) as catalog:
             index = shared_index(catalog, settings.LINK_MIN_SCORE)
             counts = relink(catalog, index)
             if counts.get("relinked"):

@@ -210,11 +210,10 @@ def fuse_observations(settings: Settings, say: Progress) -> None:
     from catalog import Catalog
     from catalog.store import CatalogError
 
-    path = settings.catalog_path
-    if not path.exists():
+    if not settings.catalog_exists:
         return
     try:
-        with Catalog(path) as catalog:
+        with Catalog(settings.catalog_location) as catalog:
             result = catalog.fuse_pending()
     except CatalogError as exc:
         say(f"not fusing new observations ({exc}); indexing the entities as they are")
@@ -275,11 +274,10 @@ class _CatalogHandle:
         from catalog import Catalog
         from catalog.store import CatalogError
 
-        path = self.settings.catalog_path
-        if not path.exists():
-            raise IndexError_(f"no catalog at {path} yet; run `collegesearch crawl` first")
+        if not self.settings.catalog_exists:
+            raise IndexError_(f"no catalog at {self.settings.catalog_path} yet; run `collegesearch crawl` first")
         try:
-            self.catalog = Catalog(path, readonly=True)
+            self.catalog = Catalog(self.settings.catalog_location, readonly=True)
         except CatalogError as exc:
             raise IndexError_(str(exc)) from exc
         return self.catalog
@@ -338,6 +336,7 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
     started = time.perf_counter()
     # Read the watermark first: anything that changes while we read is replayed by the next sync.
     watermark = catalog.fused.max_change_seq()
+    cursor = catalog.fused.change_cursor_now()
     total = catalog.fused.count()
     say(f"rebuilding the index from {total:,} catalog records")
     gen = store.new_generation()
@@ -355,8 +354,8 @@ def _rebuild_locked(store: IndexStore, catalog: Catalog, say: Progress, reason: 
         else:
             by_kind = _build_in_this_process(ix, catalog, context, total, say)
         docs = sum(by_kind.values())
-        write_meta(gen, ix, watermark=watermark, data_version=vocab.data_version(), created_at=_now(),
-                   built_docs=docs, reason=reason)
+        write_meta(gen, ix, watermark=watermark, cursor=cursor.to_json(), data_version=vocab.data_version(),
+                   created_at=_now(), built_docs=docs, reason=reason)
         ix.close()
         store.publish(gen)
     except BaseException:
@@ -494,10 +493,13 @@ def _parents(catalog: Catalog, change: Change) -> set[str]:
 
 
 def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, batch_size: int) -> SyncResult:
+    from catalog.changes import ChangeCursor
+
     result = SyncResult(watermark_from=gen.watermark, watermark_to=gen.watermark)
     watermark = gen.watermark
+    cursor = ChangeCursor.from_json(gen.meta.get("cursor"), watermark)
     while True:
-        changes = catalog.fused.changes_since(watermark, limit=batch_size)
+        changes, after = catalog.fused.changes_after(cursor, limit=batch_size)
         if not changes:
             break
         direct, linked = affected_records(catalog, changes)
@@ -527,8 +529,8 @@ def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, ba
         except BaseException:
             writer.cancel()
             raise
-        watermark = changes[-1].seq
-        write_meta(gen, ix, watermark=watermark, last_sync=_now())
+        cursor, watermark = after, max(watermark, max(c.seq for c in changes))
+        write_meta(gen, ix, watermark=watermark, cursor=cursor.to_json(), last_sync=_now())
         result.changes += len(changes)
         result.batches += 1
         result.watermark_to = watermark

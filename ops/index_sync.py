@@ -59,5 +59,5 @@ def sync_after_runs(settings: Settings, run_ids: Sequence[int], lock_timeout: fl
     except IndexError_ as exc:
         info = {"status": "failed", "error": str(exc), "summary": f"index sync failed: {exc}"}
     info["at"] = iso(started)
-    store_on_runs(lambda: Catalog(settings.catalog_path), run_ids, info)
+    store_on_runs(lambda: Catalog(settings.catalog_location), run_ids, info)
     return info

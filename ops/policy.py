@@ -162,7 +162,7 @@ def record_failed_start(settings: Settings, sources: Sequence[str], trigger: str
         known = set(BUILTIN_SOURCES)
     ids = []
     try:
-        with Catalog(settings.catalog_path) as cat:
+        with Catalog(settings.catalog_location) as cat:
             for source in dict.fromkeys(s for s in sources if s in known):
                 run_id = cat.start_run(source, trigger)
                 cat.finish_run(run_id, status="failed", stats={}, complete=False, error=reason)

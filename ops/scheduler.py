@@ -113,7 +113,7 @@ class Scheduler:
         from catalog import Catalog, CatalogError
 
         try:
-            return Catalog(self.settings.catalog_path)
+            return Catalog(self.settings.catalog_location)
         except CatalogError as exc:
             raise ScheduleError(str(exc)) from None
 

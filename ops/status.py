@@ -198,9 +198,9 @@ def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | N
         report.problems.append(str(exc))
         jobs, sources = [], list(BUILTIN_SOURCES)
     cat: Catalog | None = None
-    if settings.catalog_path.exists():
+    if settings.catalog_exists:
         try:
-            cat = Catalog(settings.catalog_path, readonly=True)
+            cat = Catalog(settings.catalog_location, readonly=True)
             if cat.schema_version() == 0:  # created this instant and not migrated yet: nothing in it
                 cat.close()
                 cat = None

@@ -10,7 +10,7 @@ import pytest
 from collegesearch.config import Settings, load_settings
 
 pytest_plugins = [
-    "tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.browser", "tests.plugins.webapp",
+    "tests.plugins.sample_site", "tests.plugins.system", "tests.plugins.postgres", "tests.plugins.browser", "tests.plugins.webapp",
     "tests.plugins.xdist_groups",
 ]
 

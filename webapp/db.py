@@ -11,12 +11,12 @@ from webapp.config_error import AppConfigError
 def init_app(app: Flask) -> None:
     """Make sure the catalog file exists and is migrated, and close connections after each request."""
     settings = app.config["SETTINGS"]
-    path = settings.catalog_path
     try:
-        # Opening for writing creates and migrates the file once, before workers read it read-only.
-        Catalog(path).close()
+        # Opening for writing creates and migrates the file once, before workers read it read-only
+        # (a PostgreSQL catalog is upgraded by `collegesearch db upgrade`; opening checks it is current).
+        Catalog(settings.catalog_location).close()
     except CatalogError as exc:
-        if not path.exists():
+        if not settings.catalog_exists or settings.multi_node:
             raise AppConfigError(str(exc)) from None
         # An existing catalog on a read-only mount still serves pages; only writes will fail.
     app.teardown_appcontext(close_db)
@@ -25,14 +25,14 @@ def init_app(app: Flask) -> None:
 def get_catalog() -> Catalog:
     """A read-only connection for this request (pages never write by accident)."""
     if "catalog" not in g:
-        g.catalog = Catalog(current_app.config["SETTINGS"].catalog_path, readonly=True)
+        g.catalog = Catalog(current_app.config["SETTINGS"].catalog_location, readonly=True)
     return g.catalog
 
 
 def get_writer() -> Catalog:
     """A writable connection for this request (reviews, moderation)."""
     if "catalog_writer" not in g:
-        g.catalog_writer = Catalog(current_app.config["SETTINGS"].catalog_path)
+        g.catalog_writer = Catalog(current_app.config["SETTINGS"].catalog_location)
     return g.catalog_writer
 
 

@@ -293,7 +293,7 @@ def test_crawl_on_a_full_disk_stops_with_one_line_and_loses_nothing(tmp_path, sa
         errors = [line for line in result.stderr.splitlines() if "disk" in line.lower() and "full" in line.lower()]
         assert len(errors) == 1, f"({how}) expected one line about the full disk:\n{result.describe()}"
         line = errors[0]
-        assert str(data) in line and "run the crawl again" in line, f"({how}) the line says where and what: {line}"
+        assert str(data) in line and "run the crawl again" in line, f"({how}) the line says where and what: {line}\n{result.describe()}"
         assert "free space" in line or "raise the limit" in line, line
         with Catalog(data / "catalog.sqlite3", readonly=True) as cat:
             assert cat.integrity_check() == []
@@ -301,7 +301,7 @@ def test_crawl_on_a_full_disk_stops_with_one_line_and_loses_nothing(tmp_path, sa
             programs = cat.count("program")
             [run] = cat.list_runs()
             done_pages = {row[0] for row in cat.conn.execute(
-                "SELECT url FROM pages WHERE last_run_id = ? AND body IS NOT NULL", (run.id,))}
+                "SELECT url FROM pages WHERE last_run_id = :run_id AND body IS NOT NULL", {"run_id": run.id})}
         assert 0 < programs < len(expected_ids), f"({how}) the disk should fill up midway: {programs} programs"
         assert run.status == "failed" and not run.complete, run
         assert run.stats["finish_reason"] == "disk_full" and run.stats["resumable"] is True, run.stats

@@ -28,29 +28,41 @@ AUDITED: dict[tuple[str, str], str] = {
     ("__init__", "int(timeout * 1000)"): "a float setting turned into an int",
     ("migrate", "version + 1"): "an int schema version",
     ("_migrate", "version + 1"): "an int schema version",
-    ("get_many", "marks"): "'?' placeholders, one per id",
+    ("get_many", "marks"): "named placeholders from in_list(), one per id",
     ("get_many", "live"): "one of two constant strings",
-    ("_filters", "' AND '.join(where)"): "conditions on constant column names with '?' placeholders",
-    ("iter_items", "where"): "_filters' clause: constant conditions with '?' placeholders, or nothing",
-    ("count", "where"): "_filters' clause: constant conditions with '?' placeholders, or nothing",
-    ("list_links", "sql"): "a constant plus constant conditions with '?' placeholders",
-    ("_child_filters", "key"): "checked with str.isidentifier() just before (no quotes possible)",
-    ("children", "where"): "_child_filters' clause: fixed conditions, identifier-checked field names, '?' values",
-    ("count_children", "where"): "_child_filters' clause: fixed conditions, identifier-checked field names, '?' values",
+    ("_filters", "' AND '.join(where)"): "conditions on constant column names with named placeholders",
+    ("iter_items", "where"): "_filters' clause: constant conditions with named placeholders, or nothing",
+    ("count", "where"): "_filters' clause: constant conditions with named placeholders, or nothing",
+    ("list_links", "sql"): "a constant plus constant conditions with named placeholders",
+    ("_child_filters", "self.conn.json_text('data', f'field{i}')"): "json_text of a constant column and a numbered placeholder",
+    ("_child_filters", "i"): "an int from enumerate() naming a placeholder",
+    ("children", "where"): "_child_filters' clause: fixed conditions, field names and values as parameters",
+    ("count_children", "where"): "_child_filters' clause: fixed conditions, field names and values as parameters",
     ("children", "orders.get(order, 'item_id')"): "a lookup in a constant dict",
-    ("change_feed", "' OR '.join(('json_type(diff, ?) IS NOT NULL' for _ in fields))"): "constant, '?' per field",
-    ("change_feed", "','.join('?' * len(kinds))"): "'?' placeholders",
-    ("change_feed", "','.join('?' * len(ops))"): "'?' placeholders",
-    ("change_summary", "','.join('?' * len(run_ids))"): "'?' placeholders",
-    ("change_summary", "','.join('?' * len(closing))"): "'?' placeholders",
-    ("change_summary", "either"): "constant 'json_type(diff, ?) IS NOT NULL' terms joined by OR, or '0'",
+    ("change_feed", "' OR '.join((self.conn.json_has('diff', f'field{i}') for i in range(len(fields))))"):
+        "json_has terms on a constant column with numbered placeholders",
+    ("change_feed", "marks"): "named placeholders from in_list()",
+    ("change_summary", "marks"): "named placeholders from in_list()",
+    ("change_summary", "closing_marks"): "named placeholders from in_list()",
+    ("change_summary", "sql_.json_has('diff', 'status_key')"): "json_has of constant names",
+    ("change_summary", "sql_.json_element('diff', 'status_key', 1)"): "json_element of constant names and an int",
+    ("change_summary", "either"): "json_has terms with numbered placeholders joined by OR, or '1 = 0'",
     ("change_summary", "i"): "an int from enumerate() naming a result column",
-    ("change_summary", "', '.join(columns)"): "constant column expressions with '?' placeholders",
-    ("list_schedule_events", "','.join('?' * len(events))"): "'?' placeholders",
-    ("entity_op_counts", "marks"): "'?' placeholders, one per run id",
+    ("change_summary", "', '.join(columns)"): "constant column expressions with named placeholders",
+    ("list_schedule_events", "marks"): "named placeholders, one per event",
+    ("entity_op_counts", "marks"): "named placeholders, one per run id",
     ("log_change", "table"): "checked against the constant CHANGE_LOGS on the line before",
-    ("source_names", "marks"): "'?' placeholders, one per entity id",
+    ("source_names", "marks"): "named placeholders, one per entity id",
     ("rating_stats", "rating"): "a constant expression assigned on the line before",
+    ("rating_stats", "self.conn.json_text('data', 'rating_key')"): "json_text of constant names",
+    ("_pragmas", "int(timeout * 1000)"): "a float setting turned into an int",
+    ("json_text", "column"): "checked by _identifier() on the line before",
+    ("json_text", "param"): "checked by _identifier() on the line before",
+    ("json_has", "column"): "checked by _identifier() on the line before",
+    ("json_has", "param"): "checked by _identifier() on the line before",
+    ("json_element", "column"): "checked by _identifier() on the line before",
+    ("json_element", "param"): "checked by _identifier() on the line before",
+    ("json_element", "int(index)"): "an int",
 }
 
 # Expressions audited wherever they appear: the table a read runs on is a class constant of the
@@ -137,7 +149,7 @@ def test_catalog_builds_sql_only_from_audited_pieces():
         for func, expr, line, how in dynamic_sql(path):
             if how in ("%-formatting", ".format()") or ((func, expr) not in AUDITED and expr not in AUDITED_ANYWHERE):
                 unaudited.append(f"{path.name}:{line} in {func}(): {how} interpolates {expr!r}")
-    assert not unaudited, ("SQL built from unaudited values (use ? parameters, or audit and add to AUDITED):\n"
+    assert not unaudited, ("SQL built from unaudited values (use :name parameters, or audit and add to AUDITED):\n"
                            + "\n".join(unaudited))
 
 

@@ -222,5 +222,6 @@ def test_an_entitys_observations_are_found_through_the_member_index(cat):
     # crawl's fusion take minutes. SQLite's plan, not a timing, is what can be checked here.
     from catalog.entities import MEMBER_ROWS_SQL
 
-    plan = " | ".join(row[3] for row in cat.conn.execute("EXPLAIN QUERY PLAN " + MEMBER_ROWS_SQL, ("review", "x")))
+    plan = " | ".join(row[3] for row in cat.conn.execute("EXPLAIN QUERY PLAN " + MEMBER_ROWS_SQL,
+                                                          {"kind": "review", "entity_id": "x"}))
     assert "entity_members_entity (kind=? AND entity_id=?" in plan and "SCAN" not in plan, plan

@@ -55,7 +55,7 @@ def test_killed_crawl_resumes_and_loses_nothing(fresh_sample_site, tmp_path: Pat
         killed_id = killed[0].id
         stored = {(s.kind, s.item_id): s.content_hash for s in cat.iter_items()}
         done_pages = {row[0] for row in cat.conn.execute(
-            "SELECT url FROM pages WHERE last_run_id = ? AND body IS NOT NULL", (killed_id,))}
+            "SELECT url FROM pages WHERE last_run_id = :run_id AND body IS NOT NULL", {"run_id": killed_id})}
     assert len(stored) >= 1500 and done_pages
 
     result = run_crawl(data, site.base_url, "collegenavigator", site=site)

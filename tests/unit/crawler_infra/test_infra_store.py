@@ -145,7 +145,8 @@ def _dead_pid() -> int:
 def test_dead_run_marked_interrupted_and_resumed_from_cache(make_crawler, settings) -> None:
     with Catalog(settings.catalog_path) as cat:
         dead = cat.start_run("testsrc")
-        cat.conn.execute("UPDATE runs SET pid = ?, host = ? WHERE id = ?", (_dead_pid(), socket.gethostname(), dead))
+        cat.conn.execute("UPDATE runs SET pid = :pid, host = :host WHERE id = :id",
+                         {"pid": _dead_pid(), "host": socket.gethostname(), "id": dead})
         cat.record_page(URL, source="testsrc", status=200, run_id=dead, etag='"v1"', body=b"<html>stored</html>",
                         content_type="text/html", encoding="utf-8")
         cat.upsert(_career(), run_id=dead, page_url=URL)

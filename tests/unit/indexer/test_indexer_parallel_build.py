@@ -267,8 +267,7 @@ def test_a_build_process_that_fails_reports_why_in_one_line(big_corpus):
     last = max(s.item_id for s in catalog.fused.iter_items("review"))
     catalog.conn.execute(
         "UPDATE entities SET data = json_set(data, '$.title', json('{\"bad\": true}')) "
-        "WHERE kind = 'review' AND item_id = ?", (last,))
-    catalog.conn.commit()
+        "WHERE kind = 'review' AND item_id = :item_id", {"item_id": last})
 
     with pytest.raises(IndexError_) as failure:
         rebuild(settings.replace(INDEX_BUILD_PROCS=2))
