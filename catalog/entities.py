@@ -25,6 +25,9 @@ FUSION_SEQ_KEY = "fusion_seq"
 """Meta key: the last observation change-log sequence number the entities reflect."""
 FUSION_RULES_KEY = "fusion_rules"
 """Meta key: the fingerprint of the rules the entities were fused under (``catalog.fusion.rules_fingerprint``)."""
+FUSION_CURSOR_KEY = "fusion_cursor"
+"""Meta key: the observation change log's cursor fusion has read up to (``catalog.changes.ChangeCursor``)."""
+FUSION_LOCK = 0x66757365  # the advisory lock key of fusion in PostgreSQL ("fuse")
 
 MEMBER_ROWS_SQL = (
     "SELECT i.item_id, i.source, i.url, i.page_url, i.data, i.last_changed, i.last_run_id"
@@ -80,33 +83,39 @@ class EntityStore(Meta):
             raise CatalogError(f"cannot fuse new observations in {self.path}: {exc}") from exc
 
     def _fuse_pending(self, batch_size: int) -> FusionResult:
+        from catalog.changes import ChangeCursor
+
         result = FusionResult()
         rules = rules_fingerprint()
         while True:
             with self.transaction():
+                if self.conn.postgres:
+                    # One fusion at a time across every process and machine: fusion reads entities and
+                    # writes them back, which two concurrent fusions would do from stale reads.
+                    self.conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": FUSION_LOCK})
                 # Before the first fusion the watermark is 0: every observation was written with a
                 # change-log entry (the log is never pruned), so replaying it from the start fuses them
                 # all, each entity credited to the run and source that brought it.
                 watermark = self.fusion_watermark() or 0
+                cursor = ChangeCursor.from_json(json.loads(self.get_meta(FUSION_CURSOR_KEY) or "null"), watermark)
                 if watermark and self.get_meta(FUSION_RULES_KEY) != rules:
-                    watermark = 0  # the rules changed since the last fusion: replay every observation under them
-                rows = self.conn.execute(
-                    "SELECT seq, kind, item_id, run_id, source FROM changes WHERE seq > :watermark ORDER BY seq"
-                    " LIMIT :batch_size",
-                    {"watermark": watermark, "batch_size": batch_size},
-                ).fetchall()
-                if not rows:
+                    # the rules changed since the last fusion: replay every observation under them
+                    watermark, cursor = 0, ChangeCursor()
+                # Observations' changes in an order no late commit can overtake (see ChangeCursor).
+                changes, after = self.changes_after(cursor, limit=batch_size)  # type: ignore[attr-defined]
+                if not changes:
                     result.watermark = watermark
                     return result
-                top = int(rows[-1]["seq"])
+                top = max(watermark, max(c.seq for c in changes))
                 causes: dict[tuple[str, str], Cause] = {}
-                for r in rows:
-                    causes.pop((r["kind"], r["item_id"]), None)  # keep the order of each one's last change
-                    causes[(r["kind"], r["item_id"])] = (r["run_id"], r["source"])
-                done = len(rows) < batch_size
+                for c in changes:
+                    causes.pop((c.kind, c.item_id), None)  # keep the order of each one's last change
+                    causes[(c.kind, c.item_id)] = (c.run_id, c.source)
+                done = len(changes) < batch_size
                 result.observations += len(causes)
                 self._fuse_observation_batch(causes, result)
                 self.set_meta(FUSION_SEQ_KEY, str(top))
+                self.set_meta(FUSION_CURSOR_KEY, json.dumps(after.to_json()))
                 self.set_meta(FUSION_RULES_KEY, rules)
                 result.watermark = top
             if done:
@@ -116,6 +125,7 @@ class EntityStore(Meta):
         """Fuse every observation again from scratch (entity ids and aliases are kept: they derive from keys)."""
         with self.transaction():
             self.set_meta(FUSION_SEQ_KEY, None)
+            self.set_meta(FUSION_CURSOR_KEY, None)
             return self.fuse_pending()
 
     # -- the step ----------------------------------------------------------------------

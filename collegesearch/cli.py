@@ -14,16 +14,9 @@ import click
 
 from catalog.storage_errors import environment_problem
 from collegesearch import __version__
-from collegesearch.config import ConfigError, Settings, load_settings
+from collegesearch.cli_support import UserError, settings_of
 
 KIND_CHOICES = ("career", "program", "institution", "review")
-
-
-class UserError(click.ClickException):
-    """An error the user can fix; printed as one line, exit code 1."""
-
-    def show(self, file: Any = None) -> None:  # noqa: D102 - click API
-        click.echo(f"error: {self.format_message()}", err=True)
 
 
 class CollegesearchGroup(click.Group):
@@ -55,19 +48,7 @@ class CollegesearchGroup(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-def _settings(ctx: click.Context) -> Settings:
-    obj = ctx.find_root().obj or {}
-    if "settings" not in obj:
-        overrides: dict[str, Any] = {}
-        if obj.get("data_dir"):
-            overrides["DATA_DIR"] = obj["data_dir"]
-        try:
-            obj["settings"] = load_settings(config_file=obj.get("config") or True, overrides=overrides)
-        except ConfigError as exc:
-            raise UserError(str(exc)) from None
-        ctx.find_root().obj = obj
-    settings: Settings = obj["settings"]
-    return settings
+_settings = settings_of
 
 
 @click.group(cls=CollegesearchGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -282,6 +263,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
         raise UserError(str(exc)) from None
     click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.format())
 
+
+# Subcommands kept in their own modules (registered last: they import what this module defines).
+from collegesearch.cli_db import db  # noqa: E402
+
+main.add_command(db)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
