@@ -26,17 +26,38 @@ def _hermetic_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(key, raising=False)
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the marker of suites that run on both catalog databases."""
+    config.addinivalue_line("markers", "both_backends: run with the catalog on SQLite and on PostgreSQL")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked ``both_backends`` runs once per catalog database (its ``settings``/``web_settings`` choose)."""
+    if metafunc.definition.get_closest_marker("both_backends") is None:
+        return
+    for name in ("web_settings", "settings"):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, BACKENDS, indirect=True)
+            return
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings with the data dir in a fresh temp folder."""
-    return load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(tmp_path / "data")})
+def settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings with the data dir in a fresh temp folder (and a new PostgreSQL catalog for ``both_backends``)."""
+    overrides = {"DATA_DIR": str(tmp_path / "data")}
+    if getattr(request, "param", "sqlite") == "postgresql":
+        overrides["DATABASE_URL"] = request.getfixturevalue("pg_catalog_url")
+    return load_settings(env={}, config_file=None, overrides=overrides)
 
 
 @pytest.fixture
 def catalog(settings: Settings):
-    """An empty catalog in the temp data dir."""
+    """An empty catalog in the temp data dir (or the PostgreSQL database of ``settings``)."""
     from catalog import Catalog
 
-    cat = Catalog(settings.catalog_path)
+    cat = Catalog(settings.catalog_location)
     yield cat
     cat.close()

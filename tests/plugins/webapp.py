@@ -7,7 +7,9 @@ and ``admin_client`` then run over it.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -41,15 +43,53 @@ def built_web_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return data
 
 
+@pytest.fixture(scope="session")
+def built_web_pg(tmp_path_factory: pytest.TempPathFactory, pg_server: Any) -> tuple[Path, str]:
+    """The same hand-made catalog in a PostgreSQL template database, and a data dir with its index."""
+    from catalog.connection import CatalogConnection
+    from catalog.database import dispose_engines
+    from catalog.schema_migrations import upgrade
+    from indexer.build import rebuild
+
+    template = f"webtemplate_{os.getpid()}"
+    url = pg_server.create_database(template)
+    conn = CatalogConnection(url, check_schema=False)
+    try:
+        upgrade(conn)
+    finally:
+        conn.close()
+    data = tmp_path_factory.mktemp("web-data-pg") / "data"
+    settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data), "DATABASE_URL": url})
+    with Catalog(settings.catalog_location) as cat:
+        webapp_testdata.fill_catalog(cat)
+    rebuild(settings)
+    dispose_engines()  # a template database may have no open connections when it is copied
+    return data, template
+
+
 @pytest.fixture
-def web_settings(tmp_path: Path, built_web_data: Path) -> Settings:
-    """Settings over a private copy of the built data dir, with an admin password and small limits."""
+def web_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings over a private copy of the built data dir, with an admin password and small limits.
+
+    In a module marked ``both_backends`` it runs once on SQLite and once on PostgreSQL (a database
+    copied from a template, with a copy of the index built from it).
+    """
+    limits = {"ADMIN_PASSWORD_HASH": webapp_testdata.ADMIN_HASH, "REVIEW_RATE_LIMIT": 3, "LOGIN_RATE_LIMIT": 4,
+              "MAX_PER_PAGE": 50}
     data = tmp_path / "data"
-    shutil.copytree(built_web_data, data)
-    return load_settings(env={}, config_file=None, overrides={
-        "DATA_DIR": str(data), "ADMIN_PASSWORD_HASH": webapp_testdata.ADMIN_HASH, "REVIEW_RATE_LIMIT": 3,
-        "LOGIN_RATE_LIMIT": 4, "MAX_PER_PAGE": 50,
-    })
+    if getattr(request, "param", "sqlite") == "postgresql":
+        built, template = request.getfixturevalue("built_web_pg")
+        server = request.getfixturevalue("pg_server")
+        name = f"web_{os.getpid()}_{next(_numbers)}"
+        server.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        shutil.copytree(built, data)
+        return load_settings(env={}, config_file=None, overrides={
+            "DATA_DIR": str(data), "DATABASE_URL": server.url(name), **limits})
+    shutil.copytree(request.getfixturevalue("built_web_data"), data)
+    return load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data), **limits})
+
+
+_numbers = itertools.count(1)
 
 
 @pytest.fixture

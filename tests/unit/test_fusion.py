@@ -10,6 +10,9 @@ from catalog import Catalog
 from crawler.verdict import new_entity_alarm
 from model.items import Institution, Program
 
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 CAHIIM = "Commission on Accreditation for Health Informatics and Information Management Education"
 
 

@@ -15,6 +15,9 @@ from indexer.engine import META, POINTER, IndexStore, check
 from indexer.search import Searcher
 from model.items import Institution, Program, Review
 
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 
 def _docs(settings) -> dict[str, dict]:
     ix, _gen = IndexStore(settings.index_dir).open()
@@ -261,7 +264,16 @@ def test_schema_or_vocabulary_change_forces_a_rebuild(corpus):
     assert result.rebuilt is not None and "schema version 0" in result.rebuilt.reason
 
 
-def test_no_catalog_gives_a_clear_error(settings):
+def test_no_catalog_gives_a_clear_error(settings, request):
+    if settings.multi_node:  # a PostgreSQL catalog is missing when its database was never upgraded
+        server = request.getfixturevalue("pg_server")
+        settings = settings.replace(DATABASE_URL=server.create_database(f"never_upgraded_{id(settings)}"))
+        with pytest.raises(IndexError_, match="run `collegesearch db upgrade` once"):
+            sync(settings)
+        with pytest.raises(IndexError_, match="no collegesearch tables"):
+            rebuild(settings)
+        assert index_status(settings)["state"] == "missing"
+        return
     with pytest.raises(IndexError_, match="no catalog .* run `collegesearch crawl` first"):
         sync(settings)
     with pytest.raises(IndexError_, match="no catalog"):

@@ -40,7 +40,7 @@ def build(data_dir: Path) -> Settings:
     from indexer.build import rebuild
 
     settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data_dir)})
-    with Catalog(settings.catalog_path) as cat:
+    with Catalog(settings.catalog_location) as cat:
         webapp_testdata.fill_catalog(cat)
         run = cat.start_run("collegenavigator", "manual")
         for college in lakeside_colleges():

@@ -8,6 +8,9 @@ import pytest
 from catalog import Catalog
 from tests.unit.webapp.webapp_testdata import ADMIN_PASSWORD, GHC, csrf_token, login
 
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 ADMIN_GET_PAGES = ("/admin/", "/admin/reviews", "/admin/reviews?status=approved", "/admin/runs", "/admin/runs/1",
                    "/admin/index")
 ADMIN_POSTS = ("/admin/reviews/1/approve", "/admin/reviews/1/reject", "/admin/index/sync", "/admin/logout")
@@ -24,7 +27,7 @@ def add_pending(web_settings, **kw) -> int:
                 body="Zyzzogeton lab equipment is modern and the teachers care.", category="academics",
                 author_role="graduate", title="Wonderful zyzzogeton labs", client_hash="abc")
     data.update(kw)
-    with Catalog(web_settings.catalog_path) as cat:
+    with Catalog(web_settings.catalog_location) as cat:
         return cat.add_user_review(**data)
 
 
@@ -175,7 +178,7 @@ def test_sync_now_button(admin_client):
 def test_runs_table_reads_the_crawlers_nested_item_counts(admin_client, web_settings):
     from catalog import Catalog
 
-    with Catalog(web_settings.catalog_path) as cat:
+    with Catalog(web_settings.catalog_location) as cat:
         run = cat.start_run("reviews", "manual")
         cat.finish_run(run, status="ok", complete=True, stats={
             "pages": 77, "items": {"new": 5, "revived": 1, "changed": 3, "unchanged": 40, "touched": 2, "removed": 4}})

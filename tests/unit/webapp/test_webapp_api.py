@@ -10,6 +10,9 @@ from hypothesis import strategies as st
 
 from tests.unit.webapp.webapp_testdata import GHC, HIM_CA, HIT_GA, HIT_OH, MRS, OVCC
 
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 RESULT_KEYS = {"id", "kind", "title", "url", "detail_url", "snippet", "score", "fields"}
 
 

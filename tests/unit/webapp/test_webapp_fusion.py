@@ -139,7 +139,7 @@ def web_settings(tmp_path: Path, fused_data: Path) -> Settings:
 @pytest.fixture
 def writer(web_settings: Settings) -> Iterator[Catalog]:
     """A writable connection to the app's catalog, its clock on a later day (a later crawl)."""
-    with Catalog(web_settings.catalog_path, clock=DayClock(LATER_DAY)) as cat:
+    with Catalog(web_settings.catalog_location, clock=DayClock(LATER_DAY)) as cat:
         yield cat
 
 
@@ -274,7 +274,7 @@ def test_program_api_adds_sources_and_conflicts_and_keeps_every_field(client, we
         for key, value in solo[part].items():
             if value is not None and fused[part][key] is not None:
                 assert type(fused[part][key]) is type(value), (part, key)
-    with Catalog(web_settings.catalog_path, readonly=True) as cat:
+    with Catalog(web_settings.catalog_location, readonly=True) as cat:
         observed = cat.get("program", DIR_ID)
     assert observed is not None
     assert set(fused["program"]) == set(observed.data) | {"id"}

@@ -24,6 +24,9 @@ from tests.unit.webapp.webapp_testdata import (
     UCB,
 )
 
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
+
 RAW_ATTACKS = ("<script>alert(1)</script>", '" onmouseover="alert(2)', 'href="javascript:', "href='javascript:")
 
 
@@ -128,7 +131,7 @@ def test_institution_page_shows_address_accreditation_programs_histogram_and_rev
 
 
 def test_institution_reviews_filter_by_category_and_paginate(client, web_settings):
-    with Catalog(web_settings.catalog_path) as cat:
+    with Catalog(web_settings.catalog_location) as cat:
         for i in range(12):
             cat.upsert(Review(url=f"https://reviews.example.org/ghc/x{i}", source="reviews", review_id=f"x{i:02d}",
                               institution_unitid=GHC, institution_name="Georgia Health College", rating=4,

@@ -1,3 +1,4 @@
+
 """Write a review: CSRF, validation messages beside fields, kept values, honeypot, rate limit, plain-text storage."""
 
 from __future__ import annotations
@@ -5,8 +6,13 @@ from __future__ import annotations
 import html as html_lib
 import re
 
+import pytest
+
 from catalog import Catalog
 from tests.unit.webapp.webapp_testdata import EVIL, GHC, HOSTILE, csrf_token
+
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 GOOD = {
     "rating": "4",
@@ -31,7 +37,7 @@ def submit(client, data, unitid=GHC, *, token=True, addr="10.0.0.1"):
 
 
 def stored(web_settings):
-    with Catalog(web_settings.catalog_path) as cat:
+    with Catalog(web_settings.catalog_location) as cat:
         return cat.list_user_reviews(None)
 
 

@@ -1,3 +1,4 @@
+
 """The results page: tabs, facet toggles, snippets, per-kind layouts, sort, pagination, did you mean, empty page."""
 
 from __future__ import annotations
@@ -5,7 +6,12 @@ from __future__ import annotations
 import html as html_lib
 import re
 
+import pytest
+
 from tests.unit.webapp.webapp_testdata import GHC, HIT_GA, HIT_OH, MRS
+
+# Each test runs with the catalog on SQLite and on PostgreSQL (tests/conftest.py).
+pytestmark = pytest.mark.both_backends
 
 
 def links(html: str) -> list[str]:

@@ -92,7 +92,7 @@ def test_oversized_posts_are_refused(client, web_settings):
 
     response = client.post(f"/institutions/{GHC}/review", data={"body": "x" * 400_000})
     assert response.status_code in (400, 413)  # the form is never read past MAX_CONTENT_LENGTH
-    with Catalog(web_settings.catalog_path) as cat:
+    with Catalog(web_settings.catalog_location) as cat:
         assert cat.count_user_reviews(None) == 0
 
 
