@@ -52,6 +52,7 @@ def test_readonly_missing_file(tmp_path):
         Catalog(tmp_path / "nope.sqlite3", readonly=True)
 
 
+@pytest.mark.both_backends
 def test_upsert_detects_new_changed_unchanged(catalog):
     assert catalog.upsert(career(), run_id=1) == "new"
     first = catalog.get("career", "29-2072")
@@ -66,6 +67,7 @@ def test_upsert_detects_new_changed_unchanged(catalog):
     assert catalog.get("career", "29-2072").item.median_pay_annual == 51000
 
 
+@pytest.mark.both_backends
 def test_unchanged_upsert_writes_no_change_log(catalog):
     catalog.upsert(career())
     seq = catalog.max_change_seq()
@@ -74,6 +76,7 @@ def test_unchanged_upsert_writes_no_change_log(catalog):
     assert catalog.max_change_seq() == seq
 
 
+@pytest.mark.both_backends
 def test_tombstone_and_revive(catalog):
     catalog.upsert(career())
     assert catalog.tombstone("career", "29-2072", reason="test")
@@ -87,6 +90,7 @@ def test_tombstone_and_revive(catalog):
     assert [c.op for c in catalog.changes_since(0)] == ["new", "deleted", "revived"]
 
 
+@pytest.mark.both_backends
 def test_sweep_needs_two_complete_misses(catalog):
     catalog.upsert(career(), run_id=1)
     catalog.upsert(career(soc_code="11-1111", url="https://x/other"), run_id=1)
@@ -100,6 +104,7 @@ def test_sweep_needs_two_complete_misses(catalog):
     assert catalog.get("career", "29-2072") is not None
 
 
+@pytest.mark.both_backends
 def test_sweep_resets_when_seen_again(catalog):
     catalog.upsert(career(soc_code="11-1111", url="https://x/o"), run_id=1)
     catalog.sweep_missing("bls_ooh", 2)  # missed once
@@ -109,6 +114,7 @@ def test_sweep_resets_when_seen_again(catalog):
     assert catalog.get("career", "11-1111") is not None
 
 
+@pytest.mark.both_backends
 def test_sweep_is_per_source(catalog):
     catalog.upsert(career(), run_id=1)
     catalog.sweep_missing("reviews", 5)
@@ -116,6 +122,7 @@ def test_sweep_is_per_source(catalog):
     assert catalog.get("career", "29-2072") is not None
 
 
+@pytest.mark.both_backends
 def test_page_items_touch_protect_and_gone(catalog):
     page = "http://127.0.0.3:8800/collegenavigator/?id=100654"
     inst = Institution(url=page, source="collegenavigator", unitid="100654", name="Alabama A & M University",
@@ -134,6 +141,7 @@ def test_page_items_touch_protect_and_gone(catalog):
     assert catalog.get_page_validators(page) is None
 
 
+@pytest.mark.both_backends
 def test_page_cache_round_trip(catalog):
     url = "http://127.0.0.2:8800/ooh/a.htm"
     assert catalog.record_page(url, source="bls_ooh", status=200, run_id=1, etag='"abc"',
@@ -146,6 +154,7 @@ def test_page_cache_round_trip(catalog):
     assert catalog.record_page(url, source="bls_ooh", status=200, run_id=3, body=b"<html>new</html>")
 
 
+@pytest.mark.both_backends
 def test_runs(catalog):
     run = catalog.start_run("bls_ooh", "manual")
     assert catalog.get_run(run).status == "running"
@@ -163,6 +172,7 @@ def test_runs(catalog):
     assert [r.id for r in catalog.list_runs("bls_ooh")] == [run]
 
 
+@pytest.mark.both_backends
 def test_user_review_moderation(catalog):
     rid = catalog.add_user_review(institution_unitid="110635", institution_name="UC Berkeley", rating=5,
                                   body="<script>alert(1)</script> great labs", category="academics",
@@ -181,6 +191,7 @@ def test_user_review_moderation(catalog):
     assert catalog.recent_submissions("abc", "2000-01-01") == 1
 
 
+@pytest.mark.both_backends
 def test_rating_stats_and_children(catalog):
     for i, rating in enumerate([5, 4, 4, 1]):
         catalog.upsert(Review(url=f"u{i}", source="reviews", review_id=f"r{i}", institution_unitid="1",
@@ -195,6 +206,7 @@ def test_rating_stats_and_children(catalog):
         catalog.children("1", "review", where_json={"x') OR 1=1 --": 1})
 
 
+@pytest.mark.both_backends
 def test_change_feed_filters(catalog):
     catalog.upsert(Program(url="p", source="directory", program_id="p1", name="HIT", state="GA",
                            accreditation_status="accredited"), run_id=1)
@@ -209,6 +221,7 @@ def test_change_feed_filters(catalog):
     assert [c.op for c in history] == ["new", "changed"]
 
 
+@pytest.mark.both_backends
 def test_failed_transaction_rolls_back(catalog):
     with pytest.raises(RuntimeError):
         with catalog.transaction():
@@ -266,6 +279,7 @@ def test_two_processes_write_without_losing_rows(tmp_path):
         assert cat.integrity_check() == []
 
 
+@pytest.mark.both_backends
 def test_meta_and_last_updated(catalog):
     assert catalog.get_meta("x") is None
     catalog.set_meta("x", "1")
