@@ -22,6 +22,7 @@ from catalog.records import ItemRecords, UpsertOutcome, content_hash
 from catalog.reviews import UserReview, UserReviews
 from catalog.runs import Run, RunLog, ScheduleEvent
 from catalog.stored import StoredItem
+from catalog.web_state import WebState
 
 __all__ = [
     "Catalog",
@@ -41,7 +42,7 @@ __all__ = [
 ]
 
 
-class Catalog(PageCache, UserReviews, ItemRecords, ChangeLog, RunLog, EntityLinks, EntityStore, Meta):
+class Catalog(PageCache, UserReviews, ItemRecords, ChangeLog, RunLog, EntityLinks, EntityStore, WebState, Meta):
     """A connection to the catalog file; open one per thread or process.
 
     Its item reads (``get``, ``iter_items``...) are the observations, what each source said; ``fused``

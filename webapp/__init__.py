@@ -17,6 +17,7 @@ from flask import Flask
 
 from collegesearch.config import SETTINGS_BY_NAME, Settings, load_settings
 from webapp.config_error import AppConfigError
+from webapp.db import shared_secret_key
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -28,7 +29,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(dict(test_config))
     app.config["SETTINGS"] = settings
-    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or load_or_create_secret_key(settings.data_dir)
+    # Several web nodes must sign alike: in multi-node mode the key lives in the shared database.
+    app.config["SECRET_KEY"] = app.config.get("SECRET_KEY") or (
+        shared_secret_key(settings) if settings.multi_node else load_or_create_secret_key(settings.data_dir))
 
     # Cookies: HttpOnly (Flask's default), SameSite=Lax, Secure behind TLS; admin sessions expire.
     app.config["SESSION_COOKIE_NAME"] = "collegesearch_session"

@@ -34,7 +34,7 @@ from werkzeug.wrappers import Response
 from webapp.db import get_catalog, get_writer
 from webapp.forms import ActionForm, LoginForm
 from webapp.index import get_search_service
-from webapp.security import RateLimiter, SessionRegistry, client_hash
+from webapp.security import RateLimiter, SessionRegistry, SharedRateLimiter, SharedSessionRegistry, client_hash
 
 bp = Blueprint("admin", __name__)
 log = logging.getLogger(__name__)
@@ -63,9 +63,13 @@ def password_hash_problem(value: str | None) -> str | None:
     return None
 
 
-def session_registry() -> SessionRegistry:
-    """The server-side list of live admin sessions (logout revokes; a copied cookie dies with it)."""
-    return SessionRegistry(current_app.config["SETTINGS"].data_dir / "sessions")
+def session_registry() -> SessionRegistry | SharedSessionRegistry:
+    """The server-side list of live admin sessions (logout revokes; a copied cookie dies with it).
+
+    A file under DATA_DIR on one machine; the shared catalog database when several web nodes serve.
+    """
+    settings = current_app.config["SETTINGS"]
+    return SharedSessionRegistry() if settings.multi_node else SessionRegistry(settings.data_dir / "sessions")
 
 
 def _password_tag() -> str:
@@ -121,9 +125,11 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.dashboard")
 
 
-def login_limiter() -> RateLimiter:
-    """The shared per-client counter of login attempts."""
+def login_limiter() -> RateLimiter | SharedRateLimiter:
+    """The shared per-client counter of login attempts (across web nodes in multi-node mode)."""
     settings = current_app.config["SETTINGS"]
+    if settings.multi_node:
+        return SharedRateLimiter("admin_login", current_app.config["LOGIN_RATE_LIMIT"], LOGIN_WINDOW_SECONDS)
     return RateLimiter(settings.data_dir / "ratelimit", "admin_login", current_app.config["LOGIN_RATE_LIMIT"],
                        LOGIN_WINDOW_SECONDS)
 

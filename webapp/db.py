@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask, current_app, g
 
 from catalog import Catalog, CatalogError
+from collegesearch.config import Settings
 from webapp.config_error import AppConfigError
 
 
@@ -42,3 +43,12 @@ def close_db(exc: BaseException | None = None) -> None:
         conn = g.pop(name, None)
         if conn is not None:
             conn.close()
+
+
+def shared_secret_key(settings: Settings) -> str:
+    """The signing key every web node of a multi-node deployment shares (kept in the catalog database)."""
+    try:
+        with Catalog(settings.catalog_location) as cat:
+            return cat.shared_secret_key()
+    except CatalogError as exc:
+        raise AppConfigError(str(exc)) from None

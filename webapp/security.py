@@ -179,3 +179,43 @@ class SessionRegistry:
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps(state), encoding="utf-8")
         tmp.replace(self.path)
+
+
+class SharedRateLimiter:
+    """``RateLimiter`` kept in the shared catalog database, for several web nodes (multi-node mode)."""
+
+    def __init__(self, name: str, limit: int, window_seconds: int) -> None:
+        self.name, self.limit, self.window = name, limit, window_seconds
+
+    def hit(self, key: str, *, now: float | None = None) -> tuple[bool, int]:
+        """Count one attempt by ``key``; returns (allowed, seconds until the next attempt is allowed)."""
+        from webapp.db import get_writer
+
+        now = time.time() if now is None else now
+        return get_writer().rate_limit_hit(self.name, key, self.limit, self.window, now)
+
+
+class SharedSessionRegistry:
+    """``SessionRegistry`` kept in the shared catalog database, for several web nodes (multi-node mode)."""
+
+    def add(self, sid: str, lifetime_seconds: float, *, now: float | None = None) -> None:
+        """Register a new session id until ``now + lifetime_seconds``."""
+        from webapp.db import get_writer
+
+        now = time.time() if now is None else now
+        get_writer().add_admin_session(sid, now + lifetime_seconds, now)
+
+    def is_live(self, sid: object, *, now: float | None = None) -> bool:
+        """Whether the id was registered, not revoked and not expired."""
+        from webapp.db import get_catalog
+
+        if not isinstance(sid, str) or not sid:
+            return False
+        return get_catalog().admin_session_live(sid, time.time() if now is None else now)
+
+    def revoke(self, sid: object) -> None:
+        """Forget a session id (logout)."""
+        from webapp.db import get_writer
+
+        if isinstance(sid, str):
+            get_writer().revoke_admin_session(sid)
