@@ -76,8 +76,12 @@ class PgServer:
         return self.url(name)
 
 
-def _start(tmp: Path) -> PgServer:
-    bin_dir = require_postgres()
+class PgStartError(RuntimeError):
+    """The throwaway server could not be made or started; the message has PostgreSQL's own words."""
+
+
+def start_server(tmp: Path, bin_dir: Path) -> PgServer:
+    """initdb and start a server in ``tmp`` (Unix socket only, fsync off); the bench uses this too."""
     as_user: list[str] = []
     if os.geteuid() == 0:
         runuser = shutil.which("runuser") or "/usr/sbin/runuser"
@@ -91,18 +95,19 @@ def _start(tmp: Path) -> PgServer:
                            "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"], capture_output=True, text=True,
                           check=False)
     if init.returncode != 0:
-        pytest.fail(f"initdb failed: {init.stderr.strip()[-2000:]}")
+        raise PgStartError(f"initdb failed: {init.stderr.strip()[-2000:]}")
     options = (f"-k {sockets} -c listen_addresses='' -c fsync=off -c full_page_writes=off "
                "-c synchronous_commit=off -c max_connections=200")
     start = subprocess.run([*as_user, str(bin_dir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
                             "-w", "-t", "60", "start"], capture_output=True, text=True, check=False)
     if start.returncode != 0:
         text = log.read_text(errors="replace")[-2000:] if log.exists() else start.stderr
-        pytest.fail(f"PostgreSQL did not start: {text}")
+        raise PgStartError(f"PostgreSQL did not start: {text}")
     return PgServer(sockets, data, bin_dir, as_user)
 
 
-def _stop(server: PgServer) -> None:
+def stop_server(server: PgServer) -> None:
+    """Stop the server at once (its data is thrown away)."""
     subprocess.run([*server.as_user, str(server.bin_dir / "pg_ctl"), "-D", str(server.data_dir), "-m", "immediate",
                     "-w", "stop"], capture_output=True, check=False)
 
@@ -111,16 +116,21 @@ def _stop(server: PgServer) -> None:
 def pg_server() -> Iterator[PgServer]:
     """A private PostgreSQL server for this test process."""
     # Not under pytest's tmp_path: that folder is private to root, and the server may run as postgres.
+    bin_dir = require_postgres()
     tmp = Path(tempfile.mkdtemp(prefix="collegesearch-pg-"))
     os.chmod(tmp, 0o755)
-    server = _start(tmp)
+    try:
+        server = start_server(tmp, bin_dir)
+    except PgStartError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        pytest.fail(str(exc))
     try:
         yield server
     finally:
         from catalog.database import dispose_engines
 
         dispose_engines()
-        _stop(server)
+        stop_server(server)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
