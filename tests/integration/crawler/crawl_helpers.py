@@ -7,6 +7,7 @@ access log.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from catalog import Catalog
+from model.sources import BUILTIN_SOURCES
 
 ROOT = Path(__file__).resolve().parents[3]
 USER_AGENT_RE = re.compile(r"^collegesearch/")
@@ -131,3 +133,26 @@ def print_numbers(title: str, numbers: dict[str, Any]) -> None:
             fh.write(json.dumps({"title": title, **numbers}) + "\n")
     except OSError:
         pass
+
+
+def compare_with_truth(cat: Any, expected: dict[str, dict[str, dict]], skip: set[str],
+                       sources: Any = BUILTIN_SOURCES) -> dict[str, list[str]]:
+    """Problems per kind between the catalog's live observations and the ground truth (fields in ``skip`` not compared)."""
+    problems: dict[str, list[str]] = collections.defaultdict(list)
+    for kind, items in expected.items():
+        live = {s.item_id: s for s in cat.iter_items(kind) if s.source in sources}
+        for item_id in sorted(set(items) - set(live))[:20]:
+            problems[kind].append(f"missing {item_id}")
+        for item_id in sorted(set(live) - set(items))[:20]:
+            problems[kind].append(f"unexpected {item_id}")
+        for item_id, fields in items.items():
+            stored = live.get(item_id)
+            if stored is None:
+                continue
+            linked = fields.get("source") in ("reviews", "directory")
+            for key, value in fields.items():
+                if linked and key in skip:  # linkage has its own precision/recall test
+                    continue
+                if stored.data.get(key) != value and len(problems[kind]) < 40:
+                    problems[kind].append(f"{item_id}.{key}: expected {value!r}, got {stored.data.get(key)!r}")
+    return {k: v for k, v in problems.items() if v}

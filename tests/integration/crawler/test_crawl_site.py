@@ -19,12 +19,11 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from catalog import Catalog
 from collegesearch.config import load_settings
 from crawler.urls import canonical_url, fingerprint_url
 from model.sources import BUILTIN_SOURCES
 from sample_site import truth
-from tests.integration.crawler.crawl_helpers import print_numbers, source_of_host
+from tests.integration.crawler.crawl_helpers import compare_with_truth, print_numbers, source_of_host
 from tests.integration.crawler.crawl_history import History, stage_of, truth_diff
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_site_history"), pytest.mark.timeout(3600)]
@@ -32,27 +31,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_site_history"), p
 SOURCES = BUILTIN_SOURCES
 LINK_FIELDS = {"institution_unitid", "link_status", "link_confidence"}
 USER_AGENT = load_settings(env={}, config_file=None).user_agent
-
-
-def _compare(cat: Catalog, expected: dict[str, dict[str, dict]], skip: set[str]) -> dict[str, list[str]]:
-    problems: dict[str, list[str]] = collections.defaultdict(list)
-    for kind, items in expected.items():
-        live = {s.item_id: s for s in cat.iter_items(kind) if s.source in SOURCES}
-        for item_id in sorted(set(items) - set(live))[:20]:
-            problems[kind].append(f"missing {item_id}")
-        for item_id in sorted(set(live) - set(items))[:20]:
-            problems[kind].append(f"unexpected {item_id}")
-        for item_id, fields in items.items():
-            stored = live.get(item_id)
-            if stored is None:
-                continue
-            linked = fields.get("source") in ("reviews", "directory")
-            for key, value in fields.items():
-                if linked and key in skip:  # linkage has its own precision/recall test
-                    continue
-                if stored.data.get(key) != value and len(problems[kind]) < 40:
-                    problems[kind].append(f"{item_id}.{key}: expected {value!r}, got {stored.data.get(key)!r}")
-    return {k: v for k, v in problems.items() if v}
 
 
 # -- stage 1: the first full crawl ------------------------------------------------------------------
@@ -65,7 +43,7 @@ def test_full_crawl_matches_ground_truth(history: History) -> None:
         assert run.status == "ok" and run.complete, (source, run.status, run.error)
     expected = truth.expected_items(1, base_urls=history.base)
     with history.open("full") as cat:
-        problems = _compare(cat, expected, skip=LINK_FIELDS)
+        problems = compare_with_truth(cat, expected, skip=LINK_FIELDS)
         counts = {kind: cat.count(kind) for kind in expected}
     assert not problems, problems
     assert counts == {kind: len(items) for kind, items in expected.items()}
@@ -249,7 +227,7 @@ def test_epoch2_changes_items_exactly(history: History) -> None:
     diff = truth_diff()
     with history.open("epoch2") as cat:
         changes = cat.changes_since(stage.seq_before, limit=1_000_000)
-        problems = _compare(cat, {k: {i: f for i, f in v.items()}
+        problems = compare_with_truth(cat, {k: {i: f for i, f in v.items()}
                                   for k, v in truth.expected_items(2, base_urls=history.base).items()},
                             skip=LINK_FIELDS)
         # vanished items are still live after one crawl: only a 404/410 could have removed them now
