@@ -1,6 +1,6 @@
 """``python -m bench``: crawl, index, search, first-time query and serving benchmarks in order, one report.
 
-    python -m bench [--quick | --smoke] [--only crawl,index,search,first_query,serving] [--scale N]
+    python -m bench [--quick | --smoke] [--only crawl,index,search,first_query,serving,scale_out] [--scale N]
                     [--results PATH] [--workdir DIR] [--keep]
 
 Runs the sections in order, reusing the crawl's catalog for the index and the index's data dir
@@ -26,7 +26,7 @@ from pathlib import Path
 from bench.common import ROOT, BenchError, Section, add_common_args, cleanup, install_cleanup, say, workdir_for
 from bench.machine import LOAD_LIMIT, load_monitor, machine_info, machine_markdown, other_load
 
-SECTIONS = ("crawl", "index", "search", "first_query", "serving")
+SECTIONS = ("crawl", "index", "search", "first_query", "serving", "scale_out")
 DEFAULT_RESULTS = ROOT / "bench" / "RESULTS.md"
 DEFAULT_SCALE = {"full": 10, "quick": 1, "smoke": 1}
 
@@ -110,6 +110,11 @@ def run_sections(workdir: Path, mode: str, only: Sequence[str], scale: int = 1,
             say(f"== serving at {scale}x ==")
             name = f"serving-{scale}x"
             done(run_watched(name, mode, lambda a: serving_once(name, scaled, scale, a, one.figures))[0])
+    if "scale_out" in only:
+        from bench import scale_out
+
+        say("== scale_out ==")
+        done(run_watched("scale_out", mode, lambda a: (scale_out.run(folder("scale_out", a), mode), None))[0])
     return sections
 
 

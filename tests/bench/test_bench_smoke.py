@@ -25,6 +25,7 @@ SECTION_TABLES = {
     "Search": "| Corpus | Engine | Docs | Queries |",
     "First-time query": "| Corpus | Docs | Warm-up searches | First-time queries |",
     "Serving": "| Phase | Endpoint | Requests (all runs) | Req/s | p50 ms | p95 ms | p99 ms | Errors |",
+    "Scale out: crawl workers and index follow": "| Phase | Pages | Seconds | Pages/s | Runs |",
 }
 FIGURES = [
     "Crawl pages/s vs bare spider",
@@ -44,6 +45,9 @@ FIGURES = [
     "Errors, index quiet",
     "Errors, under sync",
     "Web worker peak RSS",
+    "Crawl pages/s, two workers vs one",
+    "Index follower lag p95",
+    "Index follow catch-up throughput",
 ]
 
 
@@ -59,13 +63,13 @@ def _summary_rows(text: str) -> dict[str, list[str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(420)
+@pytest.mark.timeout(720)
 def test_bench_smoke_runs_every_section_and_writes_results(tmp_path: Path) -> None:
     results = tmp_path / "RESULTS.md"
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLEGESEARCH_")}
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "--smoke", "--results", str(results), "--workdir", str(tmp_path / "work")],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=400, check=False,
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=700, check=False,
     )
     assert proc.returncode == 0, f"exit {proc.returncode}\n{proc.stderr[-3000:]}"
 
@@ -75,7 +79,8 @@ def test_bench_smoke_runs_every_section_and_writes_results(tmp_path: Path) -> No
         assert header in proc.stdout, title
     assert "## Summary" in proc.stdout
     assert proc.stdout.index("## Crawl") < proc.stdout.index("## Index") < proc.stdout.index("## Search") \
-        < proc.stdout.index("## First-time query") < proc.stdout.index("## Serving") < proc.stdout.index("## Summary")
+        < proc.stdout.index("## First-time query") < proc.stdout.index("## Serving") \
+        < proc.stdout.index("## Scale out") < proc.stdout.index("## Summary")
 
     text = results.read_text(encoding="utf-8")
     head = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT, capture_output=True, text=True,
