@@ -66,6 +66,8 @@ class Phase:
     catch_up_docs: int = 0
     catch_up_changes: int = 0
     catch_up_seconds: float = 0.0
+    rows_written: int = 0
+    """Rows the crawl left in the catalog's tables (observations, pages, change logs, entities): writes per page."""
 
     @property
     def pages_per_s(self) -> float:
@@ -179,6 +181,7 @@ def run_phase(workdir: Path, site: Any, server: Any, mode: str, workers: int, fo
         phase.seconds = time.perf_counter() - t0
         phase.pages = site.log_lines() - pages0
         phase.runs = len(runs)
+        phase.rows_written = _rows_written(url)
         if follow:  # until the follower has caught up, so the samples cover the whole crawl and its tail
             catch_up = time.perf_counter() + 600
             while phase.lag_changes[-1:] != [0] and time.perf_counter() < catch_up:
@@ -198,6 +201,14 @@ def run_phase(workdir: Path, site: Any, server: Any, mode: str, workers: int, fo
         phase.catch_up_docs = int((after.meta if after else {}).get("doc_count") or _doc_count(node / "index"))
         phase.catch_up_changes = (after.watermark if after else 0) - (before.watermark if before else 0)
     return phase
+
+
+def _rows_written(url: str) -> int:
+    from catalog import Catalog
+
+    with Catalog(url, readonly=True) as cat:
+        return (cat.count(include_deleted=True) + cat.fused.count(include_deleted=True) + cat.max_change_seq()
+                + cat.fused.max_change_seq() + cat.count_pages())
 
 
 def _doc_count(index_dir: Path) -> int:
@@ -246,6 +257,10 @@ def report(one: Phase, two: Phase, mode: str) -> Section:
         section.targets.append(Target("Index follower lag p95 during the two-worker crawl", f"{p95_s:.1f} s",
                                       f"{p95_changes:.0f} changes behind at p95 ({len(two.lag_changes)} samples)",
                                       "(none; shown)", None, info=True))
+    per_page = one.rows_written / one.pages if one.pages else 0.0
+    section.targets.append(Target("Catalog rows written per page fetched (one-worker crawl)", f"{per_page:.1f} rows",
+                                  f"{one.rows_written:,} rows for {one.pages:,} pages", "(none; shown)", None,
+                                  info=True))
     docs_s = one.catch_up_docs / one.catch_up_seconds if one.catch_up_seconds else 0.0
     section.targets.append(Target("Index follow catch-up throughput", f"{docs_s:,.0f} docs/s",
                                   f"{one.catch_up_changes:,} changes, {one.catch_up_docs:,} documents in "

@@ -120,3 +120,7 @@ class PageCache(ItemRecords):
             "SELECT COUNT(*) FROM pages WHERE source = :source AND last_fetched >= :since",
             {"source": source, "since": since},
         ).scalar())
+
+    def count_pages(self) -> int:
+        """How many pages the page cache holds."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM pages").scalar())
