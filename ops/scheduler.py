@@ -15,6 +15,10 @@ backoff (``ops.policy``). SIGTERM or SIGINT stops it gracefully; a second one ki
 
 Overlap: crawls of one source hold its crawl lock (``ops.locks``); a trigger that finds the
 source busy is logged and recorded as a ``skipped`` schedule event, never run twice.
+
+Multi-node mode (DATABASE_URL): the timing stays, but a due crawl is put on the crawl queue
+(``ops.queue``, a ``queued`` event) for ``collegesearch worker`` processes, which run it through
+this same class (``ops.queue.worker.CrawlRunner``).
 """
 
 from __future__ import annotations

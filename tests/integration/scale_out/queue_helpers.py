@@ -69,6 +69,7 @@ class Proc:
             self.proc = subprocess.Popen([sys.executable, "-m", "collegesearch", *args], cwd=ROOT, env=env,
                                          stdout=out, stderr=err, text=True)
         self.pid = self.proc.pid
+        self.terminated = False
 
     @property
     def stdout(self) -> str:
@@ -85,10 +86,15 @@ class Proc:
         wait_for(lambda: text in self.stdout or self.proc.poll() is not None, timeout, f"output {text!r}")
         assert text in self.stdout, f"exited ({self.proc.returncode}) before printing {text!r}:\n{self.log[-3000:]}"
 
-    def stop(self, timeout: float = 90) -> int:
-        """SIGTERM and wait for it to exit (returns the exit code)."""
-        if self.proc.poll() is None:
+    def terminate(self) -> None:
+        """SIGTERM, once: it stops gracefully (a second one would kill its crawls)."""
+        if self.proc.poll() is None and not self.terminated:
             self.proc.send_signal(signal.SIGTERM)
+            self.terminated = True
+
+    def stop(self, timeout: float = 90) -> int:
+        """SIGTERM (unless ``terminate`` sent it already) and wait for it to exit (returns the exit code)."""
+        self.terminate()
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
