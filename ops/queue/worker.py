@@ -65,7 +65,7 @@ class CrawlRunner(Scheduler):
         """Run one queued crawl; returns its outcome in a line (raises CrawlFailed when it failed)."""
         owner = make_lock(self.settings, crawl_lock_name(source)).owner()
         if owner is not None:
-            return self._busy(job_id, source, trigger, str(LockBusy(crawl_lock_name(source), owner)))
+            return self._try_again_later(job_id, source, trigger, str(LockBusy(crawl_lock_name(source), owner)))
         log.info("job %s: crawling %s (%s)", job_id, source, trigger)
         result = self.run_source(source, trigger)
         line = result.line()
@@ -74,12 +74,12 @@ class CrawlRunner(Scheduler):
             follow = self.planner.defer(source, trigger)
             raise _stopped(f"{line}; the worker stopped, the crawl continues as job {follow.job_id}")
         if result.outcome == "skipped":
-            return self._busy(job_id, source, trigger, result.reason or "the source is busy")
+            return self._try_again_later(job_id, source, trigger, result.reason or "the source is busy")
         if result.outcome in FAILED_STATUSES:
             raise CrawlFailed(line)
         return line
 
-    def _busy(self, job_id: int | None, source: str, trigger: str, reason: str) -> str:
+    def _try_again_later(self, job_id: int | None, source: str, trigger: str, reason: str) -> str:
         # Someone else crawls the source right now (a person's `crawl`, or a crawl whose dead worker's lock
         # the database has not dropped yet): try again shortly rather than lose the crawl.
         follow = self.planner.defer(source, trigger, at=datetime.now(UTC) + timedelta(seconds=self.busy_wait))

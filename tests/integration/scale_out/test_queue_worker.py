@@ -17,6 +17,7 @@ from tests.integration.scale_out.queue_helpers import (
     Proc,
     cli,
     count_programs,
+    env_settings,
     jobs,
     queue_env,
     queued_ids,
@@ -47,7 +48,7 @@ def assert_matches_truth(url: str, site) -> None:
 
 def test_queued_crawl_runs_on_a_worker(queue_url, fresh_sample_site, tmp_path, procs):
     site = fresh_sample_site(faults=False)
-    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL=site.base_url)
+    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL=site.base_url, SYNC_AFTER_CRAWL="true")
     job_id = queued_ids(cli(env, "crawl", "directory", "--queue"))["directory"]
     again = cli(env, "crawl", "directory", "--queue")
     assert again.returncode == 0 and again.stdout.strip() == f"directory: already queued as job {job_id}"
@@ -62,8 +63,29 @@ def test_queued_crawl_runs_on_a_worker(queue_url, fresh_sample_site, tmp_path, p
     [run] = runs(queue_url, "directory")
     assert run.status == "ok" and run.complete and run.trigger == "manual", (run.status, run.error)
     assert_matches_truth(queue_url, site)
+    # As after a scheduled crawl, the worker synced its index and recorded that on the run.
+    assert run.index_sync["status"] == "ok", run.index_sync
     assert worker.stop() == 0
     assert "worker stopped" in worker.stdout
+
+
+def test_a_job_whose_source_is_busy_tries_again_later(queue_url, tmp_path, procs):
+    from ops.locks import hold
+
+    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL="http://127.0.0.1:9")
+    with hold(env_settings(env), "crawl-directory", purpose="crawl (manual)"):  # a person's crawl, say
+        first = queued_ids(cli(env, "crawl", "directory", "--queue"))["directory"]
+        worker = Proc(tmp_path, env, "worker", name="worker")
+        procs.append(worker)
+        done, later = wait_for(lambda: [j for j in jobs(env) if j.status != "doing"][:2] if len(jobs(env)) == 2
+                               else None, 60, "the busy job handed on")
+        assert (done.id, done.status, later.status) == (first, "succeeded", "todo")
+        assert later.task_kwargs == {"source": "directory", "trigger": "manual"}
+        assert later.scheduled_at is not None
+        assert f"directory is busy (crawl-directory is already running by pid {os.getpid()}" in worker.log
+        assert f"tried again as job {later.id}" in worker.log
+        assert runs(queue_url) == []
+    assert worker.stop() == 0
 
 
 def test_without_database_url_worker_and_queue_refuse_in_one_line(tmp_path):
