@@ -313,6 +313,12 @@ class Scheduler:
         self._plan_retry(result.source, due)
 
     def _plan_retry(self, source: str, due: datetime) -> None:
+        if self.queue is not None:  # multi-node mode: the retry waits in the queue (once, whoever planned it)
+            try:
+                self.queue.defer(source, "retry", at=due)
+            except ScheduleError as exc:
+                log.error("%s: the retry could not be queued: %s", source, exc)
+            return
         if self.aps is not None:
             from apscheduler.triggers.date import DateTrigger
 

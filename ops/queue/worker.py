@@ -21,6 +21,7 @@ import os
 import signal
 import socket
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +135,9 @@ async def _serve(settings: Settings, runner: CrawlRunner, concurrency: int, name
     app = queue_app(settings, pool_size=concurrency + 3, name=f"collegesearch worker {name}")
     _register_task(app, runner)
     loop = asyncio.get_running_loop()
+    # Each running crawl holds a thread of the loop's executor for its whole length (procrastinate runs sync
+    # tasks there): leave room for the stalled-job sweep and the catalog calls beside them.
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=concurrency + 4, thread_name_prefix="crawl-job"))
     async with app.open_async():
         worker = asyncio.create_task(app.run_worker_async(
             queues=[QUEUE], name=name, concurrency=concurrency, install_signal_handlers=False,
