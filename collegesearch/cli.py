@@ -99,8 +99,11 @@ def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_lo
 @click.option("--sync", "sync_index", is_flag=True,
               help="Sync the search index afterwards (also after a failed run) and record the result on the runs.")
 @click.option("--trigger", default="manual", hidden=True, type=click.Choice(("manual", "schedule", "admin", "retry", "demo")))
+@click.option("--queue", "to_queue", is_flag=True, help="Queue the crawls for `collegesearch worker` (needs DATABASE_URL); "
+              "prints one job id per source.")
 @click.pass_context
-def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sync_index: bool, trigger: str) -> None:
+def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sync_index: bool, trigger: str,
+          to_queue: bool) -> None:
     """Crawl SOURCES (default: all enabled in config) into the catalog and print a summary.
 
     Each source's crawl lock is taken first: a source that is already being crawled (by the
@@ -109,6 +112,16 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
     from crawler.run import CrawlError, format_summary, run_crawl
 
     settings = _settings(ctx)
+    if to_queue:
+        from ops.queue import QueueError, queue_crawls
+
+        try:
+            for queued in queue_crawls(settings, list(sources) or list(settings.SOURCES), trigger, base_url=base_url,
+                                       sync=sync_index):
+                click.echo(queued.line())
+        except QueueError as exc:
+            raise UserError(str(exc)) from None
+        return
     try:
         # run_crawl takes every requested source's crawl lock before it starts and fails fast
         # with the holder's pid and purpose (ops.locks.LockBusy) when one is taken.
@@ -266,8 +279,10 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 # Subcommands kept in their own modules (registered last: they import what this module defines).
 from collegesearch.cli_db import db  # noqa: E402
+from collegesearch.cli_queue import worker  # noqa: E402
 
 main.add_command(db)
+main.add_command(worker)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

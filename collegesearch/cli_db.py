@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from collegesearch.cli_support import UserError, settings_of
+from collegesearch.config import Settings
 
 
 @click.group()
@@ -41,12 +42,13 @@ def db_upgrade(ctx: click.Context) -> None:
     _upgrade_queue(settings)
 
 
-def _upgrade_queue(settings: object) -> None:
+def _upgrade_queue(settings: Settings) -> None:
+    from ops.queue import QueueError, apply_queue_schema
+
     try:
-        from ops.queue import apply_queue_schema
-    except ImportError:  # the crawl queue is not part of this build
-        return
-    created = apply_queue_schema(settings)
+        created = apply_queue_schema(settings)
+    except QueueError as exc:
+        raise UserError(str(exc)) from None
     click.echo("crawl queue tables installed" if created else "crawl queue tables are up to date")
 
 

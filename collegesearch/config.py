@@ -220,6 +220,10 @@ SETTINGS: tuple[Setting, ...] = (
             _int_range(0, 100)),
     Setting("REDIS_URL", None, "Optional Redis URL: crawl locks shared by several machines (see 'Scale out').",
             _url_or_none),
+    Setting("QUEUE_HEARTBEAT", 10.0, "Seconds between a crawl worker's heartbeats in the queue (with DATABASE_URL); "
+            "also how often it looks for new and stalled jobs.", _float_range(0.2, 300)),
+    Setting("QUEUE_STALLED_TIMEOUT", 60.0, "Seconds without a heartbeat after which a worker counts as dead and its "
+            "crawl is retried by another worker (more than twice QUEUE_HEARTBEAT).", _float_range(1, 86400)),
     # Web app
     Setting("WEB_HOST", "127.0.0.1", "Address `collegesearch serve` listens on.", _str),
     Setting("WEB_PORT", 5000, "Port `collegesearch serve` (and the demo) listens on.", _int_range(1, 65535)),
@@ -275,6 +279,8 @@ class Settings:
     RETRY_BACKOFF: int
     RETRY_MAX: int
     REDIS_URL: str | None
+    QUEUE_HEARTBEAT: float
+    QUEUE_STALLED_TIMEOUT: float
     WEB_HOST: str
     WEB_PORT: int
     WEB_WORKERS: int

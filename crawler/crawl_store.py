@@ -173,9 +173,11 @@ class CrawlStore:
 
     def _close_dead_runs(self) -> None:
         assert self.catalog is not None and self.cfg is not None and self.source is not None
+        from ops.locks import locks_shared
+
         host = socket.gethostname()
         for run in self.catalog.running_runs(self.source):
-            if run.host == host or self.cfg.REDIS_URL:
+            if run.host == host or locks_shared(self.cfg):
                 # We hold the source's lock, so whoever started this run is gone.
                 self.catalog.mark_interrupted(
                     run.id, f"process {run.pid} on {run.host} stopped without finishing (killed or crashed)")

@@ -258,9 +258,18 @@ _SHARED: dict[str, InstitutionIndex] = {}
 _SHARED_LOCK = threading.Lock()
 
 
+def _catalog_key(location: Any) -> str:
+    """One name per catalog: the resolved file of an SQLite catalog, the URL of a PostgreSQL one."""
+    from pathlib import Path
+
+    from catalog.database import is_postgres
+
+    return str(location) if is_postgres(location) else str(Path(location).resolve())
+
+
 def shared_index(catalog: Catalog, min_score: float) -> InstitutionIndex:
-    """One index per catalog file per process, loaded on first use and kept current by crawls."""
-    key = str(catalog.path.resolve())
+    """One index per catalog per process, loaded on first use and kept current by crawls."""
+    key = _catalog_key(catalog.location)
     with _SHARED_LOCK:
         index = _SHARED.get(key)
         if index is None:
@@ -270,11 +279,9 @@ def shared_index(catalog: Catalog, min_score: float) -> InstitutionIndex:
         return index
 
 
-def note_institution(catalog_path: Any, data: dict[str, Any]) -> None:
+def note_institution(catalog_location: Any, data: dict[str, Any]) -> None:
     """Add a just-crawled institution to this process's index of that catalog, if one is loaded."""
-    from pathlib import Path
-
-    index = _SHARED.get(str(Path(catalog_path).resolve()))
+    index = _SHARED.get(_catalog_key(catalog_location))
     if index is not None:
         index.add_item(data)
 

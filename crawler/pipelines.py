@@ -89,7 +89,7 @@ class CatalogPipeline(StoreUser):
                 # Crawlers of other sources in this process link against it straight away.
                 from crawler.linkage import note_institution
 
-                note_institution(self.store.cfg.catalog_path, item.to_dict())
+                note_institution(self.store.cfg.catalog_location, item.to_dict())
             self.store.queue_upsert(item, getattr(item, "_page_url", None) or item.url)
         return item
 

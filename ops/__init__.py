@@ -11,5 +11,6 @@ Never imports Scrapy or ``crawler`` (crawls run as child processes), so the web 
 - ``index_sync``: the search index synced after a crawl
 - ``crawl_now``: "crawl now" from the admin
 - ``status``: ``collegesearch status`` and the admin's schedule page
-- ``locks``: crawl, scheduler and spawn locks (files, or Redis)
+- ``locks``: crawl, scheduler and spawn locks (files, Redis, or PostgreSQL advisory locks)
+- ``queue``: the crawl queue in PostgreSQL and its workers (multi-node mode)
 """

@@ -10,6 +10,7 @@ in-flight requests and records its run), SIGKILL after a grace period.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
@@ -18,6 +19,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,10 +175,38 @@ class OutputPump(threading.Thread):
         self.stream.close()
 
 
-def start_child(argv: list[str], settings: Settings, source: str) -> tuple[subprocess.Popen[Any], OutputPump]:
-    """Start a crawl child with the settings in its environment, its output copied into the log."""
+PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> Callable[[], None] | None:
+    """A pre-exec hook that has the kernel SIGKILL the child when this process dies (Linux; None elsewhere).
+
+    For crawl workers: a worker killed outright must not leave its crawl running unsupervised,
+    holding the source's lock, while the queue hands the job to another worker.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the hook only calls it
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent died before the hook ran: nobody would kill us later
+            os._exit(1)
+
+    return hook
+
+
+def start_child(argv: list[str], settings: Settings, source: str, *,
+                die_with_parent: bool = False) -> tuple[subprocess.Popen[Any], OutputPump]:
+    """Start a crawl child with the settings in its environment, its output copied into the log.
+
+    ``die_with_parent``: the child is killed when this process dies (the thread that starts it
+    must live until the child ends, as ``supervise`` does: Linux signals on that thread's exit).
+    """
     proc = subprocess.Popen(argv, env=settings_env(settings), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True)
+                            stderr=subprocess.STDOUT, text=True, errors="replace", start_new_session=True,
+                            preexec_fn=_die_with_parent() if die_with_parent else None)
     pump = OutputPump(proc.stdout, source)
     pump.start()
     return proc, pump

@@ -3,10 +3,12 @@
 On one machine a lock is an ``flock`` on a file under ``DATA_DIR/locks``: the kernel releases it
 when the holding process dies, even by SIGKILL, so a lock can never outlive its owner; the file
 keeps the owner's pid, host and start time only to explain a refusal, and a file whose lock is
-not held is stale and simply reused. With ``REDIS_URL`` set, locks live in Redis instead, with an
-expiry that the holder keeps renewing, so a dead machine's lock lapses on its own: schedulers on
-several machines (a standby, say) then never run the same source's crawl twice at once. The
-catalog itself is one SQLite file, so the crawls still write to the machine that holds it.
+not held is stale and simply reused. With ``DATABASE_URL`` set (multi-node mode) locks are
+PostgreSQL advisory locks, each held by a connection of its own (``catalog.advisory_locks``): every
+machine pointed at the database sees them, and a dead holder's connection, and so its lock, goes
+away with it. Else, with ``REDIS_URL`` set, locks live in Redis, with an expiry that the holder
+keeps renewing, so a dead machine's lock lapses on its own. Either way schedulers, workers and
+manual crawls on several machines never run the same source's crawl twice at once.
 
 No Scrapy import here: the web app uses this module too.
 """
@@ -36,6 +38,9 @@ class LockBusy(RuntimeError):
         self.name = name
         self.owner = owner or {}
         who = ""
+        if owner and owner.get("error"):
+            super().__init__(f"cannot take the lock {name}: {owner['error']}")
+            return
         if owner:
             who = f" by pid {owner.get('pid')} on {owner.get('host')}"
             if owner.get("started"):
@@ -205,15 +210,88 @@ class RedisLock:
         return self._lock is not None
 
 
-def make_lock(settings: Settings, name: str) -> FileLock | RedisLock:
-    """The lock called ``name`` (e.g. ``crawl:reviews`` or ``index``) for this deployment."""
+class PostgresLock:
+    """An exclusive PostgreSQL advisory lock, held by a connection of its own until released or the process dies."""
+
+    def __init__(self, url: str, name: str) -> None:
+        from catalog.advisory_locks import lock_key
+
+        self.name = name
+        self.url = url
+        self.key = lock_key(name)
+        self._session: Any = None
+
+    def acquire(self, purpose: str = "", timeout: float = 0.0, poll: float = 0.2) -> None:
+        """Take the lock, waiting up to ``timeout`` seconds; raises LockBusy (also when PostgreSQL is unreachable)."""
+        from catalog.advisory_locks import AdvisoryLockError, AdvisorySession
+
+        me = _owner(self.name, purpose)
+        try:
+            # Who holds it travels in the connection's application_name, for the refusals others get.
+            session = AdvisorySession(self.url, f"{me.pid}@{me.host} {purpose}".rstrip())
+        except AdvisoryLockError as exc:
+            raise LockBusy(self.name, {"error": str(exc)}) from None
+        deadline = time.monotonic() + timeout
+        try:
+            while not session.try_lock(self.key):
+                if time.monotonic() >= deadline:
+                    raise LockBusy(self.name, self.owner())
+                time.sleep(poll)
+        except BaseException:
+            session.close()
+            raise
+        self._session = session
+
+    def release(self) -> None:
+        """Give the lock back (idempotent)."""
+        session, self._session = self._session, None
+        if session is not None:
+            with contextlib.suppress(Exception):
+                session.unlock(self.key)
+            session.close()  # closing alone would release it too
+
+    def owner(self) -> dict[str, Any] | None:
+        """Who holds the lock now, or None when it is free ({"error": ...} when PostgreSQL cannot be asked)."""
+        from catalog.advisory_locks import AdvisoryLockError, holder
+
+        try:
+            found = holder(self.url, self.key)
+        except AdvisoryLockError as exc:
+            return {"name": self.name, "error": str(exc)}
+        if found is None:
+            return None
+        who, _, purpose = found["application_name"].partition(" ")
+        pid, _, host = who.partition("@")
+        started = found["backend_start"]
+        return {"name": self.name, "pid": int(pid) if pid.isdigit() else None, "host": host or found["client"],
+                "started": started.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+                if started else None, "purpose": purpose, "backend_pid": found["backend_pid"]}
+
+    @property
+    def held(self) -> bool:
+        """True while this object holds the lock."""
+        return self._session is not None
+
+
+Lock = FileLock | RedisLock | PostgresLock
+
+
+def make_lock(settings: Settings, name: str) -> Lock:
+    """The lock called ``name`` (e.g. ``crawl-reviews`` or ``scheduler``): PostgreSQL, else Redis, else a file."""
+    if settings.DATABASE_URL:
+        return PostgresLock(settings.DATABASE_URL, name)
     if settings.REDIS_URL:
         return RedisLock(settings.REDIS_URL, name)
     return FileLock(settings.data_dir / "locks", name)
 
 
+def locks_shared(settings: Settings) -> bool:
+    """Whether locks are seen by every machine (PostgreSQL or Redis), so a free lock means its holder is gone anywhere."""
+    return bool(settings.DATABASE_URL or settings.REDIS_URL)
+
+
 @contextlib.contextmanager
-def hold(settings: Settings, name: str, purpose: str = "", timeout: float = 0.0) -> Iterator[FileLock | RedisLock]:
+def hold(settings: Settings, name: str, purpose: str = "", timeout: float = 0.0) -> Iterator[Lock]:
     """Hold a lock for the duration of a ``with`` block; raises LockBusy if taken."""
     lock = make_lock(settings, name)
     lock.acquire(purpose=purpose, timeout=timeout)

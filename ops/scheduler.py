@@ -15,6 +15,10 @@ backoff (``ops.policy``). SIGTERM or SIGINT stops it gracefully; a second one ki
 
 Overlap: crawls of one source hold its crawl lock (``ops.locks``); a trigger that finds the
 source busy is logged and recorded as a ``skipped`` schedule event, never run twice.
+
+Multi-node mode (DATABASE_URL): the timing stays, but a due crawl is put on the crawl queue
+(``ops.queue``, a ``queued`` event) for ``collegesearch worker`` processes, which run it through
+this same class (``ops.queue.worker.CrawlRunner``).
 """
 
 from __future__ import annotations
@@ -39,13 +43,14 @@ from ops.child import TERM_GRACE, TIME_LIMIT_MARGIN, ChildOutcome, crawl_command
 from ops.cron import iso, local_time, next_fire, parse_time
 from ops.index_sync import store_on_runs, sync_for_scheduler
 from ops.jobs import Job, ScheduleError, scheduled_jobs
-from ops.locks import SCHEDULER_LOCK, LockBusy, crawl_lock_name, make_lock
+from ops.locks import SCHEDULER_LOCK, LockBusy, crawl_lock_name, locks_shared, make_lock
 from ops.policy import FAILED_STATUSES, due_trigger, retry_delay, source_health
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     from catalog import Catalog, Run
+    from ops.queue.dispatch import CrawlQueue
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +110,10 @@ class Scheduler:
         self._active_changed = threading.Condition()
         self._starting = False
         self.aps: BlockingScheduler | None = None
+        self.children_die_with_me = False
+        """Crawl children are killed when this process dies (a queue worker's, so a retried job never meets them)."""
+        self.queue: CrawlQueue | None = None
+        """Multi-node mode: due crawls go to the crawl queue (``ops.queue``) instead of running here."""
 
     # -- catalog helpers --
 
@@ -137,7 +146,7 @@ class Scheduler:
             for run in cat.running_runs():
                 if make_lock(self.settings, crawl_lock_name(run.source)).owner() is not None:
                     continue  # its crawl is still going (another process holds the source's lock)
-                if run.host and run.host != socket.gethostname() and not self.settings.REDIS_URL:
+                if run.host and run.host != socket.gethostname() and not locks_shared(self.settings):
                     continue  # another machine's run: its lock is not visible from here
                 cat.mark_interrupted(run.id, f"process {run.pid} on {run.host} stopped without finishing "
                                              "(killed or crashed); the next run resumes it")
@@ -149,7 +158,12 @@ class Scheduler:
     # -- one crawl --
 
     def run_source(self, source: str, trigger: str = "schedule") -> JobResult:
-        """Crawl one source now in a child process (unless it is busy), sync the index, plan a retry."""
+        """Crawl one source now in a child process (unless it is busy), sync the index, plan a retry.
+
+        In multi-node mode (``self.queue``) the crawl is queued for a worker instead.
+        """
+        if self.queue is not None:
+            return self._queue_source(source, trigger)
         with self._active_changed:
             self._active += 1
         try:
@@ -158,6 +172,24 @@ class Scheduler:
             with self._active_changed:
                 self._active -= 1
                 self._active_changed.notify_all()
+
+    def _queue_source(self, source: str, trigger: str) -> JobResult:
+        """Put one source's crawl on the queue (a source already waiting there is not queued twice)."""
+        assert self.queue is not None
+        try:
+            queued = self.queue.defer(source, trigger)
+        except ScheduleError as exc:
+            log.error("%s: %s trigger not queued: %s", source, trigger, exc)
+            self.event("skipped", source, f"{trigger}: not queued: {exc}")
+            return JobResult(source, trigger, "skipped", reason=str(exc))
+        if queued.already:
+            reason = f"already queued as job {queued.job_id}"
+            log.info("%s: %s trigger skipped: %s", source, trigger, reason)
+            self.event("skipped", source, f"{trigger}: {reason}")
+            return JobResult(source, trigger, "skipped", reason=reason)
+        log.info("%s: %s crawl queued as job %s", source, trigger, queued.job_id)
+        self.event("queued", source, f"{trigger}: job {queued.job_id}")
+        return JobResult(source, trigger, "queued", reason=f"job {queued.job_id}")
 
     def _run_source(self, source: str, trigger: str) -> JobResult:
         with self._busy_guard:
@@ -193,7 +225,7 @@ class Scheduler:
         before = newest[0].id if newest else 0
         argv = self.command(source, trigger)
         log.info("%s: starting crawl (%s): %s", source, trigger, " ".join(argv[1:]))
-        proc, pump = start_child(argv, self.settings, source)
+        proc, pump = start_child(argv, self.settings, source, die_with_parent=self.children_die_with_me)
         self._children[source] = proc
         try:
             outcome = supervise(proc, time_limit=self.time_limit, term_grace=self.term_grace, stop=self.stopping,
@@ -281,6 +313,12 @@ class Scheduler:
         self._plan_retry(result.source, due)
 
     def _plan_retry(self, source: str, due: datetime) -> None:
+        if self.queue is not None:  # multi-node mode: the retry waits in the queue (once, whoever planned it)
+            try:
+                self.queue.defer(source, "retry", at=due)
+            except ScheduleError as exc:
+                log.error("%s: the retry could not be queued: %s", source, exc)
+            return
         if self.aps is not None:
             from apscheduler.triggers.date import DateTrigger
 
@@ -312,7 +350,7 @@ class Scheduler:
         for job, trigger, why in self.due_jobs(datetime.now(UTC), grace=None):
             if self.stopping.is_set():
                 break
-            self.echo(f"{job.source}: {why}; crawling")
+            self.echo(f"{job.source}: {why}; {'queueing' if self.queue is not None else 'crawling'}")
             result = self.run_source(job.source, trigger)
             self.echo(result.line())
             results.append(result)
@@ -462,6 +500,10 @@ def run_scheduler(settings: Settings, once: bool = False, echo: Callable[[str], 
     except LockBusy as exc:
         raise ScheduleError(f"another scheduler is running: {exc}") from None
     try:
+        if settings.DATABASE_URL:
+            from ops.queue.dispatch import CrawlQueue
+
+            scheduler.queue = CrawlQueue(settings)  # due crawls go to the workers
         scheduler.close_stale_runs()
         with scheduler.catalog() as cat:
             cat.prune_schedule_events(iso(datetime.now(UTC) - EVENT_RETENTION) or "")
@@ -477,6 +519,8 @@ def run_scheduler(settings: Settings, once: bool = False, echo: Callable[[str], 
             results = []
         scheduler.event("stopped", detail=f"pid {os.getpid()}" + (" (signal)" if scheduler.stopping.is_set() else ""))
     finally:
+        if scheduler.queue is not None:
+            scheduler.queue.close()
         lock.release()
     if not once:
         say("scheduler stopped")

@@ -239,6 +239,9 @@ def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | N
             except Exception as exc:  # noqa: BLE001 - e.g. Redis unreachable: say so, keep the rest
                 report.problems.append(f"cannot read lock {name}: {exc}")
                 continue
+            if owner is not None and owner.get("error"):  # a PostgreSQL lock that cannot be asked about
+                report.problems.append(f"cannot read lock {name}: {owner['error']}")
+                continue
             if owner is not None:
                 report.locks.append({"name": name, **{k: v for k, v in owner.items() if k != "name"}})
                 if name == SCHEDULER_LOCK:
