@@ -63,6 +63,10 @@ AUDITED: dict[tuple[str, str], str] = {
     ("json_element", "column"): "checked by _identifier() on the line before",
     ("json_element", "param"): "checked by _identifier() on the line before",
     ("json_element", "int(index)"): "an int",
+    ("_copy", "table"): "a table name read from the source's sqlite_master, checked by _identifier()",
+    ("_copy", "names"): "column names read by reflection, each checked by _identifier()",
+    ("_copy", "', '.join((':' + c for c in columns))"): "placeholders named after checked column names",
+    ("_copy", "key"): "a constant of SERIAL_KEYS",
 }
 
 # Expressions audited wherever they appear: the table a read runs on is a class constant of the
