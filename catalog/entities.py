@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.change_notices import notify_changes
 from catalog.connection import CatalogError, to_json
 from catalog.database import Row, driver_error
 from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key, rules_fingerprint
@@ -25,6 +26,7 @@ FUSION_SEQ_KEY = "fusion_seq"
 """Meta key: the last observation change-log sequence number the entities reflect."""
 FUSION_RULES_KEY = "fusion_rules"
 """Meta key: the fingerprint of the rules the entities were fused under (``catalog.fusion.rules_fingerprint``)."""
+FUSION_LOCK = 0x66757365  # PostgreSQL advisory lock key of a fusion batch ("fuse")
 
 MEMBER_ROWS_SQL = (
     "SELECT i.item_id, i.source, i.url, i.page_url, i.data, i.last_changed, i.last_run_id"
@@ -84,6 +86,10 @@ class EntityStore(Meta):
         rules = rules_fingerprint()
         while True:
             with self.transaction():
+                if self.conn.postgres:
+                    # Several processes fuse one shared catalog (every node's index follower, crawls as
+                    # they end): one batch at a time, each reading the watermark the previous one left.
+                    self.conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": FUSION_LOCK})
                 # Before the first fusion the watermark is 0: every observation was written with a
                 # change-log entry (the log is never pruned), so replaying it from the start fuses them
                 # all, each entity credited to the run and source that brought it.
@@ -105,7 +111,10 @@ class EntityStore(Meta):
                     causes[(r["kind"], r["item_id"])] = (r["run_id"], r["source"])
                 done = len(rows) < batch_size
                 result.observations += len(causes)
+                logged = sum(result.entities.values())
                 self._fuse_observation_batch(causes, result)
+                if sum(result.entities.values()) > logged:
+                    notify_changes(self.conn)  # delivered to the index followers when this batch commits
                 self.set_meta(FUSION_SEQ_KEY, str(top))
                 self.set_meta(FUSION_RULES_KEY, rules)
                 result.watermark = top
