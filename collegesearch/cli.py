@@ -14,6 +14,7 @@ import click
 
 from catalog.storage_errors import environment_problem
 from collegesearch import __version__
+from collegesearch.cli_follow import follow
 from collegesearch.config import ConfigError, Settings, load_settings
 
 KIND_CHOICES = ("career", "program", "institution", "review")
@@ -172,6 +173,9 @@ def index_sync(ctx: click.Context, timeout: float) -> None:
 def index_rebuild(ctx: click.Context, timeout: float) -> None:
     """Build a fresh index from the whole catalog and swap it in atomically."""
     _run_index_job(ctx, "rebuild", timeout)
+
+
+index.add_command(follow)
 
 
 def _run_index_job(ctx: click.Context, job: str, timeout: float) -> None:
