@@ -27,7 +27,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -241,7 +241,7 @@ class Follower:
 
 
 def run_follower(settings: Settings, *, poll_seconds: float | None = None,
-                 echo: Any = None) -> FollowStats:
+                 echo: Callable[[str], Any] | None = None) -> FollowStats:
     """``collegesearch index follow``: take the follower lock, follow until a signal, return the stats.
 
     Raises ``FollowError`` when another follower holds this index folder.
