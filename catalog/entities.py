@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from catalog.change_notices import notify_changes
 from catalog.connection import CatalogError, to_json
 from catalog.database import Row, driver_error
 from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key, rules_fingerprint
@@ -27,7 +28,7 @@ FUSION_RULES_KEY = "fusion_rules"
 """Meta key: the fingerprint of the rules the entities were fused under (``catalog.fusion.rules_fingerprint``)."""
 FUSION_CURSOR_KEY = "fusion_cursor"
 """Meta key: the observation change log's cursor fusion has read up to (``catalog.changes.ChangeCursor``)."""
-FUSION_LOCK = 0x66757365  # the advisory lock key of fusion in PostgreSQL ("fuse")
+FUSION_LOCK = 0x66757365  # PostgreSQL advisory lock key of a fusion batch ("fuse")
 
 MEMBER_ROWS_SQL = (
     "SELECT i.item_id, i.source, i.url, i.page_url, i.data, i.last_changed, i.last_run_id"
@@ -90,8 +91,9 @@ class EntityStore(Meta):
         while True:
             with self.transaction():
                 if self.conn.postgres:
-                    # One fusion at a time across every process and machine: fusion reads entities and
-                    # writes them back, which two concurrent fusions would do from stale reads.
+                    # Several processes fuse one shared catalog (every node's index follower, crawls as
+                    # they end): one batch at a time, each reading the cursor the previous one left and
+                    # writing entities from fresh reads.
                     self.conn.execute("SELECT pg_advisory_xact_lock(:key)", {"key": FUSION_LOCK})
                 # Before the first fusion the watermark is 0: every observation was written with a
                 # change-log entry (the log is never pruned), so replaying it from the start fuses them
@@ -113,7 +115,10 @@ class EntityStore(Meta):
                     causes[(c.kind, c.item_id)] = (c.run_id, c.source)
                 done = len(changes) < batch_size
                 result.observations += len(causes)
+                logged = sum(result.entities.values())
                 self._fuse_observation_batch(causes, result)
+                if sum(result.entities.values()) > logged:
+                    notify_changes(self.conn)  # delivered to the index followers when this batch commits
                 self.set_meta(FUSION_SEQ_KEY, str(top))
                 self.set_meta(FUSION_CURSOR_KEY, json.dumps(after.to_json()))
                 self.set_meta(FUSION_RULES_KEY, rules)

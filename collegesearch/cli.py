@@ -168,6 +168,8 @@ def index_rebuild(ctx: click.Context, timeout: float) -> None:
     _run_index_job(ctx, "rebuild", timeout)
 
 
+
+
 def _run_index_job(ctx: click.Context, job: str, timeout: float) -> None:
     """Run ``indexer.build.sync`` or ``rebuild`` with progress on stderr and its summary on stdout."""
     from indexer import build
@@ -279,9 +281,11 @@ def status(ctx: click.Context, as_json: bool) -> None:
 
 # Subcommands kept in their own modules (registered last: they import what this module defines).
 from collegesearch.cli_db import db  # noqa: E402
+from collegesearch.cli_follow import follow  # noqa: E402
 from collegesearch.cli_queue import worker  # noqa: E402
 
 main.add_command(db)
+index.add_command(follow)
 main.add_command(worker)
 
 if __name__ == "__main__":  # pragma: no cover

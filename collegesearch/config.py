@@ -186,6 +186,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("INDEX_BUILD_PROCS", min(os.cpu_count() or 1, 4),
             "Processes a full index rebuild uses (default: the CPU cores, at most 4); 1 builds in one process. "
             "Catalogs under 2,000 records per process use fewer.", _int_range(1, 64)),
+    Setting("FOLLOW_POLL_SECONDS", 5.0, "Seconds between `collegesearch index follow`'s reads of the catalog's change "
+            "log when no notice wakes it earlier (PostgreSQL sends one at each commit).", _float_range(0.1, 3600)),
     Setting("LOG_LEVEL", "INFO", "Log level for every component: DEBUG, INFO, WARNING or ERROR.",
             _choice("DEBUG", "INFO", "WARNING", "ERROR")),
     # Crawling
@@ -256,6 +258,7 @@ class Settings:
     DATABASE_URL: str | None
     INDEX_DIR: str | None
     INDEX_BUILD_PROCS: int
+    FOLLOW_POLL_SECONDS: float
     LOG_LEVEL: str
     SOURCES: tuple[str, ...]
     SITES_FILE: str | None

@@ -152,8 +152,12 @@ class OptimizeResult:
 
 
 def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None = None,
-         *, batch_size: int = BATCH_SIZE) -> SyncResult:
-    """Apply the catalog's changes since the index's watermark (rebuilding when there is no sound index)."""
+         *, batch_size: int = BATCH_SIZE, stop: Callable[[], bool] | None = None) -> SyncResult:
+    """Apply the catalog's changes since the index's watermark (rebuilding when there is no sound index).
+
+    ``stop`` is asked after each committed batch: when it says True the sync ends there (a follower
+    told to shut down); the rest is applied by the next sync.
+    """
     say = progress or (lambda _msg: None)
     store = IndexStore(settings.index_dir)
     started = time.perf_counter()
@@ -169,7 +173,7 @@ def sync(settings: Settings, lock_timeout: float = 60, progress: Progress | None
             return SyncResult(rebuilt=rebuilt, seconds=time.perf_counter() - started)
         assert ix is not None and gen is not None
         try:
-            result = _apply_changes(ix, gen, catalog, say, batch_size)
+            result = _apply_changes(ix, gen, catalog, say, batch_size, stop)
             if merge_needed(ix):
                 # in a separate commit, after this sync's changes are live (see indexer.engine.merge)
                 say(f"merging segments ({_segment_count(ix)} now)")
@@ -257,6 +261,8 @@ def index_status(settings: Settings) -> dict[str, Any]:
             "doc_count": ix.doc_count(), "by_kind": kinds, "segments": _segment_count(ix),
             "updated_at": gen.meta.get("updated_at"), "created_at": gen.meta.get("created_at"),
             "schema_version": gen.meta.get("schema_version"),
+            # how far the index has read the change log (catalog.changes.ChangeCursor) and when it last did
+            "cursor": gen.meta.get("cursor"), "last_sync": gen.meta.get("last_sync") or gen.meta.get("created_at"),
         }
     finally:
         ix.close()
@@ -492,7 +498,8 @@ def _parents(catalog: Catalog, change: Change) -> set[str]:
     return parents
 
 
-def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, batch_size: int) -> SyncResult:
+def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, batch_size: int,
+                   stop: Callable[[], bool] | None = None) -> SyncResult:
     from catalog.changes import ChangeCursor
 
     result = SyncResult(watermark_from=gen.watermark, watermark_to=gen.watermark)
@@ -535,4 +542,6 @@ def _apply_changes(ix: Any, gen: Generation, catalog: Catalog, say: Progress, ba
         result.batches += 1
         result.watermark_to = watermark
         say(f"  applied {result.changes:,} changes (catalog change {watermark})")
+        if stop is not None and stop():
+            break
     return result

@@ -9,6 +9,7 @@ Never imports Scrapy or ``crawler`` (crawls run as child processes), so the web 
 - ``child``: a crawl as a supervised child process
 - ``scheduler``: ``collegesearch schedule``, the APScheduler loop
 - ``index_sync``: the search index synced after a crawl
+- ``follow``: ``collegesearch index follow``, this node's index kept in step with the catalog's change log
 - ``crawl_now``: "crawl now" from the admin
 - ``status``: ``collegesearch status`` and the admin's schedule page
 - ``locks``: crawl, scheduler and spawn locks (files, Redis, or PostgreSQL advisory locks)

@@ -137,6 +137,8 @@ class StatusReport:
         out.append("")
         out.append("Index")
         out.append("  " + self.index.get("text", ""))
+        if self.index.get("lag_text"):
+            out.append("  " + self.index["lag_text"])
         skipped = [e for e in self.events if e["event"] == "skipped"][:5]
         if skipped:
             out.append("")
@@ -285,4 +287,44 @@ def _index_state(settings: Settings, cat: Catalog | None) -> dict[str, Any]:
         text += (f"; last sync after a crawl: {last_sync['status']} at {last_sync.get('at')} (run #{last_sync['run_id']}"
                  f" {last_sync['source']})")
     state["text"] = text
+    _add_lag(settings, cat, state)
     return state
+
+
+def index_lag(settings: Settings, cat: Catalog | None) -> dict[str, Any]:
+    """This node's index against the catalog: ``changes_behind``, ``last_sync``, ``follower``, ``lag_text``."""
+    from indexer.build import index_status
+
+    try:
+        state = dict(index_status(settings))
+    except Exception as exc:  # noqa: BLE001 - a status line must not take its page down
+        state = {"state": "unreadable", "message": str(exc)}
+    _add_lag(settings, cat, state)
+    return {k: state.get(k) for k in ("changes_behind", "last_sync", "follower", "lag_text")}
+
+
+def _add_lag(settings: Settings, cat: Catalog | None, state: dict[str, Any]) -> None:
+    """How far this node's index trails the catalog's change log, and its follower (``index follow``)."""
+    from catalog.changes import ChangeCursor
+    from ops.follow import follower_state
+
+    behind: int | None = None
+    if cat is not None and state.get("state") in ("ok", "missing"):
+        # A missing index has every change still to read.
+        cursor = ChangeCursor.from_json(state.get("cursor"), int(state.get("watermark") or 0))
+        try:
+            behind = cat.fused.changes_behind(cursor)
+        except Exception as exc:  # noqa: BLE001 - a status page must show the rest
+            state["changes_behind_error"] = str(exc)
+    state["changes_behind"] = behind
+    follower = follower_state(settings)
+    state["follower"] = follower
+    lag = "unknown" if behind is None else "up to date" if behind == 0 else f"{behind:,} changes behind"
+    if follower["running"]:
+        who = (f"running, pid {follower['pid']} on {follower['host']} ({follower.get('mode') or 'starting'}"
+               + (f", last check {follower['last_check']}" if follower.get("last_check") else "") + ")")
+        if follower.get("last_error"):
+            who += f", last error: {follower['last_error']}"
+    else:
+        who = "not running"
+    state["lag_text"] = f"lag: {lag} (last sync {state.get('last_sync') or 'never'}); follower {who}"

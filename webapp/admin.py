@@ -246,9 +246,12 @@ def run_detail(run_id: int) -> str:
 @bp.get("/index")
 def index_status() -> str:
     """The index generation, document count and how far it lags behind the catalog."""
+    from ops.status import index_lag
+
     cat = get_catalog()
     return render_template("admin/index.html", index_status=get_search_service().status(cat.fused.max_change_seq()),
-                           catalog_seq=cat.fused.max_change_seq(), counts=cat.fused.counts_by_kind())
+                           catalog_seq=cat.fused.max_change_seq(), counts=cat.fused.counts_by_kind(),
+                           lag=index_lag(current_app.config["SETTINGS"], cat))
 
 
 @bp.post("/index/sync")

@@ -124,6 +124,8 @@ def test_dashboard_runs_and_index_pages(admin_client):
     assert admin_client.get("/admin/runs/999").status_code == 404
     index = admin_client.get("/admin/index").text
     assert "Sync the index now" in index and "(up to date)" in index
+    # how far this server's index trails the change log, and whether `index follow` keeps it in step
+    assert "This server's index, lag: up to date (last sync " in index and "follower not running" in index
     # the worker's own search cache: its segments, its use of SEARCH_CACHE_MB, its hit rate
     assert "1 segment;" in index and "of 256 MB" in index and "hit rate" in index
 
