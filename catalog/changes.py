@@ -39,25 +39,43 @@ class ChangeCursor:
     can become visible after a larger one; there a follower reads only changes of transactions
     older than every transaction still running (their rows can no longer appear or vanish), in
     ``(xid, seq)`` order, and remembers the last pair it read.
+
+    A rebuild covers everything visible when it starts, which may include changes of transactions
+    newer than the oldest one still running then (one long transaction holds that horizon back).
+    It keeps the snapshot it started from (``pg_current_snapshot()`` as text): changes visible in
+    it are skipped, so a rebuild is not followed by a replay of what it already indexed. The
+    snapshot is dropped once the cursor passes its ``xmax`` (no later transaction is visible in it).
     """
 
     seq: int = 0
     xid: int | None = None
+    snapshot: str | None = None
 
-    def to_json(self) -> list[int | None]:
+    def to_json(self) -> list[int | str | None]:
         """The cursor as stored in the index's meta file."""
-        return [self.seq, self.xid]
+        return [self.seq, self.xid, self.snapshot]
 
     @classmethod
     def from_json(cls, value: Any, seq: int = 0) -> ChangeCursor:
         """A cursor read back from meta (``seq`` alone for an index written before cursors)."""
-        if isinstance(value, list) and len(value) == 2:
-            return cls(int(value[0] or 0), None if value[1] is None else int(value[1]))
+        if isinstance(value, list) and len(value) in (2, 3):
+            snapshot = value[2] if len(value) == 3 and isinstance(value[2], str) else None
+            return cls(int(value[0] or 0), None if value[1] is None else int(value[1]), snapshot)
         return cls(int(seq or 0), None)
+
+    def after(self, seq: int, xid: int | None) -> ChangeCursor:
+        """The cursor past the change (xid, seq), keeping the snapshot while later xids may be hidden in it."""
+        snapshot = self.snapshot
+        if snapshot is not None and xid is not None and xid >= int(snapshot.split(":")[1]):
+            snapshot = None
+        return ChangeCursor(seq, xid, snapshot)
 
 
 # A seq beyond any real one: a cursor at (xid, SEQ_MAX) has read every change of transaction xid.
 SEQ_MAX = 2**62
+# PostgreSQL: leave out changes a rebuild's starting snapshot already saw (see ChangeCursor).
+_NOT_IN_SNAPSHOT = (" AND NOT pg_visible_in_snapshot(CAST(CAST(xid AS text) AS xid8),"
+                    " CAST(:snapshot AS pg_snapshot))")
 
 
 class ChangeLog(CatalogConnection):
@@ -79,8 +97,8 @@ class ChangeLog(CatalogConnection):
         """A cursor past every change visible now (what a rebuild starting now covers; later ones are replayed)."""
         if not self.conn.postgres:
             return ChangeCursor(self.max_change_seq())
-        horizon = self._stable_horizon()
-        return ChangeCursor(SEQ_MAX, horizon - 1)
+        snapshot = str(self.conn.execute("SELECT CAST(pg_current_snapshot() AS text)").scalar())
+        return ChangeCursor(SEQ_MAX, int(snapshot.split(":")[0]) - 1, snapshot)
 
     def _stable_horizon(self) -> int:
         """PostgreSQL: the oldest transaction id still running; every older one has committed or aborted."""
@@ -96,14 +114,18 @@ class ChangeLog(CatalogConnection):
         start = cursor if cursor.xid is not None else ChangeCursor(cursor.seq, -1)
         rows = self.conn.execute(
             f"SELECT * FROM {self._changes} WHERE (xid > :xid OR (xid = :xid AND seq > :seq))"  # noqa: S608 - a class constant
-            " AND xid < :horizon ORDER BY xid, seq LIMIT :limit",
-            {"xid": start.xid, "seq": start.seq, "horizon": horizon, "limit": limit},
+            f" AND xid < :horizon{_NOT_IN_SNAPSHOT if cursor.snapshot else ''} ORDER BY xid, seq LIMIT :limit",
+            {"xid": start.xid, "seq": start.seq, "horizon": horizon, "limit": limit, "snapshot": cursor.snapshot},
         )
         changes = [_change(r) for r in rows]
         if not changes:
+            # Nothing left below the horizon, and nothing can appear there any more: the cursor moves
+            # up to it (so a rebuild's snapshot is dropped once the horizon passes its xmax).
+            if start.xid is not None and horizon - 1 > start.xid:
+                return [], cursor.after(SEQ_MAX, horizon - 1)
             return [], cursor
         last = changes[-1]
-        return changes, ChangeCursor(last.seq, last.xid)
+        return changes, cursor.after(last.seq, last.xid)
 
     def changes_behind(self, cursor: ChangeCursor) -> int:
         """How many changes a follower at ``cursor`` has still to read (committed ones)."""
@@ -111,8 +133,9 @@ class ChangeLog(CatalogConnection):
             return int(self.conn.execute(f"SELECT COUNT(*) FROM {self._changes} WHERE seq > :seq",  # noqa: S608 - a class constant
                                          {"seq": cursor.seq}).scalar())
         return int(self.conn.execute(
-            f"SELECT COUNT(*) FROM {self._changes} WHERE xid > :xid OR (xid = :xid AND seq > :seq)",  # noqa: S608 - a class constant
-            {"xid": cursor.xid, "seq": cursor.seq}).scalar())
+            f"SELECT COUNT(*) FROM {self._changes} WHERE (xid > :xid OR (xid = :xid AND seq > :seq))"  # noqa: S608 - a class constant
+            f"{_NOT_IN_SNAPSHOT if cursor.snapshot else ''}",
+            {"xid": cursor.xid, "seq": cursor.seq, "snapshot": cursor.snapshot}).scalar())
 
     def change_feed(
         self,

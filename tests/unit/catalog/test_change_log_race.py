@@ -87,3 +87,23 @@ def test_many_writers_with_random_delays_a_follower_sees_every_change_exactly_on
     assert len(every) >= writers * per_writer
     assert len(seen) == len(set(seen)), "a change was read twice"
     assert sorted(seen) == sorted(every), f"{len(set(every) - set(seen))} changes were skipped"
+
+
+def test_a_rebuild_during_a_long_transaction_is_not_followed_by_a_replay_of_what_it_saw(pg_catalog_url):
+    with Catalog(pg_catalog_url) as slow, Catalog(pg_catalog_url) as busy, Catalog(pg_catalog_url) as follower:
+        with slow.transaction():
+            slow.upsert(review(1))  # holds the horizon back while the others commit
+            for i in range(2, 40):
+                busy.upsert(review(i))
+            cursor = follower.change_cursor_now()  # a rebuild starts now and sees r2..r39, not r1
+            assert cursor.snapshot is not None
+            assert follower.changes_behind(cursor) == 0
+            read, cursor = follower.changes_after(cursor)
+            assert read == []
+        busy.upsert(review(40))
+        read, cursor = follower.changes_after(cursor)
+        assert sorted(c.item_id for c in read) == ["r1", "r40"]  # what the rebuild could not see, nothing else
+        assert follower.changes_after(cursor)[0] == []
+        busy.upsert(review(41))
+        read, cursor = follower.changes_after(cursor)
+        assert [c.item_id for c in read] == ["r41"] and cursor.snapshot is None  # past the snapshot's xmax
