@@ -180,6 +180,8 @@ def crawl_now(source: str) -> Response:
     if source not in _sources():
         abort(404)
     back = _safe_back()
+    if _settings().multi_node:
+        return _queue_crawl(source, back)
     try:
         started = spawn(_settings(), source, trigger="admin")
     except LockBusy as exc:
@@ -199,6 +201,24 @@ def crawl_now(source: str) -> Response:
         log.exception("could not record the admin's crawl request")
     flash(f"Crawl of {source} started (process {started.pid}); it shows under Crawl runs as it goes, "
           "and the search index is synced when it ends.", "success")
+    return redirect(back)
+
+
+def _queue_crawl(source: str, back: str) -> Response:
+    """Multi-node mode: a web node never crawls; the crawl goes on the queue for the workers."""
+    from ops.queue import QueueError, queue_crawls
+
+    try:
+        [queued] = queue_crawls(_settings(), [source], trigger="admin")
+    except QueueError as exc:
+        flash(f"Could not queue a crawl of {source}: {exc}", "error")
+        return redirect(back)
+    try:
+        get_writer().add_schedule_event("requested", source=source, detail=f"admin: crawl now ({queued.line()})")
+    except Exception:  # noqa: BLE001 - the crawl is queued anyway; the event is only a note
+        log.exception("could not record the admin's crawl request")
+    flash(f"Crawl of {source} {'was already queued' if queued.already else 'queued'} as job {queued.job_id}; "
+          "a crawl worker runs it and it shows under Crawl runs as it goes.", "success")
     return redirect(back)
 
 

@@ -48,3 +48,23 @@ def test_login_attempts_are_counted_across_nodes(tmp_path, pg_server, built_web_
     for app in (a, b, a, b):
         codes.append(login(app.test_client(), password="wrong password").status_code)
     assert 429 not in codes[:3] and codes[3] == 429, codes  # the limit is 3 per client, whichever node counts
+
+
+def test_crawl_now_on_a_web_node_queues_the_crawl_for_the_workers(tmp_path, pg_server, built_web_pg):
+    from ops.queue import apply_queue_schema
+    from tests.unit.webapp.webapp_testdata import csrf_token
+
+    name = "crawl_now_queues"
+    pg_server.psql(f'CREATE DATABASE "{name}" TEMPLATE "{built_web_pg[1]}"')
+    url = pg_server.url(name)
+    app = _node(tmp_path, "a", built_web_pg, url)
+    apply_queue_schema(app.config["SETTINGS"])
+    client = app.test_client()
+    assert login(client).status_code == 302
+    page = client.get("/admin/schedule")
+    done = client.post("/admin/crawl/directory", data={"csrf_token": csrf_token(page.text)}, follow_redirects=True)
+    assert done.status_code == 200 and "queued as job" in done.text
+    jobs = pg_server.psql("SELECT task_name, status, args->>'source' FROM procrastinate_jobs", name).split()
+    assert len(jobs) == 1 and jobs[0].endswith("|todo|directory"), jobs
+    again = client.post("/admin/crawl/directory", data={"csrf_token": csrf_token(page.text)}, follow_redirects=True)
+    assert "was already queued" in again.text  # a double click queues one crawl, not two
