@@ -12,6 +12,7 @@ Never imports Scrapy or ``crawler`` (crawls run as child processes), so the web 
 - ``follow``: ``collegesearch index follow``, this node's index kept in step with the catalog's change log
 - ``crawl_now``: "crawl now" from the admin
 - ``status``: ``collegesearch status`` and the admin's schedule page
+- ``log_setup``: the log format of the long-running processes
 - ``locks``: crawl, scheduler and spawn locks (files, Redis, or PostgreSQL advisory locks)
 - ``queue``: the crawl queue in PostgreSQL and its workers (multi-node mode)
 """

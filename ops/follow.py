@@ -24,7 +24,6 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -35,6 +34,7 @@ from typing import Any
 
 from collegesearch.config import Settings
 from ops.locks import FileLock, LockBusy
+from ops.log_setup import setup_logging
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,9 @@ def run_follower(settings: Settings, *, poll_seconds: float | None = None,
     Raises ``FollowError`` when another follower holds this index folder.
     """
     say = echo or (lambda line: print(line, flush=True))
-    _setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL)
+    # Every round opens the catalog, and Alembic's schema check would log two lines each time.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     follower = Follower(settings, poll_seconds=poll_seconds)
     lock = FileLock(settings.index_dir, FOLLOWER_LOCK)
     try:
@@ -290,17 +292,6 @@ def _signals(follower: Follower) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
-
-
-def _setup_logging(level: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
-                            format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    else:
-        root.setLevel(getattr(logging, level, logging.INFO))
-    # Every round opens the catalog, and Alembic's schema check would log two lines each time.
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
 
 
 def _expected_failure(exc: BaseException) -> bool:

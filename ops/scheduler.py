@@ -29,7 +29,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -44,6 +43,7 @@ from ops.cron import iso, local_time, next_fire, parse_time
 from ops.index_sync import store_on_runs, sync_for_scheduler
 from ops.jobs import Job, ScheduleError, scheduled_jobs
 from ops.locks import SCHEDULER_LOCK, LockBusy, crawl_lock_name, locks_shared, make_lock
+from ops.log_setup import setup_logging
 from ops.policy import FAILED_STATUSES, due_trigger, retry_delay, source_health
 
 if TYPE_CHECKING:
@@ -473,15 +473,6 @@ class Scheduler:
             return self.run_once()
 
 
-def _setup_logging(level: str) -> None:
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(level=getattr(logging, level, logging.INFO), stream=sys.stderr,
-                            format="%(asctime)s [%(name)s] %(levelname)s: %(message)s")
-    else:
-        root.setLevel(getattr(logging, level, logging.INFO))
-
-
 def run_scheduler(settings: Settings, once: bool = False, echo: Callable[[str], Any] | None = None) -> list[JobResult]:
     """``collegesearch schedule``: run the scheduler (``once``: every due job, then return).
 
@@ -489,7 +480,7 @@ def run_scheduler(settings: Settings, once: bool = False, echo: Callable[[str], 
     runs, or (``once``) some crawl failed.
     """
     say = echo or (lambda line: print(line, flush=True))
-    _setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL)
     scheduler = Scheduler(settings, echo=say)
     if not scheduler.jobs:
         raise ScheduleError("nothing is scheduled: set COLLEGESEARCH_SCHEDULE_<SOURCE> for a source listed in "

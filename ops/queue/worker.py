@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from collegesearch.config import Settings
 from ops.locks import LockBusy, crawl_lock_name, make_lock
+from ops.log_setup import setup_logging
 from ops.policy import FAILED_STATUSES
 from ops.queue.app import QUEUE, TASK, QueueError, check_queue, queue_app
 from ops.queue.dispatch import CrawlQueue
 from ops.queue.stalled import sweep_forever
-from ops.scheduler import Scheduler, _setup_logging
+from ops.scheduler import Scheduler
 
 if TYPE_CHECKING:
     from procrastinate import App
@@ -110,7 +111,7 @@ def run_worker(settings: Settings, concurrency: int = 1, echo: Callable[[str], A
             pass  # the catalog must be there and current before any crawl is taken off the queue
     except CatalogError as exc:
         raise QueueError(str(exc)) from None
-    _setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL)
     planner = CrawlQueue(settings, "collegesearch worker")
     try:
         runner = CrawlRunner(settings, planner)

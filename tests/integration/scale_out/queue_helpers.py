@@ -8,7 +8,6 @@ starts it; tests read the catalog (runs, items, schedule events) and the queue (
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 
 from catalog import Catalog
 from collegesearch.config import Settings, load_settings
-from tests.integration.schedule.schedule_helpers import QUIET, wait_for
+from tests.integration.schedule.schedule_helpers import QUIET, SchedulerProcess, wait_for
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST_QUEUE = {"QUEUE_HEARTBEAT": "0.5", "QUEUE_STALLED_TIMEOUT": "3"}
@@ -59,53 +58,16 @@ def queued_ids(result: subprocess.CompletedProcess[str]) -> dict[str, int]:
     return ids
 
 
-class Proc:
+class Proc(SchedulerProcess):
     """A long-running ``collegesearch`` command (``worker``, ``schedule``) with its output in files."""
 
     def __init__(self, workdir: Path, env: dict[str, str], *args: str, name: str) -> None:
-        self.stdout_path = workdir / f"{name}.out"
-        self.stderr_path = workdir / f"{name}.err"
-        with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "collegesearch", *args], cwd=ROOT, env=env,
-                                         stdout=out, stderr=err, text=True)
-        self.pid = self.proc.pid
-        self.terminated = False
-
-    @property
-    def stdout(self) -> str:
-        """What it printed for people."""
-        return self.stdout_path.read_text()
-
-    @property
-    def log(self) -> str:
-        """Its log (stderr), with its crawl children's output."""
-        return self.stderr_path.read_text()
+        super().__init__(workdir, env, *args[1:], name=name, command=args[0])
 
     def wait_stdout(self, text: str, timeout: float = 60) -> None:
         """Wait until it printed ``text``."""
         wait_for(lambda: text in self.stdout or self.proc.poll() is not None, timeout, f"output {text!r}")
         assert text in self.stdout, f"exited ({self.proc.returncode}) before printing {text!r}:\n{self.log[-3000:]}"
-
-    def terminate(self) -> None:
-        """SIGTERM, once: it stops gracefully (a second one would kill its crawls)."""
-        if self.proc.poll() is None and not self.terminated:
-            self.proc.send_signal(signal.SIGTERM)
-            self.terminated = True
-
-    def stop(self, timeout: float = 90) -> int:
-        """SIGTERM (unless ``terminate`` sent it already) and wait for it to exit (returns the exit code)."""
-        self.terminate()
-        try:
-            return self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"did not stop within {timeout} s of SIGTERM:\n{self.log[-3000:]}") from None
-
-    def kill(self) -> None:
-        """SIGKILL (also cleanup after a failed test)."""
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 def runs(url: str, source: str | None = None) -> list[Any]:

@@ -68,15 +68,17 @@ def soon(seconds: float = 3.0) -> str:
 class SchedulerProcess:
     """``collegesearch schedule`` in a child process, with its output in files."""
 
-    def __init__(self, workdir: Path, env: dict[str, str], *extra: str, name: str = "scheduler") -> None:
+    def __init__(self, workdir: Path, env: dict[str, str], *extra: str, name: str = "scheduler",
+                 command: str = "schedule") -> None:
         self.workdir = workdir
         self.env = env
         self.terminated = False
         self.stdout_path = workdir / f"{name}.out"
         self.stderr_path = workdir / f"{name}.err"
         with open(self.stdout_path, "w") as out, open(self.stderr_path, "w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "collegesearch", "schedule", *extra], cwd=ROOT, env=env,
+            self.proc = subprocess.Popen([sys.executable, "-m", "collegesearch", command, *extra], cwd=ROOT, env=env,
                                          stdout=out, stderr=err, text=True)
+        self.pid = self.proc.pid
 
     @property
     def stdout(self) -> str:
