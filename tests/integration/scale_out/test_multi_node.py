@@ -32,7 +32,7 @@ from tests.plugins.system import free_port
 from tests.security.support import child_env, run_cli
 from tests.unit.webapp.webapp_testdata import ADMIN_HASH
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 ROOT = Path(__file__).resolve().parents[3]
 LINK_FIELDS = {"institution_unitid", "link_status", "link_confidence"}
@@ -159,7 +159,7 @@ def test_two_workers_two_web_nodes_one_killed_worker(tmp_path: Path, pg_url: str
             finished = {r.source for r in runs if r.status == "ok" and r.complete}
             return finished >= set(BUILTIN_SOURCES)
 
-        _wait("every source to finish", all_done, 1200, [survivor], every=2)
+        _wait("every source to finish", all_done, 2400, [survivor], every=2)
 
         with Catalog(pg_url) as cat:
             runs = cat.list_runs(limit=100)
