@@ -67,6 +67,8 @@ AUDITED: dict[tuple[str, str], str] = {
     ("_copy", "names"): "column names read by reflection, each checked by _identifier()",
     ("_copy", "', '.join((':' + c for c in columns))"): "placeholders named after checked column names",
     ("_copy", "key"): "a constant of SERIAL_KEYS",
+    ("changes_after", "_NOT_IN_SNAPSHOT if cursor.snapshot else ''"): "a constant clause (the snapshot is a parameter)",
+    ("changes_behind", "_NOT_IN_SNAPSHOT if cursor.snapshot else ''"): "a constant clause (the snapshot is a parameter)",
 }
 
 # Expressions audited wherever they appear: the table a read runs on is a class constant of the
