@@ -80,11 +80,12 @@ def engine_for(location: str | os.PathLike[str], *, readonly: bool, timeout: flo
     return engine
 
 
-def dispose_engines() -> None:
-    """Close every pooled connection of this process (tests; a process about to fork)."""
-    for engine in list(_ENGINES.values()):
-        engine.dispose()
-    _ENGINES.clear()
+def dispose_engines(location: str | os.PathLike[str] | None = None) -> None:
+    """Close this process's pooled connections: to one location, or to all (tests; a process about to fork)."""
+    for key, engine in list(_ENGINES.items()):
+        if location is None or key[1] == str(location):
+            engine.dispose()
+            del _ENGINES[key]
 
 
 def _sqlite_engine(path: Path, readonly: bool, timeout: float) -> Engine:

@@ -75,6 +75,17 @@ class PgServer:
         self.psql(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def drop_database(self, name: str) -> None:
+        """Close this process's pooled connections to a database, then drop it (its other clients too).
+
+        Each test's database would otherwise keep its engine's idle pool open until the process ends,
+        and a worker that runs a hundred PostgreSQL tests runs out of ``max_connections``.
+        """
+        from catalog.database import dispose_engines
+
+        dispose_engines(self.url(name))
+        self.psql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
 
 class PgStartError(RuntimeError):
     """The throwaway server could not be made or started; the message has PostgreSQL's own words."""
@@ -138,9 +149,11 @@ _numbers = itertools.count(1)
 
 
 @pytest.fixture
-def pg_url(pg_server: PgServer) -> str:
-    """A new empty database for one test."""
-    return pg_server.create_database(f"t{os.getpid()}_{next(_numbers)}")
+def pg_url(pg_server: PgServer) -> Iterator[str]:
+    """A new empty database for one test, dropped after it."""
+    name = f"t{os.getpid()}_{next(_numbers)}"
+    yield pg_server.create_database(name)
+    pg_server.drop_database(name)
 
 
 @pytest.fixture

@@ -68,7 +68,7 @@ def built_web_pg(tmp_path_factory: pytest.TempPathFactory, pg_server: Any) -> tu
 
 
 @pytest.fixture
-def web_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+def web_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Settings]:
     """Settings over a private copy of the built data dir, with an admin password and small limits.
 
     In a module marked ``both_backends`` it runs once on SQLite and once on PostgreSQL (a database
@@ -83,10 +83,12 @@ def web_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         name = f"web_{os.getpid()}_{next(_numbers)}"
         server.psql(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
         shutil.copytree(built, data)
-        return load_settings(env={}, config_file=None, overrides={
+        yield load_settings(env={}, config_file=None, overrides={
             "DATA_DIR": str(data), "DATABASE_URL": server.url(name), **limits})
+        server.drop_database(name)
+        return
     shutil.copytree(request.getfixturevalue("built_web_data"), data)
-    return load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data), **limits})
+    yield load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data), **limits})
 
 
 _numbers = itertools.count(1)
