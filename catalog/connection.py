@@ -58,21 +58,23 @@ class CatalogConnection:
         if self.postgres:
             self._open_postgres(timeout, check_schema)
             return
+        file = Path(path)
         try:
             if readonly:
-                if not self.path.exists():
-                    raise CatalogError(f"catalog {self.path} does not exist yet; run `collegesearch crawl` first")
+                if not file.exists():
+                    raise CatalogError(f"catalog {file} does not exist yet; run `collegesearch crawl` first")
             else:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-            raw = engine_for(self.path, readonly=readonly, timeout=timeout).connect()
+                file.parent.mkdir(parents=True, exist_ok=True)
+            raw = engine_for(file, readonly=readonly, timeout=timeout).connect()
         except PermissionError as exc:
-            raise CatalogError(f"cannot create the catalog in {self.path.parent}: permission denied") from exc
+            raise CatalogError(f"cannot create the catalog in {file.parent}: permission denied") from exc
         except OSError as exc:  # a read-only file system, a full disk, a file where the folder should be
-            raise CatalogError(f"cannot create the catalog in {self.path.parent}: {exc.strerror or exc}; "
+            raise CatalogError(f"cannot create the catalog in {file.parent}: {exc.strerror or exc}; "
                                "make DATA_DIR writable or point COLLEGESEARCH_DATA_DIR elsewhere") from exc
         except sa_exc.DBAPIError as exc:
-            raise CatalogError(f"cannot open catalog {self.path}: {exc.orig}") from exc
+            raise CatalogError(f"cannot open catalog {file}: {exc.orig}") from exc
         self.conn = Sql(raw.execution_options(isolation_level="AUTOCOMMIT"), postgres=False)
+        not_a_database: tuple[type[BaseException], ...] = (sa_exc.DBAPIError, *driver_error("DatabaseError"))
         try:
             if not readonly:
                 mode = self.conn.execute("PRAGMA journal_mode = WAL").scalar()
@@ -89,7 +91,7 @@ class CatalogConnection:
                         f"catalog {self.path} has schema version {version}, newer than this program "
                         f"({SCHEMA_VERSION}); upgrade collegesearch"
                     )
-        except (sa_exc.DBAPIError, *driver_error("DatabaseError")) as exc:
+        except not_a_database as exc:
             self.conn.close()
             raise CatalogError(f"catalog {self.path} is not a usable SQLite database: "
                                f"{getattr(exc, 'orig', None) or exc}") from exc
