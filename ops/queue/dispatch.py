@@ -117,8 +117,8 @@ def queue_crawls(settings: Settings, sources: Sequence[str], trigger: str = "man
         raise QueueError("--base-url does not go with --queue: workers crawl the site at their own "
                          "COLLEGESEARCH_SAMPLE_SITE_URL")
     if sync:
-        raise QueueError("--sync does not go with --queue: workers sync the index after each crawl when "
-                         "COLLEGESEARCH_SYNC_AFTER_CRAWL is on")
+        raise QueueError("--sync does not go with --queue: each web node's `index follow` indexes what the "
+                         "workers crawl (or start the worker with --sync-index)")
     known = known_sources(settings)
     unknown = [s for s in sources if s not in known]
     if unknown:

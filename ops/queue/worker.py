@@ -3,7 +3,9 @@
 A worker is a procrastinate worker on the ``crawls`` queue. Each job crawls one source exactly as
 the scheduler does (``CrawlRunner`` is the scheduler's crawl path): a supervised child process
 (``ops.child``) that takes the source's advisory lock and records its run in the catalog; then
-the index sync (``SYNC_AFTER_CRAWL``) and the retry policy, whose retries go back on the queue.
+the retry policy, whose retries go back on the queue. A worker syncs no index after its crawls
+unless asked (``--sync-index``): in multi-node mode each web node's ``index follow`` does that, and
+a crawl machine indexing everything again would only take CPU from its crawls.
 The children die with the worker (Linux), so a worker killed outright leaves no crawl behind:
 its job is found stalled and retried elsewhere (``ops.queue.stalled``).
 
@@ -96,11 +98,13 @@ def _stopped(message: str) -> Exception:
     return exceptions.JobAborted(message)
 
 
-def run_worker(settings: Settings, concurrency: int = 1, echo: Callable[[str], Any] | None = None) -> None:
+def run_worker(settings: Settings, concurrency: int = 1, sync_index: bool = False,
+               echo: Callable[[str], Any] | None = None) -> None:
     """Run queued crawls until SIGTERM/SIGINT (QueueError when the queue or the catalog cannot be used)."""
     from catalog import Catalog, CatalogError
 
     say = echo or (lambda line: print(line, flush=True))
+    settings = settings.replace(SYNC_AFTER_CRAWL=sync_index)
     check_queue(settings, "collegesearch worker")
     if settings.QUEUE_STALLED_TIMEOUT <= 2 * settings.QUEUE_HEARTBEAT:
         raise QueueError(f"COLLEGESEARCH_QUEUE_STALLED_TIMEOUT ({settings.QUEUE_STALLED_TIMEOUT:g} s) must be more "

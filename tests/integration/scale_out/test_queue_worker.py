@@ -48,7 +48,7 @@ def assert_matches_truth(url: str, site) -> None:
 
 def test_queued_crawl_runs_on_a_worker(queue_url, fresh_sample_site, tmp_path, procs):
     site = fresh_sample_site(faults=False)
-    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL=site.base_url, SYNC_AFTER_CRAWL="true")
+    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL=site.base_url)
     job_id = queued_ids(cli(env, "crawl", "directory", "--queue"))["directory"]
     again = cli(env, "crawl", "directory", "--queue")
     assert again.returncode == 0 and again.stdout.strip() == f"directory: already queued as job {job_id}"
@@ -56,14 +56,14 @@ def test_queued_crawl_runs_on_a_worker(queue_url, fresh_sample_site, tmp_path, p
     assert (job.id, job.status, job.task_kwargs) == (job_id, "todo", {"source": "directory", "trigger": "manual"})
     assert runs(queue_url) == []  # nothing ran here
 
-    worker = Proc(tmp_path, env, "worker", name="worker")
+    worker = Proc(tmp_path, env, "worker", "--sync-index", name="worker")
     procs.append(worker)
     worker.wait_stdout("started: 1 crawl(s) at a time from queue 'crawls'")
     wait_for(lambda: jobs(env)[0].status == "succeeded", 300, "the queued crawl")
     [run] = runs(queue_url, "directory")
     assert run.status == "ok" and run.complete and run.trigger == "manual", (run.status, run.error)
     assert_matches_truth(queue_url, site)
-    # As after a scheduled crawl, the worker synced its index and recorded that on the run.
+    # Asked to (--sync-index), the worker synced its index, as after a scheduled crawl, and recorded that on the run.
     assert run.index_sync["status"] == "ok", run.index_sync
     assert worker.stop() == 0
     assert "worker stopped" in worker.stdout
@@ -110,7 +110,8 @@ def test_queue_refuses_unknown_sources_and_local_options(queue_url, tmp_path):
 def test_two_workers_never_crawl_one_source_at_once(queue_url, fresh_sample_site, tmp_path, procs):
     site = fresh_sample_site(faults=False, gate=True)
     site.gate.hold(PROGRAM_PAGES, allow=30)  # the first crawl waits half-way until the test opens the gate
-    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL=site.base_url)
+    # SYNC_AFTER_CRAWL is the one-machine scheduler's: a worker without --sync-index leaves indexing to the followers.
+    env = queue_env(tmp_path / "data", queue_url, SAMPLE_SITE_URL=site.base_url, SYNC_AFTER_CRAWL="true")
     procs.extend([Proc(tmp_path, env, "worker", "--concurrency", "2", name="w1"), Proc(tmp_path, env, "worker", name="w2")])
     for worker in procs:
         worker.wait_stdout("started")
@@ -132,6 +133,7 @@ def test_two_workers_never_crawl_one_source_at_once(queue_url, fresh_sample_site
     one, two = runs(queue_url, "directory")
     assert one.status == two.status == "ok" and one.complete and two.complete, (one.error, two.error)
     assert two.started_at >= one.finished_at  # one after the other, never side by side
+    assert one.index_sync is None and two.index_sync is None
     assert_matches_truth(queue_url, site)
     assert [w.stop() for w in procs] == [0, 0]
 
