@@ -4,29 +4,34 @@
 
 A throwaway PostgreSQL server (the tests' ``initdb``/``pg_ctl`` helper) and one sample site (no
 faults, with an access log) serve every phase. Each phase gets a new database (`db upgrade`) and
-queues the same sources with ``collegesearch crawl SOURCE... --queue``:
+queues its crawls with ``collegesearch crawl SOURCE... --queue``:
 
-1. **one worker** (``collegesearch worker --concurrency 1``) crawls them one after another. A
-   web node's index, built on the empty catalog before the crawl, then catches up with one
-   ``collegesearch index sync`` (what ``index follow`` does when it wakes): its documents per
-   second are the follower's throughput on catch-up.
-2. **two workers** (two processes, concurrency 1 each) crawl them at once, nothing else running:
-   pages/s against phase 1 is the scaling figure.
-3. **two workers and a follower**: the same crawl while ``collegesearch index follow`` keeps a
-   web node's index current; the bench samples, every second, how many fused changes the
-   follower has still to apply and how old the oldest of them is.
+1. **one worker** (``collegesearch worker --concurrency 1``) drains a queue of equal sites: copies
+   of the career site (``type = "bls_ooh"`` profiles in a sites file, about 370 pages each), as a
+   deployment of many sites of a few hundred pages queues them;
+2. **two workers** (two processes, concurrency 1 each) drain the same queue: pages/s against
+   phase 1 is the scaling figure. (The built-in sources would not show it: one of them, the
+   reviews, is four fifths of the pages, and one crawl runs on one worker.)
+3. **two workers and a follower** crawl the mode's built-in sources while ``collegesearch index
+   follow`` keeps a web node's index current; the bench samples, every second, how many fused
+   changes the follower has still to apply and how old the oldest of them is. Then a second node,
+   whose index was built on the empty catalog before the crawl, catches up with one ``collegesearch
+   index sync`` (what ``index follow`` does when it wakes) with nothing else running: its documents
+   per second are the follower's throughput on catch-up. The catalog's rows per page come from
+   this phase too.
 
 Pages are requests the site logged during the phase; seconds run from queueing to the last run's
 end. The workers share this machine's cores with the site and the database, so the bench also
 records how busy all cores were during each phase (``psutil.cpu_times``): when one worker already
 keeps most of them busy, a second worker on the same machine cannot double the rate, and the
-busy share gives the ceiling. ``--smoke`` crawls the accreditor directory only (about 260 pages;
-a crawl stopped early would count as failed).
+busy share gives the ceiling. ``--smoke`` crawls fewer copies and the accreditor directory only
+(about 260 pages; a crawl stopped early would count as failed).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import tempfile
 import threading
@@ -56,6 +61,12 @@ from bench.common import (
 
 SOURCES = {"full": ("bls_ooh", "directory", "reviews", "collegenavigator"), "quick": ("bls_ooh", "directory", "reviews"),
            "smoke": ("directory",)}
+COPIES = {"full": 12, "quick": 8, "smoke": 2}  # equal sites queued for phases 1 and 2
+# The copies are user profiles, paced as real sites (about a page a second per host). At that pace a
+# worker waits, and any number of them scale; the sample site's own pace (8 at a time, no delay) makes
+# the crawl CPU-bound, which is the case the figure is about.
+LOOPBACK_PACE = {"COLLEGESEARCH_DOWNLOAD_DELAY": "0", "COLLEGESEARCH_AUTOTHROTTLE": "false",
+                 "COLLEGESEARCH_CONCURRENT_REQUESTS_PER_HOST": "8"}
 TWO_WORKERS_TARGET = 1.5  # what two crawl processes on two shared cores should give over one (not in the issue)
 
 
@@ -64,6 +75,7 @@ class Phase:
     """One queue drained by some workers: pages the site logged, seconds, runs, and follower samples."""
 
     workers: int
+    sources: tuple[str, ...] = ()
     pages: int = 0
     seconds: float = 0.0
     runs: int = 0
@@ -132,30 +144,33 @@ def _follower_lag(url: str, index_dir: Path) -> tuple[int, float] | None:
     return behind, max(0.0, (datetime.now(UTC) - at).total_seconds())
 
 
-def run_phase(workdir: Path, site: Any, server: Any, mode: str, workers: int, follow: bool) -> Phase:
-    """Drain one queue of the mode's sources with ``workers`` worker processes (see the module docstring)."""
-    name = f"bench_w{workers}_{int(time.time())}"
+def run_phase(workdir: Path, site: Any, server: Any, sources: Sequence[str], workers: int, follow: bool,
+              sites_file: Path, deadline_s: float) -> Phase:
+    """Drain one queue of ``sources`` with ``workers`` worker processes (see the module docstring)."""
+    name = f"bench_w{workers}_{'f' if follow else 'n'}_{int(time.time())}"
     url = server.create_database(name)
     logs = workdir / "logs"
-    env = child_env(workdir / "admin", COLLEGESEARCH_DATABASE_URL=url, COLLEGESEARCH_SAMPLE_SITE_URL=site.url)
-    run_measured(cli(workdir / "admin", "db", "upgrade"), logs=logs, name=f"upgrade-{workers}", env=env).check(
-        "db upgrade")
-    node = workdir / f"node-w{workers}"
-    node_env = child_env(node, COLLEGESEARCH_DATABASE_URL=url, COLLEGESEARCH_SAMPLE_SITE_URL=site.url)
-    run_measured(cli(node, "index", "rebuild"), logs=logs, name=f"rebuild-empty-{workers}", env=node_env).check(
-        "index rebuild on the empty catalog")
-    phase = Phase(workers)
+    shared = {"COLLEGESEARCH_DATABASE_URL": url, "COLLEGESEARCH_SAMPLE_SITE_URL": site.url,
+              "COLLEGESEARCH_SITES_FILE": str(sites_file), **LOOPBACK_PACE}
+    env = child_env(workdir / "admin", **shared)
+    run_measured(cli(workdir / "admin", "db", "upgrade"), logs=logs, name="upgrade", env=env).check("db upgrade")
+    node, late = workdir / "node", workdir / "late-node"
+    node_env, late_env = child_env(node, **shared), child_env(late, **shared)
+    if follow:
+        for folder, folder_env in ((node, node_env), (late, late_env)):
+            run_measured(cli(folder, "index", "rebuild"), logs=logs, name=f"rebuild-empty-{folder.name}",
+                         env=folder_env).check("index rebuild on the empty catalog")
+    phase = Phase(workers, tuple(sources))
     procs = []
     sampling = threading.Event()
     try:
         for i in range(workers):
-            wenv = child_env(workdir / f"worker{i}", COLLEGESEARCH_DATABASE_URL=url,
-                             COLLEGESEARCH_SAMPLE_SITE_URL=site.url)
-            out = (logs / f"worker{workers}-{i}.log").open("w")
+            wenv = child_env(workdir / f"worker{i}", **shared)
+            out = (logs / f"worker{i}.log").open("w")
             procs.append(start(cli(workdir / f"worker{i}", "worker", "--concurrency", "1"), env=wenv, stdout=out,
                                stderr=out))
         if follow:
-            out = (logs / f"follow-{workers}.log").open("w")
+            out = (logs / "follow.log").open("w")
             procs.append(start(cli(node, "index", "follow"), env=node_env, stdout=out, stderr=out))
 
             def sample() -> None:
@@ -168,12 +183,11 @@ def run_phase(workdir: Path, site: Any, server: Any, mode: str, workers: int, fo
                         return
 
             threading.Thread(target=sample, daemon=True).start()
-        sources = SOURCES[mode]
         cpu0 = psutil.cpu_times()
         pages0, t0 = site.log_lines(), time.perf_counter()
-        run_measured(cli(workdir / "admin", "crawl", *sources, "--queue"), logs=logs, name=f"queue-{workers}",
+        run_measured(cli(workdir / "admin", "crawl", *sources, "--queue"), logs=logs, name="queue",
                      env=env).check("crawl --queue")
-        deadline = t0 + (3600 if mode == "full" else 1200)
+        deadline = t0 + deadline_s
         while True:
             runs = _finished_runs(url)
             if {r.source for r in runs if r.status == "ok"} >= set(sources):
@@ -199,17 +213,31 @@ def run_phase(workdir: Path, site: Any, server: Any, mode: str, workers: int, fo
         sampling.set()
         for p in procs:
             stop(p, timeout=60)
-    if not follow:
+    if follow:  # the late node catches up alone, with the follower and the workers stopped
         from indexer.engine import IndexStore
 
-        before = IndexStore(node / "index").current()
-        done = run_measured(cli(node, "index", "sync"), logs=logs, name=f"catch-up-{workers}", env=node_env)
+        before = IndexStore(late / "index").current()
+        done = run_measured(cli(late, "index", "sync"), logs=logs, name="catch-up", env=late_env)
         done.check("index sync (catch-up)")
-        after = IndexStore(node / "index").current()
+        after = IndexStore(late / "index").current()
         phase.catch_up_seconds = done.wall
-        phase.catch_up_docs = int((after.meta if after else {}).get("doc_count") or _doc_count(node / "index"))
+        phase.catch_up_docs = int((after.meta if after else {}).get("doc_count") or _doc_count(late / "index"))
         phase.catch_up_changes = (after.watermark if after else 0) - (before.watermark if before else 0)
     return phase
+
+
+def write_sites_file(path: Path, site_url: str, copies: int) -> list[str]:
+    """A sites file of ``copies`` equal sites (the sample career site under other names); returns their names."""
+    import urllib.request
+
+    with urllib.request.urlopen(site_url.rstrip("/") + "/sources.json", timeout=10) as resp:  # noqa: S310 - loopback
+        ooh = json.loads(resp.read().decode("utf-8"))["sources"]["bls_ooh"]
+    names = [f"ooh-copy-{i + 1}" for i in range(copies)]
+    start_urls = ", ".join(json.dumps(u) for u in ooh["start_urls"])
+    follow = ", ".join(json.dumps(re.escape(p)) for p in ooh["allowed_prefixes"])
+    path.write_text("".join(f'[[site]]\nname = "{n}"\ntype = "bls_ooh"\nstart_urls = [{start_urls}]\n'
+                            f"follow = [{follow}]\n\n" for n in names), encoding="utf-8")
+    return names
 
 
 def _busy_share(before: Any, after: Any) -> float:
@@ -239,17 +267,20 @@ def _doc_count(index_dir: Path) -> int:
 
 
 def run(workdir: Path, mode: str = "full") -> Section:
-    """Both phases on one PostgreSQL server and one sample site; the section with its figures."""
+    """The three phases on one PostgreSQL server and one sample site; the section with its figures."""
     workdir.mkdir(parents=True, exist_ok=True)
     server, tmp = _pg(workdir)
+    deadline = 3600.0 if mode == "full" else 1200.0
     try:
         with sample_site(workdir) as site:
-            say("scale_out: one worker")
-            one = run_phase(workdir / "one", site, server, mode, workers=1, follow=False)
-            say("scale_out: two workers")
-            two = run_phase(workdir / "two", site, server, mode, workers=2, follow=False)
-            say("scale_out: two workers and a follower")
-            followed = run_phase(workdir / "followed", site, server, mode, workers=2, follow=True)
+            sites_file = workdir / "sites.toml"
+            copies = write_sites_file(sites_file, site.url, COPIES[mode])
+            say(f"scale_out: one worker, {len(copies)} equal sites")
+            one = run_phase(workdir / "one", site, server, copies, 1, False, sites_file, deadline)
+            say(f"scale_out: two workers, {len(copies)} equal sites")
+            two = run_phase(workdir / "two", site, server, copies, 2, False, sites_file, deadline)
+            say(f"scale_out: two workers and a follower, {', '.join(SOURCES[mode])}")
+            followed = run_phase(workdir / "followed", site, server, SOURCES[mode], 2, True, sites_file, deadline)
     finally:
         from tests.plugins.postgres import stop_server
 
@@ -261,11 +292,12 @@ def run(workdir: Path, mode: str = "full") -> Section:
 def report(one: Phase, two: Phase, followed: Phase, mode: str) -> Section:
     """The tables and figures of the three phases."""
     section = Section("Scale out: crawl workers and index follow")
-    section.add_text(f"Sources queued: {', '.join(SOURCES[mode])}. PostgreSQL {_pg_version()} on this machine "
-                     "(Unix socket, fsync off), the sample site and the workers share its cores.")
+    section.add_text(f"PostgreSQL {_pg_version()} on this machine (Unix socket, fsync off); the sample site, the "
+                     "database, the workers and the follower share its cores. Phases 1 and 2 queue "
+                     f"{len(one.sources)} equal sites (copies of the career site); phase 3 the built-in sources.")
     phases = [(one, "1 worker"), (two, "2 workers"), (followed, "2 workers + index follow")]
-    section.add_table(["Phase", "Pages", "Seconds", "Pages/s", "Runs", "All cores busy"],
-                      [[label, f"{p.pages:,}", fmt(p.seconds), fmt(p.pages_per_s), str(p.runs),
+    section.add_table(["Phase", "Crawled", "Pages", "Seconds", "Pages/s", "Runs", "All cores busy"],
+                      [[label, _crawled(p.sources), f"{p.pages:,}", fmt(p.seconds), fmt(p.pages_per_s), str(p.runs),
                         f"{p.cpu_busy:.0%}"] for p, label in phases])
     ratio = two.pages_per_s / one.pages_per_s if one.pages_per_s else 0.0
     ceiling = 1 / one.cpu_busy if one.cpu_busy else 0.0
@@ -282,14 +314,14 @@ def report(one: Phase, two: Phase, followed: Phase, mode: str) -> Section:
         section.targets.append(Target("Index follower lag p95 during the two-worker crawl", f"{p95_s:.1f} s",
                                       f"{p95_changes:.0f} changes behind at p95 ({len(followed.lag_changes)} samples)",
                                       "(none; shown)", None, info=True))
-    per_page = one.rows_written / one.pages if one.pages else 0.0
-    section.targets.append(Target("Catalog rows written per page fetched (one-worker crawl)", f"{per_page:.1f} rows",
-                                  f"{one.rows_written:,} rows for {one.pages:,} pages", "(none; shown)", None,
-                                  info=True))
-    docs_s = one.catch_up_docs / one.catch_up_seconds if one.catch_up_seconds else 0.0
+    per_page = followed.rows_written / followed.pages if followed.pages else 0.0
+    section.targets.append(Target("Catalog rows written per page fetched (built-in sources)", f"{per_page:.1f} rows",
+                                  f"{followed.rows_written:,} rows for {followed.pages:,} pages", "(none; shown)",
+                                  None, info=True))
+    docs_s = followed.catch_up_docs / followed.catch_up_seconds if followed.catch_up_seconds else 0.0
     section.targets.append(Target("Index follow catch-up throughput", f"{docs_s:,.0f} docs/s",
-                                  f"{one.catch_up_changes:,} changes, {one.catch_up_docs:,} documents in "
-                                  f"{one.catch_up_seconds:.1f} s", "(none; shown)", None, info=True))
+                                  f"{followed.catch_up_changes:,} changes, {followed.catch_up_docs:,} documents in "
+                                  f"{followed.catch_up_seconds:.1f} s", "(none; shown)", None, info=True))
     section.figures = {"one": one.__dict__ | {"pages_per_s": one.pages_per_s},
                        "two": two.__dict__ | {"pages_per_s": two.pages_per_s},
                        "followed": {k: v for k, v in followed.__dict__.items() if k not in ("lag_changes", "lag_seconds")}
@@ -297,6 +329,11 @@ def report(one: Phase, two: Phase, followed: Phase, mode: str) -> Section:
                        "follow_docs_per_s": docs_s}
     section.add_text("Raw figures: " + json.dumps({k: v for k, v in section.figures.items() if k != "one"}))
     return section
+
+
+def _crawled(sources: Sequence[str]) -> str:
+    copies = [s for s in sources if s.startswith("ooh-copy-")]
+    return f"{len(copies)} career-site copies" if copies else ", ".join(sources)
 
 
 def _pg_version() -> str:
