@@ -338,6 +338,9 @@ def _relink_after(settings: Settings, summaries: list[RunSummary]) -> None:
             if counts.get("relinked"):
                 logger.info("linked %s earlier unmatched records to institutions this crawl brought",
                             counts["relinked"])
+                # Fuse them now, so the records users see (and each web node's index follower, woken by
+                # the fusion's notice) have the links when the crawl ends, not at the next fusion.
+                catalog.fuse_pending()
                 stats = dict(inst.stats)
                 stats["relinked_other_sources"] = counts["relinked"]
                 catalog.update_run_stats(inst.run_id or 0, stats)

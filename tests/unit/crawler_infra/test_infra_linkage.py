@@ -82,3 +82,26 @@ def test_relink_resolves_once_the_institution_arrives(catalog: Catalog) -> None:
     assert stored.last_run_id == run and stored.page_url == "http://r/page1"
     assert catalog.get_link("reviews", "e-42").status == "matched"
     assert relink(catalog, idx).get("relinked", 0) == 0  # nothing left to do
+
+
+def test_records_linked_after_the_institution_crawl_are_fused_before_the_crawl_ends(settings, catalog: Catalog) -> None:
+    from crawler.run import RunSummary, _relink_after
+
+    review = Review(url="http://r/1", source="reviews", review_id="rv-1", institution_name="Coastal Plains Tech",
+                    institution_city="Lumberton", institution_state="NC", rating=4, body="Good.",
+                    link_status="unmatched")
+    catalog.upsert(review, run_id=catalog.start_run("reviews"), page_url="http://r/page1")
+    catalog.save_link(source="reviews", entity_id=entity_key(review.to_dict()), name=review.institution_name,
+                      city="Lumberton", state="NC", unitid=None, confidence=0.0, status="unmatched")
+    catalog.fuse_pending()
+    run = catalog.start_run("collegenavigator")
+    catalog.upsert(Institution(url="http://cn/1", source="collegenavigator", unitid="999001",
+                               name="Coastal Plains Technical College", city="Lumberton", state="NC"), run_id=run)
+    catalog.fuse_pending()  # what the crawl's own fusion did before the relink pass
+    _relink_after(settings, [RunSummary(source="collegenavigator", status="ok", run_id=run, complete=True,
+                                        stats={"items": {"new": 1}})])
+    assert catalog.get("review", "rv-1").data["institution_unitid"] == "999001"
+    # Every observation change, the relink's included, is fused: followers see the link when the crawl ends.
+    assert catalog.fusion_watermark() == catalog.max_change_seq()
+    entity = catalog.fused.current_id("review", "rv-1")
+    assert entity is not None and catalog.fused.get("review", entity).data["institution_unitid"] == "999001"
