@@ -25,7 +25,7 @@ SECTION_TABLES = {
     "Search": "| Corpus | Engine | Docs | Queries |",
     "First-time query": "| Corpus | Docs | Warm-up searches | First-time queries |",
     "Serving": "| Phase | Endpoint | Requests (all runs) | Req/s | p50 ms | p95 ms | p99 ms | Errors |",
-    "Scale out: crawl workers and index follow": "| Phase | Pages | Seconds | Pages/s | Runs |",
+    "Scale out: crawl workers and index follow": "| Phase | Crawled | Pages | Seconds | Pages/s | Runs | All cores busy |",
 }
 FIGURES = [
     "Crawl pages/s vs bare spider",
