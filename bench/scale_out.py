@@ -240,10 +240,9 @@ def _documents_written(output: str) -> int:
 
 def write_sites_file(path: Path, site_url: str, copies: int) -> list[str]:
     """A sites file of ``copies`` equal sites (the sample career site under other names); returns their names."""
-    import urllib.request
+    from crawler.sources import discover_sample_site
 
-    with urllib.request.urlopen(site_url.rstrip("/") + "/sources.json", timeout=10) as resp:  # noqa: S310 - loopback
-        ooh = json.loads(resp.read().decode("utf-8"))["sources"]["bls_ooh"]
+    ooh = discover_sample_site(site_url)["bls_ooh"]
     names = [f"ooh-copy-{i + 1}" for i in range(copies)]
     start_urls = ", ".join(json.dumps(u) for u in ooh["start_urls"])
     follow = ", ".join(json.dumps(re.escape(p)) for p in ooh["allowed_prefixes"])
