@@ -49,6 +49,14 @@ URLLENGTH_LIMIT = 2000
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024  # bigger pages are skipped with a logged reason, not parsed
 DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+# Sitemaps (crawler/sitemaps.py). Scrapy settings, next to DOWNLOAD_MAXSIZE, because they tune
+# how Scrapy responses are read, not what an operator deploys; override them as any Scrapy setting.
+# A sitemap bigger than this once decompressed is skipped with a warning (the sitemaps.org
+# protocol allows 50 MB uncompressed; the cap also stops a gzip bomb).
+SITEMAP_MAX_SIZE = 50 * 1024 * 1024
+# Sitemap indexes are followed this many levels below the sitemaps a source names (or its
+# robots.txt announces); real sites nest one or two. A deeper index is skipped with a warning.
+SITEMAP_MAX_DEPTH = 3
 # Extra query parameters to drop when canonicalising (on top of utm_*, gclid, sessionid...).
 CANONICAL_EXTRA_DROP_PARAMS: list[str] = []
 

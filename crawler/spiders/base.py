@@ -2,7 +2,10 @@
 
 A spider only navigates. Its source's start URLs and sitemaps come from the sample site's
 ``sources.json`` (passed in by ``collegesearch crawl``, or fetched here under a plain
-``scrapy crawl``) or from a site profile. Extraction belongs to the page objects in
+``scrapy crawl``) or from a site profile; a source that names no sitemap gets the ones its hosts'
+robots.txt announces. Sitemaps are read by ``crawler.sitemaps`` (gzip, index or urlset by the root
+element, ``lastmod``, size and nesting caps); each page a sitemap lists is requested with its
+``lastmod`` in ``meta["sitemap_lastmod"]``. Extraction belongs to the page objects in
 ``crawler/pages``; ``items_of`` calls them, skips extraction for pages unchanged since the last
 crawl (``not_modified``), and turns a page-object exception into a counted, logged drop instead
 of a crashed callback.
@@ -14,10 +17,13 @@ import json
 import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from scrapy import Request
+
+from crawler.sitemaps import SitemapDocument, SitemapEntry, SitemapError, read_sitemap, sitemaps_from_robots
+from crawler.urls import fingerprint_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -36,6 +42,16 @@ def _as_info(value: Any) -> dict[str, Any] | None:
     if isinstance(value, str):  # `scrapy crawl x -a source_info='{...}'`
         value = json.loads(value)
     return dict(value)
+
+
+def sitemap_meta(entry: SitemapEntry, **meta: Any) -> dict[str, Any]:
+    """Request meta for a page a sitemap lists: ``sitemap_lastmod`` (an aware datetime) when the sitemap gave one.
+
+    The crawl keeps it for its own use (deciding freshness); the page record has no column for it.
+    """
+    if entry.lastmod is not None:
+        meta["sitemap_lastmod"] = entry.lastmod
+    return meta
 
 
 class CatalogSpider(scrapy.Spider):
@@ -134,8 +150,20 @@ class CatalogSpider(scrapy.Spider):
         """The start pages (listings), then the sitemaps, which add pages a listing might miss."""
         for url in start_urls:
             yield from self.follow(url)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
+        yield from self.sitemap_start_requests(start_urls, sitemap_urls)
+
+    def sitemap_start_requests(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
+        """The configured sitemaps; without any, the robots.txt of each start URL's host (its ``Sitemap:`` lines)."""
+        if sitemap_urls:
+            for url in sitemap_urls:
+                yield from self.sitemap_request(url, depth=0)
+            return
+        for robots in dict.fromkeys(urljoin(url, "/robots.txt") for url in start_urls):
+            # Scrapy's RobotsTxtMiddleware fetches robots.txt too but keeps its Sitemap: lines to
+            # itself (behind private attributes), so the spider asks for the file once more. It is
+            # bookkeeping, not a page: no conditional GET, no page record (page_cache False).
+            yield from self.follow(robots, self.parse_robots, priority=-10,
+                                   meta={"dont_obey_robotstxt": True, "page_cache": False})
 
     def parse(self, response: Response, **kwargs: Any) -> Any:  # pragma: no cover - subclasses route
         """Subclasses route each page to its callback."""
@@ -196,8 +224,6 @@ class CatalogSpider(scrapy.Spider):
         """
         if not url or not self.same_site(url):
             return []
-        from crawler.urls import fingerprint_url
-
         key = fingerprint_url(url)
         if key in self._requested:
             return []
@@ -211,27 +237,58 @@ class CatalogSpider(scrapy.Spider):
         host = urlsplit(url).hostname
         return not self.allowed_domains or host in self.allowed_domains
 
+    # -- sitemaps (read by crawler.sitemaps) ------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterable[Request]:
+        """The sitemaps a robots.txt announces (``Sitemap:`` lines), read like configured ones."""
+        urls = sitemaps_from_robots(response.body, response.url)
+        self.crawler.stats.inc_value("collegesearch/sitemaps/from_robots", len(urls))
+        if not urls:
+            logger.info("%s: %s names no sitemap", self.source, response.url)
+        for url in urls:
+            yield from self.sitemap_request(url, depth=0)
+
+    def sitemap_request(self, url: str, depth: int) -> list[Request]:
+        """A request for a sitemap (or sitemap index) ``depth`` indexes below a configured one."""
+        return self.follow(url, self.parse_sitemap, priority=-10, meta={"sitemap_depth": depth})
+
     def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Pages the sitemap names (nested sitemaps are followed)."""
-        for url in self.sitemap_urls_in(response):
-            if url.endswith(".xml"):
-                yield from self.follow(url, self.parse_sitemap, priority=-10)
-            else:
-                yield from self.follow_from_sitemap(url)
+        """A sitemap index's sitemaps (by the root element, whatever the URL), or a urlset's pages.
 
-    def follow_from_sitemap(self, url: str) -> list[Request]:
-        """A request for a page a sitemap names (after the listings' own links)."""
-        return self.follow(url, priority=-5)
-
-    def sitemap_urls_in(self, response: Response) -> list[str]:
-        """Page URLs listed by a sitemap (or the sitemaps a sitemap index lists)."""
-        from scrapy.utils.sitemap import Sitemap
-
+        An unreadable sitemap costs only its shortcut: the listings still reach every page.
+        """
+        stats = self.crawler.stats
         try:
-            sitemap = Sitemap(response.body)
-        except Exception as exc:  # noqa: BLE001 - a broken sitemap only costs its shortcut
-            logger.warning("%s: unreadable sitemap %s: %s", self.source, response.url, exc)
-            return []
-        return [entry["loc"] for entry in sitemap if entry.get("loc")]
+            sitemap = read_sitemap(response, self.settings.getint("SITEMAP_MAX_SIZE"))
+        except SitemapError as exc:
+            stats.inc_value("collegesearch/sitemaps/unreadable")
+            logger.warning("%s: ignored sitemap %s: %s", self.source, response.url, exc)
+            return
+        stats.inc_value(f"collegesearch/sitemaps/{sitemap.type}")
+        if sitemap.is_index:
+            yield from self._nested_sitemaps(sitemap, response)
+            return
+        for entry in sitemap.entries:
+            yield from self.follow_from_sitemap(entry)
+
+    def _nested_sitemaps(self, index: SitemapDocument, response: Response) -> Iterable[Request]:
+        depth = int(response.meta.get("sitemap_depth", 0)) + 1
+        max_depth = self.settings.getint("SITEMAP_MAX_DEPTH")
+        if depth > max_depth:
+            self.crawler.stats.inc_value("collegesearch/sitemaps/too_deep")
+            logger.warning("%s: sitemap index %s is nested more than SITEMAP_MAX_DEPTH=%d deep; its %d sitemaps "
+                           "are not read", self.source, response.url, max_depth, len(index.entries))
+            return
+        here = fingerprint_url(response.url)
+        for entry in index.entries:
+            if fingerprint_url(entry.loc) == here:
+                logger.warning("%s: sitemap index %s lists itself; not read again", self.source, response.url)
+                continue
+            # An index that loops back through others stops too: follow() asks for a URL once.
+            yield from self.sitemap_request(entry.loc, depth)
+
+    def follow_from_sitemap(self, entry: SitemapEntry) -> list[Request]:
+        """A request for a page a sitemap names (after the listings' own links), carrying its lastmod."""
+        return self.follow(entry.loc, priority=-5, meta=sitemap_meta(entry))
 
     allowed_domains: list[str] = []

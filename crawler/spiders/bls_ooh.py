@@ -24,11 +24,15 @@ from scrapy.exceptions import DontCloseSpider
 from scrapy.http import TextResponse
 
 from crawler.pages.bls_ooh import AZIndexPage, CareerPage, is_occupation_url, occupation_key, page_for, with_aliases
-from crawler.spiders.base import CatalogSpider
+from crawler.spiders.base import CatalogSpider, sitemap_meta
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+    from crawler.sitemaps import SitemapEntry
 
 _AZ_RE = re.compile(r"/a-z-index\.html?$", re.I)
 
@@ -43,7 +47,7 @@ class BlsOohSpider(CatalogSpider):
         super().__init__(*args, **kwargs)
         self.aliases: dict[str, list[str]] | None = None
         self.az_fresh = False
-        self._held: list[str] = []
+        self._held: list[tuple[str, datetime | None]] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> BlsOohSpider:
@@ -57,8 +61,7 @@ class BlsOohSpider(CatalogSpider):
         """The A-Z index first, then the other start pages."""
         for url in sorted(start_urls, key=lambda u: not _AZ_RE.search(urlsplit(u).path)):
             yield from self.follow(url, priority=100 if _AZ_RE.search(urlsplit(url).path) else 0)
-        for url in sitemap_urls:
-            yield from self.follow(url, self.parse_sitemap, priority=-10)
+        yield from self.sitemap_start_requests(start_urls, sitemap_urls)
 
     # -- routing ---------------------------------------------------------------------------
 
@@ -84,14 +87,14 @@ class BlsOohSpider(CatalogSpider):
         else:
             yield from self._follow_index(page, response)
 
-    def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Occupation pages the sitemap lists."""
-        for url in self.sitemap_urls_in(response):
-            fixed = self._on_site(url)
-            if fixed and is_occupation_url(fixed):
-                yield from self._career_request(fixed)
-            elif fixed and fixed.endswith((".htm", ".html")):
-                yield from self.follow(fixed)
+    def follow_from_sitemap(self, entry: SitemapEntry) -> list[Request]:
+        """An occupation page (or another handbook page) the sitemap lists."""
+        fixed = self._on_site(entry.loc)
+        if fixed and is_occupation_url(fixed):
+            return list(self._career_request(fixed, entry.lastmod))
+        if fixed and fixed.endswith((".htm", ".html")):
+            return self.follow(fixed, meta=sitemap_meta(entry))
+        return []
 
     def _parse_az(self, page: AZIndexPage, response: Response) -> Iterable[Request]:
         by_key = self.safely(page.aliases_by_key, {}, response, "the A-Z aliases")
@@ -105,8 +108,8 @@ class BlsOohSpider(CatalogSpider):
                 yield from self._career_request(fixed)
         if first:
             held, self._held = self._held, []
-            for url in held:
-                yield from self._career_request(url)
+            for url, lastmod in held:
+                yield from self._career_request(url, lastmod)
         yield from self._follow_index(page, response)
 
     def _parse_career(self, page: CareerPage, response: Response, aliases: list[str] | None) -> Iterable[Any]:
@@ -135,12 +138,14 @@ class BlsOohSpider(CatalogSpider):
             if fixed:
                 yield from self._career_request(fixed)
 
-    def _career_request(self, url: str) -> Iterable[Request]:
+    def _career_request(self, url: str, lastmod: datetime | None = None) -> Iterable[Request]:
         if self.aliases is None:
-            self._held.append(url)  # wait for the A-Z index, which names the career's other titles
+            self._held.append((url, lastmod))  # wait for the A-Z index, which names the career's other titles
             return
-        yield from self.follow(url, cb_kwargs={"aliases": self.aliases.get(occupation_key(url), [])},
-                               meta={"reextract": self.az_fresh})
+        meta: dict[str, Any] = {"reextract": self.az_fresh}
+        if lastmod is not None:
+            meta["sitemap_lastmod"] = lastmod
+        yield from self.follow(url, cb_kwargs={"aliases": self.aliases.get(occupation_key(url), [])}, meta=meta)
 
     def _idle(self, spider: Any) -> None:
         """No A-Z index came (missing or failed): crawl the held careers without its aliases."""
@@ -148,7 +153,7 @@ class BlsOohSpider(CatalogSpider):
             return
         self.aliases = self.aliases or {}
         held, self._held = self._held, []
-        for url in held:
-            for request in self._career_request(url):
+        for url, lastmod in held:
+            for request in self._career_request(url, lastmod):
                 self.crawler.engine.crawl(request)
         raise DontCloseSpider

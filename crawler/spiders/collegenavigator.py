@@ -14,10 +14,12 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.pages.collegenavigator import InstitutionPage, ResultsPage, page_for, unitid_from_url
-from crawler.spiders.base import CatalogSpider
+from crawler.spiders.base import CatalogSpider, sitemap_meta
 
 if TYPE_CHECKING:
     from scrapy.http import Response
+
+    from crawler.sitemaps import SitemapEntry
 
 
 class CollegenavigatorSpider(CatalogSpider):
@@ -41,7 +43,7 @@ class CollegenavigatorSpider(CatalogSpider):
             yield from self.follow(url, priority=5, meta={"leaf": True})
         yield from self.follow_pages(page, response)
 
-    def follow_from_sitemap(self, url: str) -> list[Request]:
+    def follow_from_sitemap(self, entry: SitemapEntry) -> list[Request]:
         """A profile (a leaf: unchanged ones need no parsing) or a listing the sitemap names."""
-        leaf = unitid_from_url(url) is not None
-        return self.follow(url, priority=5 if leaf else 10, meta={"leaf": leaf})
+        leaf = unitid_from_url(entry.loc) is not None
+        return self.follow(entry.loc, priority=5 if leaf else 10, meta=sitemap_meta(entry, leaf=leaf))

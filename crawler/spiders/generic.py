@@ -18,7 +18,7 @@ from scrapy import Request
 from scrapy.http import TextResponse
 
 from crawler.profiles import PAGE_MODULES
-from crawler.spiders.base import CatalogSpider
+from crawler.spiders.base import CatalogSpider, sitemap_meta
 from crawler.urls import canonical_url
 
 if TYPE_CHECKING:
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response
 
     from crawler.profiles import SiteProfile
+    from crawler.sitemaps import SitemapEntry
 
 
 class GenericSpider(CatalogSpider):
@@ -135,10 +136,8 @@ class GenericSpider(CatalogSpider):
                     return page_module.page_for(response.url, response.text, response.headers)
         return profile.page_for(response.url, response.text, response.headers)
 
-    def parse_sitemap(self, response: Response) -> Iterable[Request]:
-        """Pages the sitemap lists that the profile's rules accept."""
-        if self.profile is None:
-            return
-        for url in self.sitemap_urls_in(response):
-            if self.profile.should_follow(url) or url.endswith(".xml"):
-                yield from self.follow(url, self.parse_sitemap if url.endswith(".xml") else self.parse)
+    def follow_from_sitemap(self, entry: SitemapEntry) -> list[Request]:
+        """A page the sitemap lists, when the profile's rules accept it (nested sitemaps are always read)."""
+        if self.profile is None or not self.profile.should_follow(entry.loc):
+            return []
+        return self.follow(entry.loc, meta=sitemap_meta(entry))
