@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import gzip
 import hashlib
 import json
 import threading
@@ -63,6 +64,14 @@ PORTAL_LABELS: dict[str, str] = {
     "adversarial": "Adversarial area (hostile pages; not crawled by default)",
 }
 """How the portal page names each area."""
+NESTED_SITEMAP_INDEX: dict[str, str] = {"collegenavigator": "/collegenavigator/sitemaps"}
+"""Sources whose host ``/sitemap.xml`` lists a second sitemap index at a URL without ``.xml``
+(as large real sites do), which in turn lists the source's sitemaps: a crawler must tell an
+index by its root element, not by its URL."""
+GZIPPED_SITEMAPS: frozenset[str] = frozenset({"directory"})
+"""Sources whose sitemap is served gzipped (``.xml.gz``, ``application/x-gzip``), the usual form on large sites."""
+ROBOTS_SITEMAPS_ONLY: frozenset[str] = frozenset({"directory"})
+"""Sources whose sitemaps ``sources.json`` does not name: a crawler finds them in robots.txt (``Sitemap:``)."""
 SLOW_SECONDS = 2.5
 SITE = "site"
 SCALED_MODELS = 8192
@@ -129,7 +138,14 @@ def _leaf_sitemaps(source: str, st: epochs.EpochState) -> dict[str, list[Page]]:
             by_state.setdefault(insts[p.args[0]].state, []).append(p)
         return {f"/collegenavigator/sitemap-{s}.xml": ps for s, ps in sorted(by_state.items())}
     prefix = {"bls_ooh": "/ooh", "directory": "/cahiim", "reviews": "/reviews", "adversarial": "/adversarial"}[source]
-    return {f"{prefix}/sitemap.xml": pages}
+    return {f"{prefix}/sitemap.xml{'.gz' if source in GZIPPED_SITEMAPS else ''}": pages}
+
+
+def host_sitemaps(source: str, st: epochs.EpochState) -> list[str]:
+    """What a source host's ``/sitemap.xml`` index lists: its sitemaps, or the nested index that lists them."""
+    if source in NESTED_SITEMAP_INDEX:
+        return [NESTED_SITEMAP_INDEX[source]]
+    return list(leaf_sitemaps(source, st))
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +223,9 @@ def _site_model(page: Page, st: epochs.EpochState) -> object | None:
             return None
         return ("sitemap", tuple((p.canonical, page_lastmod(p, st.epoch, st.scale)) for p in listed))
     if page.kind == "sitemap_index":
-        return ("sitemap_index", page.args, tuple(path for s in page.args[0] for path in leaf_sitemaps(s, st)))
+        return ("sitemap_index", page.args, tuple(path for s in page.args[0] for path in host_sitemaps(s, st)))
+    if page.kind == "source_sitemap_index":
+        return ("source_sitemap_index", page.args, tuple(leaf_sitemaps(page.args[0], st)))
     if page.kind in ("sources", "portal"):
         return (page.kind, st.epoch)
     return (page.kind, page.args)
@@ -222,6 +240,8 @@ def site_pages(st: epochs.EpochState, hosts: tuple[str, ...] = (*CRAWLED_SOURCES
             continue
         out.append(Page(SITE, "robots", (host,), "/robots.txt"))
         out.append(Page(SITE, "sitemap_index", ((host,),), "/sitemap.xml"))
+        if host in NESTED_SITEMAP_INDEX:
+            out.append(Page(SITE, "source_sitemap_index", (host,), NESTED_SITEMAP_INDEX[host]))
         out += [Page(SITE, "sitemap", (host, path), path) for path in leaf_sitemaps(host, st)]
     return out
 
@@ -308,7 +328,9 @@ class Site:
             return None
         if host not in ("all", source):
             return Redirect(self.base[source] + path + (("?" + "&".join(f"{k}={v}" for k, v in params.items())) if params else ""))
-        if path.endswith("sitemap.xml") or (source == "collegenavigator" and path.startswith("/collegenavigator/sitemap-")):
+        if path == NESTED_SITEMAP_INDEX.get(source):
+            return Page(SITE, "source_sitemap_index", (source,), path)
+        if path.endswith(("sitemap.xml", "sitemap.xml.gz")) or (source == "collegenavigator" and path.startswith("/collegenavigator/sitemap-")):
             return Page(SITE, "sitemap", (source, path), path)
         return MODULES[source].resolve(path, params)
 
@@ -324,8 +346,11 @@ class Site:
             urls = "".join(f"<url><loc>{esc(base + loc)}</loc><lastmod>{d.isoformat()}</lastmod></url>\n" for loc, d in entries)
             text = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                     + urls + "</urlset>\n")
+            if page.canonical.endswith(".gz"):
+                # mtime=0: the same bytes (and so the same ETag) in every process and epoch.
+                return Body(gzip.compress(text.encode(), mtime=0), "application/x-gzip")
             return Body(text.encode(), "application/xml")
-        if page.kind == "sitemap_index":
+        if page.kind in ("sitemap_index", "source_sitemap_index"):
             paths: tuple = m[2]  # type: ignore[index]
             items = "".join(f"<sitemap><loc>{esc(self.base[source_of_path(p) or 'portal'] + p)}</loc></sitemap>\n" for p in paths)
             text = ('<?xml version="1.0" encoding="UTF-8"?>\n<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
@@ -352,7 +377,8 @@ class Site:
             out[s] = {
                 "base_url": base,
                 "start_urls": [base + p for p in START_PATHS[s]],
-                "sitemap_urls": [(self.base["portal"] if self.single_host else base) + "/sitemap.xml"],
+                "sitemap_urls": [] if s in ROBOTS_SITEMAPS_ONLY and not self.single_host
+                else [(self.base["portal"] if self.single_host else base) + "/sitemap.xml"],
                 "allowed_prefixes": ALLOW_PREFIXES[s],
                 "default_crawl": s in CRAWLED_SOURCES,
             }

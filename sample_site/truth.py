@@ -300,7 +300,7 @@ def _host_of(page: Page) -> str:
         return page.args[0]
     if page.kind == "sitemap_index":
         return page.args[0][0]
-    if page.kind == "sitemap":
+    if page.kind in ("sitemap", "source_sitemap_index"):
         return page.args[0]
     return "portal"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 from urllib.parse import parse_qs, urlsplit
@@ -210,7 +211,11 @@ def test_robots_txt_per_host_and_crawl_traps(sample_site, get):
 def test_sitemaps_list_every_sitemap_page_with_lastmod(sample_site, get):
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     index = etree.fromstring(get(sample_site.url("collegenavigator", "/sitemap.xml")).body)
-    leaves = index.xpath("//s:sitemap/s:loc/text()", namespaces=ns)
+    # The host's index lists a second index whose URL has no ".xml"; that one lists the state sitemaps.
+    assert index.xpath("//s:sitemap/s:loc/text()", namespaces=ns) == [sample_site.url("collegenavigator", "/collegenavigator/sitemaps")]
+    nested = get(sample_site.url("collegenavigator", "/collegenavigator/sitemaps"))
+    assert nested.status == 200 and etree.fromstring(nested.body).tag == f"{{{ns['s']}}}sitemapindex"
+    leaves = etree.fromstring(nested.body).xpath("//s:sitemap/s:loc/text()", namespaces=ns)
     assert sample_site.url("collegenavigator", "/collegenavigator/sitemap-AL.xml") in leaves
     al = etree.fromstring(get(sample_site.url("collegenavigator", "/collegenavigator/sitemap-AL.xml")).body)
     locs = al.xpath("//s:url/s:loc/text()", namespaces=ns)
@@ -220,6 +225,25 @@ def test_sitemaps_list_every_sitemap_page_with_lastmod(sample_site, get):
     assert len(lastmods) == len(locs) and all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", d) for d in lastmods)
     ooh = etree.fromstring(get(sample_site.url("bls_ooh", "/ooh/sitemap.xml")).body)
     assert len(ooh.xpath("//s:url", namespaces=ns)) >= 342
+
+
+def test_directory_sitemap_is_gzipped_and_announced_only_by_robots_txt(sample_site, get):
+    ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+    assert sample_site.sources["directory"]["sitemap_urls"] == []  # crawlers must read robots.txt
+    robots = Protego.parse(get(sample_site.url("directory", "/robots.txt")).text)
+    (announced,) = robots.sitemaps
+    index = etree.fromstring(get(announced).body)
+    (leaf,) = index.xpath("//s:sitemap/s:loc/text()", namespaces=ns)
+    assert leaf == sample_site.url("directory", "/cahiim/sitemap.xml.gz")
+    resp = get(leaf)
+    assert resp.status == 200 and resp.headers["content-type"] == "application/x-gzip"
+    assert "content-encoding" not in resp.headers  # a gzip file, not a compressed transfer
+    urlset = etree.fromstring(gzip.decompress(resp.body))
+    locs = urlset.xpath("//s:url/s:loc/text()", namespaces=ns)
+    programs = [u for u in locs if "/program-directory/program/" in u]
+    assert len(programs) == truth.counts(1)["cahiim_programs"] == 245
+    assert len(urlset.xpath("//s:url/s:lastmod", namespaces=ns)) == len(locs)
+    assert get(leaf).body == resp.body  # same bytes every time (a stable ETag)
 
 
 def test_links_to_missing_pages_answer_404(sample_site, get):
