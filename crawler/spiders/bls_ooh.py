@@ -92,7 +92,9 @@ class BlsOohSpider(CatalogSpider):
         fixed = self._on_site(entry.loc)
         if fixed and is_occupation_url(fixed):
             return list(self._career_request(fixed, entry.lastmod))
-        if fixed and fixed.endswith((".htm", ".html")):
+        # Only the handbook's own pages: a sitemap found through robots.txt covers the whole host
+        # (all of bls.gov on the real site).
+        if fixed and urlsplit(fixed).path.startswith("/ooh/") and fixed.endswith((".htm", ".html")):
             return self.follow(fixed, meta=sitemap_meta(entry))
         return []
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy import Request
 from scrapy.http import TextResponse
@@ -46,4 +47,6 @@ class CollegenavigatorSpider(CatalogSpider):
     def follow_from_sitemap(self, entry: SitemapEntry) -> list[Request]:
         """A profile (a leaf: unchanged ones need no parsing) or a listing the sitemap names."""
         leaf = unitid_from_url(entry.loc) is not None
+        if not leaf and not urlsplit(entry.loc).path.startswith("/collegenavigator/"):
+            return []  # a sitemap found through robots.txt covers the whole host (all of nces.ed.gov)
         return self.follow(entry.loc, priority=5 if leaf else 10, meta=sitemap_meta(entry, leaf=leaf))

@@ -144,11 +144,12 @@ def test_urlset_pages_carry_their_lastmod_in_meta():
     body = gzip.compress(urlset((HOST + "/collegenavigator/?id=100654", "2024-05-01T08:00:00+00:00"),
                                 (HOST + "/collegenavigator/?s=AL", None),
                                 (HOST + "/collegenavigator/?id=100663", "garbage"),
+                                (HOST + "/ipeds/use-the-data", "2024-05-01"),
                                 ("http://elsewhere.example/?id=1", "2024-05-01")))
     requests = list(s.parse_sitemap(binary(HOST + "/collegenavigator/sitemap-AL.xml.gz", body)))
     by_url = {r.url: r for r in requests}
     assert set(by_url) == {HOST + "/collegenavigator/?id=100654", HOST + "/collegenavigator/?s=AL",
-                           HOST + "/collegenavigator/?id=100663"}  # another host's page is not followed
+                           HOST + "/collegenavigator/?id=100663"}  # not another host's page, nor another area's
     assert by_url[HOST + "/collegenavigator/?id=100654"].meta["sitemap_lastmod"] == datetime(2024, 5, 1, 8, tzinfo=UTC)
     assert by_url[HOST + "/collegenavigator/?id=100654"].meta["leaf"] is True
     assert "sitemap_lastmod" not in by_url[HOST + "/collegenavigator/?s=AL"].meta
@@ -241,8 +242,12 @@ def test_careers_held_for_the_az_index_keep_their_lastmod():
     s = spider(BlsOohSpider)
     s.source_info = {"base_url": "http://127.0.0.2:8800", "start_urls": [], "sitemap_urls": []}
     s.allowed_domains = ["127.0.0.2"]
-    body = urlset(("http://127.0.0.2:8800/ooh/healthcare/registered-nurses.htm", "2024-03-04"))
-    assert list(s.parse_sitemap(xml("http://127.0.0.2:8800/ooh/sitemap.xml", body))) == []  # held: no A-Z index yet
+    body = urlset(("http://127.0.0.2:8800/ooh/healthcare/registered-nurses.htm", "2024-03-04"),
+                  ("http://127.0.0.2:8800/cpi/home.htm", "2024-03-04"),  # the host's other areas are not followed
+                  ("http://127.0.0.2:8800/ooh/healthcare/home.htm", "2024-03-05"))
+    (group,) = list(s.parse_sitemap(xml("http://127.0.0.2:8800/ooh/sitemap.xml", body)))  # careers wait for the A-Z index
+    assert group.url == "http://127.0.0.2:8800/ooh/healthcare/home.htm"
+    assert group.meta["sitemap_lastmod"] == datetime(2024, 3, 5, tzinfo=UTC)
     s.aliases = {}
     held, s._held = s._held, []
     (request,) = [r for url, lastmod in held for r in s._career_request(url, lastmod)]
