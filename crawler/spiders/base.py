@@ -250,7 +250,10 @@ class CatalogSpider(scrapy.Spider):
 
     def sitemap_request(self, url: str, depth: int) -> list[Request]:
         """A request for a sitemap (or sitemap index) ``depth`` indexes below a configured one."""
-        return self.follow(url, self.parse_sitemap, priority=-10, meta={"sitemap_depth": depth})
+        # Scrapy's per-request download cap, so a plain sitemap up to the sitemaps.org limit is not
+        # cut off by DOWNLOAD_MAXSIZE (meant for pages); what it holds once gunzipped is capped in read_sitemap.
+        return self.follow(url, self.parse_sitemap, priority=-10,
+                           meta={"sitemap_depth": depth, "download_maxsize": self.settings.getint("SITEMAP_MAX_SIZE")})
 
     def parse_sitemap(self, response: Response) -> Iterable[Request]:
         """A sitemap index's sitemaps (by the root element, whatever the URL), or a urlset's pages.

@@ -162,6 +162,7 @@ def test_nested_index_without_xml_suffix_is_followed_as_a_sitemap():
     requests = list(s.parse_sitemap(xml(HOST + "/sitemap.xml", index(HOST + "/collegenavigator/sitemaps"), sitemap_depth=0)))
     assert [(r.url, r.callback, r.meta["sitemap_depth"]) for r in requests] == [
         (HOST + "/collegenavigator/sitemaps", s.parse_sitemap, 1)]
+    assert requests[0].meta["download_maxsize"] == project_settings.SITEMAP_MAX_SIZE  # not DOWNLOAD_MAXSIZE
     leaves = list(s.parse_sitemap(xml(HOST + "/collegenavigator/sitemaps",
                                       index(HOST + "/collegenavigator/sitemap-AL.xml", HOST + "/collegenavigator/sitemap-AK"),
                                       sitemap_depth=1)))
