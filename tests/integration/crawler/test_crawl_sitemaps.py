@@ -3,7 +3,7 @@ robots.txt, gzipped (``/cahiim/sitemap.xml.gz``), and a sitemap index at a URL w
 (``/collegenavigator/sitemaps``).
 
 Each crawl is a user's site profile (SITES_FILE) with a start URL and no sitemap configuration at
-all, started where no link leads to the detail pages: every detail page it fetches was found
+all, started where no link leads to the detail pages: every detail page it fetches was reached
 through the sitemaps its host's robots.txt announces.
 """
 
@@ -40,8 +40,9 @@ max_pages = 5000
 
 
 def test_robots_txt_announces_a_gzipped_sitemap_and_its_pages_are_crawled(sample_site, tmp_path: Path) -> None:
-    # A mirror of the program directory (its page module) that starts on one program page: a
-    # detail page links to no other program, so the other 244 can only come from the sitemap.
+    # A mirror of the program directory (its page module and spider) that starts on one program
+    # page: a detail page links to no other page, so the other 244 programs come from the gzipped
+    # sitemap (it names the program pages and the unfiltered listing's pages).
     base = sample_site.url("directory", "")
     data, records = _crawl_profile(sample_site, tmp_path, "cahiim-mirror", "directory",
                                    base + "/cahiim/program-directory/program/1001", r"/cahiim/")
