@@ -4,8 +4,9 @@ One place turns a sitemap response into what the spiders need: its type (``sitem
 ``urlset``, told by the root element as Scrapy's ``Sitemap`` does, never by the URL), and its
 entries with ``loc`` and ``lastmod`` (an aware datetime, or None when missing or unreadable).
 Scrapy's own helpers do the work: ``scrapy.utils.sitemap.Sitemap`` parses (lxml, entities off),
-``scrapy.utils.gz.gunzip`` decompresses with a size cap, ``sitemap_urls_from_robots`` reads
-``Sitemap:`` lines. ``SitemapSpider`` itself does not fit: our spiders route sitemap pages through
+``scrapy.utils.gz.gunzip`` decompresses with a size cap, and the ``Sitemap:`` lines of robots.txt
+come from the parser Scrapy's RobotsTxtMiddleware already built (or ``sitemap_urls_from_robots``
+when the spider fetches robots.txt itself). ``SitemapSpider`` itself does not fit: our spiders route sitemap pages through
 their own callbacks, priorities and link rules, and need ``lastmod`` and a nesting cap it lacks.
 
 A sitemap that cannot be read raises ``SitemapError``; the spider logs it and loses only that
@@ -19,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+from urllib.parse import urljoin
 
 from scrapy.http import XmlResponse
 from scrapy.utils.gz import gunzip, gzip_magic_number
@@ -134,5 +136,27 @@ def parse_lastmod(text: str | None) -> datetime | None:
 
 def sitemaps_from_robots(body: bytes, robots_url: str) -> list[str]:
     """The absolute URLs of a robots.txt's ``Sitemap:`` lines, in order, without repeats."""
-    urls: Iterable[str] = sitemap_urls_from_robots(body, base_url=robots_url)
-    return list(dict.fromkeys(u for u in urls if u.startswith(("http://", "https://"))))
+    return _absolute(sitemap_urls_from_robots(body, base_url=robots_url), robots_url)
+
+
+def sitemaps_of_robot_parser(robotparser: object, robots_url: str) -> list[str] | None:
+    """The ``Sitemap:`` lines a parsed robots.txt holds (as Scrapy's RobotsTxtMiddleware parsed it),
+    or None when the parser does not expose them.
+
+    Scrapy's ``RobotParser`` interface only answers allowed / crawl_delay, but its parsers keep the
+    library's parser in ``rp``: Protego (the default ``ROBOTSTXT_PARSER``) lists ``sitemaps``,
+    ``urllib.robotparser`` has ``site_maps()``.
+    """
+    parsed = getattr(robotparser, "rp", None)
+    found = getattr(parsed, "sitemaps", None)
+    if found is None:
+        site_maps = getattr(parsed, "site_maps", None)
+        if not callable(site_maps):
+            return None
+        found = site_maps() or []
+    return _absolute((str(u) for u in found), robots_url)
+
+
+def _absolute(urls: Iterable[str], robots_url: str) -> list[str]:
+    absolute = (urljoin(robots_url, u.strip()) for u in urls)
+    return list(dict.fromkeys(u for u in absolute if u.startswith(("http://", "https://"))))

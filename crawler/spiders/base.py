@@ -20,9 +20,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy import Request
+from scrapy import Request, signals
 
-from crawler.sitemaps import SitemapDocument, SitemapEntry, SitemapError, read_sitemap, sitemaps_from_robots
+from crawler.sitemaps import (
+    SitemapDocument,
+    SitemapEntry,
+    SitemapError,
+    read_sitemap,
+    sitemaps_from_robots,
+    sitemaps_of_robot_parser,
+)
 from crawler.urls import fingerprint_url
 
 if TYPE_CHECKING:
@@ -70,6 +77,8 @@ class CatalogSpider(scrapy.Spider):
         self.base_url = base_url.rstrip("/") if base_url else None
         self.fatal_error: str | None = None
         self._requested: set[str] = set()
+        self._robots_hosts: set[str] = set()
+        """Start hosts whose robots.txt is still to name the sitemaps (none are configured)."""
         self._apply_info()
 
     @classmethod
@@ -143,7 +152,9 @@ class CatalogSpider(scrapy.Spider):
         if self.fatal_error:
             logger.error("%s: %s", self.source, self.fatal_error)
             return
-        for request in self.start_requests_for(self.start_urls_of(), self.sitemap_urls_of()):
+        start_urls, sitemap_urls = self.start_urls_of(), self.sitemap_urls_of()
+        self.watch_robots_sitemaps(start_urls, sitemap_urls)
+        for request in self.start_requests_for(start_urls, sitemap_urls):
             yield request
 
     def start_requests_for(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
@@ -152,18 +163,47 @@ class CatalogSpider(scrapy.Spider):
             yield from self.follow(url)
         yield from self.sitemap_start_requests(start_urls, sitemap_urls)
 
-    def sitemap_start_requests(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
-        """The configured sitemaps; without any, the robots.txt of each start URL's host (its ``Sitemap:`` lines)."""
+    def watch_robots_sitemaps(self, start_urls: list[str], sitemap_urls: list[str]) -> None:
+        """Without configured sitemaps, read the ``Sitemap:`` lines of the start hosts' robots.txt.
+
+        Called before the first start request: Scrapy's RobotsTxtMiddleware fetches a host's
+        robots.txt ahead of that host's first request, and its ``robots_parsed`` signal hands over
+        the parsed file, so robots.txt is not downloaded twice (``sitemap_start_requests`` asks
+        for it only when robots.txt is not obeyed, so the middleware is off).
+        """
         if sitemap_urls:
-            for url in sitemap_urls:
-                yield from self.sitemap_request(url, depth=0)
             return
-        for robots in dict.fromkeys(urljoin(url, "/robots.txt") for url in start_urls):
-            # Scrapy's RobotsTxtMiddleware fetches robots.txt too but keeps its Sitemap: lines to
-            # itself (behind private attributes), so the spider asks for the file once more. It is
-            # bookkeeping, not a page: no conditional GET, no page record (page_cache False).
-            yield from self.follow(robots, self.parse_robots, priority=-10,
-                                   meta={"dont_obey_robotstxt": True, "page_cache": False})
+        self._robots_hosts = {urlsplit(u).netloc for u in start_urls if self.same_site(u)}
+        if self._robots_hosts and self.settings.getbool("ROBOTSTXT_OBEY"):
+            self.crawler.signals.connect(self._robots_parsed, signal=signals.robots_parsed)
+
+    def sitemap_start_requests(self, start_urls: list[str], sitemap_urls: list[str]) -> Iterable[Request]:
+        """The configured sitemaps; without any and with robots.txt not obeyed, the start hosts' robots.txt."""
+        for url in sitemap_urls:
+            yield from self.sitemap_request(url, depth=0)
+        if not sitemap_urls and not self.settings.getbool("ROBOTSTXT_OBEY"):
+            for url in start_urls:
+                if urlsplit(url).netloc in self._robots_hosts:
+                    yield from self.robots_request(urljoin(url, "/robots.txt"))
+
+    def robots_request(self, url: str) -> list[Request]:
+        """A request for robots.txt whose callback reads its ``Sitemap:`` lines (bookkeeping, not a page)."""
+        return self.follow(url, self.parse_robots, priority=-10, meta={"dont_obey_robotstxt": True, "page_cache": False})
+
+    def _robots_parsed(self, robotparser: Any, request: Request, **kwargs: Any) -> None:
+        for sitemap in self.robots_parsed_requests(robotparser, request):
+            self.crawler.engine.crawl(sitemap)
+
+    def robots_parsed_requests(self, robotparser: Any, request: Request) -> list[Request]:
+        """The sitemap requests a start host's robots.txt (parsed by RobotsTxtMiddleware) announces."""
+        parts = urlsplit(request.url)
+        if parts.netloc not in self._robots_hosts:
+            return []
+        self._robots_hosts.discard(parts.netloc)
+        robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        urls = sitemaps_of_robot_parser(robotparser, robots_url)
+        # A ROBOTSTXT_PARSER that keeps its Sitemap: lines to itself: read the file once more.
+        return self.robots_request(robots_url) if urls is None else self._robots_sitemaps(urls, robots_url)
 
     def parse(self, response: Response, **kwargs: Any) -> Any:  # pragma: no cover - subclasses route
         """Subclasses route each page to its callback."""
@@ -241,12 +281,13 @@ class CatalogSpider(scrapy.Spider):
 
     def parse_robots(self, response: Response) -> Iterable[Request]:
         """The sitemaps a robots.txt announces (``Sitemap:`` lines), read like configured ones."""
-        urls = sitemaps_from_robots(response.body, response.url)
+        return self._robots_sitemaps(sitemaps_from_robots(response.body, response.url), response.url)
+
+    def _robots_sitemaps(self, urls: list[str], robots_url: str) -> list[Request]:
         self.crawler.stats.inc_value("collegesearch/sitemaps/from_robots", len(urls))
         if not urls:
-            logger.info("%s: %s names no sitemap", self.source, response.url)
-        for url in urls:
-            yield from self.sitemap_request(url, depth=0)
+            logger.info("%s: %s names no sitemap", self.source, robots_url)
+        return [request for url in urls for request in self.sitemap_request(url, depth=0)]
 
     def sitemap_request(self, url: str, depth: int) -> list[Request]:
         """A request for a sitemap (or sitemap index) ``depth`` indexes below a configured one."""

@@ -48,6 +48,8 @@ def test_robots_txt_announces_a_gzipped_sitemap_and_its_pages_are_crawled(sample
                                    base + "/cahiim/program-directory/program/1001", r"/cahiim/")
     fetched = {(r["path"], r["status"]) for r in records}
     assert {("/robots.txt", 200), ("/sitemap.xml", 200), ("/cahiim/sitemap.xml.gz", 200)} <= fetched, sorted(fetched)
+    # The Sitemap: lines come from the robots.txt Scrapy fetched to obey it: no second download.
+    assert [r["path"] for r in records].count("/robots.txt") == 1
     expected = {f"cahiim-{int(p.split('-')[1])}" for p in truth.directory_links(1)}
     with Catalog(data / "catalog.sqlite3", readonly=True) as cat:
         programs = {s.data["program_id"] for s in cat.iter_items("program") if s.source == "cahiim-mirror"}

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from scrapy import Request
 from scrapy.http import Response, TextResponse, XmlResponse
+from scrapy.robotstxt import ProtegoRobotParser, PythonRobotParser
 from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
@@ -207,18 +208,38 @@ def test_unreadable_sitemap_costs_only_itself(caplog):
     assert [r.url for r in page] == [HOST + "/collegenavigator/?id=100654"]
 
 
-def test_without_configured_sitemaps_robots_txt_is_asked_once_per_host():
+def test_without_configured_sitemaps_the_robots_txt_scrapy_parsed_names_them():
     s = spider()
-    starts = [HOST + "/collegenavigator/", HOST + "/collegenavigator/?s=AL", "http://127.0.0.3:8800/other/"]
+    starts = [HOST + "/collegenavigator/", HOST + "/collegenavigator/?s=AL", "http://127.0.0.9:8800/other/"]
+    s.watch_robots_sitemaps(starts, [])
+    assert list(s.sitemap_start_requests(starts, [])) == []  # RobotsTxtMiddleware fetches robots.txt anyway
+    text = f"User-agent: *\nAllow: /\nSitemap: {HOST}/sitemap.xml\nSitemap: /collegenavigator/sitemaps\n".encode()
+    for parser in (ProtegoRobotParser, PythonRobotParser):  # Scrapy's default parser, and the stdlib's
+        s = spider()
+        s.watch_robots_sitemaps(starts, [])
+        found = s.robots_parsed_requests(parser(text, s), Request(HOST + "/collegenavigator/"))
+        assert [(r.url, r.meta["sitemap_depth"], r.callback) for r in found] == [
+            (HOST + "/sitemap.xml", 0, s.parse_sitemap), (HOST + "/collegenavigator/sitemaps", 0, s.parse_sitemap)]
+        assert s.robots_parsed_requests(parser(text, s), Request(HOST + "/collegenavigator/?id=1")) == []  # once a host
+    # A host the spider does not start on, or a source with configured sitemaps: robots.txt names nothing to read.
+    assert spider().robots_parsed_requests(ProtegoRobotParser(text, None), Request("http://127.0.0.7:1/")) == []
+    configured = spider()
+    configured.watch_robots_sitemaps(starts, [HOST + "/s.xml"])
+    assert configured.robots_parsed_requests(ProtegoRobotParser(text, None), Request(HOST + "/")) == []
+    assert [r.url for r in configured.sitemap_start_requests(starts, [HOST + "/s.xml"])] == [HOST + "/s.xml"]
+
+
+def test_robots_txt_is_fetched_by_the_spider_when_scrapy_does_not_obey_it():
+    s = spider(ROBOTSTXT_OBEY=False)
+    starts = [HOST + "/collegenavigator/", HOST + "/collegenavigator/?s=AL"]
+    s.watch_robots_sitemaps(starts, [])
     (robots,) = list(s.sitemap_start_requests(starts, []))
     assert robots.url == HOST + "/robots.txt" and robots.callback == s.parse_robots
     assert robots.meta["dont_obey_robotstxt"] is True and robots.meta["page_cache"] is False
-    text = f"User-agent: *\nAllow: /\nSitemap: {HOST}/sitemap.xml\nSitemap: /collegenavigator/sitemaps\n".encode()
+    text = f"User-agent: *\nAllow: /\nSitemap: {HOST}/sitemap.xml\nsitemap: /collegenavigator/sitemaps\n".encode()
     found = list(s.parse_robots(TextResponse(robots.url, body=text, request=robots)))
-    assert [(r.url, r.meta["sitemap_depth"], r.callback) for r in found] == [
-        (HOST + "/sitemap.xml", 0, s.parse_sitemap), (HOST + "/collegenavigator/sitemaps", 0, s.parse_sitemap)]
-    # Configured sitemaps win: robots.txt is not asked.
-    assert [r.url for r in spider().sitemap_start_requests(starts, [HOST + "/s.xml"])] == [HOST + "/s.xml"]
+    assert [(r.url, r.meta["sitemap_depth"]) for r in found] == [
+        (HOST + "/sitemap.xml", 0), (HOST + "/collegenavigator/sitemaps", 0)]
 
 
 def test_generic_profile_follows_nested_sitemaps_but_only_pages_its_rules_accept(tmp_path):
@@ -229,8 +250,10 @@ def test_generic_profile_follows_nested_sitemaps_but_only_pages_its_rules_accept
     values = {k: getattr(project_settings, k) for k in dir(project_settings) if k.isupper()}
     crawler = get_crawler(GenericSpider, values)
     s = GenericSpider.from_crawler(crawler, profile=profile)
-    (robots,) = list(s.sitemap_start_requests(list(profile.start_urls), []))
-    assert robots.url == "http://127.0.0.9:1/robots.txt"
+    s.watch_robots_sitemaps(list(profile.start_urls), [])
+    robots = ProtegoRobotParser(b"Sitemap: /sitemap.xml\n", None)
+    assert [r.url for r in s.robots_parsed_requests(robots, Request("http://127.0.0.9:1/careers/"))] == [
+        "http://127.0.0.9:1/sitemap.xml"]
     nested = list(s.parse_sitemap(xml("http://127.0.0.9:1/sitemap.xml", index("http://127.0.0.9:1/sitemaps/careers"))))
     assert [r.url for r in nested] == ["http://127.0.0.9:1/sitemaps/careers"]
     pages = list(s.parse_sitemap(xml("http://127.0.0.9:1/sitemaps/careers", urlset(
