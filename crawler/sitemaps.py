@@ -6,8 +6,9 @@ entries with ``loc`` and ``lastmod`` (an aware datetime, or None when missing or
 Scrapy's own helpers do the work: ``scrapy.utils.sitemap.Sitemap`` parses (lxml, entities off),
 ``scrapy.utils.gz.gunzip`` decompresses with a size cap, and the ``Sitemap:`` lines of robots.txt
 come from the parser Scrapy's RobotsTxtMiddleware already built (or ``sitemap_urls_from_robots``
-when the spider fetches robots.txt itself). ``SitemapSpider`` itself does not fit: our spiders route sitemap pages through
-their own callbacks, priorities and link rules, and need ``lastmod`` and a nesting cap it lacks.
+when the spider fetches robots.txt itself). ``SitemapSpider`` itself does not fit: our spiders
+route sitemap pages through their own callbacks, priorities and link rules, and need ``lastmod``
+and a nesting cap it lacks.
 
 A sitemap that cannot be read raises ``SitemapError``; the spider logs it and loses only that
 shortcut (the listings still reach every page).
