@@ -244,6 +244,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_CACHE_MB", 256, "Memory each web worker may keep of decoded index data (postings, columns, "
             "facet masks, sort orders); the least recently used goes first.", _int_range(8, 65536)),
     Setting("CORS_ORIGINS", (), "Origins allowed to call the JSON API from a browser (none by default).", _list),
+    Setting("CACHE_SEARCH_MAX_AGE", 60, "Seconds browsers and proxies may reuse search results and suggestions "
+            "(Cache-Control max-age) before revalidating them with the ETag.", _int_range(0, 86400)),
+    Setting("CACHE_DETAIL_MAX_AGE", 300, "Seconds browsers and proxies may reuse a career, college, program or "
+            "review page (HTML or JSON) and the A-Z listings before revalidating.", _int_range(0, 86400)),
+    Setting("CACHE_FEED_MAX_AGE", 300, "Seconds browsers, proxies and feed readers may reuse the change feeds "
+            "(/changes, .json, .atom) before revalidating.", _int_range(0, 86400)),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -296,6 +302,9 @@ class Settings:
     MAX_PER_PAGE: int
     SEARCH_CACHE_MB: int
     CORS_ORIGINS: tuple[str, ...]
+    CACHE_SEARCH_MAX_AGE: int
+    CACHE_DETAIL_MAX_AGE: int
+    CACHE_FEED_MAX_AGE: int
 
     @property
     def data_dir(self) -> Path:

@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import db, security, templating
+    from webapp import db, http_cache, security, templating
     from webapp.index import SearchService
     from webapp.records import Listings
 
@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    http_cache.init_app(app)
     # Built lazily on first use, so a gunicorn master that preloads the app opens no index before forking.
     app.extensions["collegesearch_search"] = SearchService(settings)
     app.extensions["collegesearch_listings"] = Listings()

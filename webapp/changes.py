@@ -20,6 +20,7 @@ from indexer.results import SearchError, detail_url
 from model.items import KINDS, US_STATES
 from model.sources import source_label
 from webapp.db import get_catalog
+from webapp.http_cache import cacheable
 from webapp.templating import degree_label, money
 
 bp = Blueprint("changes", __name__)
@@ -303,6 +304,7 @@ def _entries() -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 @bp.get("/changes")
+@cacheable("feed")
 def page() -> str:
     """New programs, status changes, closures and new reviews, newest first, grouped by day and run."""
     entries, args = _entries()
@@ -312,6 +314,7 @@ def page() -> str:
 
 
 @bp.get("/changes.json")
+@cacheable("feed")
 def as_json() -> Response:
     """The feed as JSON: ``{"changes": [...], "groups": [...], "next_before"}``."""
     entries, args = _entries()
@@ -322,6 +325,7 @@ def as_json() -> Response:
 
 
 @bp.get("/changes.atom")
+@cacheable("feed")
 def as_atom() -> Response:
     """The feed as Atom for feed readers."""
     entries, _ = _entries()
