@@ -139,7 +139,7 @@ def _mark(response: Response, kind: str, validator: Validator) -> Response:
     if validator.last_modified is not None:
         response.last_modified = validator.last_modified
     response.cache_control.public = True
-    response.cache_control.max_age = int(current_app.config[MAX_AGE_SETTINGS[kind]])
+    response.cache_control.max_age = int(getattr(current_app.config["SETTINGS"], MAX_AGE_SETTINGS[kind]))
     # Pages read the session for flash messages: a proxy keeps one copy for visitors without cookies.
     response.vary.add("Cookie")
     return response
