@@ -270,6 +270,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_TAG_HOST", None, "Domain name in the Atom entry ids (tag:HOST,DATE:change/N); set it to the "
             "site's public name and never change it, or feed readers see every entry as new (default: the "
             "request's host).", _dns_name),
+    Setting("READY_MAX_CHANGES_BEHIND", 10000, "/readyz answers 503 when this node's index is more catalog "
+            "changes behind than this.", _int_range(0, 100_000_000)),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -326,6 +328,7 @@ class Settings:
     CACHE_DETAIL_MAX_AGE: int
     CACHE_FEED_MAX_AGE: int
     FEED_TAG_HOST: str | None
+    READY_MAX_CHANGES_BEHIND: int
 
     @property
     def data_dir(self) -> Path:

@@ -69,7 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["collegesearch_listings"] = Listings()
 
     # Importing admin_crawl adds the schedule, "crawl now" and change pages to admin.bp before it is registered.
-    from webapp import admin, admin_crawl, api, changes, errors, reviews, views  # noqa: F401
+    from webapp import admin, admin_crawl, api, changes, errors, health, reviews, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.register_blueprint(reviews.bp)
@@ -77,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(errors.bp)
+    app.register_blueprint(health.bp)
 
     from webapp import commands
 
