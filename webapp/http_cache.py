@@ -162,13 +162,13 @@ def static_fingerprint(filename: str) -> str | None:
     """The content hash of a file under the app's static folder, or None when there is no such file."""
     if not current_app.static_folder:
         return None
-    folder = Path(current_app.static_folder).resolve()
-    path = (folder / filename).resolve()
-    if not path.is_relative_to(folder):
-        return None
     try:
+        folder = Path(current_app.static_folder).resolve()
+        path = (folder / filename).resolve()
+        if not path.is_relative_to(folder):  # a name that climbs out of the folder names no static file
+            return None
         return _file_hash(str(path), path.stat().st_mtime_ns)
-    except OSError:
+    except (OSError, ValueError):  # missing, unreadable, or a name with a NUL byte
         return None
 
 
