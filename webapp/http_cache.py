@@ -132,8 +132,8 @@ def _private(response: Response) -> Response:
 
 def _mark(response: Response, kind: str, validator: Validator) -> Response:
     """The validator and Cache-Control of a shared-cacheable response (or of its 304)."""
-    # Weak: the tag names the data the response was built from, not its bytes (the JSON encoder,
-    # a compressing proxy or a reordered facet list may change bytes for the same data); If-None-Match
+    # Weak: the tag names the data the response was built from, not its bytes: the same search gives
+    # a different ``took_ms`` each run, and a compressing proxy changes bytes too. If-None-Match
     # compares weakly anyway, and nothing here serves byte ranges, which would need a strong tag.
     response.set_etag(validator.etag, weak=True)
     if validator.last_modified is not None:
