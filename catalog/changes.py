@@ -87,6 +87,15 @@ class ChangeLog(CatalogConnection):
         """The newest change-log sequence number (0 when empty)."""
         return int(self.conn.execute(f"SELECT COALESCE(MAX(seq), 0) FROM {self._changes}").scalar())  # noqa: S608 - a class constant
 
+    def last_change(self) -> tuple[int, str | None]:
+        """The newest change's seq and time, ``(0, None)`` when empty: one read of the primary key's last row.
+
+        The web app's HTTP validator reads this on every cacheable request, so it must stay one indexed
+        read (``MAX(seq)`` and ``MAX(at)`` in one query would scan the table on SQLite).
+        """
+        row = self.conn.execute(f"SELECT seq, at FROM {self._changes} ORDER BY seq DESC LIMIT 1").fetchone()  # noqa: S608 - a class constant
+        return (int(row[0]), str(row[1])) if row else (0, None)
+
     def changes_since(self, seq: int, *, limit: int = 1000) -> list[Change]:
         """Change-log entries after ``seq``, oldest first."""
         rows = self.conn.execute(f"SELECT * FROM {self._changes} WHERE seq > :seq ORDER BY seq LIMIT :limit",  # noqa: S608 - a class constant

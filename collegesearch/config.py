@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -165,6 +166,22 @@ def _url_or_none(name: str, value: Any) -> str | None:
     return text.rstrip("/") if text.startswith("http") else text
 
 
+# RFC 4151's DNSname: labels of letters, digits and inner hyphens (no port, no scheme); the Atom feed
+# checks a request's host against it too.
+DNS_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*")
+
+
+def _dns_name(name: str, value: Any) -> str | None:
+    text = _opt_str(name, value)
+    if text is None:
+        return None
+    text = text.strip().lower()
+    if not DNS_NAME.fullmatch(text):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a domain name such as search.example.edu (no scheme or port), "
+                          f"got {value!r}")
+    return text
+
+
 def _database_url(name: str, value: Any) -> str | None:
     text = _opt_str(name, value)
     if text is None:
@@ -244,6 +261,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("SEARCH_CACHE_MB", 256, "Memory each web worker may keep of decoded index data (postings, columns, "
             "facet masks, sort orders); the least recently used goes first.", _int_range(8, 65536)),
     Setting("CORS_ORIGINS", (), "Origins allowed to call the JSON API from a browser (none by default).", _list),
+    Setting("CACHE_SEARCH_MAX_AGE", 60, "Seconds browsers and proxies may reuse search results and suggestions "
+            "(Cache-Control max-age) before revalidating them with the ETag.", _int_range(0, 86400)),
+    Setting("CACHE_DETAIL_MAX_AGE", 300, "Seconds browsers and proxies may reuse a career, college, program or "
+            "review page (HTML or JSON) and the A-Z listings before revalidating.", _int_range(0, 86400)),
+    Setting("CACHE_FEED_MAX_AGE", 300, "Seconds browsers, proxies and feed readers may reuse the change feeds "
+            "(/changes, .json, .atom) before revalidating.", _int_range(0, 86400)),
+    Setting("FEED_TAG_HOST", None, "Domain name in the Atom entry ids (tag:HOST,DATE:change/N); set it to the "
+            "site's public name and never change it, or feed readers see every entry as new (default: the "
+            "request's host).", _dns_name),
+    Setting("READY_MAX_CHANGES_BEHIND", 10000, "/readyz answers 503 when this node's index is more catalog "
+            "changes behind than this.", _int_range(0, 100_000_000)),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -296,6 +324,11 @@ class Settings:
     MAX_PER_PAGE: int
     SEARCH_CACHE_MB: int
     CORS_ORIGINS: tuple[str, ...]
+    CACHE_SEARCH_MAX_AGE: int
+    CACHE_DETAIL_MAX_AGE: int
+    CACHE_FEED_MAX_AGE: int
+    FEED_TAG_HOST: str | None
+    READY_MAX_CHANGES_BEHIND: int
 
     @property
     def data_dir(self) -> Path:

@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import db, security, templating
+    from webapp import db, http_cache, security, templating
     from webapp.index import SearchService
     from webapp.records import Listings
 
@@ -63,12 +63,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     security.init_app(app)
     templating.init_app(app)
+    http_cache.init_app(app)
     # Built lazily on first use, so a gunicorn master that preloads the app opens no index before forking.
     app.extensions["collegesearch_search"] = SearchService(settings)
     app.extensions["collegesearch_listings"] = Listings()
 
     # Importing admin_crawl adds the schedule, "crawl now" and change pages to admin.bp before it is registered.
-    from webapp import admin, admin_crawl, api, changes, errors, reviews, views  # noqa: F401
+    from webapp import admin, admin_crawl, api, changes, errors, health, reviews, views  # noqa: F401
 
     app.register_blueprint(views.bp)
     app.register_blueprint(reviews.bp)
@@ -76,6 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp, url_prefix="/api")
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(errors.bp)
+    app.register_blueprint(health.bp)
 
     from webapp import commands
 

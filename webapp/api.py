@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from webapp import records
 from webapp.db import get_catalog
 from webapp.errors import error_response
+from webapp.http_cache import cacheable
 from webapp.index import get_search_service
 from webapp.page_data import career_page_data, check_id, institution_page_data, program_page_data, search_response
 
@@ -18,12 +19,14 @@ SUGGEST_MAX_CHARS = 200
 
 
 @bp.get("/search")
+@cacheable("search")
 def search() -> Response:
     """Full-text faceted search: ``SearchResult.to_dict()``, or 400 with ``{"error", "message"}`` for bad parameters."""
     return search_response()
 
 
 @bp.get("/suggest")
+@cacheable("search")
 def suggest() -> Response:
     """Autocomplete: ``{"query", "suggestions": [{"text", "kind", "url"}]}``."""
     q = request.args.get("q", "")
@@ -40,6 +43,7 @@ def suggest() -> Response:
 
 
 @bp.get("/careers/<soc_code>")
+@cacheable("detail")
 def career(soc_code: str) -> Response:
     """A career with its pay, outlook, accreditors and the programs that lead to it (``state``, ``degree_level``,
     ``online``, ``page`` filter the programs as on the page)."""
@@ -47,18 +51,21 @@ def career(soc_code: str) -> Response:
 
 
 @bp.get("/institutions/<unitid>")
+@cacheable("detail")
 def institution(unitid: str) -> Response:
     """An institution with accreditation, programs, rating histogram and a page of reviews."""
     return jsonify(institution_page_data(unitid))
 
 
 @bp.get("/programs/<program_id>")
+@cacheable("detail")
 def program(program_id: str) -> Response:
     """A program with its institution and accreditation status history."""
     return jsonify(program_page_data(program_id, "api.program"))
 
 
 @bp.get("/reviews/<review_id>")
+@cacheable("detail")
 def review(review_id: str) -> Response:
     """One review with its institution."""
     data = records.review_detail(get_catalog(), check_id(review_id))

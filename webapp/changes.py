@@ -13,13 +13,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
 from catalog.store import Catalog, Change
+from collegesearch.config import DNS_NAME
 from indexer.results import SearchError, detail_url
 from model.items import KINDS, US_STATES
 from model.sources import source_label
 from webapp.db import get_catalog
+from webapp.http_cache import cacheable
 from webapp.templating import degree_label, money
 
 bp = Blueprint("changes", __name__)
@@ -303,6 +305,7 @@ def _entries() -> tuple[list[dict[str, Any]], dict[str, Any]]:
 
 
 @bp.get("/changes")
+@cacheable("feed")
 def page() -> str:
     """New programs, status changes, closures and new reviews, newest first, grouped by day and run."""
     entries, args = _entries()
@@ -312,6 +315,7 @@ def page() -> str:
 
 
 @bp.get("/changes.json")
+@cacheable("feed")
 def as_json() -> Response:
     """The feed as JSON: ``{"changes": [...], "groups": [...], "next_before"}``."""
     entries, args = _entries()
@@ -321,10 +325,34 @@ def as_json() -> Response:
     return jsonify({"changes": entries, "groups": groups, "next_before": next_before})
 
 
+def tag_authority() -> str:
+    """The domain name in the Atom ids: FEED_TAG_HOST, else the request's host without its port."""
+    configured = current_app.config["SETTINGS"].FEED_TAG_HOST
+    if configured:
+        return str(configured)
+    host = request.host.rsplit(":", 1)[0].lower() if not request.host.startswith("[") else ""
+    # An IPv6 literal or an odd Host header is no DNS name; RFC 4151 then leaves nothing to name us by.
+    return host if DNS_NAME.fullmatch(host) else "localhost"
+
+
+def entry_tag(authority: str, entry: dict[str, Any]) -> str:
+    """An Atom entry id, ``tag:HOST,YYYY-MM-DD:change/N`` (RFC 4151), the same for a change forever.
+
+    The date is the day the change was recorded: RFC 4151 wants a day on which the tagging entity
+    held the name, and the site that recorded the change held its name that day. Unlike "today" it
+    never moves, and unlike a configured date it needs no setting that an operator could change.
+    """
+    return f"tag:{authority},{entry['day']}:change/{entry['seq']}"
+
+
 @bp.get("/changes.atom")
+@cacheable("feed")
 def as_atom() -> Response:
-    """The feed as Atom for feed readers."""
+    """The feed as Atom for feed readers (entry ids are tag URIs, see ``entry_tag``)."""
     entries, _ = _entries()
+    authority = tag_authority()
+    for entry in entries:
+        entry["tag"] = entry_tag(authority, entry)
     body = render_template("changes/feed.xml", entries=entries,
                            updated=entries[0]["at"] if entries else "1970-01-01T00:00:00Z")
     return Response(body, mimetype="application/atom+xml")

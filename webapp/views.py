@@ -10,6 +10,7 @@ from indexer.results import SearchError, SearchResult
 from webapp import records
 from webapp.db import get_catalog
 from webapp.facet_view import facet_groups
+from webapp.http_cache import cacheable
 from webapp.index import get_search_service
 from webapp.page_data import (
     career_page_data,
@@ -40,6 +41,7 @@ def home() -> str:
 
 
 @bp.get("/search")
+@cacheable("search")
 def search() -> tuple[str, int] | str:
     """Results with kind tabs, facets, sorting and pagination; the URL holds the whole state."""
     max_per_page = current_app.config["MAX_PER_PAGE"]
@@ -63,6 +65,7 @@ def search() -> tuple[str, int] | str:
 
 
 @bp.get("/search.json")
+@cacheable("search")
 def search_json() -> Any:
     """The results page's data as JSON (the ``/api/search`` body), datasette style."""
     return search_response()
@@ -72,6 +75,7 @@ def search_json() -> Any:
 
 
 @bp.get("/careers/")
+@cacheable("detail")
 def careers_az() -> str:
     """Every career, A to Z."""
     letter = _letter_arg()
@@ -80,6 +84,7 @@ def careers_az() -> str:
 
 
 @bp.get("/careers/<soc_code>")
+@cacheable("detail")
 def career(soc_code: str) -> str:
     """What they do, pay, outlook, education and the programs that lead to it."""
     return render_template("views/career.html", **career_page_data(soc_code))
@@ -89,18 +94,21 @@ def career(soc_code: str) -> str:
 
 
 @bp.get("/institutions/<unitid>")
+@cacheable("detail")
 def institution(unitid: str) -> str:
     """Address, accreditation, programs, rating histogram and reviews."""
     return render_template("views/institution.html", **institution_page_data(unitid))
 
 
 @bp.get("/programs/<program_id>")
+@cacheable("detail")
 def program(program_id: str) -> str:
     """A program with its accreditation status history."""
     return render_template("views/program.html", **program_page_data(program_id, "views.program"))
 
 
 @bp.get("/reviews/<review_id>")
+@cacheable("detail")
 def review(review_id: str) -> str:
     """One review."""
     data = records.review_detail(get_catalog(), check_id(review_id))
@@ -123,6 +131,7 @@ def _state_arg() -> str | None:
 
 
 @bp.get("/colleges/")
+@cacheable("detail")
 def colleges_az() -> str:
     """Every college, A to Z, optionally in one state."""
     listing = records.Listings.for_app().page(
@@ -132,6 +141,7 @@ def colleges_az() -> str:
 
 
 @bp.get("/military-friendly")
+@cacheable("detail")
 def military_friendly() -> str:
     """Colleges marked military friendly."""
     listing = records.Listings.for_app().page(
@@ -142,6 +152,7 @@ def military_friendly() -> str:
 
 
 @bp.get("/online-programs")
+@cacheable("detail")
 def online_programs() -> str:
     """Accredited programs offered fully online."""
     listing = records.Listings.for_app().page(
