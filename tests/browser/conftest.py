@@ -187,7 +187,9 @@ def serve_in_thread(settings):
 
     from webapp import create_app
 
-    app = create_app({"SETTINGS": settings})
+    # Every test of a module drives one server from 127.0.0.1, autocomplete included: one client to the
+    # search and API rate limits, which test_webapp_rate_limits covers; here they would only get in the way.
+    app = create_app({"SETTINGS": settings.replace(SEARCH_RATE_LIMIT="", API_RATE_LIMIT="")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
