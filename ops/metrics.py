@@ -8,10 +8,11 @@ costs one read of the runs table, one index open and one count of the change log
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
@@ -22,22 +23,36 @@ if TYPE_CHECKING:
     from catalog import Catalog
     from collegesearch.config import Settings
 
+log = logging.getLogger(__name__)
+
 ITEM_CHANGES = ("new", "changed", "unchanged", "removed")
 
 
 class CatalogCollector(Collector):
     """Crawl runs per source and status, their items, pages and errors, and the index state."""
 
-    def __init__(self, settings: Settings, catalog: Catalog | None) -> None:
+    def __init__(self, settings: Settings, open_catalog: Callable[[], Catalog | None]) -> None:
         self.settings = settings
-        self.catalog = catalog
+        self.open_catalog = open_catalog
 
     def collect(self) -> Iterator[Metric]:
-        """The metric families of one scrape."""
-        yield from self._runs()
-        yield from self._index()
+        """The metric families of one scrape; an unreadable catalog is reported, not raised."""
+        from catalog import CatalogError
 
-    def _runs(self) -> Iterator[Metric]:
+        try:
+            catalog = self.open_catalog()
+            rows = catalog.run_stats_by_source() if catalog is not None else []
+        except CatalogError as exc:
+            # The scrape still carries the web workers' own metrics and the index's: that is when they matter.
+            log.warning("metrics: cannot read the catalog: %s", exc)
+            catalog, rows = None, []
+        up = GaugeMetricFamily("collegesearch_catalog_up", "1 when the catalog could be read for this scrape, else 0.")
+        up.add_metric([], 1 if catalog is not None else 0)
+        yield up
+        yield from self._runs(rows)
+        yield from self._index(catalog)
+
+    def _runs(self, rows: list[tuple[str, str, dict[str, Any]]]) -> Iterator[Metric]:
         runs = CounterMetricFamily("collegesearch_crawl_runs", "Finished crawl runs recorded in the catalog, "
                                    "by source and status.", labels=["source", "status"])
         running = GaugeMetricFamily("collegesearch_crawl_runs_running", "Crawl runs marked running now, by source.",
@@ -53,7 +68,6 @@ class CatalogCollector(Collector):
         item_totals: dict[tuple[str, str], int] = defaultdict(int)
         page_totals: dict[str, int] = defaultdict(int)
         error_totals: dict[tuple[str, str], int] = defaultdict(int)
-        rows = self.catalog.run_stats_by_source() if self.catalog is not None else []
         for source, status, stats in rows:
             if status == "running":
                 now_running[source] += 1
@@ -80,7 +94,7 @@ class CatalogCollector(Collector):
             errors.add_metric([source, kind], n)
         yield from (runs, running, items, pages, errors)
 
-    def _index(self) -> Iterator[Metric]:
+    def _index(self, catalog: Catalog | None) -> Iterator[Metric]:
         from indexer.build import index_status
         from ops.status import _add_lag  # the same lag `collegesearch status` prints, computed the same way
 
@@ -88,7 +102,7 @@ class CatalogCollector(Collector):
             state = dict(index_status(self.settings))
         except Exception as exc:  # noqa: BLE001 - a broken index is reported as down, the scrape goes on
             state = {"state": "unreadable", "message": str(exc)}
-        _add_lag(self.settings, self.catalog, state)
+        _add_lag(self.settings, catalog, state)
         up = GaugeMetricFamily("collegesearch_index_up", "1 when the search index can be opened, else 0.")
         up.add_metric([], 1 if state.get("state") == "ok" else 0)
         yield up

@@ -7,9 +7,9 @@ workers; under ``flask run`` or the test client they live in the default registr
 
 from __future__ import annotations
 
-import os
 import threading
 import time
+import weakref
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -83,18 +83,20 @@ class CacheCounts:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[int, tuple[int, int]] = {}  # id of the cache -> (hits, misses) already counted
+        self._cache: weakref.ref[Any] | None = None  # the cache last looked at, and what it had counted then
+        self._hits = self._misses = 0
 
     def record(self, cache: Any) -> None:
         """Add what ``cache`` (a ``CacheBudget``) hit and missed since the last call."""
         hits, misses = int(cache.hits), int(cache.misses)
         with self._lock:
-            # A searcher reopened after a fork or a close starts a new cache from zero.
-            key = id(cache) ^ os.getpid()
-            old_hits, old_misses = self._seen.get(key, (0, 0))
-            self._seen = {key: (hits, misses)}
-        CACHE_HITS.inc(max(hits - old_hits, 0))
-        CACHE_MISSES.inc(max(misses - old_misses, 0))
+            if self._cache is None or self._cache() is not cache:
+                # A searcher reopened (after a fork or a close) brings a new cache that counts from zero.
+                self._cache, self._hits, self._misses = weakref.ref(cache), 0, 0
+            new_hits, new_misses = max(hits - self._hits, 0), max(misses - self._misses, 0)
+            self._hits, self._misses = hits, misses
+        CACHE_HITS.inc(new_hits)
+        CACHE_MISSES.inc(new_misses)
 
 
 cache_counts = CacheCounts()

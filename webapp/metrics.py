@@ -73,7 +73,7 @@ def metrics() -> Response:
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_DefaultMetrics())
-    registry.register(CatalogCollector(settings, get_catalog() if settings.catalog_exists else None))
+    registry.register(CatalogCollector(settings, lambda: get_catalog() if settings.catalog_exists else None))
     # The classic text format, or OpenMetrics when the scraper asks for it (as Prometheus does).
     encode, content_type = choose_encoder(request.headers.get("Accept", ""))
     response = Response(encode(registry))

@@ -106,6 +106,19 @@ def test_index_generation_and_changes_behind(client, web_settings, testdata):
     assert value(scrape(client), "collegesearch_index_changes_behind") >= 1
 
 
+def test_an_unreadable_catalog_is_reported_and_the_rest_still_scraped(client, web_settings):
+    assert value(scrape(client), "collegesearch_catalog_up") == 1
+    assert client.get("/api/search?q=health").status_code == 200  # opens the searcher before the damage
+    for path in web_settings.data_dir.glob("catalog.sqlite3*"):
+        path.unlink()
+    web_settings.catalog_path.write_bytes(b"this is not a database" * 100)
+    samples = scrape(client)
+    assert value(samples, "collegesearch_catalog_up") == 0
+    assert value(samples, "collegesearch_index_up") == 1
+    assert value(samples, "collegesearch_http_requests_total", endpoint="api.search", method="GET", status="200") >= 1
+    assert not any(name == "collegesearch_crawl_runs_total" for name, _ in samples)
+
+
 def test_metrics_are_open_to_allowed_addresses_and_admins_only(app, admin_client, web_settings):
     from webapp import create_app
 
