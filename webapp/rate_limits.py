@@ -10,7 +10,9 @@ already shares crawl locks there), else in each worker's memory. Memory per work
 default, also for several nodes without Redis: these limits brake scrapers and runaway scripts, they
 are not quotas, so a client allowed the limit once per worker (and per node) is still held to a
 small multiple of it. The limits that guard writes (reviews, admin logins) stay exact and shared in
-``webapp.security``.
+``webapp.security``. A ``limits`` storage in the catalog database (like ``catalog.web_state``'s review
+counters) was left out on purpose: every search would become a write transaction on the shared
+database, dearer than the search itself.
 """
 
 from __future__ import annotations
