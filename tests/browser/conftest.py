@@ -60,6 +60,9 @@ def live_server(tmp_path_factory, chromium_path):
         "COLLEGESEARCH_ADMIN_PASSWORD_HASH": testdata.ADMIN_HASH,
         "COLLEGESEARCH_REVIEW_RATE_LIMIT": "100",
         "COLLEGESEARCH_LOGIN_RATE_LIMIT": "100",
+        # the whole session searches from 127.0.0.1; test_webapp_rate_limits covers these limits
+        "COLLEGESEARCH_SEARCH_RATE_LIMIT": "",
+        "COLLEGESEARCH_API_RATE_LIMIT": "",
         "COLLEGESEARCH_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     })
