@@ -104,6 +104,11 @@ class RunLog(CatalogConnection):
         args["limit"] = limit
         return [_run(r) for r in self.conn.execute(sql, args)]
 
+    def run_stats_by_source(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(source, status, stats) of every run, oldest first: one read, for the metrics' totals."""
+        return [(r["source"], r["status"], json.loads(r["stats"]) if r["stats"] else {})
+                for r in self.conn.execute("SELECT source, status, stats FROM runs ORDER BY id")]
+
     def running_runs(self, source: str | None = None) -> list[Run]:
         """Runs still marked running (possibly left by a killed process)."""
         return self.list_runs(source, status="running", limit=1000)

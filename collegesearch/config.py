@@ -193,6 +193,52 @@ def _database_url(name: str, value: Any) -> str | None:
     return text
 
 
+def _rate_limit(name: str, value: Any) -> str | None:
+    """A Flask-Limiter limit such as "60 per minute" (several joined by ";"), or empty for no limit."""
+    text = _opt_str(name, value)
+    if text is None or not text.strip():
+        return None
+    # limits is Flask-Limiter's own parser, so what passes here is exactly what the app can enforce.
+    from limits import parse_many
+
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a rate limit such as '60 per minute' or '10/second; "
+                          f"500/hour' (empty for none), got {value!r}") from None
+    return text.strip()
+
+
+RATE_LIMIT_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://",
+                              "redis+cluster://")
+
+
+def _rate_limit_storage(name: str, value: Any) -> str | None:
+    """Where Flask-Limiter keeps its counters: memory:// or a Redis URL (the drivers we install)."""
+    text = _opt_str(name, value)
+    if text is None or not text.strip():
+        return None
+    text = text.strip()
+    if not text.startswith(RATE_LIMIT_STORAGE_SCHEMES):
+        raise ConfigError(f"{ENV_PREFIX}{name} must be memory:// or a Redis URL (redis://host:6379/0), "
+                          f"got {value!r}; leave it unset to use REDIS_URL or each worker's memory")
+    return text
+
+
+def _networks(name: str, value: Any) -> tuple[str, ...]:
+    """A list of IP addresses or CIDR networks ("127.0.0.1, 10.0.0.0/8, ::1")."""
+    import ipaddress
+
+    items = _list(name, value)
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise ConfigError(f"{ENV_PREFIX}{name} must list IP addresses or networks such as 127.0.0.1 or "
+                              f"10.0.0.0/8, got {item!r}") from None
+    return items
+
+
 SETTINGS: tuple[Setting, ...] = (
     # Storage
     Setting("DATA_DIR", "./data", "Folder holding the catalog, the index and crawl state.", _path),
@@ -272,6 +318,15 @@ SETTINGS: tuple[Setting, ...] = (
             "request's host).", _dns_name),
     Setting("READY_MAX_CHANGES_BEHIND", 10000, "/readyz answers 503 when this node's index is more catalog "
             "changes behind than this.", _int_range(0, 100_000_000)),
+    Setting("SEARCH_RATE_LIMIT", "60 per minute", "Searches (`/search`, `/search.json`) one client may run, in "
+            "Flask-Limiter's syntax (`60 per minute`, `10/second; 500/hour`); empty: no limit.", _rate_limit),
+    Setting("API_RATE_LIMIT", "120 per minute", "Requests to `/api/*` one client may make, counted together, in "
+            "Flask-Limiter's syntax; empty: no limit.", _rate_limit),
+    Setting("RATE_LIMIT_STORAGE_URL", None, "Where search and API rate limits are counted: `memory://` (each worker "
+            "alone) or a Redis URL shared by every worker and node (default: REDIS_URL when set, else memory).",
+            _rate_limit_storage),
+    Setting("METRICS_ALLOW", ("127.0.0.1", "::1"), "Addresses or networks (CIDR) that may read `/metrics` without "
+            "logging in; a logged-in admin always may (empty: admins only).", _networks),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
@@ -329,6 +384,10 @@ class Settings:
     CACHE_FEED_MAX_AGE: int
     FEED_TAG_HOST: str | None
     READY_MAX_CHANGES_BEHIND: int
+    SEARCH_RATE_LIMIT: str | None
+    API_RATE_LIMIT: str | None
+    RATE_LIMIT_STORAGE_URL: str | None
+    METRICS_ALLOW: tuple[str, ...]
 
     @property
     def data_dir(self) -> Path:

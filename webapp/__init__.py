@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import db, http_cache, security, templating
+    from webapp import db, http_cache, metrics, rate_limits, security, templating
     from webapp.index import SearchService
     from webapp.records import Listings
 
@@ -61,6 +61,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    # First, so its timer starts before any other hook (a rate limit's 429 is timed and counted too).
+    metrics.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     http_cache.init_app(app)
@@ -78,6 +80,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp, url_prefix="/admin")
     app.register_blueprint(errors.bp)
     app.register_blueprint(health.bp)
+    # After the blueprints: it wraps the search views and limits the API blueprint by name.
+    rate_limits.init_app(app)
 
     from webapp import commands
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -77,10 +78,16 @@ class SearchService:
 
     def search(self, params: SearchParams) -> SearchResult:
         """Run one search (``SearchError`` for bad parameters); the same call for pages and the API."""
-        return self.searcher.search(
+        from webapp.instruments import observe_search
+
+        searcher = self.searcher
+        started = time.perf_counter()
+        result = searcher.search(
             params.q, params.filters, sort=params.sort or "relevance", page=params.page, per_page=params.per_page,
             near=params.near, radius=params.radius,
         )
+        observe_search(time.perf_counter() - started, searcher.budget)
+        return result
 
     def suggest(self, q: str, *, limit: int = 8) -> list[dict[str, Any]]:
         """Autocomplete entries: ``[{"text", "kind", "url", "id", "matched_alias"}]``."""

@@ -8,10 +8,14 @@ For development, ``flask --app webapp run`` still works.
 from __future__ import annotations
 
 import errno
+import os
 import socket
+from pathlib import Path
 from typing import Any
 
 from collegesearch.config import ConfigError, Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ServeError(RuntimeError):
@@ -76,6 +80,34 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> 
     }
 
 
+def metrics_dir(settings: Settings) -> Path:
+    """Where the gunicorn workers keep their Prometheus metrics: PROMETHEUS_MULTIPROC_DIR, else DATA_DIR/metrics."""
+    given = os.environ.get(MULTIPROC_ENV)
+    return Path(given) if given else settings.data_dir / "metrics"
+
+
+def prepare_metrics_dir(settings: Settings) -> Path:
+    """Create the metrics folder, empty it of an earlier server's files, and point prometheus-client at it."""
+    folder = metrics_dir(settings)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Counts left by the workers of a previous server would be added to this one's.
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+    except OSError as exc:
+        raise ServeError(f"cannot prepare the metrics folder {folder}: {exc.strerror or exc}; make DATA_DIR "
+                         f"writable or set {MULTIPROC_ENV} to a writable folder") from None
+    os.environ[MULTIPROC_ENV] = str(folder)
+    return folder
+
+
+def worker_exited(server: Any, worker: Any) -> None:
+    """gunicorn's child_exit hook: a dead worker's live gauges stop counting (its counters are kept)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
     """Run the app under gunicorn with ``workers`` processes until stopped (Ctrl-C or SIGTERM)."""
     from gunicorn.app.base import BaseApplication
@@ -86,6 +118,9 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
     if not 1 <= int(workers) <= 64:
         raise ServeError(f"workers must be from 1 to 64, got {workers}")
     check_port(host, port)
+    # Before the app (and with it prometheus-client) is imported: the library picks its
+    # multiprocess value class when first imported, in this master, and the workers inherit it.
+    prepare_metrics_dir(settings)
     try:
         app = create_app({"SETTINGS": settings})
     except (AppConfigError, ConfigError, CatalogError) as exc:
@@ -98,6 +133,7 @@ def serve_app(settings: Settings, host: str, port: int, workers: int) -> None:
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)
+            self.cfg.set("child_exit", worker_exited)
 
         def load(self) -> Any:
             return app

@@ -60,6 +60,9 @@ def live_server(tmp_path_factory, chromium_path):
         "COLLEGESEARCH_ADMIN_PASSWORD_HASH": testdata.ADMIN_HASH,
         "COLLEGESEARCH_REVIEW_RATE_LIMIT": "100",
         "COLLEGESEARCH_LOGIN_RATE_LIMIT": "100",
+        # the whole session searches from 127.0.0.1; test_webapp_rate_limits covers these limits
+        "COLLEGESEARCH_SEARCH_RATE_LIMIT": "",
+        "COLLEGESEARCH_API_RATE_LIMIT": "",
         "COLLEGESEARCH_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     })
@@ -187,7 +190,9 @@ def serve_in_thread(settings):
 
     from webapp import create_app
 
-    app = create_app({"SETTINGS": settings})
+    # Every test of a module drives one server from 127.0.0.1, autocomplete included: one client to the
+    # search and API rate limits, which test_webapp_rate_limits covers; here they would only get in the way.
+    app = create_app({"SETTINGS": settings.replace(SEARCH_RATE_LIMIT="", API_RATE_LIMIT="")})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

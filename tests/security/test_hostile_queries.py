@@ -134,8 +134,10 @@ def api(built_web_data, tmp_path_factory):
     from collegesearch.config import load_settings
     from webapp import create_app
 
+    # Thousands of fuzzed calls from one address: the rate limits (tested in test_webapp_rate_limits) are off.
     settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(built_web_data),
-                                                                "MAX_PER_PAGE": MAX_PER_PAGE})
+                                                                "MAX_PER_PAGE": MAX_PER_PAGE,
+                                                                "SEARCH_RATE_LIMIT": "", "API_RATE_LIMIT": ""})
     app = create_app({"SETTINGS": settings, "TESTING": True})
     yield app.test_client()
     app.extensions["collegesearch_search"].close()
