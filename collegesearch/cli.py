@@ -14,7 +14,7 @@ import click
 
 from catalog.storage_errors import environment_problem
 from collegesearch import __version__
-from collegesearch.cli_support import UserError, settings_of
+from collegesearch.cli_support import UserError, read_new_password, settings_of
 
 KIND_CHOICES = ("career", "program", "institution", "review")
 
@@ -276,7 +276,29 @@ def status(ctx: click.Context, as_json: bool) -> None:
         report = status_report(settings)
     except ScheduleError as exc:
         raise UserError(str(exc)) from None
-    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.format())
+    if as_json:
+        # The version helps whoever reads a saved status tell which release wrote it.
+        click.echo(json.dumps({"version": __version__, **report.to_dict()}, indent=2))
+    else:
+        click.echo(report.format())
+
+
+@main.command("hash-password")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin (for scripts) instead of asking twice.")
+def hash_password(password_stdin: bool) -> None:
+    """Print the hash of an admin password, to put in COLLEGESEARCH_ADMIN_PASSWORD_HASH.
+
+    Needs no settings and reads no data folder. Asks twice with hidden input; the password is
+    never echoed or stored.
+    """
+    from ops.passwords import make_password_hash
+
+    password = read_new_password(from_stdin=password_stdin)
+    try:
+        click.echo(make_password_hash(password))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 # Subcommands kept in their own modules (registered last: they import what this module defines).
