@@ -122,6 +122,11 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
         except QueueError as exc:
             raise UserError(str(exc)) from None
         return
+    if settings.LOG_FORMAT == "json":
+        from ops.log_setup import setup_logging
+
+        # Installed before Scrapy starts, which then adds no handler of its own (crawler.run).
+        setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     try:
         # run_crawl takes every requested source's crawl lock before it starts and fails fast
         # with the holder's pid and purpose (ops.locks.LockBusy) when one is taken.

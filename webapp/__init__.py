@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import db, security, templating
+    from webapp import db, request_id, security, templating
     from webapp.index import SearchService
     from webapp.records import Listings
 
@@ -61,6 +61,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
     db.init_app(app)
+    request_id.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     # Built lazily on first use, so a gunicorn master that preloads the app opens no index before forking.
