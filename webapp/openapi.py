@@ -29,7 +29,7 @@ from webapp.params import (
     SUGGEST_MAX_CHARS,
 )
 
-# Where one record's id may come from: letters, digits and . _ : - (``page_data.check_id``).
+# What a record id may contain: letters, digits and . _ : - (``page_data.check_id``).
 ID_PATTERN = "^[" + "".join(sorted(ID_CHARS)).replace("-", "") + "-]{1,200}$"
 
 _REF = "#/components/schemas/"
@@ -342,7 +342,6 @@ def build_document(max_per_page: int) -> dict[str, Any]:
                        "as the HTML pages.",
             "description": "Read-only; GET only. Errors are {\"error\": code, \"message\": text}. CORS only for the "
                            "origins in COLLEGESEARCH_CORS_ORIGINS.",
-            "license": {"name": "Data: see each record's source", "identifier": "CC-BY-4.0"},
         },
         "servers": [{"url": "/"}],
         "paths": paths,
