@@ -14,7 +14,7 @@ import click
 
 from catalog.storage_errors import environment_problem
 from collegesearch import __version__
-from collegesearch.cli_support import UserError, settings_of
+from collegesearch.cli_support import UserError, read_new_password, settings_of
 
 KIND_CHOICES = ("career", "program", "institution", "review")
 
@@ -122,6 +122,11 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
         except QueueError as exc:
             raise UserError(str(exc)) from None
         return
+    if settings.LOG_FORMAT == "json":
+        from ops.log_setup import setup_logging
+
+        # Installed before Scrapy starts, which then adds no handler of its own (crawler.run).
+        setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     try:
         # run_crawl takes every requested source's crawl lock before it starts and fails fast
         # with the holder's pid and purpose (ops.locks.LockBusy) when one is taken.
@@ -276,7 +281,29 @@ def status(ctx: click.Context, as_json: bool) -> None:
         report = status_report(settings)
     except ScheduleError as exc:
         raise UserError(str(exc)) from None
-    click.echo(json.dumps(report.to_dict(), indent=2) if as_json else report.format())
+    if as_json:
+        # The version helps whoever reads a saved status tell which release wrote it.
+        click.echo(json.dumps({"version": __version__, **report.to_dict()}, indent=2))
+    else:
+        click.echo(report.format())
+
+
+@main.command("hash-password")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of stdin (for scripts) instead of asking twice.")
+def hash_password(password_stdin: bool) -> None:
+    """Print the hash of an admin password, to put in COLLEGESEARCH_ADMIN_PASSWORD_HASH.
+
+    Needs no settings and reads no data folder. Asks twice with hidden input; the password is
+    never echoed or stored.
+    """
+    from ops.passwords import make_password_hash
+
+    password = read_new_password(from_stdin=password_stdin)
+    try:
+        click.echo(make_password_hash(password))
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 # Subcommands kept in their own modules (registered last: they import what this module defines).

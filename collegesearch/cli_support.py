@@ -1,7 +1,8 @@
-"""What every ``collegesearch`` subcommand module shares: the one-line user error and the settings of the run."""
+"""What ``collegesearch`` subcommand modules share: the one-line user error, the settings of the run, a password prompt."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import click
@@ -30,3 +31,20 @@ def settings_of(ctx: click.Context) -> Settings:
         ctx.find_root().obj = obj
     settings: Settings = obj["settings"]
     return settings
+
+
+def read_new_password(*, from_stdin: bool) -> str:
+    """A new password: the first line of stdin, or asked twice with hidden input (``UserError`` when they differ)."""
+    if from_stdin:
+        line = sys.stdin.readline()
+        password = line[:-1] if line.endswith("\n") else line
+        if not password:
+            raise UserError("no password on stdin (--password-stdin reads its first line)")
+        return password
+    # Asked exactly twice rather than click's re-prompting confirmation: a mismatch is an error a
+    # script sees (exit 1) instead of a prompt that waits forever.
+    password = str(click.prompt("Admin password", hide_input=True, err=True))
+    again = str(click.prompt("Repeat the password", hide_input=True, err=True))
+    if password != again:
+        raise UserError("the two passwords differ; nothing was printed, try again")
+    return password

@@ -253,6 +253,9 @@ SETTINGS: tuple[Setting, ...] = (
             "log when no notice wakes it earlier (PostgreSQL sends one at each commit).", _float_range(0.1, 3600)),
     Setting("LOG_LEVEL", "INFO", "Log level for every component: DEBUG, INFO, WARNING or ERROR.",
             _choice("DEBUG", "INFO", "WARNING", "ERROR")),
+    Setting("LOG_FORMAT", "text", "Log line format for every component: text (readable lines) or json (one JSON "
+            "object per line with time, level, logger, message and request_id, source or run_id where known).",
+            _choice("text", "json")),
     # Crawling
     Setting("SOURCES", ",".join(BUILTIN_SOURCES),
             "Sources `collegesearch crawl` runs when none is named.", _list),
@@ -343,6 +346,7 @@ class Settings:
     INDEX_BUILD_PROCS: int
     FOLLOW_POLL_SECONDS: float
     LOG_LEVEL: str
+    LOG_FORMAT: str
     SOURCES: tuple[str, ...]
     SITES_FILE: str | None
     SAMPLE_SITE_URL: str | None

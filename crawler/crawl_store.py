@@ -251,14 +251,16 @@ class CrawlStore:
             logger.warning("%s: run %s could not be recorded as finished either; the next crawl resumes it",
                            self.source, self.run_id)
         log = logger.info if status == "ok" else logger.warning
+        context = {"source": self.source, "run_id": self.run_id}  # fields of the JSON log line
         if self.disk_full is not None:
             # The one line that says what to fix was logged when the disk filled up; no second one.
             log("%s: run %s failed: stopped early, the catalog cannot be written (%s pages, %s new, %s changed)",
-                self.source, self.run_id, summary["pages"], summary["items"]["new"], summary["items"]["changed"])
+                self.source, self.run_id, summary["pages"], summary["items"]["new"], summary["items"]["changed"],
+                extra=context)
         else:
             log("%s: run %s %s%s (%s pages, %s new, %s changed, %s removed)", self.source, self.run_id, status,
                 f": {error}" if error else "", summary["pages"], summary["items"]["new"],
-                summary["items"]["changed"], summary["items"]["removed"])
+                summary["items"]["changed"], summary["items"]["removed"], extra=context)
         self.catalog.close()
         self.catalog = None
         self._release()

@@ -107,6 +107,8 @@ def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: s
         "COLLEGESEARCH_CONFIG_ERROR": None,
         "COLLEGESEARCH_SOURCES": sources_info,
         "COLLEGESEARCH_TRIGGER": trigger,
+        # JSON logs: `collegesearch crawl` installed the JSON handler; Scrapy must not add its text one.
+        "LOG_INSTALL_ROOT_HANDLER": settings.LOG_FORMAT != "json",
     }, priority="cmdline")
     return result
 
@@ -185,6 +187,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
 
     from crawler.crawl_store import CrawlStore
     from crawler.disk_full import DISK_FULL_REASON
+    from crawler.log_context import install_crawl_log_context
 
     if settings.LOG_LEVEL != "DEBUG":
         logging.disable(logging.INFO)  # the process logs every library's version at INFO while it starts
@@ -193,6 +196,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     finally:
         logging.disable(logging.NOTSET)
     _quiet_scrapy_logging(settings.LOG_LEVEL)  # after: its logging setup resets the "scrapy" loggers
+    install_crawl_log_context(settings.LOG_FORMAT)
     crawlers: dict[str, Crawler] = {}
     kwargs_by_name: dict[str, dict[str, Any]] = {}
     for name in names:

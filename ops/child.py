@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import signal
@@ -171,8 +172,35 @@ class OutputPump(threading.Thread):
             if not line.strip():
                 continue
             self.tail.append(line)
-            child_log.info("[%s] %s", self.prefix, line)
+            self.relay(line)
         self.stream.close()
+
+    def relay(self, line: str) -> None:
+        """Log one output line: a child's JSON log line (LOG_FORMAT=json) keeps its level and context fields."""
+        record = _json_log_line(line)
+        if record is None:
+            child_log.info("[%s] %s", self.prefix, line, extra={"source": self.prefix})
+            return
+        # Re-logged rather than copied as text, so the scheduler's JSON line is not JSON inside a string.
+        extra = {"source": record.get("source") or self.prefix, "child_logger": record.get("logger"),
+                 "child_time": record.get("time")}
+        for name in ("run_id", "exc_info"):
+            if record.get(name) is not None:
+                extra["child_" + name if name == "exc_info" else name] = record[name]
+        level = logging.getLevelName(str(record.get("level", "INFO")))
+        child_log.log(level if isinstance(level, int) else logging.INFO, "[%s] %s", self.prefix,
+                      record.get("message", ""), extra=extra)
+
+
+def _json_log_line(line: str) -> dict[str, Any] | None:
+    """A child's JSON log line as a dict, or None for any other output (the summary table, error lines)."""
+    if not line.startswith("{"):
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) and "message" in record else None
 
 
 PR_SET_PDEATHSIG = 1

@@ -247,7 +247,7 @@ def run_follower(settings: Settings, *, poll_seconds: float | None = None,
     Raises ``FollowError`` when another follower holds this index folder.
     """
     say = echo or (lambda line: print(line, flush=True))
-    setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     # Every round opens the catalog, and Alembic's schema check would log two lines each time.
     logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     follower = Follower(settings, poll_seconds=poll_seconds)

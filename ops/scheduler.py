@@ -151,7 +151,7 @@ class Scheduler:
                 cat.mark_interrupted(run.id, f"process {run.pid} on {run.host} stopped without finishing "
                                              "(killed or crashed); the next run resumes it")
                 log.warning("%s: run %s was left running by dead process %s; marked interrupted",
-                            run.source, run.id, run.pid)
+                            run.source, run.id, run.pid, extra={"source": run.source, "run_id": run.id})
                 closed.append(run.id)
         return closed
 
@@ -224,7 +224,7 @@ class Scheduler:
             newest = cat.list_runs(limit=1)
         before = newest[0].id if newest else 0
         argv = self.command(source, trigger)
-        log.info("%s: starting crawl (%s): %s", source, trigger, " ".join(argv[1:]))
+        log.info("%s: starting crawl (%s): %s", source, trigger, " ".join(argv[1:]), extra={"source": source})
         proc, pump = start_child(argv, self.settings, source, die_with_parent=self.children_die_with_me)
         self._children[source] = proc
         try:
@@ -289,7 +289,9 @@ class Scheduler:
     def _after(self, result: JobResult) -> None:
         """Log the outcome; plan a retry with backoff, or report the source as failing."""
         if result.outcome == "ok":
-            log.info("%s: run %s ok", result.source, ", ".join(map(str, result.runs)))
+            # source and run_id are fields of the JSON log line (LOG_FORMAT=json).
+            log.info("%s: run %s ok", result.source, ", ".join(map(str, result.runs)),
+                     extra={"source": result.source, "run_id": result.runs[-1] if result.runs else None})
             return
         if result.outcome == "skipped" or self.stopping.is_set():
             return
@@ -299,7 +301,7 @@ class Scheduler:
                        f"{health.failing_since}, retries used up (RETRY_MAX {self.settings.RETRY_MAX}); "
                        f"last error: {health.last_error}. Its data so far stays searchable; the next scheduled "
                        f"run tries again.")
-            log.error("%s", message)
+            log.error("%s", message, extra={"source": result.source, "run_id": health.last_run_id})
             self.event("failing", result.source, message, run_id=health.last_run_id)
             return
         if health.next_retry_at is None:
@@ -308,7 +310,8 @@ class Scheduler:
         backoff = retry_delay(self.settings, health.next_retry_attempt or 1) or 0.0
         detail = (f"retry {health.next_retry_attempt} of {self.settings.RETRY_MAX} at {local_time(due, self.tz)} "
                   f"({backoff:g} s backoff) after: {health.last_error}")
-        log.warning("%s failed (run %s): %s", result.source, health.last_run_id, detail)
+        log.warning("%s failed (run %s): %s", result.source, health.last_run_id, detail,
+                    extra={"source": result.source, "run_id": health.last_run_id})
         self.event("retry", result.source, detail, run_id=health.last_run_id)
         self._plan_retry(result.source, due)
 
@@ -480,7 +483,7 @@ def run_scheduler(settings: Settings, once: bool = False, echo: Callable[[str], 
     runs, or (``once``) some crawl failed.
     """
     say = echo or (lambda line: print(line, flush=True))
-    setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     scheduler = Scheduler(settings, echo=say)
     if not scheduler.jobs:
         raise ScheduleError("nothing is scheduled: set COLLEGESEARCH_SCHEDULE_<SOURCE> for a source listed in "

@@ -47,7 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.config["JSON_SORT_KEYS"] = False
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
-    from webapp import db, http_cache, metrics, rate_limits, security, templating
+    from webapp import db, http_cache, metrics, rate_limits, request_id, security, templating
     from webapp.index import SearchService
     from webapp.records import Listings
 
@@ -63,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     # First, so its timer starts before any other hook (a rate limit's 429 is timed and counted too).
     metrics.init_app(app)
+    request_id.init_app(app)
     security.init_app(app)
     templating.init_app(app)
     http_cache.init_app(app)

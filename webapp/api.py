@@ -4,18 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
-from webapp import records
+from webapp import openapi, records
 from webapp.db import get_catalog
 from webapp.errors import error_response
 from webapp.http_cache import cacheable
 from webapp.index import get_search_service
 from webapp.page_data import career_page_data, check_id, institution_page_data, program_page_data, search_response
+from webapp.params import SUGGEST_LIMIT_DEFAULT, SUGGEST_LIMIT_MAX, SUGGEST_MAX_CHARS
 
 bp = Blueprint("api", __name__)
-
-SUGGEST_MAX_CHARS = 200
 
 
 @bp.get("/search")
@@ -34,11 +33,11 @@ def suggest() -> Response:
         return error_response(400, f"q must be at most {SUGGEST_MAX_CHARS} characters for suggestions",
                               "bad_parameter")
     try:
-        limit = int(request.args.get("limit", "8"))
+        limit = int(request.args.get("limit", str(SUGGEST_LIMIT_DEFAULT)))
     except ValueError:
         return error_response(400, "limit must be a whole number", "bad_parameter")
-    if not 1 <= limit <= 20:
-        return error_response(400, "limit must be from 1 to 20", "bad_parameter")
+    if not 1 <= limit <= SUGGEST_LIMIT_MAX:
+        return error_response(400, f"limit must be from 1 to {SUGGEST_LIMIT_MAX}", "bad_parameter")
     return jsonify({"query": q, "suggestions": get_search_service().suggest(q, limit=limit)})
 
 
@@ -85,3 +84,24 @@ def status() -> Response:
         "index": get_search_service().status(cat.fused.max_change_seq()),
     }
     return jsonify(body)
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 description of every ``/api/*`` endpoint (``webapp.openapi``)."""
+    return jsonify(_openapi_document())
+
+
+@bp.get("")
+def docs() -> str:
+    """The API's docs page for people: every endpoint and parameter, read from the same description."""
+    return render_template("api/docs.html", doc=_openapi_document())
+
+
+def _openapi_document() -> dict[str, Any]:
+    # Built once per app: it only depends on code constants and MAX_PER_PAGE.
+    cached = current_app.extensions.get("collegesearch_openapi")
+    if cached is None:
+        cached = current_app.extensions["collegesearch_openapi"] = openapi.build_document(
+            current_app.config["MAX_PER_PAGE"])
+    return cached

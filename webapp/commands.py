@@ -1,19 +1,14 @@
-"""``flask --app webapp hash-password``: make the ADMIN_PASSWORD_HASH value (registered through ``app.cli``)."""
+"""``flask --app webapp hash-password``: make the ADMIN_PASSWORD_HASH value (registered through ``app.cli``).
+
+``collegesearch hash-password`` does the same without building the app; both use ``ops.passwords``.
+"""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
-from werkzeug.security import generate_password_hash
 
-MIN_PASSWORD_CHARS = 12
-
-
-def make_password_hash(password: str) -> str:
-    """A Werkzeug (scrypt) hash of the admin password."""
-    if len(password) < MIN_PASSWORD_CHARS:
-        raise ValueError(f"use at least {MIN_PASSWORD_CHARS} characters for the admin password")
-    return generate_password_hash(password)
+from ops.passwords import make_password_hash
 
 
 @click.command("hash-password")

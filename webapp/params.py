@@ -20,6 +20,11 @@ MAX_PAGE = 10_000
 MAX_QUERY_CHARS = 10_000
 DEFAULT_PER_PAGE = 20
 
+# /api/suggest's limits (checked in webapp.api, described in webapp.openapi).
+SUGGEST_MAX_CHARS = 200
+SUGGEST_LIMIT_DEFAULT = 8
+SUGGEST_LIMIT_MAX = 20
+
 
 @dataclass
 class SearchParams:

@@ -57,7 +57,7 @@ def check_port(host: str, port: int) -> None:
 
 def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> dict[str, Any]:
     """The gunicorn settings we run with."""
-    return {
+    options: dict[str, Any] = {
         "bind": [bind_address(host, port)],
         "workers": workers,
         # Threads let a worker serve the page's CSS and JS while another request waits on a slow client;
@@ -77,6 +77,35 @@ def gunicorn_options(settings: Settings, host: str, port: int, workers: int) -> 
         # Bounded request lines and headers: hostile clients get a 4xx from gunicorn itself.
         "limit_request_line": 8190,
         "limit_request_fields": 100,
+    }
+    if settings.LOG_FORMAT == "json":
+        options["logconfig_dict"] = json_log_config(settings.LOG_LEVEL)
+    return options
+
+
+def json_log_config(level: str) -> dict[str, Any]:
+    """gunicorn's ``logconfig_dict`` for LOG_FORMAT=json: its error and access logs and the app's, as JSON lines.
+
+    Same streams as the text logs (errors on stderr, the access log on stdout); every line gets the
+    request id where there is one (``webapp.request_id``).
+    """
+    def stream(name: str) -> dict[str, Any]:
+        return {"class": "logging.StreamHandler", "formatter": "json", "filters": ["request_id"],
+                "stream": f"ext://sys.{name}"}
+
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "ops.log_setup.JsonLogFormatter"}},
+        "filters": {"request_id": {"()": "webapp.request_id.RequestIdFilter"}},
+        "handlers": {"stderr": stream("stderr"), "stdout": stream("stdout")},
+        "root": {"level": level, "handlers": ["stderr"]},
+        "loggers": {
+            "gunicorn.error": {"level": level, "handlers": ["stderr"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
+            # Flask gives its app logger ("webapp") a text handler of its own when it sees none above it.
+            "webapp": {"handlers": [], "propagate": True},
+        },
     }
 
 

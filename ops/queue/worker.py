@@ -115,7 +115,7 @@ def run_worker(settings: Settings, concurrency: int = 1, sync_index: bool = Fals
             pass  # the catalog must be there and current before any crawl is taken off the queue
     except CatalogError as exc:
         raise QueueError(str(exc)) from None
-    setup_logging(settings.LOG_LEVEL)
+    setup_logging(settings.LOG_LEVEL, settings.LOG_FORMAT)
     planner = CrawlQueue(settings, "collegesearch worker")
     try:
         runner = CrawlRunner(settings, planner)
