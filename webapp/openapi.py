@@ -262,21 +262,26 @@ def _json(schema_name: str, description: str, headers: dict[str, Any] | None = N
 
 
 def _operation(operation_id: str, summary: str, ok: str, *, parameters: list[dict[str, Any]] | None = None,
-               errors: dict[str, str] | None = None, reads_catalog: bool = True) -> dict[str, Any]:
-    """One GET with its success body and the responses every endpoint may give (503 where it reads the catalog)."""
-    responses: dict[str, Any] = {
-        "200": _json(ok, "OK", {
-            "ETag": {"$ref": "#/components/headers/ETag"},
-            "X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}}),
-        "304": {"$ref": "#/components/responses/NotModified"},
-    }
+               errors: dict[str, str] | None = None, reads_catalog: bool = True,
+               conditional: bool = True) -> dict[str, Any]:
+    """One GET with its success body and the responses every endpoint may give (503 where it reads the catalog).
+
+    ``conditional``: the view is wrapped by ``http_cache.cacheable``, so it sends an ETag and answers 304.
+    """
+    headers: dict[str, Any] = {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}}
+    if conditional:
+        headers = {"ETag": {"$ref": "#/components/headers/ETag"}, **headers}
+    responses: dict[str, Any] = {"200": _json(ok, "OK", headers)}
+    if conditional:
+        responses["304"] = {"$ref": "#/components/responses/NotModified"}
     for status, description in (errors or {}).items():
         responses[status] = _json("Error", description)
     responses["429"] = {"$ref": "#/components/responses/TooManyRequests"}
     if reads_catalog:
         responses["503"] = {"$ref": "#/components/responses/Unavailable"}
     return {"get": {"operationId": operation_id, "summary": summary, "tags": ["api"],
-                    "parameters": [*(parameters or []), IF_NONE_MATCH], "responses": responses}}
+                    "parameters": [*(parameters or []), *([IF_NONE_MATCH] if conditional else [])],
+                    "responses": responses}}
 
 
 def _id_param(name: str, description: str) -> dict[str, Any]:
@@ -326,8 +331,10 @@ def build_document(max_per_page: int) -> dict[str, Any]:
         "/api/reviews/{review_id}": _operation(
             "review", "One review with its institution.", "ReviewPage",
             parameters=[_id_param("review_id", "Review id; user reviews are user:<n>.")], errors=not_found),
-        "/api/status": _operation("status", "What the index holds and how fresh it is.", "Status"),
-        "/api/openapi.json": _operation("openapi", "This description.", "OpenAPI", reads_catalog=False),
+        # Not conditional: status is read to learn freshness, and the description changes only with a deploy.
+        "/api/status": _operation("status", "What the index holds and how fresh it is.", "Status", conditional=False),
+        "/api/openapi.json": _operation("openapi", "This description.", "OpenAPI", reads_catalog=False,
+                                        conditional=False),
     }
     moved = {"description": "Moved: an old program id; Location names the current one.",
              "headers": {"Location": {"schema": {"type": "string"}}}}

@@ -171,3 +171,37 @@ def test_the_document_is_cross_origin_like_the_rest_of_the_api(app, client):
     other = client.get("/api/openapi.json", headers={"Origin": "https://evil.example"})
     assert "Access-Control-Allow-Origin" not in other.headers
 
+
+
+@pytest.mark.parametrize(("path", "url"), sorted({(p, u) for p, u, s in CALLS if s == 200}))
+def test_a_call_repeated_with_its_etag_is_the_declared_304(client, doc, path, url):
+    """Caching and the document agree: a path declares 304 exactly when it sends an ETag, and honours it."""
+    first = client.get(url)
+    etag = first.headers.get("ETag")
+    declares_304 = "304" in doc["paths"][path]["get"]["responses"]
+    assert declares_304 == (etag is not None), (path, etag)
+    if etag:
+        again = client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and again.data == b""
+        assert again.headers["ETag"] == etag
+
+
+@pytest.mark.parametrize("path", sorted({p for p, _u, _s in CALLS}))
+def test_a_call_over_the_rate_limit_is_the_declared_429(web_settings, doc, path):
+    """Flask-Limiter's refusal has the body and the Retry-After header the document promises."""
+    from webapp import create_app
+
+    app = create_app({"SETTINGS": web_settings, "TESTING": True, "API_RATE_LIMIT": "1 per minute"})
+    try:
+        client = app.test_client()
+        url = next(u for p, u, s in CALLS if p == path and s == 200)
+        assert client.get(url).status_code == 200
+        limited = client.get(url)
+        assert limited.status_code == 429
+        check_body(doc, path, 429, limited)
+        declared = doc["paths"][path]["get"]["responses"]["429"]
+        if "$ref" in declared:
+            declared = doc["components"]["responses"][declared["$ref"].rsplit("/", 1)[1]]
+        assert "Retry-After" in declared["headers"] and int(limited.headers["Retry-After"]) >= 1
+    finally:
+        app.extensions["collegesearch_search"].close()
