@@ -71,6 +71,28 @@ class ChangeCursor:
         return ChangeCursor(seq, xid, snapshot)
 
 
+@dataclass(frozen=True)
+class Followed:
+    """The records one feed follows: named records, plus the programs and good reviews of named schools.
+
+    ``schools`` brings in every program and review whose fused record names the school as its parent
+    (``entities.parent_id``, indexed), including closed and removed ones, so a school's feed shows its
+    programs coming and going; reviews only when they are new (or back) and rated ``min_review_rating``
+    or more.
+    """
+
+    records: tuple[tuple[str, str], ...] = ()
+    """``(kind, item_id)`` pairs whose own changes are followed."""
+    schools: tuple[str, ...] = ()
+    """Institution ids whose programs and reviews are followed too."""
+    min_review_rating: int = 1
+
+    @property
+    def is_empty(self) -> bool:
+        """Follows nothing (e.g. a search that matches no record): the feed is empty."""
+        return not self.records and not self.schools
+
+
 # A seq beyond any real one: a cursor at (xid, SEQ_MAX) has read every change of transaction xid.
 SEQ_MAX = 2**62
 # PostgreSQL: leave out changes a rebuild's starting snapshot already saw (see ChangeCursor).
@@ -82,6 +104,8 @@ class ChangeLog(CatalogConnection):
     """Reading a change log: ``changes`` (observations) unless a subclass names ``entity_changes`` (fused records)."""
 
     _changes = "changes"
+    _records = "items"
+    """The records the log's entries are about (``Followed.schools`` finds their children there)."""
 
     def max_change_seq(self) -> int:
         """The newest change-log sequence number (0 when empty)."""
@@ -156,15 +180,21 @@ class ChangeLog(CatalogConnection):
         before_seq: int | None = None,
         run_id: int | None = None,
         fields: Sequence[str] = (),
+        follow: Followed | None = None,
         limit: int = 100,
     ) -> list[Change]:
         """Newest-first changes for people to read, filtered by kind, state, operation, time, run and changed field.
 
         ``fields`` keeps changes whose diff touches at least one of the named item fields
         (e.g. ``accreditation_status`` for status changes, ``median_pay_annual`` for pay changes).
+        ``follow`` keeps only the changes of the records it names (see ``Followed``).
         """
         sql = f"SELECT * FROM {self._changes} WHERE 1 = 1"  # noqa: S608 - a class constant
         args: dict[str, Any] = {}
+        if follow is not None:
+            clause, more = self._followed_seqs(follow)
+            sql += f" AND seq IN ({clause})"
+            args.update(more)
         if fields:
             sql += " AND (" + " OR ".join(self.conn.json_has("diff", f"field{i}") for i in range(len(fields))) + ")"
             args.update({f"field{i}": self.conn.json_key(f) for i, f in enumerate(fields)})
@@ -191,6 +221,40 @@ class ChangeLog(CatalogConnection):
         sql += " ORDER BY seq DESC LIMIT :limit"
         args["limit"] = limit
         return [_change(r) for r in self.conn.execute(sql, args)]
+
+    def _followed_seqs(self, follow: Followed) -> tuple[str, dict[str, Any]]:
+        """A subquery of the seqs of the followed records' changes, each branch an indexed lookup.
+
+        Each branch reads the change log through its ``(kind, item_id)`` index (the schools' children
+        found through ``entities(parent_id, kind)``), so the outer query looks up only those rows by
+        ``seq`` instead of walking the whole log newest first and testing every row.
+        """
+        if follow.is_empty:
+            return "SELECT seq FROM " + self._changes + " WHERE 1 = 0", {}  # noqa: S608 - a class constant
+        branches: list[str] = []
+        args: dict[str, Any] = {}
+        by_kind: dict[str, list[str]] = {}
+        for kind, item_id in follow.records:
+            by_kind.setdefault(kind, []).append(item_id)
+        for i, (kind, ids) in enumerate(sorted(by_kind.items())):
+            marks, more = in_list(f"fid{i}_", list(dict.fromkeys(ids)))
+            branches.append(f"SELECT seq FROM {self._changes} WHERE kind = :fkind{i} AND item_id IN ({marks})")  # noqa: S608 - class constants and placeholders
+            args[f"fkind{i}"] = kind
+            args.update(more)
+        if follow.schools:
+            marks, more = in_list("fschool", list(dict.fromkeys(follow.schools)))
+            args.update(more)
+            args.update({"frating_key": self.conn.json_key("rating"), "fmin_rating": follow.min_review_rating})
+            rating = f"CAST({self.conn.json_text('data', 'frating_key')} AS INTEGER)"
+            # The children are read from the records table (tombstones included), not from the change
+            # log's own columns, which hold no parent: a program removed last year still names its school.
+            programs = f"SELECT item_id FROM {self._records} WHERE kind = 'program' AND parent_id IN ({marks})"  # noqa: S608 - class constants and placeholders
+            reviews = (f"SELECT item_id FROM {self._records} WHERE kind = 'review' AND parent_id IN ({marks})"  # noqa: S608 - class constants and placeholders
+                       f" AND {rating} >= :fmin_rating")
+            branches.append(f"SELECT seq FROM {self._changes} WHERE kind = 'program' AND item_id IN ({programs})")  # noqa: S608 - class constants and placeholders
+            branches.append(f"SELECT seq FROM {self._changes} WHERE kind = 'review'"  # noqa: S608 - class constants and placeholders
+                            f" AND op IN ('new', 'revived') AND item_id IN ({reviews})")
+        return " UNION ALL ".join(branches), args
 
     def change_summary(
         self, *, run_ids: Sequence[int] = (), since: str | None = None, status_field: str = "accreditation_status",

@@ -319,6 +319,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FEED_TAG_HOST", None, "Domain name in the Atom entry ids (tag:HOST,DATE:change/N); set it to the "
             "site's public name and never change it, or feed readers see every entry as new (default: the "
             "request's host).", _dns_name),
+    Setting("FOLLOW_REVIEW_MIN_RATING", 4, "Stars (1-5) a new review needs to appear in the feed of the school it "
+            "reviews (`/changes.atom?institution=UNITID`).", _int_range(1, 5)),
     Setting("READY_MAX_CHANGES_BEHIND", 10000, "/readyz answers 503 when this node's index is more catalog "
             "changes behind than this.", _int_range(0, 100_000_000)),
     Setting("SEARCH_RATE_LIMIT", "60 per minute", "Searches (`/search`, `/search.json`) one client may run, in "
@@ -387,6 +389,7 @@ class Settings:
     CACHE_DETAIL_MAX_AGE: int
     CACHE_FEED_MAX_AGE: int
     FEED_TAG_HOST: str | None
+    FOLLOW_REVIEW_MIN_RATING: int
     READY_MAX_CHANGES_BEHIND: int
     SEARCH_RATE_LIMIT: str | None
     API_RATE_LIMIT: str | None

@@ -4,8 +4,9 @@ Each change-log entry becomes a sentence people read over coffee ("Probation: He
 Technology at Ohio Valley Community College (was Accredited)"), with a category (new program,
 status change, closed program, new review, college added or removed, pay change...), grouped by
 crawl run and day. Filters: ``kind``, ``state``, ``op``, ``what`` (new, status, removed,
-pay, reviews; closed programs show under status and removed), ``run_id``, ``since``, ``before`` (paging), ``limit``. The admin shows the same feed
-(``webapp.admin_crawl``).
+pay, reviews; closed programs show under status and removed), ``run_id``, ``since``, ``before`` (paging), ``limit``,
+and what one follows: ``career``, ``institution``, ``program`` or a search (``webapp.follow``). The admin shows
+the same feed (``webapp.admin_crawl``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from indexer.results import SearchError, detail_url
 from model.items import KINDS, US_STATES
 from model.sources import source_label
 from webapp.db import get_catalog
+from webapp.follow import follow_scope
 from webapp.http_cache import cacheable
 from webapp.templating import degree_label, money
 
@@ -98,7 +100,7 @@ def _feed_args() -> dict[str, Any]:
         raise SearchError(f"limit must be from 1 to {MAX_LIMIT}", param="limit")
     since = (request.args.get("since") or "").strip() or None
     return {"kinds": kinds, "ops": ops, "state": state, "limit": limit, "before_seq": before, "since": since,
-            "run_id": run_id, "what": what}
+            "run_id": run_id, "what": what, "follow": follow_scope(request.args, get_catalog())}
 
 
 def catalog_filters(args: dict[str, Any]) -> dict[str, Any]:
@@ -114,7 +116,8 @@ def catalog_filters(args: dict[str, Any]) -> dict[str, Any]:
         ops = ops or ["-none-"]
     return {"kinds": kinds, "ops": ops, "state": args.get("state"), "limit": args["limit"],
             "before_seq": args.get("before_seq"), "since": args.get("since"), "run_id": args.get("run_id"),
-            "fields": list(preset.get("fields", ()))}
+            "fields": list(preset.get("fields", ())),
+            "follow": args["follow"].followed if args.get("follow") is not None else None}
 
 
 # -- sentences -----------------------------------------------------------------------------------
@@ -349,10 +352,11 @@ def entry_tag(authority: str, entry: dict[str, Any]) -> str:
 @cacheable("feed")
 def as_atom() -> Response:
     """The feed as Atom for feed readers (entry ids are tag URIs, see ``entry_tag``)."""
-    entries, _ = _entries()
+    entries, args = _entries()
     authority = tag_authority()
     for entry in entries:
         entry["tag"] = entry_tag(authority, entry)
-    body = render_template("changes/feed.xml", entries=entries,
+    scope = args.get("follow")
+    body = render_template("changes/feed.xml", entries=entries, scope=scope,
                            updated=entries[0]["at"] if entries else "1970-01-01T00:00:00Z")
     return Response(body, mimetype="application/atom+xml")
