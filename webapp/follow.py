@@ -32,7 +32,7 @@ from webapp.index import get_search_service
 from webapp.page_data import ID_CHARS
 from webapp.params import ALL_FILTERS, parse_search_args
 
-RECORD_PARAMS: dict[str, str] = {"career": "career", "institution": "institution", "program": "program"}
+RECORD_PARAMS: tuple[str, ...] = ("career", "institution", "program")
 # Search parameters the change log cannot answer by itself (``kind`` and ``state`` it can).
 SEARCH_PARAMS: tuple[str, ...] = ("q", "near", "radius", *(f for f in ALL_FILTERS if f not in ("kind", "state")))
 # How many of a search's (or a career's programs') best matches a feed follows. A bound keeps a

@@ -319,6 +319,12 @@ def test_a_sources_own_id_redirects_to_the_fused_program_keeping_the_query(clien
     assert client.get(plain.headers["Location"]).status_code == 200
 
 
+def test_following_a_sources_own_id_follows_the_fused_program(client):
+    followed = client.get(f"/changes.json?program={DIR_ID}").get_json()["changes"]
+    assert followed and {c["id"] for c in followed} == {CN_ID}
+    assert followed == client.get(f"/changes.json?program={CN_ID}").get_json()["changes"]
+
+
 def test_unknown_program_ids_are_404(client):
     assert client.get("/programs/cahiim-999999").status_code == 404
     response = client.get("/api/programs/cahiim-999999")
