@@ -34,7 +34,22 @@ SOFTWARE = career("Software Developers, Quality Assurance Analysts, and Testers"
 NURSING_ASSISTANTS = career("Nursing Assistants and Orderlies")
 ADVANCED_NURSES = career("Nurse Anesthetists, Nurse Midwives, and Nurse Practitioners")
 
+MEDICAL_ASSISTANTS = "career:31-9092"
+SURGICAL = career("Surgical Assistants and Technologists")
+
+
+def institutions(text: str) -> dict[str, str]:
+    """Any institution whose name holds this text ("University of Texas")."""
+    return {"kind": "institution", "text": text}
+
+
 J = Judgment
+
+
+def M(q: str, category: str, **kwargs: object) -> Judgment:
+    """A measured judgment (issue 17): scored for nDCG@10 and MRR, must-pass once the tuning makes it pass."""
+    return Judgment(q, category, must_pass=False, **kwargs)  # type: ignore[arg-type]
+
 
 JUDGMENTS: list[Judgment] = [
     # -- career titles -------------------------------------------------------------------------------
@@ -186,4 +201,78 @@ JUDGMENTS: list[Judgment] = [
     J("medical records jobs", "question", top3=("career:29-2072",)),
     J("registered nurse", "question", top3=("career:29-1141",),
       top10=(programs(field_of_study="Nursing"),)),
+]
+
+# -- issue 17: written before tuning, from what a student typing the query expects ----------------------------
+# Names are checked against the sample site's schools (IPEDS names); they are measured (M) until tuned.
+JUDGMENTS += [
+    # -- names with and without "The" -------------------------------------------------------------------------
+    M("The University of Texas at Austin", "name with or without The", top3=("institution:228778",)),
+    M("University of Texas at Austin", "name with or without The", top3=("institution:228778",)),
+    M("University of Texas at Dallas", "name with or without The", top3=("institution:228787",)),
+    M("The University of Alabama", "name with or without The", top3=("institution:100751",)),
+    M("University of Alabama", "name with or without The", top3=("institution:100751",)),
+    M("The Ohio State University", "name with or without The", top3=("institution:204796",)),
+    M("University of Texas El Paso", "name with or without The", top3=("institution:228796",)),
+    # -- a system's name finds its campuses; a campus name finds that campus ----------------------------------
+    M("University of Texas", "system vs campus", top3=(institutions("University of Texas"),) * 3),
+    M("University of Michigan", "system vs campus",
+      top3=("institution:170976", "institution:171137", "institution:171146"),
+      note="Ann Arbor first, then Dearborn and Flint"),
+    M("University of Michigan Flint", "system vs campus", top3=("institution:171146",)),
+    M("University of Cincinnati", "system vs campus", top3=("institution:201885",),
+      top10=("institution:201946", "institution:201955")),
+    M("Ohio State University Newark", "system vs campus", top3=("institution:204705",)),
+    M("University of California Berkeley", "system vs campus", top3=("institution:110635",)),
+    M("University of North Carolina at Chapel Hill", "system vs campus", top3=("institution:199120",)),
+    M("Indiana University Bloomington", "system vs campus", top3=("institution:151351",)),
+    M("University of California", "system vs campus", top3=(institutions("University of California-"),) * 3),
+    # -- a brand covering several campuses: the flagship first --------------------------------------------------
+    M("Purdue", "brand name", top3=("institution:243780",), top10=(institutions("Purdue University"),) * 3),
+    M("Purdue University", "brand name", top3=("institution:243780",)),
+    M("Rutgers", "brand name", top3=("institution:186380", "institution:186371", "institution:186399")),
+    M("Penn State", "brand name", top3=("institution:214777",)),
+    M("Ohio State", "brand name", top3=("institution:204796",)),
+    M("University of Washington", "brand name", top3=("institution:236948",)),
+    # -- career titles, singular/plural and assistant/assisting -------------------------------------------------
+    M("medical assistant", "career title variant", top3=(MEDICAL_ASSISTANTS,),
+      top10=(programs(field_of_study="Medical Assisting"),)),
+    M("medical assistants", "career title variant", top3=(MEDICAL_ASSISTANTS,)),
+    M("medical assisting", "career title variant", top3=(MEDICAL_ASSISTANTS, programs(field_of_study="Medical Assisting"))),
+    M("dental assistant", "career title variant", top3=("career:31-9091",),
+      top10=(programs(field_of_study="Dental Assisting"),)),
+    M("dental assisting", "career title variant", top3=("career:31-9091", programs(field_of_study="Dental Assisting"))),
+    M("pharmacy technician", "career title variant", top3=("career:29-2052",)),
+    M("surgical technologist", "career title variant", top3=(SURGICAL,)),
+    M("physical therapist assistant", "career title variant", top3=("career:31-2020",)),
+    M("occupational therapy assistant", "career title variant", top3=("career:31-2010",)),
+    M("massage therapist", "career title variant", top3=("career:31-9011",)),
+    M("veterinary technician", "career title variant", top3=("career:29-2056",)),
+    M("paralegal", "career title variant", top3=("career:23-2011",)),
+    M("nursing assistant", "career title variant", top3=(NURSING_ASSISTANTS,)),
+    M("physician assistant", "career title variant", top3=("career:29-1071",)),
+    # -- a field and a state in plain words -------------------------------------------------------------------
+    M("nursing georgia", "field + state", top3=(programs(field_of_study="Nursing", state="GA"),) * 3),
+    M("nursing ga", "field + state", top3=(programs(field_of_study="Nursing", state="GA"),) * 3),
+    M("dental hygiene texas", "field + state", top3=(programs(field_of_study="Dental Hygiene", state="TX"),) * 3),
+    M("radiography north carolina", "field + state", top3=(programs(field_of_study="Radiography", state="NC"),) * 3),
+    M("physical therapy michigan", "field + state", top3=(programs(field_of_study="Physical Therapy", state="MI"),) * 3),
+    M("dental assisting in illinois", "field + state",
+      top3=(programs(field_of_study="Dental Assisting", state="IL"),) * 3),
+    M("occupational therapy pennsylvania", "field + state",
+      top3=(programs(field_of_study="Occupational Therapy", state="PA"),) * 3),
+    M("medical assistant florida", "field + state", top3=(programs(field_of_study="Medical Assisting", state="FL"),) * 3),
+    # -- a field and a city (with its state) --------------------------------------------------------------------
+    M("nursing Atlanta GA", "field + city", top3=(programs(field_of_study="Nursing", state="GA", city="Atlanta"),) * 3),
+    M("nursing in Chicago, Illinois", "field + city",
+      top3=(programs(field_of_study="Nursing", state="IL", city="Chicago"),) * 3),
+    M("nursing Houston Texas", "field + city", top3=(programs(field_of_study="Nursing", state="TX", city="Houston"),) * 3),
+    M("nursing San Diego CA", "field + city",
+      top3=(programs(field_of_study="Nursing", state="CA", city="San Diego"),) * 3),
+    # -- a state's name inside a school's name stays a name -----------------------------------------------------
+    M("Georgia State University", "place word in a name", top3=("institution:139940",)),
+    M("Texas State University", "place word in a name", top3=("institution:228459",)),
+    M("georgia tech", "place word in a name", top3=("institution:139755",)),
+    M("University of Georgia nursing", "place word in a name",
+      top3=(programs(institution_unitid="139959", field_of_study="Nursing"),)),
 ]

