@@ -30,12 +30,13 @@ from tests.relevance.judgments import JUDGMENTS  # noqa: E402
 from tests.relevance.metrics import Outcome, run, summarize  # noqa: E402
 
 FEATURES: dict[str, str] = {
-    "field_boosts": "field boosts (name/aliases/subjects over body) and the exact-name bonus",
+    "field_boosts": "field boosts (name/aliases/subjects over body), the name tiers and the career hub",
     "phrase_boost": "proximity re-ranking (words close together in title/excerpt)",
     "synonyms": "synonyms and abbreviations (data/synonyms.txt)",
     "matching": "every-word matching with any-word fallback (off = any word)",
     "fuzzy": "spelling suggestion, corrected and fuzzy matching",
     "kind_hints": "kind hints (\"programs\", \"colleges\", \"BSN\" favour a kind)",
+    "places": "places in plain words (\"nursing georgia\" filters to GA)",
 }
 
 

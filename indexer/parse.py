@@ -39,6 +39,8 @@ class Relevance:
     fuzzy: bool = True
     """Spelling suggestions, and corrected/fuzzy matching when nothing matches."""
     kind_hints: bool = True
+    places: bool = True
+    """A state or city at the end of a query that names a field becomes a location filter (``indexer.places``)."""
 
     def without(self, feature: str) -> Relevance:
         """A copy with one feature turned off."""
@@ -49,7 +51,7 @@ class Relevance:
 
 DEFAULT_RELEVANCE = Relevance()
 PLAIN_BM25 = Relevance(field_boosts=False, phrase_boost=False, synonyms=False, matching="or", fuzzy=False,
-                       kind_hints=False)
+                       kind_hints=False, places=False)
 
 # Query-language field names as users type them -> filter names.
 FILTER_ALIASES: dict[str, str] = {
@@ -116,6 +118,8 @@ class Unit:
     """Optional (e.g. "programs"): boosts but need not match."""
     kind_hint: str | None = None
     place_only: bool = False
+    quoted: bool = False
+    """Typed in quotes: searched as words, never read as a place."""
     typed: list[str] = field(default_factory=list)
     """The words as typed, for spelling suggestions."""
 
@@ -296,7 +300,7 @@ def _merge_or(units: list[Unit], unit: Unit) -> None:
 def _phrase_unit(raw: list[str]) -> Unit:
     slots = [Slot([Variant((w.lower(),))]) for w in raw]
     return Unit(label=" ".join(raw), alternatives=[Alternative(slots, 1.0, phrase=len(slots) > 1)],
-                typed=[w.lower() for w in raw])
+                typed=[w.lower() for w in raw], quoted=True)
 
 
 def _plain_unit(raw: list[str]) -> Unit:

@@ -2,8 +2,13 @@
 
 ``top`` sums each candidate's BM25 scores term at a time over the decoded postings (plus the kind
 hints, and coordination in "or" mode). ``rank`` then re-ranks the first ``RERANK_DEPTH``: a record
-whose title (or excerpt) holds the typed words close together, or whose name or alias is exactly
-the query ("UCLA", "University of Georgia"), moves up.
+whose title (or excerpt) holds the typed words close together moves up, and so does one whose name
+or alias holds the query *as a name* (``name_match``): the whole name ("UCLA", "University of
+Georgia"), the brand of a flagship ("Purdue" = "Purdue University-Main Campus"), the start of a name
+("University of Texas" -> "The University of Texas at Austin") or a run of its words, in that order
+of strength, far above names that merely share the words. A career whose title or "also called"
+name is the query (or nearly: "surgical technologist" in "Certified Surgical Technologist") is the
+hub the student means, so it goes first.
 """
 
 from __future__ import annotations
@@ -27,8 +32,19 @@ RERANK_DEPTH = 50
 """How many top results the proximity and exact-name bonuses re-rank."""
 PROXIMITY_BONUS = 0.5
 """Score multiplier for the typed words adjacent in the title (0.6 of that in the excerpt)."""
-EXACT_NAME_BONUS = 1.0
+EXACT_NAME_BONUS = 2.0
 """Score multiplier when the query is exactly a record's name or alias ("UCLA", "University of Georgia")."""
+PREFIX_NAME_BONUS = 1.0
+"""Score multiplier when a name starts with the query ("University of Michigan" -> "...-Ann Arbor")."""
+FIELD_BONUS = 0.3
+"""Score multiplier for a program whose field of study is the query's words ("nursing", not "practical nursing")."""
+CAMPUS_SUFFIX = re.compile(r"\s*-\s*Main Campus$")
+"""A flagship's campus suffix: "Ohio State University-Main Campus" is the brand "Ohio State University"."""
+GENERIC_NAME_STEMS: frozenset[str] = frozenset(stems("university college"))
+"""Words a brand leaves out ("Purdue" for "Purdue University"): the flagship rule as data, not a list of schools."""
+
+KEEP_MAX = 20
+"""How many careers below the re-ranking depth are re-ranked too (a bound on the work per query)."""
 
 Positions = dict[str, tuple[int, ...]]
 """Stem -> its positions in a text."""
@@ -44,26 +60,86 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
     query_key = name_key(" ".join(w for u in parsed.units for w in u.typed)) if relevance.field_boosts else None
     rerank = (proximity or bool(query_key)) and start < RERANK_DEPTH
     depth = max(end, RERANK_DEPTH) if rerank else end
-    best = top(cache, plan, matched, units, depth, lambda k: kinds.get(k, 0))
+    careers, institutions = kinds.get("career", 0), kinds.get("institution", 0)
+    # careers are few, and the one the query names must be re-ranked even when many programs outscore it
+    best = top(cache, plan, matched, units, depth, lambda k: kinds.get(k, 0),
+               keep=careers if rerank and query_key else 0)
     if not rerank:
         return best
+    brand = _brand(query_key)
+    # "University of Texas" reads as a school's name, so the start of a school's name counts; "vet tech"
+    # does not, so "Vet Tech Institute" does not outrank the career the student means
+    school_words = bool(query_key and GENERIC_NAME_STEMS & set(query_key))
+    core_key = name_key(" ".join(w for u in parsed.core for w in u.typed)) if query_key else None
     rescored = []
+    hubs = []
     for d, s in best:
-        title, excerpt, names = doc_positions(snap, ws, d)
+        title, excerpt, names, field = doc_positions(snap, ws, d)
         if proximity:
             s *= 1.0 + PROXIMITY_BONUS * max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
-        if query_key and query_key in names:
-            s *= 1.0 + EXACT_NAME_BONUS  # the query is the record's name or one of its aliases
+        if query_key:
+            is_school, is_career = institutions >> d & 1, careers >> d & 1
+            how = name_match(query_key, names, brand if is_school else None)
+            if how in ("exact", "brand") or how == "prefix" and is_school and school_words:
+                s *= 1.0 + NAME_BONUS[how]
+            if field and field == core_key:
+                s *= 1.0 + FIELD_BONUS  # "physical therapy" is a Physical Therapy program, not the assistant's
+            if is_career and (how == "exact" or how is not None and len(query_key) >= 2):
+                hubs.append((how == "exact", d))
         rescored.append((d, s))
+    if hubs:
+        # the career the query names leads (its exact title or alias when one is; "registered nurse" is
+        # not also "Hospice Registered Nurse"), and its programs follow in their own order
+        exact = any(e for e, _d in hubs)
+        leading = {d for e, d in hubs if e or not exact}
+        lead = max(s for _d, s in rescored)
+        rescored = [(d, s + lead if d in leading else s) for d, s in rescored]
     return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
+
+
+NAME_BONUS: dict[str, float] = {
+    "exact": EXACT_NAME_BONUS, "brand": EXACT_NAME_BONUS, "prefix": PREFIX_NAME_BONUS,
+}
+
+
+def _brand(query_key: tuple[str, ...] | None) -> tuple[str, ...] | None:
+    """The query without generic name words ("Purdue University" -> ("purdu",)), or None when nothing is left."""
+    if not query_key:
+        return None
+    return tuple(t for t in query_key if t not in GENERIC_NAME_STEMS) or None
+
+
+def name_match(query_key: tuple[str, ...], names: Sequence[tuple[str, ...]],
+               brand: tuple[str, ...] | None = None) -> str | None:
+    """How the query matches one of a record's name keys: "exact", "brand", "prefix", "run" or None.
+
+    ``names`` come from ``doc_positions``: the first is the title, the second the title without a
+    "-Main Campus" suffix (the flagship's brand), then aliases. Stop words are gone from both sides,
+    so "The University of Texas at Austin" starts with "University of Texas".
+    """
+    if query_key in names:
+        return "exact"
+    if brand == query_key and len(names) > 1 and tuple(t for t in names[1] if t not in GENERIC_NAME_STEMS) == brand:
+        return "brand"
+    n = len(query_key)
+    found = None
+    for key in names:
+        if len(key) <= n:
+            continue
+        if key[:n] == query_key:
+            return "prefix"
+        if n >= 2 and found is None and any(key[i:i + n] == query_key for i in range(1, len(key) - n + 1)):
+            found = "run"
+    return found
 
 
 # -- BM25 -------------------------------------------------------------------------------------------
 
 
 def top(cache: IndexCache, plan: Plan, candidates: int, units: list[int], limit: int,
-        kind_masks: Callable[[str], int]) -> list[tuple[int, float]]:
-    """The ``limit`` best candidates by summed BM25 (plus kind boosts; coordination in "or" mode)."""
+        kind_masks: Callable[[str], int], keep: int = 0) -> list[tuple[int, float]]:
+    """The ``limit`` best candidates by summed BM25 (plus kind boosts; coordination in "or" mode), and
+    the best ``KEEP_MAX`` of the candidates in ``keep`` below them (for the re-ranking)."""
     if not candidates:
         return []
     scores: dict[int, float] = {}
@@ -114,6 +190,11 @@ def top(cache: IndexCache, plan: Plan, candidates: int, units: list[int], limit:
         best = heapq.nlargest(limit, rescored, key=lambda kv: kv[1])
     else:
         best = heapq.nlargest(limit, scores.items(), key=lambda kv: kv[1])
+    kept = keep & candidates
+    if kept:
+        seen_docs = {d for d, _s in best}
+        extra = [(d, scores.get(d, 0.0)) for d in iter_bits(kept) if d not in seen_docs]
+        best.extend(heapq.nlargest(KEEP_MAX, extra, key=lambda kv: kv[1]))
     if len(best) < limit and len(scores) < candidates.bit_count():
         seen = {d for d, _s in best}
         for d in iter_bits(candidates):
@@ -137,29 +218,37 @@ def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
 # -- re-ranking -------------------------------------------------------------------------------------
 
 
-def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> tuple[Positions, Positions, tuple[tuple[str, ...], ...]]:
-    """Stem positions in a document's title and excerpt, and its name keys (title, aliases), kept per segment."""
+DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...]]
+"""Stem positions of a title and an excerpt, the name keys, and a program's field-of-study key."""
+
+
+def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
+    """Stem positions in a document's title and excerpt, its name keys (title, aliases) and field key, kept per segment."""
     segment, local = snap.segment_of(ws, docnum)
 
-    def build() -> tuple[Positions, Positions, tuple[tuple[str, ...], ...]]:
+    def build() -> DocKeys:
         stored = ws.stored_fields(docnum)
         title = stored.get("title") or ""
         data = stored.get("data") or {}
         # "Ohio State University-Main Campus" is named "Ohio State University"; a program titled
         # "Nursing (Some College)" is named "Nursing"
-        names = [title, re.sub(r"\s*-\s*Main Campus$", "", title), title.split(" (")[0],
+        names = [title, CAMPUS_SUFFIX.sub("", title), title.split(" (")[0],
                  *as_list(data.get("aliases")), *as_list(data.get("also_known_as"))]
-        # tuples all the way down: the garbage collector does not track them
-        keys = tuple(dict.fromkeys(k for k in (name_key(n) for n in names) if k))
-        return _stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys
+        # tuples all the way down: the garbage collector does not track them; the first two keys stay
+        # in place (title, brand) even when equal, because ``name_match`` reads the brand from the second
+        found = [name_key(n) for n in names]
+        keys = (found[0] or (), found[1] or (), *dict.fromkeys(k for k in found[2:] if k))
+        field = data.get("field_of_study")
+        field_key = (name_key(field) or ()) if isinstance(field, str) else ()
+        return _stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key
 
     # a segment never changes, so a document's positions survive every sync that keeps its segment
     return segment.data.cached("positions", local, build=build, size=_positions_size)  # type: ignore[no-any-return]
 
 
-def _positions_size(value: tuple[Positions, Positions, tuple[tuple[str, ...], ...]]) -> int:
+def _positions_size(value: DocKeys) -> int:
     """Roughly the bytes of a document's positions (a stem entry costs ~200: key, tuple, dict slot), without walking them."""
-    title, excerpt, keys = value
+    title, excerpt, keys, _field = value
     return 400 + 200 * (len(title) + len(excerpt)) + 120 * len(keys)
 
 

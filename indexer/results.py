@@ -110,6 +110,8 @@ class SearchResult:
     """Notes for the user, e.g. "No exact matches; showing results for similar spellings"."""
     near: dict[str, Any] | None = None
     """The resolved location of a near-me search: label, lat, lon, radius_miles."""
+    understood: dict[str, Any] | None = None
+    """What the search read from the query's words beyond words: ``{"place": ...}`` (``indexer.places``)."""
 
     @property
     def pages(self) -> int:
@@ -134,4 +136,6 @@ class SearchResult:
         }
         if self.near is not None:
             data["near"] = self.near
+        if self.understood is not None:
+            data["understood"] = self.understood
         return data

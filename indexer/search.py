@@ -19,6 +19,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +32,7 @@ from indexer.facets import count_facets, kind_counts
 from indexer.match import match_query
 from indexer.paging import PROGRAM_FILTERS, page_docs
 from indexer.parse import DEFAULT_RELEVANCE, Relevance
+from indexer.places import index_vocabulary, read_place
 from indexer.plan import QueryBuilder
 from indexer.request import MAX_PAGE, SORTS, Request, parse_request
 from indexer.restrict import Restriction
@@ -196,8 +198,16 @@ class Searcher:
     def _execute(self, snap: Snapshot, ws: Any, request: Request, result: SearchResult, relevance: Relevance,
                  facets: bool, ranker: Callable[[int], list[int]] | None = None) -> None:
         """The search stages, in order, on one leased index generation; fills in ``result``."""
-        parsed = request.parsed
-        restrict = Restriction(snap, ws, request.active, request.negative, request.location, request.miles)
+        parsed, active = request.parsed, request.active
+        if (relevance.places and ranker is None and not parsed.is_empty and request.location is None
+                and not {"state", "city"} & set(active)):
+            read = read_place(parsed, lambda: index_vocabulary(snap, ws))
+            if read is not None:
+                # "nursing georgia": the place filters the results and is no longer a word to match
+                reading, units = read
+                parsed, active = replace(parsed, units=units), {**active, **reading.filters}
+                result.understood = {"place": reading.to_dict()}
+        restrict = Restriction(snap, ws, active, request.negative, request.location, request.miles)
         correction = correct(snap, ws, parsed, relevance) if relevance.fuzzy and not parsed.is_empty else None
         builder = QueryBuilder(parsed, relevance, snap.exists(ws), snap.expand(ws))
         matches = match_query(snap.index(ws), builder, correction, restrict)
@@ -206,14 +216,14 @@ class Searcher:
         result.messages.extend(matches.messages)
         result.total = matches.matched.bit_count()
         if facets:
-            result.facets = count_facets(snap, ws, matches.text_ids, matches.matched, restrict, request.active)
+            result.facets = count_facets(snap, ws, matches.text_ids, matches.matched, restrict, active)
             result.kind_counts = kind_counts(snap, ws, matches.text_ids, matches.matched, restrict)
         start = (result.page - 1) * result.per_page
         if start >= result.total:
             return
         page = page_docs(snap, ws, matches.plan, matches.units, matches.matched, result.sort, start,
                          result.per_page, restrict.distances, parsed, ranker, relevance,
-                         programs_first=bool(set(request.active) & PROGRAM_FILTERS))
+                         programs_first=bool(set(active) & PROGRAM_FILTERS))
         terms = highlight_terms(parsed, correction if matches.corrected else None)
         result.hits = make_hits(ws, page, terms, restrict.distances)
 

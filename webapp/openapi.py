@@ -131,6 +131,15 @@ def schemas() -> dict[str, Any]:
         }, required=["id", "kind", "title", "url", "detail_url", "snippet", "score", "fields"]),
         "Near": _object({"label": STRING, "lat": {"type": "number"}, "lon": {"type": "number"},
                          "radius_miles": {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_RADIUS_MILES}}),
+        "UnderstoodPlace": _object({
+            "text": {"type": "string", "description": "The place as typed."},
+            "label": {"type": "string", "description": "'Georgia' or 'Atlanta, GA'."},
+            "state": {"type": "string", "pattern": "^[A-Z]{2}$"}, "city": OPT_STRING,
+            "filters": {"type": "object", "propertyNames": {"enum": ["state", "city"]},
+                        "additionalProperties": {"type": "array", "items": STRING}},
+            "remove_query": {"type": "string", "description": "The query with the place searched as words."},
+        }, required=["text", "label", "state", "city", "filters", "remove_query"],
+            description="A state or city at the end of a query that names a field: a location filter."),
         "SearchResult": _object({
             "query": STRING, "total": COUNT, "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": PAGE_NUMBER,
@@ -145,6 +154,8 @@ def schemas() -> dict[str, Any]:
             "kind_counts": {"type": "object", "propertyNames": {"enum": list(KINDS)}, "additionalProperties": COUNT},
             "messages": {"type": "array", "items": STRING},
             "near": _ref("Near"),
+            "understood": _object({"place": _ref("UnderstoodPlace")},
+                                  description="What the search read from the query's words: only when it read something."),
         }, required=["query", "total", "page", "per_page", "results", "facets", "suggestion", "took_ms", "filters",
                      "sort", "kind_counts", "messages"]),
         "Suggestions": _object({

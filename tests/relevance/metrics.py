@@ -36,6 +36,8 @@ class Judgment:
     note: str = ""
     distinct: bool = True
     """The top 10 must not show one program (or one source record) twice."""
+    must_pass: bool = True
+    """The suite fails when this judgment does; a measured judgment (False) is only scored (nDCG@10, MRR)."""
 
     @property
     def label(self) -> str:

@@ -17,13 +17,19 @@ from tests.relevance.corpus import build_truth_index
 from tests.relevance.judgments import JUDGMENTS
 from tests.relevance.metrics import judge, run, summarize
 
+MUST_PASS = [j for j in JUDGMENTS if j.must_pass]
+"""Judgments the suite enforces; the measured ones (issue 17's new queries until tuned) are only scored."""
+
 # One worker builds and reads the cached corpus; the first build can take several minutes.
 pytestmark = [pytest.mark.xdist_group("relevance"), pytest.mark.timeout(3600)]
 
-FEATURES = ("field_boosts", "phrase_boost", "synonyms", "matching", "fuzzy", "kind_hints")
+FEATURES = ("field_boosts", "phrase_boost", "synonyms", "matching", "fuzzy", "kind_hints", "places")
 REQUIRED_CATEGORIES = {
     "career title", "job title", "abbreviation", "typo", "institution alias", "program + place", "filter",
     "accreditation status", "review", "one hit per program",
+    # issue 17
+    "name with or without The", "system vs campus", "brand name", "career title variant", "field + state",
+    "field + city", "place word in a name",
 }
 
 
@@ -63,7 +69,7 @@ def test_the_judged_set_covers_what_the_issue_asks():
     assert all(j.distinct for j in JUDGMENTS if j.category == "one hit per program")
 
 
-@pytest.mark.parametrize("judgment", JUDGMENTS, ids=[j.label for j in JUDGMENTS])
+@pytest.mark.parametrize("judgment", MUST_PASS, ids=[j.label for j in MUST_PASS])
 def test_judged_query(relevance_searcher, judgment):
     result = relevance_searcher.search(judgment.q, dict(judgment.filters), per_page=10, near=judgment.near,
                                        radius=judgment.radius)
@@ -71,6 +77,34 @@ def test_judged_query(relevance_searcher, judgment):
     assert not outcome.top3_missing, f"not in the top 3: {outcome.top3_missing}; got {outcome.ranked[:5]}"
     assert not outcome.top10_missing, f"not in the top 10: {outcome.top10_missing}; got {outcome.ranked}"
     assert not outcome.duplicates, f"shown twice in the top 10: {[str(d) for d in outcome.duplicates]}"
+
+
+def test_issue_17_judged_queries_are_at_least_forty():
+    issue_17 = {"name with or without The", "system vs campus", "brand name", "career title variant", "field + state",
+                "field + city", "place word in a name"}
+    assert len([j for j in JUDGMENTS if j.category in issue_17]) >= 40
+
+
+def test_the_four_queries_of_issue_17_rank_the_way_the_student_means(relevance_searcher):
+    # University of Texas: the system's campuses, not Texas A&M or DeVry-Texas
+    texas = relevance_searcher.search("University of Texas", per_page=5).hits
+    assert all(h.kind == "institution" and "University of Texas" in h.title for h in texas), [h.title for h in texas]
+    # University of Michigan: Ann Arbor first, then the Dearborn and Flint campuses
+    michigan = [h.id for h in relevance_searcher.search("University of Michigan", per_page=3).hits]
+    assert michigan[0] == "institution:170976" and set(michigan[1:]) == {"institution:171137", "institution:171146"}
+    # medical assistant: the career (the hub), then its programs
+    assistant = relevance_searcher.search("medical assistant", per_page=5).hits
+    assert assistant[0].id == "career:31-9092"
+    assert all(h.kind == "program" and h.fields["field_of_study"] == "Medical Assisting" for h in assistant[1:])
+    # nursing georgia: nursing programs in Georgia, the state read as a place
+    nursing = relevance_searcher.search("nursing georgia", per_page=10)
+    assert nursing.understood and nursing.understood["place"]["filters"] == {"state": ["GA"]}
+    assert all(h.kind == "program" and h.fields["state"] == "GA" and h.fields["field_of_study"] == "Nursing"
+               for h in nursing.hits[:3])
+    assert all(h.fields.get("state") == "GA" for h in nursing.hits if h.kind in ("program", "institution"))
+    # and a state alone, or in a school's name, stays a name search
+    assert relevance_searcher.search("georgia").understood is None
+    assert relevance_searcher.search("georgia tech").hits[0].id == "institution:139755"
 
 
 def test_one_hit_per_program_queries_rank_programs_that_two_sources_list(relevance_searcher, relevance_catalog):

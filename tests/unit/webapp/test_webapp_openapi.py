@@ -22,6 +22,7 @@ CALLS: list[tuple[str, str, int]] = [
     ("/api/search", "/api/search?near=30303&radius=50&sort=distance", 200),
     ("/api/search", "/api/search?q=script", 200),  # hostile text in every field
     ("/api/search", "/api/search?q=medcal+recrds", 200),  # a suggestion and a message
+    ("/api/search", "/api/search?q=health+information+technology+Atlanta+GA", 200),  # a place read from the words
     ("/api/search", "/api/search?shoe_size=9", 400),
     ("/api/search", "/api/search?sort=loudest", 400),
     ("/api/search", "/api/search?near=Atlantis", 400),
