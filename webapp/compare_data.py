@@ -179,11 +179,8 @@ def _programs(cat: Catalog, selection: Selection) -> tuple[list[dict[str, Any]],
     missing = [i for i, s in stored.items() if s is None]
     if missing:
         raise _missing("program", missing)
-    progs = []
-    for program_id in selection.ids:
-        item = stored[program_id]
-        assert item is not None  # checked just above
-        progs.append({**item.data, "id": item.item_id})
+    # ``stored`` keeps the URL's order (ids are unique) and, past the check above, holds no None.
+    progs = [{**item.data, "id": item.item_id} for item in stored.values() if item is not None]
     columns = [{"id": p["id"], "title": p.get("name") or p["id"], "url": url_for("views.program", program_id=p["id"]),
                 "institution_unitid": p.get("institution_unitid")} for p in progs]
     schools = _school_names(cat, progs)

@@ -123,6 +123,8 @@
     buttons.forEach(function (b) {
       var chosen = state[b.kind].some(function (e) { return e.id === b.id; });
       b.label.textContent = chosen ? "Remove from compare" : "Add to compare";
+      // One name, said as it reads (the hidden ": name" span alone would be announced as a separate chunk).
+      b.el.setAttribute("aria-label", b.label.textContent + ": " + b.name);
       b.el.classList.toggle("is-chosen", chosen);
     });
     if (bar) { bar.render(state, note); }
@@ -167,7 +169,7 @@
     button.setAttribute("data-compare-id", id);
     button.addEventListener("click", function () { toggle(kind, id, name); });
     link.parentNode.replaceChild(button, link);
-    buttons.push({ el: button, label: label, kind: kind, id: id });
+    buttons.push({ el: button, label: label, kind: kind, id: id, name: name });
   }
 
   function init() {
