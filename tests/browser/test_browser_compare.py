@@ -177,3 +177,21 @@ def test_phone_width_table_scrolls_in_its_box_not_the_page(phone390, data):
     tab.locator("button.compare-add").first.click()
     expect(compare_bar(tab)).to_be_visible()
     assert tab.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
+def test_without_javascript_add_to_compare_links_build_the_url(browser, live_server, data):
+    context = browser.new_context(base_url=live_server, java_script_enabled=False)
+    try:
+        tab = context.new_page()
+        tab.goto(f"/programs/{data.HIT_GA}")
+        tab.get_by_role("link", name=re.compile("^Add to compare")).click()
+        tab.wait_for_url(re.compile(r"/compare\?"))
+        assert query_of(tab.url) == {"programs": [data.HIT_GA]}
+        tab.get_by_role("link", name="find another program").click()
+        tab.locator(f'a.compare-add[data-compare-id="{data.RAD_GA}"]').click()
+        tab.wait_for_url(re.compile(r"/compare\?"))
+        assert query_of(tab.url) == {"programs": [f"{data.HIT_GA},{data.RAD_GA}"]}
+        assert table_snapshot(tab)["ids"] == [data.HIT_GA, data.RAD_GA]
+        expect(tab.locator(".compare-bar")).to_have_count(0)  # no script, no bar: the links did it all
+    finally:
+        context.close()

@@ -210,3 +210,23 @@ def test_a_repeated_compare_with_its_etag_is_a_304(client, url):
     assert "public" in first.headers["Cache-Control"]
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
+
+
+def test_without_javascript_a_comparison_grows_through_the_results_pages(client):
+    """The compare page's "find another" link carries the selection to the results, whose links add to it."""
+    compare = Selector(text=client.get(f"/compare?programs={HIT_GA}").text)
+    find = compare.xpath('//a[normalize-space()="find another program"]/@href').get()
+    assert parse_qs(urlsplit(find).query) == {"kind": ["program"], "programs": [HIT_GA]}
+    results = Selector(text=client.get(find).text)
+    assert results.css("ol.result-list > li")
+    links = dict(zip(results.css("a.compare-add::attr(data-compare-id)").getall(),
+                     results.css("a.compare-add::attr(href)").getall(), strict=True))
+    assert parse_qs(urlsplit(links[HIT_OH]).query) == {"programs": [f"{HIT_GA},{HIT_OH}"]}
+    assert parse_qs(urlsplit(links[HIT_GA]).query) == {"programs": [HIT_GA]}  # already in: not twice
+    # The selection survives a facet toggle and a new search from the form.
+    facet = results.css('a.facet-link[href*="state=OH"]::attr(href)').get()
+    assert facet and parse_qs(urlsplit(facet).query)["programs"] == [HIT_GA]
+    assert results.css(f'form[role="search"] input[type="hidden"][name="programs"][value="{HIT_GA}"]')
+    grown = client.get(links[HIT_OH])
+    assert grown.status_code == 200
+    assert table_of(grown.text).css("thead th[data-id]::attr(data-id)").getall() == [HIT_GA, HIT_OH]
