@@ -141,9 +141,9 @@ def _institutions(cat: Catalog, selection: Selection) -> tuple[list[dict[str, An
             origin = resolve(selection.zip_code)
         except LocationError as exc:
             raise CompareError(f"zip: {exc}") from None
-    columns = [{"id": d["institution"]["id"], "title": d["institution"].get("name") or d["institution"]["id"],
-                "url": url_for("views.institution", unitid=d["institution"]["id"])} for d in found]
     insts = [d["institution"] for d in found]
+    columns = [{"id": i["id"], "title": i.get("name") or i["id"], "subtitle": _place(i.get("city"), i.get("state")),
+                "url": url_for("views.institution", unitid=i["id"])} for i in insts]
     rows = [_row("location", "Location", [_place(i.get("city"), i.get("state")) for i in insts])]
     if origin is not None:
         rows.append(_row("distance_miles", f"Distance from {origin.label}", [
@@ -181,9 +181,11 @@ def _programs(cat: Catalog, selection: Selection) -> tuple[list[dict[str, Any]],
         raise _missing("program", missing)
     # ``stored`` keeps the URL's order (ids are unique) and, past the check above, holds no None.
     progs = [{**item.data, "id": item.item_id} for item in stored.values() if item is not None]
-    columns = [{"id": p["id"], "title": p.get("name") or p["id"], "url": url_for("views.program", program_id=p["id"]),
-                "institution_unitid": p.get("institution_unitid")} for p in progs]
     schools = _school_names(cat, progs)
+    # Two programs often share a name ("Health Information Technology"): the school tells the columns apart.
+    columns = [{"id": p["id"], "title": p.get("name") or p["id"], "subtitle": schools[p["id"]],
+                "url": url_for("views.program", program_id=p["id"]), "institution_unitid": p.get("institution_unitid")}
+               for p in progs]
     careers = _careers_for(progs)
     rows = [
         _row("institution", "School", [schools[p["id"]] for p in progs]),

@@ -212,8 +212,10 @@ def schemas() -> dict[str, Any]:
             "zip": OPT_STRING,
             "max_columns": {"const": MAX_COLUMNS},
             "columns": {"type": "array", "minItems": 1, "maxItems": MAX_COLUMNS, "items": _object(
-                {"id": STRING, "title": STRING, "url": STRING, "remove_url": OPT_STRING,
-                 "institution_unitid": OPT_STRING}, required=["id", "title", "url", "remove_url"])},
+                {"id": STRING, "title": STRING,
+                 "subtitle": {**OPT_STRING, "description": "A program's school, a school's place."},
+                 "url": STRING, "remove_url": OPT_STRING, "institution_unitid": OPT_STRING},
+                required=["id", "title", "subtitle", "url", "remove_url"])},
             "rows": {"type": "array", "items": _object({
                 "field": STRING, "label": STRING,
                 "values": {"type": "array", "maxItems": MAX_COLUMNS,

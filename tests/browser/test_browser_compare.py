@@ -45,7 +45,7 @@ def phone390(browser, live_server):
     assert not problems.items, "\n".join(problems.items)
 
 
-def test_add_programs_from_the_results_and_open_the_comparison(page, data):
+def test_add_programs_from_the_results_and_open_the_comparison(page, data, shoot):
     page.goto("/search?q=health+information&kind=program")
     expect(compare_bar(page)).to_be_hidden()
     first = page.locator(f'button.compare-add[data-compare-id="{data.HIT_GA}"]')
@@ -73,6 +73,7 @@ def test_add_programs_from_the_results_and_open_the_comparison(page, data):
     expect(page.locator('tr[data-field="degree_level"]')).not_to_have_class(re.compile("row-differs"))
     expect(page.locator('tr[data-field="careers"]').get_by_role("link", name="Medical Records Specialists").first) \
         .to_be_visible()
+    shoot(page, "compare")
 
 
 def test_a_fifth_program_is_refused_with_a_message(page, data):
@@ -111,7 +112,7 @@ def test_remove_a_column_and_the_pending_selection_follows(page, data):
     page.goto(f"/compare?programs={data.HIT_GA},{data.HIT_OH},{data.RAD_GA}")
     assert len(table_snapshot(page)["ids"]) == 3
     remove = page.locator(f'thead th[data-id="{data.HIT_OH}"]').get_by_role(
-        "link", name="Remove Health Information Technology from the comparison")
+        "link", name="Remove Health Information Technology (Ohio Valley Community College) from the comparison")
     remove.focus()
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: data.HIT_OH not in url)

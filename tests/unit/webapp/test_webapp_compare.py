@@ -77,6 +77,8 @@ def test_programs_side_by_side_with_the_careers_they_lead_to(client):
     data = client.get(f"/api/compare?programs={HIT_GA},{HIT_OH},{RAD_GA}").get_json()
     assert data["kind"] == "program"
     assert [c["id"] for c in data["columns"]] == [HIT_GA, HIT_OH, RAD_GA]
+    assert [c["subtitle"] for c in data["columns"]] == ["Georgia Health College", "Ohio Valley Community College",
+                                                        "Georgia Health College"]
     rows = rows_of(data)
     assert rows["institution"]["values"] == ["Georgia Health College", "Ohio Valley Community College",
                                              "Georgia Health College"]
@@ -230,3 +232,15 @@ def test_without_javascript_a_comparison_grows_through_the_results_pages(client)
     grown = client.get(links[HIT_OH])
     assert grown.status_code == 200
     assert table_of(grown.text).css("thead th[data-id]::attr(data-id)").getall() == [HIT_GA, HIT_OH]
+
+
+def test_without_an_index_programs_still_compare_with_no_careers(app, client, web_settings):
+    import shutil
+
+    app.extensions["collegesearch_search"].close()
+    shutil.rmtree(web_settings.index_dir)
+    response = client.get(f"/api/compare?programs={HIT_GA},{RAD_GA}")
+    assert response.status_code == 200, response.text
+    rows = rows_of(response.get_json())
+    assert rows["careers"]["values"] == [[], []] and rows["accreditor"]["values"] == ["CAHIIM", "JRCERT"]
+    assert client.get(f"/compare?programs={HIT_GA},{RAD_GA}").status_code == 200
