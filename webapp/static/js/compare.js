@@ -69,7 +69,8 @@
     document.body.appendChild(this.el);
   }
 
-  Bar.prototype.render = function (state, note) {
+  // note: what to announce; warn: keep it on screen too (a refusal), not only announce it.
+  Bar.prototype.render = function (state, note, warn) {
     var self = this;
     this.body.textContent = "";
     var shown = false;
@@ -80,8 +81,12 @@
       var group = document.createElement("div");
       group.className = "compare-bar-group";
       var text = document.createElement("p");
-      text.textContent = list.length + " " + plural(kind, list.length) + " chosen (up to " + MAX + "): " +
-        list.map(function (e) { return e.name; }).join(", ");
+      text.textContent = list.length + " " + plural(kind, list.length) + " chosen (up to " + MAX + ")";
+      // The names only where there is room (CSS hides them on phones, where the bar must stay small).
+      var names = document.createElement("span");
+      names.className = "compare-bar-names";
+      names.textContent = ": " + list.map(function (e) { return e.name; }).join(", ");
+      text.appendChild(names);
       group.appendChild(text);
       var link = document.createElement("a");
       link.className = "button";
@@ -102,14 +107,15 @@
       group.appendChild(clear);
       self.body.appendChild(group);
     });
-    if (note) {
+    if (note) { this.status.textContent = note; }
+    if (note && warn) {
+      // A refusal stays visible; a plain "added" is only announced (the count in the bar shows it).
       var p = document.createElement("p");
       p.className = "compare-note";
       p.textContent = note;
       this.body.appendChild(p);
-      this.status.textContent = note;
     }
-    this.el.hidden = !shown && !note;
+    this.el.hidden = !shown && !(note && warn);
     document.documentElement.classList.toggle("has-compare-bar", !this.el.hidden);
   };
 
@@ -118,7 +124,7 @@
   var buttons = [];
   var bar = null;
 
-  function refresh(note) {
+  function refresh(note, warn) {
     var state = load();
     buttons.forEach(function (b) {
       var chosen = state[b.kind].some(function (e) { return e.id === b.id; });
@@ -127,7 +133,7 @@
       b.el.setAttribute("aria-label", b.label.textContent + ": " + b.name);
       b.el.classList.toggle("is-chosen", chosen);
     });
-    if (bar) { bar.render(state, note); }
+    if (bar) { bar.render(state, note, warn); }
   }
 
   function toggle(kind, id, name) {
@@ -142,7 +148,7 @@
       return;
     }
     if (list.length >= MAX) {
-      refresh("You can compare up to " + MAX + " " + NOUN[kind][1] + ": remove one first.");
+      refresh("You can compare up to " + MAX + " " + NOUN[kind][1] + ": remove one first.", true);
       return;
     }
     list.push({ id: id, name: name });
