@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
 
 from webapp import openapi, records
+from webapp.compare_data import CompareError, compare_data
 from webapp.db import get_catalog
 from webapp.errors import error_response
 from webapp.http_cache import cacheable
@@ -71,6 +72,16 @@ def review(review_id: str) -> Response:
     if data is None:
         abort(404, description=f"no review with id {review_id!r}")
     return jsonify(data)
+
+
+@bp.get("/compare")
+@cacheable("detail")
+def compare() -> Response:
+    """Up to four schools or programs side by side: ``{kind, columns, rows: [{field, label, values, differs}]}``."""
+    try:
+        return jsonify(compare_data(request.args))
+    except CompareError as exc:
+        return error_response(400, str(exc), "bad_parameter")
 
 
 @bp.get("/status")

@@ -20,6 +20,8 @@ from indexer.request import SORTS
 from indexer.schema import FACETS, FILTERS
 from model.items import Career, Institution, Item, Program, Review
 from model.vocab import ACCREDITATION_STATUSES, DEGREE_LEVELS, DELIVERIES, KINDS
+from webapp.compare_data import MAX_COLUMNS
+from webapp.compare_data import PARAMS as COMPARE_PARAMS
 from webapp.page_data import ID_CHARS, PROGRAMS_PER_PAGE
 from webapp.params import (
     DEFAULT_PER_PAGE,
@@ -31,6 +33,9 @@ from webapp.params import (
 
 # What a record id may contain: letters, digits and . _ : - (``page_data.check_id``).
 ID_PATTERN = "^[" + "".join(sorted(ID_CHARS)).replace("-", "") + "-]{1,200}$"
+_ID_CLASS = "[" + "".join(sorted(ID_CHARS)).replace("-", "") + "-]{1,200}"
+# Up to MAX_COLUMNS ids joined by commas (``compare_data.parse_selection``).
+ID_LIST_PATTERN = f"^{_ID_CLASS}(,{_ID_CLASS}){{0,{MAX_COLUMNS - 1}}}$"
 
 _REF = "#/components/schemas/"
 
@@ -211,6 +216,23 @@ def schemas() -> dict[str, Any]:
         }),
         "ReviewPage": _object({"review": _ref("Review"), "meta": _ref("RecordMeta"),
                                "institution": _nullable(item_schema(Institution, complete=False))}),
+        "Compare": _object({
+            "kind": {"enum": sorted(set(COMPARE_PARAMS.values()))},
+            "param": {"enum": list(COMPARE_PARAMS)},
+            "ids": {"type": "array", "minItems": 1, "maxItems": MAX_COLUMNS, "items": STRING},
+            "zip": OPT_STRING,
+            "max_columns": {"const": MAX_COLUMNS},
+            "columns": {"type": "array", "minItems": 1, "maxItems": MAX_COLUMNS, "items": _object(
+                {"id": STRING, "title": STRING,
+                 "subtitle": {**OPT_STRING, "description": "A program's school, a school's place."},
+                 "url": STRING, "remove_url": OPT_STRING, "institution_unitid": OPT_STRING},
+                required=["id", "title", "subtitle", "url", "remove_url"])},
+            "rows": {"type": "array", "items": _object({
+                "field": STRING, "label": STRING,
+                "values": {"type": "array", "maxItems": MAX_COLUMNS,
+                           "description": "One value per column, in the columns' order (null when unknown)."},
+                "differs": {"type": "boolean", "description": "True when the columns' values are not all alike."}})},
+        }, description="Schools or programs side by side, one column each (the /compare page as JSON)."),
         "Status": _object({
             "counts": {"type": "object", "propertyNames": {"enum": list(KINDS)}, "additionalProperties": COUNT},
             "last_updated": OPT_STRING,
@@ -342,6 +364,18 @@ def build_document(max_per_page: int) -> dict[str, Any]:
         "/api/reviews/{review_id}": _operation(
             "review", "One review with its institution.", "ReviewPage",
             parameters=[_id_param("review_id", "Review id; user reviews are user:<n>.")], errors=not_found),
+        "/api/compare": _operation(
+            "compare", f"Up to {MAX_COLUMNS} schools or {MAX_COLUMNS} programs side by side (the compare page).",
+            "Compare",
+            parameters=[
+                _query(name, {"type": "string", "pattern": ID_LIST_PATTERN},
+                       f"Up to {MAX_COLUMNS} {name} ids joined by commas; give institutions or programs, "
+                       "not both.")
+                for name in COMPARE_PARAMS
+            ] + [_query("zip", {"type": "string", "maxLength": 100},
+                        "A ZIP code (or 'City, ST', 'lat,lon'): adds each school's distance; institutions only.")],
+            errors={"400": "A bad comparison (code bad_parameter): no ids, more than four, an unknown id, both "
+                           "kinds at once, an empty or malformed entry, an unknown ZIP or parameter."}),
         # Not conditional: status is read to learn freshness, and the description changes only with a deploy.
         "/api/status": _operation("status", "What the index holds and how fresh it is.", "Status", conditional=False),
         "/api/openapi.json": _operation("openapi", "This description.", "OpenAPI", reads_catalog=False,

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 
 from indexer.results import SearchError, SearchResult
 from webapp import records
+from webapp.compare_data import CompareError, compare_data
 from webapp.db import get_catalog
 from webapp.facet_view import facet_groups
 from webapp.http_cache import cacheable
@@ -115,6 +116,22 @@ def review(review_id: str) -> str:
     if data is None:
         abort(404)
     return render_template("views/review.html", **data)
+
+
+# -- compare ---------------------------------------------------------------------------------
+
+
+@bp.get("/compare")
+@cacheable("detail")
+def compare() -> tuple[str, int] | str:
+    """Up to four schools or programs side by side; the URL holds the selection (``/api/compare`` is its twin)."""
+    if not request.args:
+        return render_template("views/compare.html", data=None, error=None)
+    try:
+        data = compare_data(request.args)
+    except CompareError as exc:
+        return render_template("views/compare.html", data=None, error=str(exc)), 400
+    return render_template("views/compare.html", data=data, error=None)
 
 
 # -- listings --------------------------------------------------------------------------------

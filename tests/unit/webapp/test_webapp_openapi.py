@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 from openapi_spec_validator import validate
 
-from tests.unit.webapp.webapp_testdata import EVIL, EVIL_PROG, GHC, HIT_OH, MRS, SWD
+from tests.unit.webapp.webapp_testdata import EVIL, EVIL_PROG, GHC, HIT_GA, HIT_OH, MRS, OVCC, RAD_GA, SWD
 
 # Good and bad calls of every path; each must answer the status shown with a body matching the document.
 CALLS: list[tuple[str, str, int]] = [
@@ -44,6 +44,11 @@ CALLS: list[tuple[str, str, int]] = [
     ("/api/reviews/{review_id}", "/api/reviews/r-ghc-1", 200),
     ("/api/reviews/{review_id}", "/api/reviews/r-unlinked-1", 200),
     ("/api/reviews/{review_id}", "/api/reviews/r-nope", 404),
+    ("/api/compare", f"/api/compare?institutions={GHC},{OVCC},{EVIL}&zip=30303", 200),
+    ("/api/compare", f"/api/compare?programs={HIT_GA},{HIT_OH},{RAD_GA},{EVIL_PROG}", 200),
+    ("/api/compare", f"/api/compare?programs={HIT_GA},{HIT_OH},{RAD_GA},{EVIL_PROG},x", 400),
+    ("/api/compare", f"/api/compare?institutions={GHC}&programs={HIT_GA}", 400),
+    ("/api/compare", f"/api/compare?institutions={GHC},999999", 400),
     ("/api/status", "/api/status", 200),
     ("/api/openapi.json", "/api/openapi.json", 200),
 ]
