@@ -60,23 +60,27 @@ class ItemRecords(RecordReads):
         digest = content_hash(data)
         now = self.clock()
         with self.transaction():
-            row = self.conn.execute(
-                "SELECT content_hash, deleted_at, data FROM items WHERE kind = :kind AND item_id = :item_id",
-                {"kind": kind, "item_id": item_id},
-            ).fetchone()
+            row = self._locked_row(kind, item_id)
             title, state, parent = record_title(data), data.get("state") or data.get("institution_state"), record_parent(data)
             if row is None:
-                self.conn.execute(
+                # ON CONFLICT DO NOTHING: in PostgreSQL two crawls (two sources listing the same id, on two
+                # workers) can both find no row; the loser waits for the winner's commit, inserts nothing,
+                # and then stores its copy as a change of the winner's row instead of failing the page.
+                inserted = self.conn.execute(
                     "INSERT INTO items (kind, item_id, source, url, page_url, parent_id, title, state, data,"
                     " content_hash, first_seen, last_seen, last_changed, last_run_id)"
                     " VALUES (:kind, :item_id, :source, :url, :page_url, :parent_id, :title, :state, :data,"
-                    " :content_hash, :now, :now, :now, :run_id)",
+                    " :content_hash, :now, :now, :now, :run_id) ON CONFLICT (kind, item_id) DO NOTHING",
                     {"kind": kind, "item_id": item_id, "source": data.get("source") or "", "url": data["url"],
                      "page_url": page_url or data["url"], "parent_id": parent, "title": title, "state": state,
                      "data": to_json(data), "content_hash": digest, "now": now, "run_id": run_id},
-                )
-                self._log(kind, item_id, "new", now, run_id, data, None)
-                return "new"
+                ).rowcount
+                if inserted:
+                    self._log(kind, item_id, "new", now, run_id, data, None)
+                    return "new"
+                row = self._locked_row(kind, item_id)
+                if row is None:  # deleted between the two statements: nothing else deletes items rows
+                    raise RuntimeError(f"{kind} {item_id!r} vanished while it was being stored")
             if row["content_hash"] == digest and row["deleted_at"] is None:
                 self.conn.execute(
                     "UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0,"
@@ -99,6 +103,16 @@ class ItemRecords(RecordReads):
                 return "revived"
             self._log(kind, item_id, "changed", now, run_id, data, record_diff(old, data))
             return "changed"
+
+    def _locked_row(self, kind: str, item_id: str) -> Any:
+        """An item's stored hash, tombstone and data; in PostgreSQL the row stays locked until commit."""
+        # FOR UPDATE: two writers of one item take turns, so each diff in the change log is against the
+        # row as the other left it. SQLite needs no row lock: its write transaction already holds the file.
+        lock = " FOR UPDATE" if self.conn.postgres else ""
+        return self.conn.execute(
+            "SELECT content_hash, deleted_at, data FROM items WHERE kind = :kind AND item_id = :item_id" + lock,  # noqa: S608 - one of two constants
+            {"kind": kind, "item_id": item_id},
+        ).fetchone()
 
     def upsert_many(
         self, items: Iterable[Item], *, run_id: int | None = None, page_url: str | None = None

@@ -69,6 +69,14 @@ AUDITED: dict[tuple[str, str], str] = {
     ("_copy", "key"): "a constant of SERIAL_KEYS",
     ("changes_after", "_NOT_IN_SNAPSHOT if cursor.snapshot else ''"): "a constant clause (the snapshot is a parameter)",
     ("changes_behind", "_NOT_IN_SNAPSHOT if cursor.snapshot else ''"): "a constant clause (the snapshot is a parameter)",
+    ("change_feed", "clause"): "_followed_seqs' subquery: constant tables and columns, ids and kinds as parameters",
+    ("_followed_seqs", "i"): "an int from enumerate() naming a placeholder",
+    ("_followed_seqs", "marks"): "named placeholders from in_list()",
+    ("_followed_seqs", "self.conn.json_text('data', 'frating_key')"): "json_text of constant names",
+    ("_followed_seqs", "rating"): "a CAST of json_text of constant names, built on the line before",
+    ("_followed_seqs", "programs"): "a subquery of a class constant and in_list() placeholders, built just before",
+    ("_followed_seqs", "reviews"): "a subquery of a class constant and in_list() placeholders, built just before",
+    ("_locked_row", "lock"): "one of two constant strings (FOR UPDATE in PostgreSQL, nothing in SQLite)",
 }
 
 # Expressions audited wherever they appear: the table a read runs on is a class constant of the

@@ -107,3 +107,33 @@ def test_a_rebuild_during_a_long_transaction_is_not_followed_by_a_replay_of_what
         busy.upsert(review(41))
         read, cursor = follower.changes_after(cursor)
         assert [c.item_id for c in read] == ["r41"] and cursor.snapshot is None  # past the snapshot's xmax
+
+
+def test_two_writers_storing_the_same_new_item_at_once_both_succeed(pg_catalog_url):
+    # Two crawls (two sources listing the same id, on two workers) both find no row and both insert:
+    # found by the scale-out benchmark, where the second crawl failed on the items primary key.
+    first = review(7)
+    second = Review(url="https://r.example/7", review_id="r7", institution_unitid="100", rating=2,
+                    title="Second copy", body="Review number 7.")
+    outcome: dict[str, str] = {}
+    errors: list[BaseException] = []
+    with Catalog(pg_catalog_url) as a, Catalog(pg_catalog_url) as b, Catalog(pg_catalog_url) as reader:
+        with a.transaction():
+            outcome["a"] = a.upsert(first)  # inserted, not yet committed
+
+            def store_second() -> None:
+                try:
+                    outcome["b"] = b.upsert(second)  # finds no committed row; its insert waits on a's
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            thread = threading.Thread(target=store_second)
+            thread.start()
+            thread.join(0.5)
+            assert thread.is_alive()  # b waits for a's row lock rather than failing or going past it
+        thread.join(10)
+        assert not errors, errors
+        assert outcome == {"a": "new", "b": "changed"}
+        stored = reader.get("review", "r7")
+        assert stored is not None and stored.data["title"] == "Second copy"
+        assert [c.op for c in reader.changes_since(0) if c.item_id == "r7"] == ["new", "changed"]
