@@ -26,6 +26,29 @@ class PageRecord:
     last_fetched: str | None
     last_run_id: int | None
     gone_at: str | None
+    revisit_seconds: int | None = None
+    next_due: str | None = None
+
+
+@dataclass
+class SourceFreshness:
+    """How fresh one source's pages are (for ``collegesearch status`` and the admin)."""
+
+    source: str
+    pages: int
+    fresh: int
+    """Pages fetched within their revisit interval (``next_due`` still ahead)."""
+    due: int
+    """Pages due now: past their ``next_due``, or never scheduled."""
+    oldest_fetch: str | None
+    oldest_url: str | None
+    next_due: str | None
+    """When the next page that is not due yet falls due."""
+
+    @property
+    def fresh_share(self) -> float:
+        """The share of the source's live pages that are fresher than their interval (0 with no pages)."""
+        return self.fresh / self.pages if self.pages else 0.0
 
 
 class PageCache(ItemRecords):
@@ -42,6 +65,7 @@ class PageCache(ItemRecords):
             last_modified=row["last_modified"], content_hash=row["content_hash"],
             content_type=row["content_type"], encoding=row["encoding"], body=body, first_seen=row["first_seen"],
             last_fetched=row["last_fetched"], last_run_id=row["last_run_id"], gone_at=row["gone_at"],
+            revisit_seconds=row["revisit_seconds"], next_due=row["next_due"],
         )
 
     def get_page_validators(self, url: str) -> tuple[str | None, str | None] | None:
@@ -120,6 +144,28 @@ class PageCache(ItemRecords):
             "SELECT COUNT(*) FROM pages WHERE source = :source AND last_fetched >= :since",
             {"source": source, "since": since},
         ).scalar())
+
+    def freshness_by_source(self, now: str | None = None) -> list[SourceFreshness]:
+        """Per source: live pages, how many are fresher than their interval, the oldest fetch, the next due time."""
+        at = now or self.clock()
+        rows = self.conn.execute(
+            "SELECT source, COUNT(*) AS pages,"
+            " SUM(CASE WHEN next_due > :now THEN 1 ELSE 0 END) AS fresh,"
+            " MIN(last_fetched) AS oldest_fetch,"
+            " MIN(CASE WHEN next_due > :now THEN next_due END) AS next_due"
+            " FROM pages WHERE gone_at IS NULL AND last_fetched IS NOT NULL GROUP BY source ORDER BY source",
+            {"now": at},
+        ).fetchall()
+        out = []
+        for row in rows:
+            oldest = self.conn.execute(
+                "SELECT url FROM pages WHERE source = :source AND gone_at IS NULL AND last_fetched = :at"
+                " ORDER BY url LIMIT 1", {"source": row["source"], "at": row["oldest_fetch"]},
+            ).scalar()
+            pages, fresh = int(row["pages"]), int(row["fresh"] or 0)
+            out.append(SourceFreshness(source=row["source"], pages=pages, fresh=fresh, due=pages - fresh,
+                                       oldest_fetch=row["oldest_fetch"], oldest_url=oldest, next_due=row["next_due"]))
+        return out
 
     def count_pages(self) -> int:
         """How many pages the page cache holds."""

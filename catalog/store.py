@@ -17,7 +17,7 @@ from catalog.entities import EntityStore, FusionResult
 from catalog.fused import FusedView
 from catalog.links import EntityLink, EntityLinks
 from catalog.meta import Meta
-from catalog.pages import PageCache, PageRecord
+from catalog.pages import PageCache, PageRecord, SourceFreshness
 from catalog.records import ItemRecords, UpsertOutcome, content_hash
 from catalog.reviews import UserReview, UserReviews
 from catalog.runs import Run, RunLog, ScheduleEvent
@@ -32,6 +32,7 @@ __all__ = [
     "FusedView",
     "FusionResult",
     "PageRecord",
+    "SourceFreshness",
     "Run",
     "ScheduleEvent",
     "StoredItem",

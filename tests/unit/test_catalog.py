@@ -289,3 +289,25 @@ def test_meta_and_last_updated(catalog):
     catalog.upsert(career())
     assert catalog.last_updated() is not None
     time.sleep(0)
+
+
+@pytest.mark.both_backends
+def test_freshness_by_source_counts_pages_fresher_than_their_interval(catalog):
+    for n in range(4):
+        catalog.record_page(f"https://a.example/{n}", source="alpha", status=200, run_id=1, body=b"x%d" % n)
+    catalog.record_page("https://b.example/0", source="beta", status=200, run_id=1, body=b"y")
+    catalog.mark_page_gone("https://a.example/gone", source="alpha", status=404, run_id=1)
+    # The schedule itself is the crawler's business; here its two columns are set directly.
+    for url, due in [("https://a.example/0", "2026-01-01T00:00:00Z"), ("https://a.example/1", "2030-01-02T00:00:00Z"),
+                     ("https://a.example/2", "2030-01-01T00:00:00Z")]:
+        catalog.conn.execute("UPDATE pages SET next_due = :due, revisit_seconds = 86400 WHERE url = :url",
+                             {"due": due, "url": url})
+    catalog.conn.execute("UPDATE pages SET last_fetched = '2025-06-01T00:00:00Z' WHERE url = 'https://a.example/3'")
+    alpha, beta = catalog.freshness_by_source(now="2026-12-01T00:00:00Z")
+    assert (alpha.source, alpha.pages, alpha.fresh, alpha.due) == ("alpha", 4, 2, 2)  # the 404 page is not counted
+    assert alpha.fresh_share == 0.5
+    assert (alpha.oldest_url, alpha.oldest_fetch) == ("https://a.example/3", "2025-06-01T00:00:00Z")
+    assert alpha.next_due == "2030-01-01T00:00:00Z"
+    assert (beta.pages, beta.fresh, beta.next_due) == (1, 0, None)  # never scheduled: due now
+    page = catalog.get_page("https://a.example/1")
+    assert page is not None and (page.revisit_seconds, page.next_due) == (86400, "2030-01-02T00:00:00Z")
