@@ -19,13 +19,14 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, NotConfigured
 
 from catalog.storage_errors import disk_full_message, is_storage_error
-from crawler.disk_full import DISK_FULL_REASON, report_disk_full
+from crawler.disk_full import DISK_FULL_REASON, DiskReserve, report_disk_full
 from crawler.source_locks import acquire_source_lock, release_source_lock
 from crawler.validation import InvalidItem
 from crawler.verdict import decide, run_summary
@@ -92,6 +93,7 @@ class CrawlStore:
         # write the disk refused is never reported as a new item.
         self._uncommitted: Counter[str] = Counter()
         self.disk_full: str | None = None
+        self._reserve: DiskReserve | None = None
         self._linker: InstitutionIndex | None = None
         self._link_cache: dict[tuple[str, str], Any] = {}
         self.closed_summary: dict[str, Any] | None = None
@@ -155,6 +157,9 @@ class CrawlStore:
             self.catalog = None
             self._release()
             raise CloseSpider(DISK_FULL_REASON) from None
+        if not self.catalog.postgres:
+            self._reserve = DiskReserve(Path(self.catalog.path).parent, f"run-{self.run_id}")
+            self._reserve.take()
         self.started = time.monotonic()
         self.started_at = _now()
         self.stats.set_value("collegesearch/run_id", self.run_id)
@@ -281,6 +286,8 @@ class CrawlStore:
         return complete, error
 
     def _release(self) -> None:
+        if self._reserve is not None:
+            self._reserve.release()
         if self._owns_lock and self.source:
             release_source_lock(self.source)
             self._owns_lock = False
@@ -336,6 +343,8 @@ class CrawlStore:
         if self.disk_full is not None:
             return
         self.disk_full = message
+        if self._reserve is not None and self._reserve.release():
+            logger.info("%s: gave back the room set aside, to record the run as failed", self.source)
         self.stats.set_value("collegesearch/disk_full", 1)
         if not report_disk_full(message):
             logger.warning("%s: stopping too: the catalog cannot be written (see above)", self.source)
