@@ -170,3 +170,22 @@ class PageCache(ItemRecords):
     def count_pages(self) -> int:
         """How many pages the page cache holds."""
         return int(self.conn.execute("SELECT COUNT(*) FROM pages").scalar())
+
+    def set_page_schedule(self, url: str, revisit_seconds: int | None, next_due: str | None) -> bool:
+        """Set a page's revisit interval and next due time (None clears them: due now); False for an unknown URL."""
+        if revisit_seconds is not None and revisit_seconds <= 0:
+            raise ValueError(f"revisit_seconds must be positive, not {revisit_seconds}")
+        with self.transaction():
+            cur = self.conn.execute(
+                "UPDATE pages SET revisit_seconds = :revisit, next_due = :next_due WHERE url = :url",
+                {"revisit": revisit_seconds, "next_due": next_due, "url": url},
+            )
+        return bool(cur.rowcount)
+
+    def unscheduled_pages_by_source(self) -> dict[str, int]:
+        """Per source, live fetched pages with no revisit schedule yet (``next_due`` empty: due at the next crawl)."""
+        rows = self.conn.execute(
+            "SELECT source, COUNT(*) AS pages FROM pages WHERE gone_at IS NULL AND last_fetched IS NOT NULL"
+            " AND (next_due IS NULL OR next_due = '') GROUP BY source",
+        ).fetchall()
+        return {row["source"]: int(row["pages"]) for row in rows}

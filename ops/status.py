@@ -1,5 +1,6 @@
 """What ``collegesearch status`` prints and the admin shows: the schedule with next runs, the last runs,
-failing sources, held locks (crawls, the scheduler, the index writer) and the index state.
+how fresh each source's pages are, failing sources, held locks (crawls, the scheduler, the index writer)
+and the index state.
 
 Only reads: a status never creates the catalog or the index.
 """
@@ -7,7 +8,7 @@ Only reads: a status never creates the catalog or the index.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -58,15 +59,66 @@ def run_row(run: Run) -> dict[str, Any]:
     }
 
 
+def _span(seconds: int) -> str:
+    """A duration as people say it, rounded down: 45 s, 12 min, 5 h, 1 day, 3 days."""
+    for size, one, many in ((86400, "day", "days"), (3600, "h", "h"), (60, "min", "min")):
+        if seconds >= size:
+            count = seconds // size
+            return f"{count:,} {one if count == 1 else many}"
+    return f"{seconds} s"
+
+
+def _share_text(fresh: int, pages: int) -> str:
+    # Rounded down, so a source with a page due never reads 100%.
+    return f"{int(fresh * 1000 / pages) / 10:.1f}%" if pages else "-"
+
+
+def source_freshness(cat: Catalog, now: datetime | None = None, tz: str | tzinfo = "UTC") -> list[dict[str, Any]]:
+    """Per source: the share of pages fetched within their revisit interval, pages due, the oldest page, the next due.
+
+    The one reading behind ``collegesearch status``, the admin pages, ``/api/status`` and the metrics. Pages never
+    scheduled (fetched before the revisit schedule existed) count as due; ``unscheduled`` says how many they are
+    and ``fresh_text`` says "not scheduled yet" rather than 0% when no page of the source has a schedule.
+    """
+    moment = now or datetime.now(UTC)
+    # The catalog's own timestamp form (microseconds, Z), so string comparison in SQL orders them right.
+    at = moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    unscheduled = cat.unscheduled_pages_by_source()
+    rows: list[dict[str, Any]] = []
+    for f in cat.freshness_by_source(now=at):
+        never = min(unscheduled.get(f.source, 0), f.pages)
+        oldest, due_at = parse_time(f.oldest_fetch), parse_time(f.next_due)
+        age = max(0, int((moment - oldest).total_seconds())) if oldest else None
+        scheduled = never < f.pages
+        due_text = f"{f.due:,} due now" + (f" ({never:,} never scheduled)" if never else "")
+        if not scheduled:
+            note = (f"{f.source}: none of its {f.pages:,} page(s) has a revisit schedule yet (fetched before the "
+                    "schedule existed); all count as due and the next crawl fetches them")
+        elif never:
+            note = f"{f.source}: {never:,} of {f.pages:,} page(s) have no revisit schedule yet and count as due"
+        else:
+            note = None
+        rows.append({
+            "source": f.source, "pages": f.pages, "fresh": f.fresh, "due": f.due, "unscheduled": never,
+            "scheduled": scheduled, "fresh_share": round(f.fresh_share, 4),
+            "fresh_text": _share_text(f.fresh, f.pages) if scheduled else "not scheduled yet", "due_text": due_text,
+            "oldest_url": f.oldest_url, "oldest_fetch": f.oldest_fetch, "oldest_age_s": age,
+            "oldest_age": _span(age) if age is not None else None, "next_due": f.next_due,
+            "next_due_local": local_time(due_at, tz) if due_at else None, "note": note,
+        })
+    return rows
+
+
 @dataclass
 class StatusReport:
-    """What ``collegesearch status`` and the admin show: schedule, last runs, failing sources, locks, index."""
+    """What ``collegesearch status`` and the admin show: schedule, runs, page freshness, failures, locks, index."""
 
     generated_at: str
     timezone: str
     schedule: list[dict[str, Any]] = field(default_factory=list)
     scheduler: dict[str, Any] | None = None
     runs: list[dict[str, Any]] = field(default_factory=list)
+    freshness: list[dict[str, Any]] = field(default_factory=list)
     health: list[dict[str, Any]] = field(default_factory=list)
     locks: list[dict[str, Any]] = field(default_factory=list)
     index: dict[str, Any] = field(default_factory=dict)
@@ -88,7 +140,7 @@ class StatusReport:
         return {"generated_at": self.generated_at, "timezone": self.timezone, "scheduler": self.scheduler,
                 "schedule": self.schedule, "runs": self.runs, "health": self.health,
                 "failing": [h["source"] for h in self.failing], "locks": self.locks, "index": self.index,
-                "events": self.events, "problems": self.problems}
+                "events": self.events, "problems": self.problems, "freshness": self.freshness}
 
     def format(self) -> str:
         """Plain-text tables for the terminal."""
@@ -118,6 +170,8 @@ class StatusReport:
                 out.append(f"  #{r['id']} {r['source']}: {r['error']}")
         else:
             out.append("  no crawl has run yet")
+        out.append("")
+        out += self._format_freshness()
         out.append("")
         troubled = self.troubled
         out.append("Failing sources" + ("" if troubled else ": none"))
@@ -149,6 +203,20 @@ class StatusReport:
             out.append("")
             out.extend(f"problem: {p}" for p in self.problems)
         return "\n".join(out)
+
+    def _format_freshness(self) -> list[str]:
+        """The page freshness section: per source, share fresh, due now, next due, oldest page."""
+        out = ["Page freshness (pages fetched within their revisit interval)"]
+        if not self.freshness:
+            out.append("  no page has been fetched yet")
+            return out
+        out += _table(["source", "pages", "fresh", "due now", "next due", "oldest page"],
+                      [[f["source"], f"{f['pages']:,}", f["fresh_text"], f"{f['due']:,}",
+                        f["next_due_local"] or "-",
+                        f"{f['oldest_age']} ago: {f['oldest_url']}" if f["oldest_url"] else "-"]
+                       for f in self.freshness], right={1, 3})
+        out += [f"  {f['note']}" for f in self.freshness if f["note"]]
+        return out
 
 
 def _state_text(entry: dict[str, Any]) -> str:
@@ -235,6 +303,10 @@ def status_report(settings: Settings, *, runs_limit: int = 15, now: datetime | N
         if cat is not None:
             report.runs = [run_row(r) for r in cat.list_runs(limit=runs_limit)]
             report.events = [e.to_dict() for e in cat.list_schedule_events(limit=20)]
+            try:
+                report.freshness = source_freshness(cat, moment, tz)
+            except Exception as exc:  # noqa: BLE001 - e.g. a catalog not upgraded yet: say so, show the rest
+                report.problems.append(f"cannot read page freshness: {str(exc).splitlines()[0]}")
         for name in [SCHEDULER_LOCK] + [crawl_lock_name(s) for s in sources]:
             try:
                 owner = make_lock(settings, name).owner()

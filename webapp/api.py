@@ -86,13 +86,16 @@ def compare() -> Response:
 
 @bp.get("/status")
 def status() -> Response:
-    """What the index holds and how fresh it is."""
+    """What the index holds and how fresh it is, with each source's page freshness (as ``collegesearch status``)."""
+    from ops.status import source_freshness
+
     cat = get_catalog()
     body: dict[str, Any] = {
         "counts": cat.fused.counts_by_kind(),
         "last_updated": cat.fused.last_updated(),
         "catalog_change_seq": cat.fused.max_change_seq(),
         "index": get_search_service().status(cat.fused.max_change_seq()),
+        "freshness": source_freshness(cat, tz=current_app.config["SETTINGS"].SCHEDULE_TIMEZONE),
     }
     return jsonify(body)
 

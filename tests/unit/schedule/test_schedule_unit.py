@@ -249,6 +249,81 @@ def test_status_report_names_a_broken_sites_file(tmp_path):
     assert "problem:" in report.format()
 
 
+def freshness_catalog(settings) -> None:
+    """Directory: 4 live pages (2 within their interval, 1 overdue, 1 never scheduled) and a gone one; reviews: 2
+    pages fetched before the schedule existed."""
+    clock = ["2026-01-01T00:00:00.000000Z"]
+    with Catalog(settings.catalog_location, clock=lambda: clock[0]) as cat:
+        cat.record_page("https://dir.example/p/0", source="directory", status=200, run_id=None, body=b"p0")
+        clock[0] = "2026-01-10T06:00:00.000000Z"
+        for n in (1, 2, 3):
+            cat.record_page(f"https://dir.example/p/{n}", source="directory", status=200, run_id=None, body=b"p%d" % n)
+        cat.mark_page_gone("https://dir.example/p/gone", source="directory", status=404, run_id=None)
+        for n in (0, 1):
+            cat.record_page(f"https://reviews.example/r/{n}", source="reviews", status=200, run_id=None, body=b"r")
+        assert cat.set_page_schedule("https://dir.example/p/0", 7 * 86400, "2026-01-08T00:00:00.000000Z")  # overdue
+        assert cat.set_page_schedule("https://dir.example/p/1", 86400, "2026-01-11T06:00:00.000000Z")
+        assert cat.set_page_schedule("https://dir.example/p/2", 7 * 86400, "2026-01-17T06:00:00.000000Z")
+
+
+def test_status_report_shows_page_freshness_per_source(tmp_path):
+    settings = cfg(DATA_DIR=str(tmp_path / "data"), SOURCES="directory,reviews", SCHEDULE_TIMEZONE="America/Chicago")
+    freshness_catalog(settings)
+    report = status_report(settings, now=utc(2026, 1, 10, 12, 0))
+    text = report.format()
+    data = json.loads(json.dumps(report.to_dict()))
+    # Every key the JSON had before is still there; freshness is a new key beside them.
+    assert {"generated_at", "timezone", "scheduler", "schedule", "runs", "health", "failing", "locks", "index",
+            "events", "problems", "freshness"} <= set(data)
+    directory, reviews = data["freshness"]
+    assert (directory["source"], directory["pages"], directory["fresh"], directory["due"]) == ("directory", 4, 2, 2)
+    assert directory["unscheduled"] == 1 and directory["scheduled"] is True and directory["fresh_share"] == 0.5
+    assert directory["next_due"] == "2026-01-11T06:00:00.000000Z"
+    assert directory["next_due_local"] == "Sun 2026-01-11 00:00:00 CST"  # in SCHEDULE_TIMEZONE
+    assert (directory["oldest_url"], directory["oldest_age_s"]) == ("https://dir.example/p/0", 9 * 86400 + 12 * 3600)
+    assert directory["oldest_age"] == "9 days"
+    assert (reviews["pages"], reviews["fresh"], reviews["due"], reviews["unscheduled"]) == (2, 0, 2, 2)
+    assert reviews["scheduled"] is False and reviews["fresh_text"] == "not scheduled yet"
+    # The text: a table with the share, due now, next due and the oldest page, then plain notes.
+    section = text.split("Page freshness", 1)[1].split("Failing sources", 1)[0]
+    rows = {line.split()[0]: line for line in section.splitlines()[3:] if line.strip()}  # after title and header
+    assert rows["directory"].split()[1:4] == ["4", "50.0%", "2"]
+    assert "Sun 2026-01-11 00:00:00 CST" in rows["directory"]
+    assert rows["directory"].endswith("9 days ago: https://dir.example/p/0")
+    assert "not scheduled yet" in rows["reviews"] and "%" not in rows["reviews"]  # no scary 0%
+    assert "directory: 1 of 4 page(s) have no revisit schedule yet and count as due" in section
+    assert "reviews: none of its 2 page(s) has a revisit schedule yet" in section
+    assert "the next crawl fetches them" in section
+
+
+def test_status_json_from_the_command_line_carries_freshness(tmp_path):
+    from click.testing import CliRunner
+
+    from collegesearch.cli import main
+
+    settings = cfg(DATA_DIR=str(tmp_path / "data"), SOURCES="directory,reviews")
+    freshness_catalog(settings)
+    result = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "status", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert {"version", "schedule", "runs", "failing", "index"} <= set(data)
+    by_source = {f["source"]: f for f in data["freshness"]}
+    assert by_source["directory"]["pages"] == 4 and by_source["directory"]["unscheduled"] == 1
+    assert by_source["reviews"]["scheduled"] is False and by_source["reviews"]["due"] == 2
+    text = CliRunner().invoke(main, ["--data-dir", str(tmp_path / "data"), "status"]).stdout
+    assert "Page freshness" in text and "not scheduled yet" in text
+
+
+def test_status_report_without_pages_says_so(tmp_path):
+    settings = cfg(DATA_DIR=str(tmp_path / "data"))
+    with Catalog(settings.catalog_path) as cat:
+        cat.finish_run(cat.start_run("directory", "manual"), status="ok", stats={}, complete=True)
+    report = status_report(settings)
+    assert report.freshness == [] and report.to_dict()["freshness"] == []
+    assert "Page freshness (pages fetched within their revisit interval)\n  no page has been fetched yet\n" in (
+        report.format())
+
+
 # -- children ------------------------------------------------------------------------------------------
 
 STUBBORN = textwrap.dedent("""

@@ -76,7 +76,27 @@ def web_settings(tmp_path):
         for trigger in ("schedule", "retry"):
             bad = cat.start_run("reviews", trigger)
             cat.finish_run(bad, status="failed", stats=stats(pages=3), error="mostly 5xx answers: 9 of 10 failed")
+    add_pages(settings)
     return settings
+
+
+HOSTILE_URL = f"https://reviews.example/r?q={HOSTILE}"
+FAR_AHEAD, LONG_AGO = "2099-01-01T00:00:00.000000Z", "2001-01-01T00:00:00.000000Z"
+
+
+def add_pages(settings) -> None:
+    """Directory: one page within its interval, one overdue, one never scheduled; reviews: never scheduled."""
+    clock = ["2026-01-01T00:00:00.000000Z"]
+    with Catalog(settings.catalog_path, clock=lambda: clock[0]) as cat:
+        cat.record_page("https://dir.example/program/cahiim-1006", source="directory", status=200, run_id=1,
+                        body=b"a")
+        cat.record_page(HOSTILE_URL, source="reviews", status=200, run_id=3, body=b"b")
+        clock[0] = "2026-01-05T00:00:00.000000Z"
+        for url in ("https://dir.example/program/cahiim-1143", "https://dir.example/program/cahiim-2002"):
+            cat.record_page(url, source="directory", status=200, run_id=2, body=url.encode())
+        cat.record_page("https://reviews.example/r-1", source="reviews", status=200, run_id=3, body=b"c")
+        cat.set_page_schedule("https://dir.example/program/cahiim-1006", 86400, LONG_AGO)
+        cat.set_page_schedule("https://dir.example/program/cahiim-1143", 7 * 86400, FAR_AHEAD)
 
 
 # ``app``, ``client`` and ``admin_client`` come from tests/plugins/webapp.py, over this module's web_settings.
@@ -215,6 +235,47 @@ def test_runs_page_and_dashboard_get_their_blocks_filled(admin):
     changes = admin.get("/admin/changes").text
     assert "In the last day" in changes and "Probation: Health Information Technology" in changes
     assert 'href="/admin/changes?run_id=2"' in changes
+
+
+def freshness_rows(html: str) -> dict[str, str]:
+    """The rows of the page freshness table, by source."""
+    table = re.search(r'<table class="data-table freshness-table">.*?</table>', html, re.S)
+    assert table, "no page freshness table"
+    return {re.search(r'<th scope="row">([^<]+)</th>', row).group(1): row
+            for row in re.findall(r"<tr>.*?</tr>", table.group(0), re.S) if 'scope="row"' in row}
+
+
+def test_schedule_page_shows_page_freshness_per_source(admin, web_settings):
+    html = admin.get("/admin/schedule").text
+    rows = freshness_rows(html)
+    assert set(rows) == {"directory", "reviews"}
+    directory = rows["directory"]
+    assert "<td>3</td>" in directory and "33.3% <span class=\"muted\">(1 within their interval)" in directory
+    assert "<td>2 <span class=\"muted\">(1 never scheduled)</span></td>" in directory  # overdue + never scheduled
+    assert f'<time datetime="{FAR_AHEAD}">' in directory
+    assert re.search(r"fetched [\d,]+ days ago, <time datetime=\"2026-01-01T00:00:00.000000Z\">Jan 1, 2026 00:00 UTC"
+                     r"</time>:\s*<a href=\"https://dir.example/program/cahiim-1006\"", directory)
+    # Reviews' pages were fetched before the schedule existed: said plainly, not 0%.
+    reviews = rows["reviews"]
+    assert "not scheduled yet" in reviews and "%" not in reviews and "<td>2 " in reviews
+    assert "reviews: none of its 2 page(s) has a revisit schedule yet" in html
+    assert "directory: 1 of 3 page(s) have no revisit schedule yet and count as due." in html
+    # The oldest page's URL is crawled text: escaped like everything else.
+    assert "<script>alert(1)" not in html and "q=&lt;script&gt;alert(1)&lt;/script&gt;" in reviews
+
+
+def test_runs_page_freshness_and_api_status_read_the_same_figures(admin, client, web_settings):
+    from ops.status import status_report
+
+    only = admin.get("/admin/runs?source=directory").text
+    assert "Page freshness: directory" in only and set(freshness_rows(only)) == {"directory"}
+    assert set(freshness_rows(admin.get("/admin/runs").text)) == {"directory", "reviews"}
+    api = client.get("/api/status").get_json()["freshness"]
+    report = status_report(web_settings).freshness
+    steady = ("source", "pages", "fresh", "due", "unscheduled", "scheduled", "fresh_share", "oldest_url",
+              "oldest_fetch", "next_due", "next_due_local", "note")
+    assert [{k: f[k] for k in steady} for f in api] == [{k: f[k] for k in steady} for f in report]
+    assert [(f["source"], f["fresh"], f["due"]) for f in api] == [("directory", 1, 2), ("reviews", 0, 2)]
 
 
 def test_crawl_now_is_refused_while_the_source_is_being_crawled(admin, web_settings):

@@ -106,6 +106,27 @@ def test_index_generation_and_changes_behind(client, web_settings, testdata):
     assert value(scrape(client), "collegesearch_index_changes_behind") >= 1
 
 
+@pytest.mark.both_backends
+def test_page_freshness_per_source_comes_from_the_catalog(client, web_settings):
+    assert not any(name.startswith("collegesearch_pages_") for name, _ in scrape(client))  # no page fetched yet
+    with Catalog(web_settings.catalog_location) as cat:
+        for n in range(4):
+            cat.record_page(f"https://dir.example/p/{n}", source="directory", status=200, run_id=None, body=b"%d" % n)
+        cat.set_page_schedule("https://dir.example/p/0", 86400, "2099-01-01T00:00:00.000000Z")  # within its interval
+        cat.set_page_schedule("https://dir.example/p/1", 86400, "2001-01-01T00:00:00.000000Z")  # overdue
+        cat.mark_page_gone("https://dir.example/p/gone", source="directory", status=410, run_id=None)
+        for n in range(2):  # fetched before the schedule existed
+            cat.record_page(f"https://reviews.example/{n}", source="reviews", status=200, run_id=None, body=b"r")
+    samples = scrape(client)
+    assert value(samples, "collegesearch_pages_fresh_ratio", source="directory") == 0.25
+    assert value(samples, "collegesearch_pages_due", source="directory") == 3  # overdue and never scheduled
+    assert value(samples, "collegesearch_pages_unscheduled", source="directory") == 2
+    assert ("collegesearch_pages_fresh_ratio", (("source", "reviews"),)) in samples
+    assert value(samples, "collegesearch_pages_fresh_ratio", source="reviews") == 0
+    assert value(samples, "collegesearch_pages_due", source="reviews") == 2
+    assert value(samples, "collegesearch_pages_unscheduled", source="reviews") == 2  # so an alert can tell why
+
+
 def test_an_unreadable_catalog_is_reported_and_the_rest_still_scraped(client, web_settings):
     assert value(scrape(client), "collegesearch_catalog_up") == 1
     assert client.get("/api/search?q=health").status_code == 200  # opens the searcher before the damage
@@ -117,6 +138,7 @@ def test_an_unreadable_catalog_is_reported_and_the_rest_still_scraped(client, we
     assert value(samples, "collegesearch_index_up") == 1
     assert value(samples, "collegesearch_http_requests_total", endpoint="api.search", method="GET", status="200") >= 1
     assert not any(name == "collegesearch_crawl_runs_total" for name, _ in samples)
+    assert not any(name.startswith("collegesearch_pages_") for name, _ in samples)
 
 
 def test_metrics_are_open_to_allowed_addresses_and_admins_only(app, admin_client, web_settings):
