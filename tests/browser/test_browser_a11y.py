@@ -1,4 +1,4 @@
-"""Every page issue 18 lists, checked in a real browser: axe-core finds no serious or critical WCAG 2.2 AA violation
+"""Every page issue 18 lists (and the other page templates), checked in a real browser: axe-core finds no serious or critical WCAG 2.2 AA violation
 (desktop and 390 px phone, with the panels and lists that open on demand opened), the page never scrolls sideways at
 390 px while the compare table scrolls inside its own box, and the charts have text equivalents.
 
@@ -83,7 +83,20 @@ PAGES = [
     Checked("changes", "/changes"),
     Checked("changes-followed", f"/changes?institution={td.OVCC}"),
     Checked("admin-login", "/admin/login", _wrong_password),
+    # The other public templates.
+    Checked("careers-az", "/careers/"),
+    Checked("colleges-az", "/colleges/?state=GA"),
+    Checked("military-friendly", "/military-friendly"),
+    Checked("online-programs", "/online-programs"),
+    Checked("review", "/reviews/r-ghc-1"),
+    Checked("compare-intro", "/compare"),
+    Checked("no-results", "/search?q=zzzqqqxxx"),
+    Checked("not-found", "/no/such/page"),
+    Checked("api-docs", "/api"),
 ]
+# Behind the login: every admin page, checked in one test per width (logging in once).
+ADMIN_PAGES = ["/admin/", "/admin/reviews", "/admin/runs", "/admin/runs/1", "/admin/index", "/admin/schedule",
+               "/admin/changes"]
 
 
 def _assert_no_blocking_violations(tab, where: str) -> None:
@@ -139,6 +152,13 @@ def test_no_serious_or_critical_axe_violations_on_a_desktop(page, spec):
     _check_page(page, spec, "1280 px")
 
 
+def _assert_no_sideways_scroll(tab, where: str) -> None:
+    """Nothing wider than the 390 px screen. A mobile browser shrinks a too-wide page to fit, which widens the layout
+    viewport (innerWidth) with it: so innerWidth must still be the screen's 390 px, and nothing may scroll past it."""
+    sizes = _sideways(tab)
+    assert sizes["view"] == 390 and sizes["scroll"] <= sizes["view"], f"{where} scrolls sideways at 390 px: {sizes}"
+
+
 def _sideways(tab) -> dict:
     return tab.evaluate("""() => ({scroll: document.scrollingElement.scrollWidth, view: window.innerWidth,
         wide: [...document.querySelectorAll('body *')].filter(el => el.getBoundingClientRect().right > window.innerWidth
@@ -150,19 +170,32 @@ def test_phone_width_no_sideways_scroll_and_no_axe_violations(phone390, spec):
     tab = phone390
     _check_page(tab, spec, "390 px")
     # After `prepare` too: open filters, an open suggestion list or error messages must not widen the page.
-    sizes = _sideways(tab)
-    assert sizes["scroll"] <= sizes["view"], f"{spec.name} scrolls sideways at 390 px: {sizes}"
+    _assert_no_sideways_scroll(tab, spec.name)
     if spec.prepare:  # and as first loaded
         tab.goto(spec.url)
-        sizes = _sideways(tab)
-        assert sizes["scroll"] <= sizes["view"], f"{spec.name} scrolls sideways at 390 px: {sizes}"
-    if spec.name.startswith("compare"):
+        _assert_no_sideways_scroll(tab, spec.name)
+    if spec.name in ("compare-schools", "compare-programs"):
         # Three columns do not fit 390 px: the table scrolls inside its own (focusable, labelled) box instead.
         box = tab.get_by_role("region", name=re.compile("side by side"))
         expect(box).to_be_visible()
         expect(box).to_have_attribute("tabindex", "0")
         inside = box.evaluate("b => ({scroll: b.scrollWidth, view: b.clientWidth, overflow: getComputedStyle(b).overflowX})")
         assert inside["scroll"] > inside["view"] and inside["overflow"] in ("auto", "scroll"), inside
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_admin_pages_after_login(page, phone390, data, width):
+    tab = page if width == 1280 else phone390
+    tab.goto("/admin/login")
+    tab.get_by_label("Admin password").fill(data.ADMIN_PASSWORD)
+    tab.get_by_role("button", name="Log in").click()
+    expect(tab.get_by_role("heading", level=1)).to_have_text("Overview")
+    for url in ADMIN_PAGES:
+        tab.goto(url)
+        tab.wait_for_load_state("networkidle")
+        _assert_no_blocking_violations(tab, f"{url} at {width} px")
+        if width == 390:
+            _assert_no_sideways_scroll(tab, url)
 
 
 def test_charts_have_text_equivalents(page, data):
