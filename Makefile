@@ -9,7 +9,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 # Extra pip-compile options for `make lock`, e.g. LOCK_ARGS=--upgrade or LOCK_ARGS="--upgrade-package Scrapy".
 LOCK_ARGS ?=
 
-.PHONY: setup lock run test test-fast bench lint typecheck clean
+.PHONY: setup lock run test test-fast bench lint typecheck screenshots clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "collegesearch needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -48,6 +48,10 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# The README's pictures of Compare and Follow (docs/*.png), over the browser tests' hand-made records; needs chromium.
+screenshots: setup
+	$(BIN)/python -m tests.browser.screenshots
 
 lint: setup
 	$(BIN)/ruff check .

@@ -15,6 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -41,14 +42,18 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory, chromium_path):
-    """``collegesearch serve`` (gunicorn, 2 workers) on a free port over a freshly built catalog and index."""
+class ServerDidNotStart(RuntimeError):
+    """``collegesearch serve`` exited or did not answer in time; the message holds its log."""
+
+
+@contextlib.contextmanager
+def serve_testdata(data: Path) -> Iterator[str]:
+    """``collegesearch serve`` (gunicorn, 2 workers) on a free port over the hand-made catalog and its index built
+    in ``data``; yields its base URL. Shared by the ``live_server`` fixture and ``tests.browser.screenshots``."""
     from catalog import Catalog
     from collegesearch.config import load_settings
     from indexer.build import rebuild
 
-    data = tmp_path_factory.mktemp("browser") / "data"
     settings = load_settings(env={}, config_file=None, overrides={"DATA_DIR": str(data)})
     with Catalog(settings.catalog_path) as cat:
         testdata.fill_catalog(cat)
@@ -66,29 +71,42 @@ def live_server(tmp_path_factory, chromium_path):
         "COLLEGESEARCH_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
     })
-    log = (data.parent / "server.log").open("w")
+    log_path = data.parent / "server.log"
+    log = log_path.open("w")
     proc = subprocess.Popen([sys.executable, "-m", "collegesearch", "serve", "--port", str(port), "--workers", "2"],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(base + "/static/css/app.css", timeout=2):
-                break
-        except urllib.error.HTTPError:
-            break  # it answers: up (the tests will say what is wrong)
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("the web server did not start:\n" + (data.parent / "server.log").read_text())
-            time.sleep(0.2)
-    yield base
-    proc.send_signal(signal.SIGTERM)
     try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/static/css/app.css", timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # it answers: up (the tests will say what is wrong)
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    raise ServerDidNotStart("the web server did not start:\n" + log_path.read_text()) from None
+                time.sleep(0.2)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory, chromium_path):
+    """``collegesearch serve`` (gunicorn, 2 workers) on a free port over a freshly built catalog and index."""
+    try:
+        with serve_testdata(tmp_path_factory.mktemp("browser") / "data") as base:
+            yield base
+    except ServerDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 class PageProblems:
@@ -147,6 +165,17 @@ def page(browser, live_server):
 def phone(browser, live_server):
     """A phone-sized tab (375 x 740, touch), with the same checks."""
     context, tab, problems = _open(browser, live_server, viewport={"width": 375, "height": 740},
+                                   device_scale_factor=2, is_mobile=True, has_touch=True)
+    yield tab
+    csp = _csp_violations(tab)
+    context.close()
+    assert not problems.items + csp, "\n".join(problems.items + csp)
+
+
+@pytest.fixture
+def phone390(browser, live_server):
+    """A 390 px wide phone tab (the width issue 18 checks: no sideways scroll), with the same checks."""
+    context, tab, problems = _open(browser, live_server, viewport={"width": 390, "height": 844},
                                    device_scale_factor=2, is_mobile=True, has_touch=True)
     yield tab
     csp = _csp_violations(tab)

@@ -65,7 +65,7 @@ def test_career_page_shows_pay_picture_outlook_education_and_credits(client):
     html = page.text
     assert "<h1 id=\"career-title\">Medical Records Specialists</h1>" in html
     svg = html[html.index("<svg viewBox"):html.index("</svg>")]
-    assert 'role="img"' in svg and "aria-labelledby=\"pay-svg-title pay-svg-desc\"" in svg
+    assert 'role="img"' in svg and 'aria-labelledby="pay-svg-title" aria-describedby="pay-svg-desc"' in svg
     for figure in ("$35,780", "$50,250", "$80,950"):
         assert figure in svg
     # The bar spans p10 to p90 and the median marker sits between them.

@@ -1,0 +1,80 @@
+"""Follow in a real browser: each kind's page (career, school, program, a search) offers a "Follow changes" link and
+announces the same feed in its head, the way a feed reader given the page's address discovers it; the feed parses
+with feedparser (a real feed reader's parser), names what it follows, and answers a repeat poll with a 304."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import feedparser
+import pytest
+from playwright.sync_api import expect
+
+from tests.unit.webapp import webapp_testdata as td
+
+# (page, what the feed's title names, the query its feed follows, a record its feed must carry)
+KINDS = [
+    pytest.param(f"/careers/{td.MRS}", "Medical Records Specialists", {"career": [td.MRS]}, f"/careers/{td.MRS}",
+                 id="career"),
+    pytest.param(f"/institutions/{td.OVCC}", "Ohio Valley Community College", {"institution": [td.OVCC]},
+                 f"/programs/{td.HIT_OH}", id="school"),
+    pytest.param(f"/programs/{td.HIT_OH}", "Health Information Technology", {"program": [td.HIT_OH]},
+                 f"/programs/{td.HIT_OH}", id="program"),
+    pytest.param("/search?q=health+information&state=OH&sort=name&page=1", "this search",
+                 {"q": ["health information"], "state": ["OH"]}, f"/programs/{td.HIT_OH}", id="search"),
+]
+
+
+@pytest.mark.parametrize(("url", "label", "follows", "carried"), KINDS)
+def test_each_kinds_page_offers_its_feed_and_the_feed_parses(page, url, label, follows, carried):
+    page.goto(url)
+    # Announced in the head, for feed readers and browser extensions given the page's address ...
+    announced = page.locator('head link[rel="alternate"][type="application/atom+xml"]')
+    expect(announced).to_have_count(1)
+    feed_url = announced.get_attribute("href")
+    assert urlsplit(feed_url).path == "/changes.atom"
+    assert parse_qs(urlsplit(feed_url).query) == follows, "a search's feed follows its query and filters, not its sort or page"
+    # ... and offered on the page as a link to the same feed, which a keyboard reaches like any link.
+    follow = page.get_by_role("link", name=re.compile(r"^Follow changes to"))
+    expect(follow).to_be_visible()
+    expect(follow).to_have_attribute("href", feed_url)
+    expect(follow).to_have_attribute("type", "application/atom+xml")
+
+    response = page.request.get(feed_url)
+    assert response.status == 200, response.text()[:300]
+    assert response.headers["content-type"].startswith("application/atom+xml")
+    feed = feedparser.parse(response.body())
+    assert not feed.bozo, feed.get("bozo_exception")
+    assert feed.version == "atom10"
+    if label != "this search":
+        assert feed.feed.title == f"collegesearch: what changed for {label}"
+    assert feed.entries, f"the feed of {url} is empty"
+    links = {urlsplit(e.link).path for e in feed.entries if e.get("link")}
+    assert carried in links, f"{carried} not among the entries' links {sorted(links)}"
+    # Its HTML twin (the feed's alternate link) is the /changes page with the same filter, which says what it follows.
+    twin = next(link.href for link in feed.feed.links if link.rel == "alternate")
+    page.goto(twin)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("What changed for")
+    expect(page.locator("main")).to_contain_text("Following")
+
+    # Feed readers poll: the same request with the validators it was given costs a 304 and no body.
+    validators = {}
+    if response.headers.get("etag"):
+        validators["If-None-Match"] = response.headers["etag"]
+    if response.headers.get("last-modified"):
+        validators["If-Modified-Since"] = response.headers["last-modified"]
+    assert validators, "the feed carries no ETag nor Last-Modified"
+    again = page.request.get(feed_url, headers=validators)
+    assert again.status == 304 and again.body() == b""
+
+
+def test_the_program_feed_reports_its_status_change(page, data):
+    """The Ohio program went on probation in the second crawl: its feed, opened from the page, says so."""
+    page.goto(f"/programs/{data.HIT_OH}")
+    feed_url = page.get_by_role("link", name=re.compile(r"^Follow changes to")).get_attribute("href")
+    feed = feedparser.parse(page.request.get(feed_url).body())
+    assert not feed.bozo
+    statuses = [e for e in feed.entries if any(t.term == "status_change" for t in e.get("tags", []))]
+    assert statuses, [e.title for e in feed.entries]
+    assert re.search(r"accredited → probation", statuses[0].summary), statuses[0].summary
