@@ -398,6 +398,10 @@ def format_summary(summaries: list[RunSummary]) -> str:
             detail.append(f"{st.get('pages_not_modified', 0)} not modified (304)"
                           + (f", {st['pages_resumed']} resumed from the interrupted run" if st.get("pages_resumed")
                              else ""))
+        if st.get("pages_not_due"):
+            detail.append(f"{st['pages_not_due']} not due (left alone by the freshness schedule)")
+        if st.get("mode") == "full":
+            detail.append("full crawl")
         if st.get("dropped"):
             detail.append("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(st["dropped"].items())))
         if st.get("errors"):

@@ -40,9 +40,9 @@ def parse_duration(text: object) -> int:
 
 
 def format_duration(seconds: float) -> str:
-    """A duration the way people write it: the largest whole unit ("6h", "30d", "90m", "45s")."""
+    """A duration the way people write it: the largest whole unit of d, h, m, s ("6h", "30d", "90m", "45s")."""
     whole = int(round(seconds))
-    for unit in ("w", "d", "h", "m"):
+    for unit in ("d", "h", "m"):  # (days, not weeks: "14d" reads better than "2w")
         if whole and whole % UNITS[unit] == 0:
             return f"{whole // UNITS[unit]}{unit}"
     return f"{whole}s"
