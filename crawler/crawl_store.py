@@ -473,9 +473,11 @@ class CrawlStore(ScheduledStore):
         if response.status != 200 or not self.is_open or response.meta.get("page_cache", True) is False:
             return
         if "not_modified" in response.flags:
-            if "not_due" not in response.flags:  # (pages not due are not this run's pages)
-                self.stats.inc_value("collegesearch/pages/unchanged")
-            self._queue(self._do_touch, response.url, not {"not_due", "resumed"} & set(response.flags))
+            if "not_due" in response.flags:  # answered from the cache (counted there): touched in a batch
+                self.touch_later(response.url)
+                return
+            self.stats.inc_value("collegesearch/pages/unchanged")
+            self._queue(self._do_touch, response.url, "resumed" not in response.flags)
             return
         self.stats.inc_value("collegesearch/pages/fetched")
         headers = response.headers

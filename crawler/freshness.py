@@ -136,6 +136,12 @@ class Schedule:
         since = entry[1]
         return since is None or lastmod.timestamp() > since
 
+    def changed_since(self, url: str, lastmod: datetime | None) -> bool:
+        """True for a page with records whose sitemap lastmod is newer than our copy: a scheduled crawl
+        fetches it even when the cache already answered for it (navigation pages are fetched anyway)."""
+        entry = self._pages.get(url)
+        return entry is not None and entry[2] and self.lastmod_newer(url, lastmod)
+
     def may_skip(self, url: str, lastmod: datetime | None = None) -> bool:
         """True when the page need not even be requested: not due, and not stored by a run being resumed
         (the page cache answers those, counted as resumed)."""
@@ -186,6 +192,10 @@ class ScheduledStore:
     def skip_not_due(self, url: str) -> None:
         """A page that is not due was not requested at all: its items count as seen (batched writes)."""
         self.stats.inc_value("collegesearch/pages/not_due")
+        self.touch_later(url)
+
+    def touch_later(self, url: str) -> None:
+        """Count a page that is not due, and its items, as seen in this run, in the next batch of 500."""
         if self.schedule is not None and (batch := self.schedule.skip(url)):
             self._queue(self._do_touch_pages, batch)
 

@@ -268,27 +268,35 @@ class CatalogSpider(scrapy.Spider):
         Listings repeat the same pager and detail links on every page; dropping the repeats here
         saves building thousands of requests the duplicate filter would discard anyway. In a
         scheduled crawl (``crawler.freshness``) a leaf page (``meta["leaf"]``) that is not due is
-        not requested at all: its items are counted as seen in a batch. A page already asked for
-        without a lastmod is asked for again when a sitemap's lastmod says it changed since our copy.
+        not requested at all (its items are counted as seen in a batch), and a page whose sitemap
+        lastmod is newer than our copy is always fetched, even when a link or a redirect already
+        reached it and the page cache answered for it.
         """
         if not url or not self.same_site(url):
             return []
         key = fingerprint_url(url)
         meta = kwargs.get("meta") or {}
         lastmod = meta.get("sitemap_lastmod")
-        if key in self._requested:
-            return self._fetch_after_all(url, key, lastmod, callback, priority, kwargs)
         store = self._schedule_store()
-        if store is not None and not meta.get("force_fetch"):
-            page_url = self._page_url(url)
-            if key in self._skipped:
-                if not store.schedule.lastmod_newer(page_url, lastmod):  # type: ignore[union-attr]
-                    return []
-                self._skipped.discard(key)  # a sitemap says it changed: fetch it after all
-            elif meta.get("leaf") and store.schedule.may_skip(page_url, lastmod):  # type: ignore[union-attr]
-                store.skip_not_due(page_url)
-                self._skipped.add(key)
-                return []
+        page_url = self._page_url(url) if store is not None else url
+        if (store is not None and lastmod is not None and key not in self._lastmod_keys
+                and store.schedule.changed_since(page_url, lastmod)):  # type: ignore[union-attr]
+            # dont_filter: an earlier link (or a redirect to this page) may have been answered from the
+            # cache already; neither our repeat check nor Scrapy's duplicate filter may drop this one.
+            self._lastmod_keys.add(key)
+            self._requested.add(key)
+            self._skipped.discard(key)
+            self.crawler.stats.inc_value("collegesearch/pages/lastmod_newer")
+            return [Request(url, callback=callback or self.parse, priority=priority,
+                            **{**kwargs, "meta": {**meta, "force_fetch": True}, "dont_filter": True})]
+        if key in self._requested or (key in self._skipped and not meta.get("force_fetch")):
+            return []
+        if (store is not None and meta.get("leaf") and not meta.get("force_fetch")
+                and store.schedule.may_skip(page_url, lastmod)):  # type: ignore[union-attr]
+            store.skip_not_due(page_url)
+            self._skipped.add(key)
+            return []
+        self._skipped.discard(key)
         self._requested.add(key)
         if lastmod is not None:
             self._lastmod_keys.add(key)
@@ -308,21 +316,6 @@ class CatalogSpider(scrapy.Spider):
             extra = self.crawler.settings.getlist("CANONICAL_EXTRA_DROP_PARAMS") if hasattr(self, "crawler") else []
             self._drop_params = tuple(e.lower() for e in extra)
         return canonical_url(url, self._drop_params)
-
-    def _fetch_after_all(self, url: str, key: str, lastmod: Any, callback: Any, priority: int,
-                         kwargs: dict[str, Any]) -> list[Request]:
-        """A second request for a page the crawl took from its cache, now that a sitemap's lastmod is newer."""
-        if lastmod is None or key in self._lastmod_keys:
-            return []
-        store = self._schedule_store()
-        page_url = self._page_url(url) if store is not None else ""
-        if store is None or not store.schedule.lastmod_newer(page_url, lastmod) or not store.not_due(page_url):  # type: ignore[union-attr]
-            return []
-        self._lastmod_keys.add(key)
-        self.crawler.stats.inc_value("collegesearch/pages/lastmod_refetch")
-        meta = {**(kwargs.get("meta") or {}), "force_fetch": True}
-        return [Request(url, callback=callback or self.parse, priority=priority,
-                        **{**kwargs, "meta": meta, "dont_filter": True})]
 
     def fetched_meta(self, response: Response) -> dict[str, Any]:
         """Meta for the continuation pages of a page that was just downloaded new or changed.
