@@ -9,8 +9,9 @@ vanished ones are found on every run. A page that is not due is answered from th
 (``crawler.page_cache``) or, for a leaf, not requested at all (``CatalogSpider.follow``); either
 way its items count as seen, so the missing-item sweep never takes a page it did not check.
 
-The map holds three numbers per page (URL -> due time, what lastmod is compared with, has items):
-a decision costs one dict lookup, so a page that is not due costs next to nothing.
+The map holds a small tuple per page (URL -> due time, what lastmod is compared with, has items,
+last run): a decision costs one dict lookup, so a page that is not due costs next to nothing; the
+pages left alone are touched 500 to a statement.
 """
 
 from __future__ import annotations
