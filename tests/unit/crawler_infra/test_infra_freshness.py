@@ -240,3 +240,20 @@ def test_lower_revisit_max_makes_old_pages_due(settings, scheduled) -> None:
         assert len(spider.follow(scheduled["a"], meta={"leaf": True})) == 1
     finally:
         _close(crawler, store)
+
+
+def test_every_nth_scheduled_crawl_is_full(settings) -> None:
+    from crawler.freshness import full_by_turn
+
+    every3 = settings.replace(FULL_CRAWL_EVERY=3)
+    with Catalog(settings.catalog_path) as cat:
+        assert not full_by_turn(every3, cat, "testsrc", "schedule")  # no runs yet (the first crawl fetches all)
+        for mode in ("full", "scheduled", "scheduled"):
+            run = cat.start_run("testsrc", "schedule")
+            cat.finish_run(run, status="ok", stats={"mode": mode}, complete=True)
+            if mode == "full":
+                assert not full_by_turn(every3, cat, "testsrc", "schedule")  # the last full one is too recent
+        assert full_by_turn(every3, cat, "testsrc", "schedule")  # two scheduled ones since: the third is full
+        assert not full_by_turn(every3, cat, "testsrc", "manual")  # only the scheduler's crawls take turns
+        assert not full_by_turn(settings, cat, "testsrc", "schedule")  # FULL_CRAWL_EVERY 0: never
+        assert full_by_turn(settings.replace(FULL_CRAWL_EVERY=1), cat, "testsrc", "schedule")  # every one
