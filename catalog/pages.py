@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import zlib
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from catalog.record_reads import in_list
 from catalog.records import ItemRecords
+from model.revisit import RevisitPolicy
+
+DEFAULT_REVISIT = RevisitPolicy()
+
+
+def time_after(now: str, seconds: int) -> str:
+    """A catalog time (ISO 8601 UTC with Z) ``seconds`` after another."""
+    moment = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(seconds=seconds)
+    return moment.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 @dataclass
@@ -28,6 +40,22 @@ class PageRecord:
     gone_at: str | None
     revisit_seconds: int | None = None
     next_due: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PageDue:
+    """One known page of a source as a scheduled crawl sees it (``PageCache.page_schedule``)."""
+
+    url: str
+    next_due: str | None
+    """Empty: due now (never scheduled)."""
+    last_fetched: str | None
+    last_modified: str | None
+    """The page's Last-Modified header as stored (what a sitemap's lastmod is compared with)."""
+    revisit_seconds: int | None
+    has_items: bool
+    """False for navigation pages (listings, indexes, sitemaps): a scheduled crawl always fetches those."""
+    last_run_id: int | None = None
 
 
 @dataclass
@@ -88,19 +116,31 @@ class PageCache(ItemRecords):
         body: bytes | None = None,
         content_type: str | None = None,
         encoding: str | None = None,
+        revisit: RevisitPolicy | None = None,
     ) -> bool:
-        """Remember a page fetched with a full body; returns True when its content changed."""
+        """Remember a page fetched with a full body; returns True when its content changed.
+
+        Its revisit interval (``revisit``, default the REVISIT_* defaults) starts at the first
+        interval for a new page, shrinks when the content changed and grows when it did not. When
+        the content changed, the page's items this run did not store (it stores a page's items
+        before the page) no longer belong to it: later 304s and runs that find the page not due
+        touch only what the page still shows, so a record gone from a page that lives on is missed.
+        """
         now = self.clock()
         digest = hashlib.sha256(body).hexdigest() if body is not None else None
         packed = zlib.compress(body, 6) if body is not None else None
         with self.transaction():
-            row = self.conn.execute("SELECT content_hash FROM pages WHERE url = :url", {"url": url}).fetchone()
+            row = self.conn.execute("SELECT content_hash, revisit_seconds FROM pages WHERE url = :url",
+                                    {"url": url}).fetchone()
             changed = row is None or row["content_hash"] != digest
+            interval = (revisit or DEFAULT_REVISIT).next_interval(
+                None if row is None else row["revisit_seconds"], changed=changed)
             self.conn.execute(
                 "INSERT INTO pages (url, source, status, etag, last_modified, content_hash, content_type, encoding,"
-                " body, first_seen, last_fetched, last_seen, last_changed, last_run_id, missing_runs, gone_at)"
+                " body, first_seen, last_fetched, last_seen, last_changed, last_run_id, missing_runs, gone_at,"
+                " revisit_seconds, next_due)"
                 " VALUES (:url, :source, :status, :etag, :last_modified, :content_hash, :content_type, :encoding,"
-                " :body, :now, :now, :now, :now, :run_id, 0, NULL)"
+                " :body, :now, :now, :now, :now, :run_id, 0, NULL, :revisit_seconds, :next_due)"
                 " ON CONFLICT(url) DO UPDATE SET source = excluded.source, status = excluded.status,"
                 " etag = excluded.etag, last_modified = excluded.last_modified,"
                 " content_hash = excluded.content_hash, content_type = excluded.content_type,"
@@ -109,20 +149,76 @@ class PageCache(ItemRecords):
                 " last_changed = CASE WHEN pages.content_hash IS NOT DISTINCT FROM excluded.content_hash"
                 " THEN pages.last_changed"
                 " ELSE excluded.last_changed END,"
-                " last_run_id = excluded.last_run_id, missing_runs = 0, gone_at = NULL",
+                " last_run_id = excluded.last_run_id, missing_runs = 0, gone_at = NULL,"
+                " revisit_seconds = excluded.revisit_seconds, next_due = excluded.next_due",
                 {"url": url, "source": source, "status": status, "etag": etag, "last_modified": last_modified,
                  "content_hash": digest, "content_type": content_type, "encoding": encoding, "body": packed,
-                 "now": now, "run_id": run_id},
+                 "now": now, "run_id": run_id, "revisit_seconds": interval, "next_due": time_after(now, interval)},
             )
+            if changed and run_id is not None:
+                self.conn.execute(
+                    "UPDATE items SET page_url = NULL WHERE page_url = :url AND deleted_at IS NULL"
+                    " AND (last_run_id IS NULL OR last_run_id != :run_id)",
+                    {"url": url, "run_id": run_id},
+                )
         return changed
 
-    def touch_page(self, url: str, run_id: int | None) -> None:
-        """Record that a page answered 304 Not Modified in this run."""
+    def touch_page(self, url: str, run_id: int | None, revisit: RevisitPolicy | None = None) -> None:
+        """Record that a page was seen unchanged in this run.
+
+        With ``revisit`` the page was fetched and found unchanged (304 Not Modified, or the same
+        bytes): that counts as a fetch, and its revisit interval grows. Without, the page was only
+        taken from the cache (resumed, or not due yet): its schedule stays as it is.
+        """
+        now = self.clock()
         with self.transaction():
+            if revisit is None:
+                self.conn.execute(
+                    "UPDATE pages SET last_seen = :now, last_run_id = :run_id, missing_runs = 0 WHERE url = :url",
+                    {"now": now, "run_id": run_id, "url": url},
+                )
+                return
+            previous = self.conn.execute("SELECT revisit_seconds FROM pages WHERE url = :url", {"url": url}).scalar()
+            interval = revisit.next_interval(previous, changed=False)
             self.conn.execute(
-                "UPDATE pages SET last_seen = :now, last_run_id = :run_id, missing_runs = 0 WHERE url = :url",
-                {"now": self.clock(), "run_id": run_id, "url": url},
+                "UPDATE pages SET last_seen = :now, last_fetched = :now, last_run_id = :run_id, missing_runs = 0,"
+                " revisit_seconds = :revisit_seconds, next_due = :next_due WHERE url = :url",
+                {"now": now, "run_id": run_id, "url": url, "revisit_seconds": interval,
+                 "next_due": time_after(now, interval)},
             )
+
+    def touch_pages(self, urls: Sequence[str], run_id: int | None) -> int:
+        """Count pages a scheduled crawl did not fetch (not due) and their items as seen in this run.
+
+        Their schedule stays as it is. Returns how many items were touched.
+        """
+        now = self.clock()
+        touched = 0
+        with self.transaction():
+            for start in range(0, len(urls), 500):
+                marks, args = in_list("u", list(urls[start:start + 500]))
+                self.conn.execute(
+                    f"UPDATE pages SET last_seen = :now, last_run_id = :run_id, missing_runs = 0 WHERE url IN ({marks})",  # noqa: S608 - placeholders from in_list()
+                    {"now": now, "run_id": run_id, **args},
+                )
+                items = ("UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0"  # noqa: S608 - placeholders from in_list()
+                         f" WHERE page_url IN ({marks}) AND deleted_at IS NULL")
+                touched += self.conn.execute(items, {"now": now, "run_id": run_id, **args}).rowcount
+        return touched
+
+    def page_schedule(self, source: str) -> Iterator[PageDue]:
+        """A source's live pages with their schedule, for a scheduled crawl to load once."""
+        rows = self.conn.execute(
+            "SELECT url, next_due, last_fetched, last_modified, revisit_seconds, last_run_id,"
+            " CASE WHEN EXISTS (SELECT 1 FROM items WHERE items.page_url = pages.url AND items.deleted_at IS NULL)"
+            " THEN 1 ELSE 0 END AS has_items"
+            " FROM pages WHERE source = :source AND gone_at IS NULL AND last_fetched IS NOT NULL",
+            {"source": source},
+        )
+        for row in rows:
+            yield PageDue(url=row["url"], next_due=row["next_due"], last_fetched=row["last_fetched"],
+                          last_modified=row["last_modified"], revisit_seconds=row["revisit_seconds"],
+                          has_items=bool(row["has_items"]), last_run_id=row["last_run_id"])
 
     def mark_page_gone(self, url: str, *, source: str, status: int, run_id: int | None) -> int:
         """A page answered 404/410: forget its body and tombstone its items; returns items tombstoned."""

@@ -80,13 +80,16 @@ def _announce(url: str) -> None:
               help="Append one JSON line per request to this file.")
 @click.option("--scale", default=1, show_default=True, type=click.IntRange(1, 50),
               help="Serve N times the programs and reviews (deterministic), for scale checks.")
-def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_log: str | None, scale: int) -> None:
+@click.option("--stale-lastmod", is_flag=True,
+              help="Sitemaps keep the first epoch's lastmod: a site whose sitemaps lie about changes.")
+def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_log: str | None, scale: int,
+                    stale_lastmod: bool) -> None:
     """Serve the bundled sample site on loopback until interrupted (prints its base URL first)."""
     from sample_site.server import SampleSiteError, serve
 
     try:
         serve(host=host, port=port, epoch=epoch, faults=not no_faults, access_log=access_log,
-              announce=_announce, scale=scale)
+              announce=_announce, scale=scale, stale_lastmod=stale_lastmod)
     except SampleSiteError as exc:
         raise UserError(str(exc)) from None
     except KeyboardInterrupt:
@@ -101,10 +104,15 @@ def sample_site_cmd(host: str, port: int, epoch: int, no_faults: bool, access_lo
 @click.option("--trigger", default="manual", hidden=True, type=click.Choice(("manual", "schedule", "admin", "retry", "demo")))
 @click.option("--queue", "to_queue", is_flag=True, help="Queue the crawls for `collegesearch worker` (needs DATABASE_URL); "
               "prints one job id per source.")
+@click.option("--full", is_flag=True, help="Fetch every page, due or not (default: only the pages whose revisit "
+              "interval has passed, pages whose sitemap lastmod is newer, listings and new pages).")
 @click.pass_context
 def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sync_index: bool, trigger: str,
-          to_queue: bool) -> None:
+          to_queue: bool, full: bool) -> None:
     """Crawl SOURCES (default: all enabled in config) into the catalog and print a summary.
+
+    A scheduled crawl (the default) fetches the pages that are due by their own revisit interval,
+    listings, new pages and pages whose sitemap lastmod is newer than our copy; --full fetches all.
 
     Each source's crawl lock is taken first: a source that is already being crawled (by the
     scheduler, an admin or another shell) is refused with one error line.
@@ -112,6 +120,9 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
     from crawler.run import CrawlError, format_summary, run_crawl
 
     settings = _settings(ctx)
+    if to_queue and full:
+        raise UserError("--full does not go with --queue: queued crawls are scheduled crawls; run "
+                        "`collegesearch crawl --full SOURCE` on a worker machine instead")
     if to_queue:
         from ops.queue import QueueError, queue_crawls
 
@@ -130,7 +141,7 @@ def crawl(ctx: click.Context, sources: tuple[str, ...], base_url: str | None, sy
     try:
         # run_crawl takes every requested source's crawl lock before it starts and fails fast
         # with the holder's pid and purpose (ops.locks.LockBusy) when one is taken.
-        summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger)
+        summaries = run_crawl(settings, list(sources) or None, base_url=base_url, trigger=trigger, full=full)
     except CrawlError as exc:
         if trigger != "manual":
             from ops.policy import record_failed_start

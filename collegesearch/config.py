@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from collegesearch import __version__
+from model.revisit import RevisitPolicy, parse_duration, parse_spec
 from model.sources import BUILTIN_SOURCES, SOURCES
 from ops.cron import cron_trigger, has_cron_field_count
 
@@ -134,6 +135,27 @@ def _cron(name: str, value: Any) -> str | None:
     except ValueError as exc:
         raise ConfigError(f"{ENV_PREFIX}{name} is not a valid cron expression ({exc}): {value!r}") from None
     return text
+
+
+def _duration(name: str, value: Any) -> int:
+    """A duration in seconds: a number of seconds, or a number with s, m, h, d or w ("6h", "30d")."""
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name} must be a duration such as 6h, 90m or 30d (1 s to 10 years), "
+                          f"got {value!r} ({exc})") from None
+
+
+def _revisit_spec(name: str, value: Any) -> str | None:
+    """A source's revisit overrides ("min=1h max=7d"), or empty for the REVISIT_* defaults."""
+    text = _opt_str(name, value)
+    if text is None or not text.strip():
+        return None
+    try:
+        parse_spec(text)
+    except ValueError as exc:
+        raise ConfigError(f"{ENV_PREFIX}{name}: {exc}") from None
+    return text.strip()
 
 
 def _timezone(name: str, value: Any) -> str:
@@ -276,6 +298,21 @@ SETTINGS: tuple[Setting, ...] = (
             "Share of failed requests (5xx, timeouts) above which a run is recorded as failed.", _float_range(0, 1)),
     Setting("LINK_MIN_SCORE", 90.0, "Fuzzy-match score (0-100) needed to link a review to an institution.",
             _float_range(0, 100)),
+    # Freshness: each page's own revisit interval (model/revisit.py)
+    Setting("REVISIT_MIN", "6h", "Shortest revisit interval of a page: a scheduled crawl fetches no known page "
+            "more often (a duration: 90m, 6h, 30d).", _duration),
+    Setting("REVISIT_MAX", "30d", "Longest revisit interval: every known page is fetched at least this often.",
+            _duration),
+    Setting("REVISIT_FIRST", "1d", "Revisit interval of a page fetched for the first time.", _duration),
+    Setting("REVISIT_GROW", 0.4, "After a fetch that finds a page unchanged its interval grows by this share "
+            "(interval * (1 + GROW)).", _float_range(0, 1)),
+    Setting("REVISIT_SHRINK", 0.2, "After a fetch that finds a page changed its interval shrinks by this share "
+            "(interval * (1 - SHRINK)).", _float_range(0, 0.99)),
+    Setting("FULL_CRAWL_EVERY", 0, "Every Nth scheduled crawl of a source is a full one, as `crawl --full`: every "
+            "page fetched, due or not (0: never; REVISIT_MAX already bounds every page's age).", _int_range(0, 100000)),
+    *(Setting(f"REVISIT_{s.name.upper()}", None, f"Revisit overrides for {s.name}: any of min, max, first, grow, "
+              "shrink, such as 'min=1h max=7d' (empty: the REVISIT_* settings).", _revisit_spec)
+      for s in SOURCES.values()),
     # Scheduling
     Setting("SCHEDULE_TIMEZONE", "America/New_York", "Time zone of the cron schedules.", _timezone),
     *(Setting(f"SCHEDULE_{s.name.upper()}", s.schedule, s.schedule_help, _cron) for s in SOURCES.values()),
@@ -361,6 +398,16 @@ class Settings:
     CRAWL_TIME_LIMIT: int
     CRAWL_MAX_ERROR_RATE: float
     LINK_MIN_SCORE: float
+    REVISIT_MIN: int
+    REVISIT_MAX: int
+    REVISIT_FIRST: int
+    REVISIT_GROW: float
+    REVISIT_SHRINK: float
+    FULL_CRAWL_EVERY: int
+    REVISIT_BLS_OOH: str | None
+    REVISIT_COLLEGENAVIGATOR: str | None
+    REVISIT_DIRECTORY: str | None
+    REVISIT_REVIEWS: str | None
     SCHEDULE_TIMEZONE: str
     SCHEDULE_BLS_OOH: str | None
     SCHEDULE_COLLEGENAVIGATOR: str | None
@@ -435,6 +482,19 @@ class Settings:
         """The cron expression configured for a built-in source, if any."""
         return getattr(self, "SCHEDULE_" + source.upper(), None)
 
+    def revisit_policy(self, source: str, override: str | None = None) -> RevisitPolicy:
+        """How a source's pages are revisited: the REVISIT_* settings, then REVISIT_<SOURCE> (built-in
+        sources) or ``override`` (a site profile's ``revisit``); ``ConfigError`` when they contradict."""
+        spec = override if override is not None else getattr(self, "REVISIT_" + source.upper(), None)
+        try:
+            return RevisitPolicy(self.REVISIT_MIN, self.REVISIT_MAX, self.REVISIT_FIRST, self.REVISIT_GROW,
+                                 self.REVISIT_SHRINK).overridden(spec)
+        except ValueError as exc:
+            where = f"REVISIT_{source.upper()}" if override is None and spec else "REVISIT_MIN/REVISIT_MAX"
+            if override is not None:
+                where = f"the revisit of site {source!r}"
+            raise ConfigError(f"{ENV_PREFIX}{where}: {exc}") from None
+
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed (validated like everything else)."""
         merged = {**dataclasses.asdict(self), **changes}
@@ -494,7 +554,10 @@ def load_settings(
     for setting in SETTINGS:
         value = raw[setting.name]
         parsed[setting.name] = value if value is None and setting.default is None else setting.parse(setting.name, value)
-    return Settings(**parsed)
+    settings = Settings(**parsed)
+    for source in SOURCES:  # the bounds and each source's overrides must fit together
+        settings.revisit_policy(source)
+    return settings
 
 
 def settings_markdown() -> str:

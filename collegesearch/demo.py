@@ -1,8 +1,8 @@
 """`collegesearch demo`: the main job on the bundled sample site.
 
 Starts the sample site (or reuses one already answering on the port), crawls it into the
-catalog (incrementally when the data directory already holds a crawl: conditional requests
-make an unchanged site cheap), brings the index up to date, and serves the web app. Each step
+catalog (a scheduled recrawl when the data directory already holds a crawl: only the pages
+that are due, listings and sitemaps are fetched, with conditional requests), brings the index up to date, and serves the web app. Each step
 runs as its own process where that isolates a failure (Twisted's reactor can run only once per
 process, and a crashed crawl must not take the sample site down with it).
 """
@@ -113,7 +113,7 @@ def run_demo(settings: Settings, *, port: int, site_port: int, serve: bool, echo
     site_url, site_proc = _start_sample_site(settings, site_port, echo)
     echo(f"      sample site at {site_url}")
     try:
-        mode = "incremental recrawl (conditional requests)" if had_crawl else "first full crawl"
+        mode = "scheduled recrawl (only the pages that are due)" if had_crawl else "first full crawl"
         echo(f"[2/4] Crawling every source: {mode} ...")
         code = _run_step(["crawl", "--base-url", site_url, "--trigger", "demo"], settings, echo)
         if code not in (0, 1):

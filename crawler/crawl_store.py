@@ -27,6 +27,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 from catalog.storage_errors import disk_full_message, is_storage_error
 from crawler.disk_full import DISK_FULL_REASON, DiskReserve, report_disk_full
+from crawler.freshness import ScheduledStore, full_by_turn, revisit_policy_for
 from crawler.source_locks import acquire_source_lock, release_source_lock
 from crawler.validation import InvalidItem
 from crawler.verdict import decide, run_summary
@@ -62,7 +63,7 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
-class CrawlStore:
+class CrawlStore(ScheduledStore):
     """One crawler's connection to the catalog: its run record, buffered writes, page cache."""
 
     def __init__(self, crawler: Crawler) -> None:
@@ -72,6 +73,7 @@ class CrawlStore:
         self.cfg: Settings | None = settings.get("COLLEGESEARCH_CONFIG")
         self.config_error: str | None = settings.get("COLLEGESEARCH_CONFIG_ERROR")
         self.trigger: str = settings.get("COLLEGESEARCH_TRIGGER", "manual")
+        self.full: bool = settings.getbool("COLLEGESEARCH_FULL_CRAWL", False)  # `crawl --full`
         self.flush_items = settings.getint("CRAWL_FLUSH_ITEMS", 200)
         self.flush_interval = settings.getfloat("CRAWL_FLUSH_INTERVAL", 1.0)
         self.stats_interval = settings.getfloat("CRAWL_STATS_INTERVAL", 5.0)
@@ -136,6 +138,10 @@ class CrawlStore:
             raise CloseSpider("config_error: no collegesearch configuration")
         self.source = getattr(spider, "source", None) or spider.name
         try:
+            self.revisit = revisit_policy_for(self.cfg, self.source, spider)
+        except ValueError as exc:  # ConfigError: a source's revisit minimum above its maximum
+            raise CloseSpider(f"config_error: {exc}") from None
+        try:
             self._owns_lock = acquire_source_lock(self.cfg, self.source)
         except LockBusy as exc:
             logger.error("not crawling %s: %s", self.source, exc)
@@ -149,7 +155,9 @@ class CrawlStore:
         try:
             self._close_dead_runs()
             self.resume_ids = self._resume_chain()
+            self.full = self.full or full_by_turn(self.cfg, self.catalog, self.source, self.trigger)
             self.run_id = self.catalog.start_run(self.source, self.trigger)
+            self.load_schedule()
         except Exception as exc:
             if not self._stop_if_disk_full(exc):
                 raise
@@ -220,6 +228,7 @@ class CrawlStore:
         for response in list(self._ended.values()):  # items that never came back: do not trust the page
             logger.warning("page %s closed with unfinished items; it will be fetched again", response.url)
         self._ended.clear()
+        self.queue_skipped()  # before the final flush: the sweep must see them as seen
         try:
             self.flush(final=True)
         except Exception as exc:  # noqa: BLE001 - recorded as the run's failure below
@@ -408,11 +417,12 @@ class CrawlStore:
         assert self.catalog is not None
         self.catalog.record_page(url, source=self.source or "", status=status, run_id=self.run_id, etag=etag,
                                  last_modified=last_modified, body=body, content_type=content_type,
-                                 encoding=encoding)
+                                 encoding=encoding, revisit=self.revisit)
 
-    def _do_touch(self, url: str) -> None:
+    def _do_touch(self, url: str, fetched: bool = False) -> None:
         assert self.catalog is not None
-        self.catalog.touch_page(url, self.run_id)
+        # fetched: a 304 (or the same bytes) grows the interval; a copy from the cache changes nothing
+        self.catalog.touch_page(url, self.run_id, self.revisit if fetched else None)
         touched = self.catalog.touch_page_items(url, self.run_id)
         self._uncommitted["collegesearch/items/touched"] += touched
 
@@ -472,8 +482,11 @@ class CrawlStore:
         if response.status != 200 or not self.is_open or response.meta.get("page_cache", True) is False:
             return
         if "not_modified" in response.flags:
+            if "not_due" in response.flags:  # answered from the cache (counted there): touched in a batch
+                self.touch_later(response.url)
+                return
             self.stats.inc_value("collegesearch/pages/unchanged")
-            self._queue(self._do_touch, response.url)
+            self._queue(self._do_touch, response.url, "resumed" not in response.flags)
             return
         self.stats.inc_value("collegesearch/pages/fetched")
         headers = response.headers
@@ -566,7 +579,8 @@ class CrawlStore:
     def summary(self, reason: str) -> dict[str, Any]:
         """The run's stats as stored in the catalog (see README, 'Crawl runs')."""
         return run_summary(self.stats.get_stats(), source=self.source, run_id=self.run_id, reason=reason,
-                           duration=max(time.monotonic() - self.started, 1e-6), resume_ids=self.resume_ids)
+                           duration=max(time.monotonic() - self.started, 1e-6), resume_ids=self.resume_ids,
+                           full=self.full)
 
 
 class StoreUser:

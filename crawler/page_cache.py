@@ -3,7 +3,8 @@
 * ``PageCacheMiddleware`` sends If-None-Match / If-Modified-Since from the catalog's page cache,
   turns a 304 into the stored page flagged ``not_modified`` (the spider still follows its links,
   the items are only touched), answers pages a killed run already stored from the cache
-  (resume), tombstones a page's items on 404/410 and protects them on any other failure.
+  (resume) and, in a scheduled crawl, pages that are not due yet (``crawler.freshness``; flagged
+  ``not_due``), tombstones a page's items on 404/410 and protects them on any other failure.
 * ``PageTrackerMiddleware`` records a page in the cache only after all its items reached the
   catalog buffer, so a page is never marked "done" while its items could still be lost.
 
@@ -98,6 +99,12 @@ class PageCacheMiddleware(StoreUser):
             # without the network, but still walk its links.
             self.crawler.stats.inc_value("collegesearch/pages/resumed")
             return rebuild_response(request, page, ["not_modified", "resumed"])
+        if not request.meta.get("force_fetch") and self.store.not_due(request.url, request.meta.get("sitemap_lastmod")):
+            # A scheduled crawl and a page that is not due (crawler.freshness): the stored copy
+            # stands in for it without the network, so its links are still followed.
+            self.crawler.stats.inc_value("collegesearch/pages/not_due")
+            self.crawler.stats.inc_value("collegesearch/pages/not_due_cached")
+            return rebuild_response(request, page, ["not_modified", "not_due"])
         request.meta["_cached_page"] = page
         if page.etag:
             request.headers["If-None-Match"] = page.etag
@@ -107,7 +114,7 @@ class PageCacheMiddleware(StoreUser):
 
     def process_response(self, request: Request, response: Response) -> Response:
         """304 -> the stored page (flagged); 404/410 -> tombstone; other failures -> protect."""
-        if not is_page_request(request) or "resumed" in response.flags:
+        if not is_page_request(request) or "resumed" in response.flags or "not_due" in response.flags:
             return response
         page: PageRecord | None = request.meta.pop("_cached_page", None)
         status = response.status

@@ -53,6 +53,8 @@ class SiteProfile:
     max_pages: int = 1000
     max_depth: int = 5
     schedule: str | None = None
+    revisit: str | None = None
+    """Revisit overrides ("min=1h max=7d", ``model.revisit``); None: the REVISIT_* settings."""
     description: str = ""
     builtin: bool = False
     origin: str = "built-in"
@@ -118,7 +120,7 @@ class SiteProfile:
             start_urls=tuple(rebase(u) for u in self.start_urls),
             sitemap_urls=tuple(rebase(u) for u in self.sitemap_urls),
             allowed_hosts=(host,), follow=self.follow, deny=self.deny, url_patterns=self.url_patterns,
-            max_pages=self.max_pages, max_depth=self.max_depth, schedule=self.schedule,
+            max_pages=self.max_pages, max_depth=self.max_depth, schedule=self.schedule, revisit=self.revisit,
             description=self.description, builtin=self.builtin, origin=self.origin,
         )
 
@@ -129,6 +131,7 @@ class SiteProfile:
             "sitemap_urls": list(self.sitemap_urls), "allowed_hosts": list(self.allowed_hosts),
             "follow": list(self.follow), "deny": list(self.deny), "url_patterns": list(self.url_patterns),
             "max_pages": self.max_pages, "max_depth": self.max_depth, "schedule": self.schedule,
+            "revisit": self.revisit,
             "description": self.description, "builtin": self.builtin, "origin": self.origin,
         }
 

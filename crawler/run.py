@@ -85,7 +85,7 @@ def spider_class(source: str) -> type[Spider] | None:
 _RAN = False
 
 
-def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: str) -> Any:
+def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: str, full: bool = False) -> Any:
     """Scrapy settings for this crawl: crawler/settings.py plus the given configuration."""
     import importlib
     import os
@@ -107,6 +107,7 @@ def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: s
         "COLLEGESEARCH_CONFIG_ERROR": None,
         "COLLEGESEARCH_SOURCES": sources_info,
         "COLLEGESEARCH_TRIGGER": trigger,
+        "COLLEGESEARCH_FULL_CRAWL": full,
         # JSON logs: `collegesearch crawl` installed the JSON handler; Scrapy must not add its text one.
         "LOG_INSTALL_ROOT_HANDLER": settings.LOG_FORMAT != "json",
     }, priority="cmdline")
@@ -114,9 +115,15 @@ def scrapy_settings(settings: Settings, sources_info: dict[str, Any], trigger: s
 
 
 def run_crawl(
-    settings: Settings, sources: list[str] | None, *, base_url: str | None = None, trigger: str = "manual"
+    settings: Settings, sources: list[str] | None, *, base_url: str | None = None, trigger: str = "manual",
+    full: bool = False,
 ) -> list[RunSummary]:
-    """Crawl the sources into the catalog concurrently; one run record and summary per source."""
+    """Crawl the sources into the catalog concurrently; one run record and summary per source.
+
+    A scheduled crawl (the default) fetches the known pages that are due, navigation pages, new
+    URLs and pages whose sitemap lastmod is newer than our copy (``crawler.freshness``); ``full``
+    fetches every page.
+    """
     global _RAN
     if _RAN:
         raise CrawlError("a crawl already ran in this process (Twisted cannot restart); start a new process")
@@ -152,7 +159,7 @@ def run_crawl(
             except LockBusy as exc:
                 raise CrawlError(f"cannot crawl {name}: {exc}") from None
         _RAN = True
-        return _run_process(settings, names, profiles, sources_info, base, trigger)
+        return _run_process(settings, names, profiles, sources_info, base, trigger, full)
     finally:
         for name in acquired:
             release_source_lock(name)
@@ -181,7 +188,7 @@ def _spider_for(name: str, profiles: dict[str, Any], sources_info: dict[str, Any
 
 
 def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any], sources_info: dict[str, Any],
-                 base: str, trigger: str) -> list[RunSummary]:
+                 base: str, trigger: str, full: bool = False) -> list[RunSummary]:
     from scrapy import signals
     from scrapy.crawler import CrawlerProcess
 
@@ -192,7 +199,7 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     if settings.LOG_LEVEL != "DEBUG":
         logging.disable(logging.INFO)  # the process logs every library's version at INFO while it starts
     try:
-        process = CrawlerProcess(scrapy_settings(settings, sources_info, trigger))
+        process = CrawlerProcess(scrapy_settings(settings, sources_info, trigger, full))
     finally:
         logging.disable(logging.NOTSET)
     _quiet_scrapy_logging(settings.LOG_LEVEL)  # after: its logging setup resets the "scrapy" loggers
@@ -391,6 +398,10 @@ def format_summary(summaries: list[RunSummary]) -> str:
             detail.append(f"{st.get('pages_not_modified', 0)} not modified (304)"
                           + (f", {st['pages_resumed']} resumed from the interrupted run" if st.get("pages_resumed")
                              else ""))
+        if st.get("pages_not_due"):
+            detail.append(f"{st['pages_not_due']} not due (left alone by the freshness schedule)")
+        if st.get("mode") == "full":
+            detail.append("full crawl")
         if st.get("dropped"):
             detail.append("dropped: " + ", ".join(f"{k} {v}" for k, v in sorted(st["dropped"].items())))
         if st.get("errors"):

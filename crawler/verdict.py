@@ -29,7 +29,7 @@ class Verdict:
 
 
 def run_summary(values: Mapping[str, Any], *, source: str | None, run_id: int | None, reason: str,
-                duration: float, resume_ids: Iterable[int]) -> dict[str, Any]:
+                duration: float, resume_ids: Iterable[int], full: bool = False) -> dict[str, Any]:
     """The run's stats as stored in the catalog (see README, 'Crawl runs'), from the crawler's stats."""
 
     def group(prefix: str) -> dict[str, int]:
@@ -42,22 +42,25 @@ def run_summary(values: Mapping[str, Any], *, source: str | None, run_id: int | 
     pages = pages_fetched + pages_unchanged
     linkage = group("collegesearch/linkage/")
     http_status = group("downloader/response_status_count/")
+    # Pages answered from the page cache on resume, or because they were not due, never reached the network.
     resumed = int(values.get("collegesearch/pages/resumed", 0))
-    if resumed and http_status.get("200"):
-        # Pages answered from the page cache on resume never reached the network.
-        http_status["200"] -= min(resumed, http_status["200"])
+    cached = resumed + int(values.get("collegesearch/pages/not_due_cached", 0))
+    if cached and http_status.get("200"):
+        http_status["200"] -= min(cached, http_status["200"])
         if not http_status["200"]:
             del http_status["200"]
     return {
         "source": source,
         "run_id": run_id,
         "finish_reason": reason,
+        "mode": "full" if full else "scheduled",
         "pages": pages,
         "pages_fetched": pages_fetched,
         "pages_unchanged": pages_unchanged,
         "pages_not_modified": int(values.get("collegesearch/pages/not_modified", 0)),
         "pages_resumed": int(values.get("collegesearch/pages/resumed", 0)),
         "pages_gone": int(values.get("collegesearch/pages/gone", 0)),
+        "pages_not_due": int(values.get("collegesearch/pages/not_due", 0)),
         "requests": int(values.get("downloader/request_count", 0)),
         "items": items,
         "dropped": group("collegesearch/dropped/"),
@@ -92,7 +95,8 @@ def decide(reason: str, summary: Mapping[str, Any], *, disk_full: str | None, fa
                        resumable=True)
     if reason != "finished":
         return Verdict("failed", False, f"stopped early ({reason})", resumable=True)
-    if attempted == 0:
+    if attempted == 0 and not summary.get("pages_not_due"):
+        # (A scheduled run whose every page was not due yet fetched nothing and missed nothing.)
         return Verdict("failed", False, "no page could be fetched")
     rate = errors / attempted if attempted else 0.0
     if errors and rate > max_error_rate:

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from model.items import KINDS
+from model.revisit import parse_spec
 from model.sources import BUILTIN_SOURCES, SOURCES
 
 OTHER_PAGE_MODULES: tuple[str, ...] = ("generic",)
@@ -41,6 +42,7 @@ _SITE_KEYS = {
     "max_pages": "stop after this many pages (default 1000)",
     "max_depth": "follow links at most this many clicks from a start URL (default 5)",
     "schedule": "cron expression for `collegesearch schedule` (default: never)",
+    "revisit": "revisit overrides such as 'min=1h max=7d' (keys min, max, first, grow, shrink; default: REVISIT_*)",
     "description": "free text shown in listings",
 }
 
@@ -127,6 +129,14 @@ def site_fields(path: str, index: int, raw: Any, reserved: Iterable[str] = ()) -
     if schedule is not None:
         if not isinstance(schedule, str) or len(schedule.split()) not in (5, 6):
             raise _error(path, where, f"'schedule' must be a cron expression with five fields, got {schedule!r}")
+    revisit = raw.get("revisit")
+    if revisit is not None:
+        try:
+            if not isinstance(revisit, str):
+                raise ValueError(f"a string such as 'min=1h max=7d' is needed, got {revisit!r}")
+            parse_spec(revisit)
+        except ValueError as exc:
+            raise _error(path, where, f"'revisit': {exc}") from None
     description = raw.get("description", "")
     if not isinstance(description, str):
         raise _error(path, where, f"'description' must be a string, got {description!r}")
@@ -135,7 +145,7 @@ def site_fields(path: str, index: int, raw: Any, reserved: Iterable[str] = ()) -
         allowed_hosts=allowed, follow=follow, deny=deny, url_patterns=url_patterns,
         max_pages=_int(path, where, "max_pages", raw.get("max_pages", 1000), 1, 10_000_000),
         max_depth=_int(path, where, "max_depth", raw.get("max_depth", 5), 0, 1000),
-        schedule=schedule, description=description, builtin=False, origin=path,
+        schedule=schedule, revisit=revisit, description=description, builtin=False, origin=path,
     )
 
 

@@ -59,10 +59,13 @@ def settings_env(settings: Settings, base: dict[str, str] | None = None) -> dict
     return env
 
 
-def crawl_command(source: str, trigger: str, *, sync: bool = False) -> list[str]:
-    """The command line of a crawl child: ``collegesearch crawl SOURCE --trigger T`` run by this Python."""
+def crawl_command(source: str, trigger: str, *, sync: bool = False, full: bool = False) -> list[str]:
+    """The command line of a crawl child: ``collegesearch crawl SOURCE --trigger T`` run by this Python.
+
+    A scheduled crawl unless ``full`` (``--full``: every page fetched, due or not).
+    """
     argv = [sys.executable, "-m", "collegesearch", "crawl", source, "--trigger", trigger]
-    return argv + (["--sync"] if sync else [])
+    return argv + (["--sync"] if sync else []) + (["--full"] if full else [])
 
 
 @dataclass

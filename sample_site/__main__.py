@@ -17,6 +17,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-faults", action="store_true")
     parser.add_argument("--access-log", default=None)
     parser.add_argument("--scale", type=int, default=1, help="N times the programs and reviews (1-50)")
+    parser.add_argument("--stale-lastmod", action="store_true",
+                        help="sitemaps keep the first epoch's lastmod (a site whose sitemaps lie about changes)")
     args = parser.parse_args(argv)
 
     def announce(url: str) -> None:
@@ -24,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         serve(host=args.host, port=args.port, epoch=args.epoch, faults=not args.no_faults,
-              access_log=args.access_log, announce=announce, scale=args.scale)
+              access_log=args.access_log, announce=announce, scale=args.scale, stale_lastmod=args.stale_lastmod)
     except SampleSiteError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -173,11 +173,13 @@ _REFUSED = Response(503, [("Content-Type", "text/plain; charset=utf-8"), ("Conte
 
 
 def serve(host: str, port: int, epoch: int, faults: bool, access_log: str | None,
-          announce: Callable[[str], None], scale: int = 1) -> None:
+          announce: Callable[[str], None], scale: int = 1, stale_lastmod: bool = False) -> None:
     """Serve the sample site until interrupted; calls announce(base_url) once it is listening and ready.
 
     ``scale`` (1-50) serves N times the programs and reviews (``sample_site.scale``). With
     ``SAMPLE_SITE_GATE`` set, a test can hold requests at a gate (``sample_site.gate``).
+    ``stale_lastmod``: the sitemaps' lastmod never moves past the first epoch's date (a site
+    whose sitemaps lie; its HTTP Last-Modified stays true).
     """
     import waitress
 
@@ -197,7 +199,7 @@ def serve(host: str, port: int, epoch: int, faults: bool, access_log: str | None
             except OSError as exc:
                 raise SampleSiteError(f"cannot write the access log {access_log}: {exc.strerror}") from None
         warm(epoch, scale)
-        site = Site(epoch, faults, base, single_host=single, scale=scale)
+        site = Site(epoch, faults, base, single_host=single, scale=scale, stale_lastmod=stale_lastmod)
         server = waitress.create_server(
             make_app(site, log, gate_from_env()), sockets=list(sockets.values()), threads=THREADS, connection_limit=2000,
             channel_timeout=120, ident="sample-site", asyncore_use_poll=True, clear_untrusted_proxy_headers=True,

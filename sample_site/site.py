@@ -282,7 +282,8 @@ def disallow_rules(source: str) -> list[str]:
 class Site:
     """The sample site at one epoch and scale with faults on or off, for one set of base URLs."""
 
-    def __init__(self, epoch: int, faults: bool, base: Mapping[str, str], single_host: bool, scale: int = 1) -> None:
+    def __init__(self, epoch: int, faults: bool, base: Mapping[str, str], single_host: bool, scale: int = 1,
+                 stale_lastmod: bool = False) -> None:
         if epoch < 1 or epoch > epochs.MAX_EPOCH:
             raise ValueError(f"epoch must be between 1 and {epochs.MAX_EPOCH}")
         self.epoch = epoch
@@ -290,6 +291,8 @@ class Site:
         self.base = dict(base)
         self.single_host = single_host
         self.scale = check_scale(scale)
+        self.stale_lastmod = stale_lastmod
+        """Sitemaps whose lastmod never moves past the first epoch's date (a site that lies about changes)."""
         self.state = epochs.state(epoch, scale)
         # The base site keeps every page it rendered; a scaled one only the recently asked ones.
         self._rendered: dict[Page, _Rendered] | BoundedCache = {} if scale == 1 else BoundedCache(SCALED_PAGES)
@@ -343,6 +346,9 @@ class Site:
             entries: tuple = m[1]  # type: ignore[index]
             source = page.args[0]
             base = self.base[source]
+            if self.stale_lastmod:
+                first = epoch_date(1)
+                entries = tuple((loc, min(d, first)) for loc, d in entries)
             urls = "".join(f"<url><loc>{esc(base + loc)}</loc><lastmod>{d.isoformat()}</lastmod></url>\n" for loc, d in entries)
             text = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n'
                     + urls + "</urlset>\n")

@@ -30,7 +30,7 @@ from crawler.sitemaps import (
     sitemaps_from_robots,
     sitemaps_of_robot_parser,
 )
-from crawler.urls import fingerprint_url
+from crawler.urls import canonical_url, fingerprint_url
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -77,6 +77,11 @@ class CatalogSpider(scrapy.Spider):
         self.base_url = base_url.rstrip("/") if base_url else None
         self.fatal_error: str | None = None
         self._requested: set[str] = set()
+        self._skipped: set[str] = set()
+        """Leaf pages a scheduled crawl left alone (not due): their items were counted as seen."""
+        self._lastmod_keys: set[str] = set()
+        """Pages requested with a sitemap lastmod (so the schedule has seen it)."""
+        self._drop_params: tuple[str, ...] | None = None
         self._robots_hosts: set[str] = set()
         """Start hosts whose robots.txt is still to name the sitemaps (none are configured)."""
         self._apply_info()
@@ -228,6 +233,7 @@ class CatalogSpider(scrapy.Spider):
             return list(getattr(page, method)())
         except Exception as exc:  # noqa: BLE001 - a hostile page must not stop the crawl
             self.store.count_drop(f"extract_error:{type(exc).__name__}", response.url, str(exc)[:300])
+            self.store.protect(response.url)  # its records stay (present, not seen) until the page reads again
             return []
 
     def safely(self, func: Callable[[], T], default: Any, response: Response, what: str = "links") -> T:
@@ -260,15 +266,64 @@ class CatalogSpider(scrapy.Spider):
         """A request for a same-site URL this spider has not asked for yet (else nothing).
 
         Listings repeat the same pager and detail links on every page; dropping the repeats here
-        saves building thousands of requests the duplicate filter would discard anyway.
+        saves building thousands of requests the duplicate filter would discard anyway. In a
+        scheduled crawl (``crawler.freshness``) a leaf page (``meta["leaf"]``) that is not due is
+        not requested at all (its items are counted as seen in a batch), and a page whose sitemap
+        lastmod is newer than our copy is always fetched, even when a link or a redirect already
+        reached it and the page cache answered for it.
         """
         if not url or not self.same_site(url):
             return []
         key = fingerprint_url(url)
-        if key in self._requested:
+        meta = kwargs.get("meta") or {}
+        lastmod = meta.get("sitemap_lastmod")
+        store = self._schedule_store()
+        page_url = self._page_url(url) if store is not None else url
+        if (store is not None and lastmod is not None and key not in self._lastmod_keys
+                and store.schedule.changed_since(page_url, lastmod)):  # type: ignore[union-attr]
+            # dont_filter: an earlier link (or a redirect to this page) may have been answered from the
+            # cache already; neither our repeat check nor Scrapy's duplicate filter may drop this one.
+            self._lastmod_keys.add(key)
+            self._requested.add(key)
+            self._skipped.discard(key)
+            self.crawler.stats.inc_value("collegesearch/pages/lastmod_newer")
+            return [Request(url, callback=callback or self.parse, priority=priority,
+                            **{**kwargs, "meta": {**meta, "force_fetch": True}, "dont_filter": True})]
+        if key in self._requested or (key in self._skipped and not meta.get("force_fetch")):
             return []
+        if (store is not None and meta.get("leaf") and not meta.get("force_fetch")
+                and store.schedule.may_skip(page_url, lastmod)):  # type: ignore[union-attr]
+            store.skip_not_due(page_url)
+            self._skipped.add(key)
+            return []
+        self._skipped.discard(key)
         self._requested.add(key)
+        if lastmod is not None:
+            self._lastmod_keys.add(key)
         return [Request(url, callback=callback or self.parse, priority=priority, **kwargs)]
+
+    def _schedule_store(self) -> CrawlStore | None:
+        """The crawl's store when it runs a scheduled crawl (None in a full crawl or outside a crawl)."""
+        from crawler.crawl_store import CrawlStore
+
+        crawler = getattr(self, "crawler", None)
+        store = CrawlStore.existing(crawler) if crawler is not None else None
+        return store if store is not None and store.schedule is not None and store.is_open else None
+
+    def _page_url(self, url: str) -> str:
+        """The URL a page is stored under (what the request middleware makes of a link)."""
+        if self._drop_params is None:
+            extra = self.crawler.settings.getlist("CANONICAL_EXTRA_DROP_PARAMS") if hasattr(self, "crawler") else []
+            self._drop_params = tuple(e.lower() for e in extra)
+        return canonical_url(url, self._drop_params)
+
+    def fetched_meta(self, response: Response) -> dict[str, Any]:
+        """Meta for the continuation pages of a page that was just downloaded new or changed.
+
+        Such pages (a school's later review pages) change together with the page that lists
+        them, so a scheduled crawl checks them even when they are not due.
+        """
+        return {} if "not_modified" in response.flags else {"force_fetch": True}
 
     def same_site(self, url: str | None) -> bool:
         """True for URLs on the source's own host(s)."""

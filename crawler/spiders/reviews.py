@@ -58,8 +58,9 @@ class ReviewsSpider(CatalogSpider):
         if entity and count is not None:
             pages = max(1, math.ceil(count / HTML_PAGE_SIZE))
             for number in range(2, pages + 1):
+                # A school page that changed (new reviews) changes its last API page too: check them all.
                 yield from self.follow(api_url(response.url, entity, page=number, limit=HTML_PAGE_SIZE), priority=2,
-                                       meta={"leaf": True})
+                                       meta={"leaf": True, **self.fetched_meta(response)})
             return
         # No summary on this page (a later page, or a site without one): walk the HTML pages.
         yield from self.follow(self.safely(page.next_page, None, response, "the next page"), priority=2)

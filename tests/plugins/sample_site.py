@@ -74,12 +74,14 @@ class SampleSiteProcess:
     """A sample site served by a child process."""
 
     def __init__(self, workdir: Path, *, epoch: int = 1, faults: bool = True, host: str = "127.0.0.1", port: int = 0,
-                 gate: bool = False, scale: int = 1) -> None:
+                 gate: bool = False, scale: int = 1, stale_lastmod: bool = False) -> None:
         self.workdir = workdir
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.epoch = epoch
         self.faults = faults
         self.scale = scale
+        self.stale_lastmod = stale_lastmod
+        """Serve sitemaps whose lastmod stays at the first epoch's date (``--stale-lastmod``)."""
         self.host = host
         self.port = port
         self.access_log = str(workdir / "access.log")
@@ -97,6 +99,8 @@ class SampleSiteProcess:
             cmd.append("--no-faults")
         if self.scale != 1:
             cmd += ["--scale", str(self.scale)]
+        if self.stale_lastmod:
+            cmd.append("--stale-lastmod")
         env = dict(os.environ)
         env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         if self.gate is not None:

@@ -1,4 +1,8 @@
-"""The crawl history shared by the whole-site crawl tests: four crawls of one private sample site.
+"""The crawl history shared by the whole-site crawl tests: four full crawls of one private sample site.
+
+Each is ``collegesearch crawl --full`` (every page requested, conditionally): these stages test
+conditional requests and the two-complete-crawls sweep; ``test_crawl_freshness.py`` tests the
+scheduled crawls that fetch only what is due.
 
 1. ``full``: epoch 1 into an empty catalog;
 2. ``unchanged``: epoch 1 again (conditional requests, 304s, nothing written but last_seen);
@@ -75,7 +79,7 @@ def crawl_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]
             if name == "epoch2":
                 site.restart(epoch=2)
             before = _seq(data)
-            result = run_crawl(data, site.base_url, site=site)
+            result = run_crawl(data, site.base_url, site=site, full=True)
             after = _seq(data)
             stages[name] = Stage(result, snapshot(data, work / f"{name}.sqlite3"), before[0], after[0], before[1],
                                  after[1])

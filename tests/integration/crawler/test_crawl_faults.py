@@ -137,7 +137,7 @@ def test_failures_never_delete_and_404_does(proxy: FaultProxy, tmp_path: Path) -
     proxy.status.update({broken: 503, listing_page_2: 503, gone: 404})
     proxy.slow[slow] = 6.0
     seq = _seq(data)
-    second = run_crawl(data, proxy.base_url, SOURCE, env=env)
+    second = run_crawl(data, proxy.base_url, SOURCE, env=env, full=True)  # every page asked for, due or not
     assert second.returncode == 0, second.stderr[-3000:]
     run = second.run(SOURCE)
     assert run.status == "ok" and not run.complete  # finished, but it did not see every page
@@ -154,7 +154,7 @@ def test_failures_never_delete_and_404_does(proxy: FaultProxy, tmp_path: Path) -
 
     proxy.fail_all = 503
     seq = _seq(data)
-    third = run_crawl(data, proxy.base_url, SOURCE, env=env)
+    third = run_crawl(data, proxy.base_url, SOURCE, env=env, full=True)
     assert third.returncode == 1  # the CLI reports the failed source
     run = third.run(SOURCE)
     assert run.status == "failed" and not run.complete

@@ -1,6 +1,6 @@
 """Crawl the whole sample site over HTTP and compare the catalog with the generator's ground truth.
 
-One private sample site and one data directory go through four crawls, in order:
+One private sample site and one data directory go through four full crawls (`crawl --full`), in order:
 
 1. ``full``: epoch 1 into an empty catalog;
 2. ``unchanged``: epoch 1 again (conditional requests, 304s, nothing written but last_seen);
