@@ -333,9 +333,44 @@ class SampleSite:
                 out.append(json.loads(line))
         return out
 
+    faults: bool = False
+    err_path: Path | None = None
+    epoch: int = 1
+
     def stop(self) -> None:
         """Stop the server."""
         stop(self.proc)
+
+    def restart(self, epoch: int) -> None:
+        """Serve another epoch on the same port (the crawled URLs stay valid); the access log goes on."""
+        stop(self.proc)
+        port = int(self.url.rsplit(":", 1)[1].split("/", 1)[0])
+        last = ""
+        for _ in range(20):  # the old socket may take a moment to be released
+            proc, url, last = _start_site(self.access_log, self.err_path or self.access_log.with_suffix(".err"),
+                                          faults=self.faults, port=port, epoch=epoch)
+            if url:
+                self.proc, self.epoch = proc, epoch
+                wait_http(self.url + "/sources.json", proc=proc)
+                return
+            time.sleep(0.5)
+        raise BenchError(f"the sample site did not restart at epoch {epoch} on port {port}: {last}")
+
+
+def _start_site(log: Path, err_path: Path, *, faults: bool, port: int = 0,
+                epoch: int = 1) -> tuple[subprocess.Popen[Any], str, str]:
+    """Start ``collegesearch sample-site``; (process, its URL or '' when it failed, the end of its stderr)."""
+    cmd = [PYTHON, "-m", "collegesearch", "sample-site", "--port", str(port), "--epoch", str(epoch),
+           "--access-log", str(log)]
+    if not faults:
+        cmd.append("--no-faults")
+    with err_path.open("a") as err:
+        proc = start(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=err)
+    url = _first_line(proc, timeout=240)
+    if url.startswith("http"):
+        return proc, url, ""
+    stop(proc)
+    return proc, "", err_path.read_text(errors="replace")[-500:]
 
 
 @contextlib.contextmanager
@@ -343,21 +378,16 @@ def sample_site(workdir: Path, *, faults: bool = False, name: str = "site") -> I
     """``collegesearch sample-site --port 0`` (faults off unless asked) with an access log; stopped on exit."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{name}-access.log"
-    cmd = [PYTHON, "-m", "collegesearch", "sample-site", "--port", "0", "--access-log", str(log)]
-    if not faults:
-        cmd.append("--no-faults")
-    err = (workdir / f"{name}.err").open("w")
-    proc = start(cmd, env=child_env(), stdout=subprocess.PIPE, stderr=err)
+    err_path = workdir / f"{name}.err"
+    proc, url, problem = _start_site(log, err_path, faults=faults)
+    if not url:
+        raise BenchError(f"the sample site did not start: {problem}")
+    site = SampleSite(url, proc, log, faults=faults, err_path=err_path)
     try:
-        url = _first_line(proc, timeout=240)
-        if not url.startswith("http"):
-            raise BenchError(f"the sample site did not start: {(workdir / f'{name}.err').read_text()[-500:]}")
-        site = SampleSite(url, proc, log)
         wait_http(url + "/sources.json", proc=proc)
         yield site
     finally:
-        stop(proc)
-        err.close()
+        stop(site.proc)
 
 
 def _first_line(proc: subprocess.Popen[Any], timeout: float) -> str:

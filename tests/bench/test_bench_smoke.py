@@ -29,7 +29,8 @@ SECTION_TABLES = {
 }
 FIGURES = [
     "Crawl pages/s vs bare spider",
-    "Unchanged recrawl vs full crawl",
+    "Scheduled recrawl after no change vs full crawl",
+    "Changes caught by a scheduled recrawl after an epoch change",
     "Crawler peak RSS, full crawl",
     "Sync of 1% changed records vs full rebuild",
     "Sync cost per extra changed record",
