@@ -368,8 +368,7 @@ class CrawlStore:
         ops, self._ops = self._ops, []
         try:
             with self.catalog.transaction():
-                for func, args in ops:
-                    func(*args)
+                self._apply(ops)
         except Exception as exc:
             self._uncommitted.clear()  # rolled back: none of it is stored, none of it is counted
             self._ops[:0] = ops  # keep them for the next attempt; nothing is lost silently
@@ -388,6 +387,34 @@ class CrawlStore:
         for key, count in self._uncommitted.items():
             self.stats.inc_value(key, count)
         self._uncommitted.clear()
+
+    def _apply(self, ops: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        """Run queued writes in order, item upserts gathered into batches (``Catalog.upsert_batch``).
+
+        Writes to pages and linkage decisions never read the items table, so upserts queued around
+        them join one batch; any other write (touch, gone, protect) reads or changes items, so the
+        upserts queued before it are stored first. Within the flush's one transaction the result is
+        what running the queue one by one gives.
+        """
+        batch: list[tuple[Item, str | None]] = []
+        independent = (self._do_record_page, self._do_save_link)
+        for func, args in ops:
+            if func == self._do_upsert:
+                batch.append(args)  # type: ignore[arg-type]
+                continue
+            if batch and func not in independent:
+                self._upsert_batch(batch)
+                batch = []
+            func(*args)
+        if batch:
+            self._upsert_batch(batch)
+
+    def _upsert_batch(self, batch: list[tuple[Item, str | None]]) -> None:
+        assert self.catalog is not None
+        outcomes = self.catalog.upsert_batch([(item.to_dict(), item.item_id, page_url) for item, page_url in batch],
+                                             run_id=self.run_id)
+        for outcome in outcomes:
+            self._uncommitted[f"collegesearch/items/{outcome}"] += 1
 
     def _do_upsert(self, item: Item, page_url: str | None) -> None:
         assert self.catalog is not None
