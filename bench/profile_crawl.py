@@ -1,6 +1,6 @@
 """Profile one crawl of the sample site with cProfile: where the crawler's CPU goes, per page.
 
-    python -m bench.profile_crawl [SOURCE ...] [--workdir DIR] [--top 25] [--no-profile]
+    python -m bench.profile_crawl [SOURCE ...] [--workdir DIR] [--top 25] [--no-profile] [--bare]
 
 Starts the sample site as the crawl benchmark does (``collegesearch sample-site --no-faults --port
 0`` with an access log), runs ``collegesearch crawl [SOURCES] --base-url URL`` on a fresh data dir
@@ -8,7 +8,8 @@ in a child process under ``python -m cProfile`` (every enabled source when none 
 prints, as Markdown: pages the site logged, the child's wall and CPU seconds (from the kernel,
 ``wait4``), CPU ms per page, and the top functions by cumulative and by own time. cProfile itself
 roughly doubles the CPU a crawl takes, so the ms/page to compare between versions is the one
-measured with ``--no-profile`` (same child, no profiler). Not part of ``python -m bench``.
+measured with ``--no-profile`` (same child, no profiler); ``--bare`` then runs the crawl benchmark's
+bare spider over the URLs the crawl fetched, for its pages/s ratio. Not part of ``python -m bench``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, help="where to keep the data dir, logs and profile")
     parser.add_argument("--top", type=int, default=25, help="functions per table (default 25)")
     parser.add_argument("--no-profile", action="store_true", help="measure the crawl without cProfile")
+    parser.add_argument("--bare", action="store_true",
+                        help="then run the crawl benchmark's bare spider over the URLs the crawl fetched, same site")
     args = parser.parse_args(argv)
     install_cleanup()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cs-profile-crawl-"))
@@ -65,11 +68,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         cmd = [*head, "-m", "collegesearch", "--data-dir", str(data_dir), "crawl", *args.sources,
                "--base-url", site.url]
         done = run_measured(cmd, logs=workdir / "logs", name="crawl", env=child_env(data_dir))
-        pages = site.log_lines() - before
+        after = site.log_lines()
+        pages = after - before
+        bare = None
+        if args.bare:
+            urls = [f"http://{r['host']}{r['path']}" for r in site.records(before, after) if r.get("method") == "GET"]
+            urls_file = workdir / "urls.txt"
+            urls_file.write_text("\n".join(urls) + "\n")
+            start = site.log_lines()
+            bare = run_measured([PYTHON, "-m", "bench.bare_spider", str(urls_file)], logs=workdir / "logs",
+                                name="bare", env=child_env())
+            bare_pages = site.log_lines() - start
     label = " + ".join(args.sources) or "whole site"
     print(f"## {label}{' (no profiler)' if args.no_profile else ' (under cProfile)'}\n")
     print(f"exit code {done.returncode}; {pages:,} pages; wall {done.wall:.1f} s; CPU {done.cpu_s:.1f} s; "
           f"{1000 * done.cpu_s / max(pages, 1):.2f} ms CPU/page; peak RSS {done.max_rss_mb:.0f} MiB\n")
+    if bare is not None:
+        ratio = (pages / done.wall) / (bare_pages / bare.wall) if bare.wall and done.wall and bare_pages else 0.0
+        print(f"bare spider, same URLs: exit code {bare.returncode}; {bare_pages:,} pages; wall {bare.wall:.1f} s; "
+              f"CPU {bare.cpu_s:.1f} s; {1000 * bare.cpu_s / max(bare_pages, 1):.2f} ms CPU/page; "
+              f"crawl pages/s = {ratio:.0%} of the bare spider's\n")
     if not args.no_profile and profile.exists():
         stats = pstats.Stats(str(profile), stream=io.StringIO())
         print(f"### Top {args.top} by cumulative time\n\n{_table(stats, 'cumulative', args.top)}\n")

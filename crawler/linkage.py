@@ -17,6 +17,7 @@ catalog has more institutions. No Scrapy import: the catalog and tests use this 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -258,8 +259,13 @@ _SHARED: dict[str, InstitutionIndex] = {}
 _SHARED_LOCK = threading.Lock()
 
 
+@functools.lru_cache(maxsize=64)
 def _catalog_key(location: Any) -> str:
-    """One name per catalog: the resolved file of an SQLite catalog, the URL of a PostgreSQL one."""
+    """One name per catalog: the resolved file of an SQLite catalog, the URL of a PostgreSQL one.
+
+    Cached: every crawled institution asks (``note_institution``), and resolving a path is a
+    system call per directory of it.
+    """
     from pathlib import Path
 
     from catalog.database import is_postgres
