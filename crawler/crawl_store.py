@@ -164,7 +164,7 @@ class CrawlStore:
         self.is_open = True
         from scrapy.utils.asyncio import create_looping_call
 
-        for func, interval in ((self._tick_flush, self.flush_interval), (self._tick_stats, self.stats_interval)):
+        for func, interval in ((self._tick_flush_and_fuse, self.flush_interval), (self._tick_stats, self.stats_interval)):
             if interval <= 0:  # 0 turns the periodic call off (unit tests drive flush() themselves)
                 continue
             loop = create_looping_call(func)
@@ -308,6 +308,23 @@ class CrawlStore:
             elif self.disk_full is None:  # (a full disk has said so in one line already)
                 logger.error("could not write to the catalog (attempt %s, %s queued writes kept): %s",
                              self._flush_failures, len(self._ops), exc)
+
+    def _tick_flush_and_fuse(self) -> None:
+        """The periodic flush, then fusion of what it stored.
+
+        Fusing as the crawl goes (a second's worth of items at a time) instead of all at the end: the
+        end-of-run fusion blocked the reactor for seconds (the linking sources wait for the
+        institution source to close), while during the crawl the process has idle moments between
+        responses. The close still fuses whatever is left.
+        """
+        self._tick_flush()
+        if self.catalog is None or self.disk_full is not None or self._ops:
+            return  # (writes still queued: the flush failed, and fusing would only fuse the older part)
+        try:
+            self.catalog.fuse_pending()
+        except Exception as exc:  # noqa: BLE001 - the end-of-run fusion (or the next index sync) retries
+            if not self._stop_if_disk_full(exc):
+                logger.warning("%s: fusing during the crawl failed (retried when the run ends): %s", self.source, exc)
 
     def _tick_stats(self) -> None:
         if self.catalog is None or self.run_id is None or self.disk_full is not None:

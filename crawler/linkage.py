@@ -259,18 +259,20 @@ _SHARED: dict[str, InstitutionIndex] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-@functools.lru_cache(maxsize=64)
 def _catalog_key(location: Any) -> str:
-    """One name per catalog: the resolved file of an SQLite catalog, the URL of a PostgreSQL one.
+    """One name per catalog: the resolved file of an SQLite catalog, the URL of a PostgreSQL one."""
+    return _resolved_key(str(location))
 
-    Cached: every crawled institution asks (``note_institution``), and resolving a path is a
-    system call per directory of it.
-    """
+
+@functools.lru_cache(maxsize=64)
+def _resolved_key(location: str) -> str:
+    # Cached: every crawled institution asks (``note_institution``), and resolving a path costs a
+    # system call per directory of it.
     from pathlib import Path
 
     from catalog.database import is_postgres
 
-    return str(location) if is_postgres(location) else str(Path(location).resolve())
+    return location if is_postgres(location) else str(Path(location).resolve())
 
 
 def shared_index(catalog: Catalog, min_score: float) -> InstitutionIndex:
