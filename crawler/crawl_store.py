@@ -164,7 +164,7 @@ class CrawlStore:
         self.is_open = True
         from scrapy.utils.asyncio import create_looping_call
 
-        for func, interval in ((self._tick_flush_and_fuse, self.flush_interval), (self._tick_stats, self.stats_interval)):
+        for func, interval in ((self._tick_flush, self.flush_interval), (self._tick_stats, self.stats_interval)):
             if interval <= 0:  # 0 turns the periodic call off (unit tests drive flush() themselves)
                 continue
             loop = create_looping_call(func)
@@ -308,23 +308,13 @@ class CrawlStore:
             elif self.disk_full is None:  # (a full disk has said so in one line already)
                 logger.error("could not write to the catalog (attempt %s, %s queued writes kept): %s",
                              self._flush_failures, len(self._ops), exc)
-
-    def _tick_flush_and_fuse(self) -> None:
-        """The periodic flush, then fusion of what it stored.
-
-        Fusing as the crawl goes (a second's worth of items at a time) instead of all at the end: the
-        end-of-run fusion blocked the reactor for seconds (the linking sources wait for the
-        institution source to close), while during the crawl the process has idle moments between
-        responses. The close still fuses whatever is left.
-        """
-        self._tick_flush()
-        if self.catalog is None or self.disk_full is not None or self._ops:
-            return  # (writes still queued: the flush failed, and fusing would only fuse the older part)
-        try:
-            self.catalog.fuse_pending()
+            return
+        try:  # Fuse what was just stored: fusing it all at the close blocked the reactor for seconds.
+            if self.catalog is not None:
+                self.catalog.fuse_pending()
         except Exception as exc:  # noqa: BLE001 - the end-of-run fusion (or the next index sync) retries
             if not self._stop_if_disk_full(exc):
-                logger.warning("%s: fusing during the crawl failed (retried when the run ends): %s", self.source, exc)
+                logger.warning("%s: fusing during the crawl failed (retried at the end): %s", self.source, exc)
 
     def _tick_stats(self) -> None:
         if self.catalog is None or self.run_id is None or self.disk_full is not None:
@@ -406,21 +396,14 @@ class CrawlStore:
         self._uncommitted.clear()
 
     def _apply(self, ops: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
-        """Run queued writes in order, item upserts gathered into batches (``Catalog.upsert_batch``).
-
-        Writes to pages and linkage decisions never read the items table, so upserts queued around
-        them join one batch; any other write (touch, gone, protect) reads or changes items, so the
-        upserts queued before it are stored first. Within the flush's one transaction the result is
-        what running the queue one by one gives.
-        """
+        """Run queued writes in order, upserts gathered into batches (pages and links never touch items)."""
         batch: list[tuple[Item, str | None]] = []
-        independent = (self._do_record_page, self._do_save_link)
         for func, args in ops:
             if func == self._do_upsert:
                 batch.append(args)  # type: ignore[arg-type]
                 continue
-            if batch and func not in independent:
-                self._upsert_batch(batch)
+            if batch and func not in (self._do_record_page, self._do_save_link):
+                self._upsert_batch(batch)  # touch, gone, protect read or change items: store these first
                 batch = []
             func(*args)
         if batch:
@@ -428,15 +411,12 @@ class CrawlStore:
 
     def _upsert_batch(self, batch: list[tuple[Item, str | None]]) -> None:
         assert self.catalog is not None
-        outcomes = self.catalog.upsert_batch([(item.to_dict(), item.item_id, page_url) for item, page_url in batch],
-                                             run_id=self.run_id)
-        for outcome in outcomes:
+        entries = [(item.to_dict(), item.item_id, page_url) for item, page_url in batch]
+        for outcome in self.catalog.upsert_batch(entries, run_id=self.run_id):
             self._uncommitted[f"collegesearch/items/{outcome}"] += 1
 
-    def _do_upsert(self, item: Item, page_url: str | None) -> None:
-        assert self.catalog is not None
-        outcome = self.catalog.upsert(item, run_id=self.run_id, page_url=page_url)
-        self._uncommitted[f"collegesearch/items/{outcome}"] += 1
+    def _do_upsert(self, item: Item, page_url: str | None) -> None:  # (queued; _apply stores these in batches)
+        self._upsert_batch([(item, page_url)])
 
     def _do_record_page(self, url: str, status: int, etag: str | None, last_modified: str | None,
                         body: bytes, content_type: str | None, encoding: str | None) -> None:
