@@ -396,6 +396,16 @@ def visible_text(element: Any, block_sep: str = " ", skip: frozenset[str] | set[
     """
     if isinstance(element, str):
         return element
+    tag = element.tag
+    if limit is None and isinstance(tag, str) and len(element) == 0:
+        # A leaf (most table cells and spans): what the walk below gives, without walking.
+        name = tag.lower()
+        if name in _HIDDEN or name in skip:
+            return ""
+        text = element.text or ""
+        if block_sep != " ":
+            text = _WHITESPACE_RE.sub(" ", text)
+        return f"{block_sep}{text}{block_sep}" if name in _BLOCK else text
     hidden_tags = _HIDDEN | set(skip)
     # With a line separator, the source's own line breaks are just spaces (HTML whitespace).
     flatten = (lambda t: _WHITESPACE_RE.sub(" ", t)) if block_sep != " " else (lambda t: t)
