@@ -132,16 +132,18 @@ def fuse(kind: str, entity_id: str, observations: Sequence[Observation]) -> Fuse
     """The one record an entity shows, built from its live observations (at least one)."""
     if not observations:
         raise ValueError("an entity needs at least one observation")
-    names: list[str] = []
-    for obs in observations:
-        names += [k for k in obs.data if k not in _BOOKKEEPING and k not in names]
+    # Field names in first-seen order (a dict keeps order and tests membership in one step).
+    names = list(dict.fromkeys(k for obs in observations for k in obs.data if k not in _BOOKKEEPING))
+    known = set(names)
     data: dict[str, Any] = {}
     provenance: dict[str, str] = {}
     chosen: dict[str, Observation] = {}
     for name in names:
-        if name.endswith("_raw") and name[:-4] in names:
+        if name.endswith("_raw") and name[:-4] in known:
             continue  # the text a value was read from follows the value
-        ranked = sorted((o for o in observations if _filled(o.data.get(name))), key=lambda o: _order(o, name))
+        ranked = [o for o in observations if _filled(o.data.get(name))]
+        if len(ranked) > 1:  # (most entities have one observation: nothing to rank, and _order is not cheap)
+            ranked.sort(key=lambda o: _order(o, name))
         if not ranked:
             data[name] = next((o.data[name] for o in observations if name in o.data), None)
             continue
@@ -149,7 +151,7 @@ def fuse(kind: str, entity_id: str, observations: Sequence[Observation]) -> Fuse
         data[name] = ranked[0].data[name]
         provenance[name] = ranked[0].item_id
     for name in names:
-        if name.endswith("_raw") and name[:-4] in names:
+        if name.endswith("_raw") and name[:-4] in known:
             source = chosen.get(name[:-4])
             data[name] = source.data.get(name) if source else None
             if source is not None:

@@ -1,7 +1,7 @@
 """The catalog: SQLite (WAL) system of record for items, pages, runs and user reviews.
 
 ``Catalog`` is one connection to the file, composed of one part per table group (each in its own module):
-opening and transactions (``connection``), items and their tombstones (``records``), the change log
+opening and transactions (``connection``), items and their tombstones (``records``; many at once: ``record_batches``), the change log
 (``changes``), the page cache (``pages``), crawl runs and scheduler events (``runs``), user reviews and
 their moderation (``reviews``), record-linkage decisions (``links``), the fused entities (``entities`` writes them, ``fused`` reads them,
 ``fusion`` decides them) and small named values (``meta``).
@@ -18,6 +18,7 @@ from catalog.fused import FusedView
 from catalog.links import EntityLink, EntityLinks
 from catalog.meta import Meta
 from catalog.pages import PageCache, PageRecord, SourceFreshness
+from catalog.record_batches import RecordBatches
 from catalog.records import ItemRecords, UpsertOutcome, content_hash
 from catalog.reviews import UserReview, UserReviews
 from catalog.runs import Run, RunLog, ScheduleEvent
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-class Catalog(PageCache, UserReviews, ItemRecords, ChangeLog, RunLog, EntityLinks, EntityStore, WebState, Meta):
+class Catalog(PageCache, UserReviews, RecordBatches, ItemRecords, ChangeLog, RunLog, EntityLinks, EntityStore, WebState, Meta):
     """A connection to the catalog file; open one per thread or process.
 
     Its item reads (``get``, ``iter_items``...) are the observations, what each source said; ``fused``

@@ -29,6 +29,7 @@ from catalog.storage_errors import disk_full_message, is_storage_error
 from crawler.disk_full import DISK_FULL_REASON, DiskReserve, report_disk_full
 from crawler.freshness import ScheduledStore, full_by_turn, revisit_policy_for
 from crawler.source_locks import acquire_source_lock, release_source_lock
+from crawler.store_linkage import LinkingStore
 from crawler.validation import InvalidItem
 from crawler.verdict import decide, run_summary
 
@@ -63,7 +64,7 @@ def _parse_time(text: str | None) -> datetime | None:
         return None
 
 
-class CrawlStore(ScheduledStore):
+class CrawlStore(ScheduledStore, LinkingStore):
     """One crawler's connection to the catalog: its run record, buffered writes, page cache."""
 
     def __init__(self, crawler: Crawler) -> None:
@@ -324,6 +325,13 @@ class CrawlStore(ScheduledStore):
             elif self.disk_full is None:  # (a full disk has said so in one line already)
                 logger.error("could not write to the catalog (attempt %s, %s queued writes kept): %s",
                              self._flush_failures, len(self._ops), exc)
+            return
+        try:  # Fuse what was just stored: fusing it all at the close blocked the reactor for seconds.
+            if self.catalog is not None:
+                self.catalog.fuse_pending()
+        except Exception as exc:  # noqa: BLE001 - the end-of-run fusion (or the next index sync) retries
+            if not self._stop_if_disk_full(exc):
+                logger.warning("%s: fusing during the crawl failed (retried at the end): %s", self.source, exc)
 
     def _tick_stats(self) -> None:
         if self.catalog is None or self.run_id is None or self.disk_full is not None:
@@ -386,8 +394,7 @@ class CrawlStore(ScheduledStore):
         ops, self._ops = self._ops, []
         try:
             with self.catalog.transaction():
-                for func, args in ops:
-                    func(*args)
+                self._apply(ops)
         except Exception as exc:
             self._uncommitted.clear()  # rolled back: none of it is stored, none of it is counted
             self._ops[:0] = ops  # keep them for the next attempt; nothing is lost silently
@@ -407,10 +414,28 @@ class CrawlStore(ScheduledStore):
             self.stats.inc_value(key, count)
         self._uncommitted.clear()
 
-    def _do_upsert(self, item: Item, page_url: str | None) -> None:
+    def _apply(self, ops: list[tuple[Callable[..., Any], tuple[Any, ...]]]) -> None:
+        """Run queued writes in order, upserts gathered into batches (pages and links never touch items)."""
+        batch: list[tuple[Item, str | None]] = []
+        for func, args in ops:
+            if func == self._do_upsert:
+                batch.append(args)  # type: ignore[arg-type]
+                continue
+            if batch and func not in (self._do_record_page, self._do_save_link):
+                self._upsert_batch(batch)  # touch, gone, protect read or change items: store these first
+                batch = []
+            func(*args)
+        if batch:
+            self._upsert_batch(batch)
+
+    def _upsert_batch(self, batch: list[tuple[Item, str | None]]) -> None:
         assert self.catalog is not None
-        outcome = self.catalog.upsert(item, run_id=self.run_id, page_url=page_url)
-        self._uncommitted[f"collegesearch/items/{outcome}"] += 1
+        entries = [(item.to_dict(), item.item_id, page_url) for item, page_url in batch]
+        for outcome in self.catalog.upsert_batch(entries, run_id=self.run_id):
+            self._uncommitted[f"collegesearch/items/{outcome}"] += 1
+
+    def _do_upsert(self, item: Item, page_url: str | None) -> None:  # (queued; _apply stores these in batches)
+        self._upsert_batch([(item, page_url)])
 
     def _do_record_page(self, url: str, status: int, etag: str | None, last_modified: str | None,
                         body: bytes, content_type: str | None, encoding: str | None) -> None:
@@ -533,46 +558,6 @@ class CrawlStore(ScheduledStore):
     def _item_error(self, item: Any, response: Any, failure: Any, **kwargs: Any) -> None:
         exc = getattr(failure, "value", None)
         self.stats.inc_value(f"collegesearch/dropped/pipeline_error:{type(exc).__name__}")
-
-    @property
-    def linker(self) -> InstitutionIndex:
-        """The process's institution index (loaded from the catalog on first use)."""
-        if self._linker is None:
-            from crawler.linkage import shared_index
-
-            assert self.catalog is not None and self.cfg is not None
-            self._linker = shared_index(self.catalog, self.cfg.LINK_MIN_SCORE)
-        return self._linker
-
-    def link(self, source: str, key: str, name: str | None, city: str | None, state: str | None) -> Any:
-        """Link one source entity (cached per run; the decision is saved in the catalog)."""
-        cached = self._link_cache.get((source, key))
-        if cached is None:
-            cached = self.linker.link(name, city, state)
-            self._link_cache[(source, key)] = cached
-            self._queue(self._do_save_link, {
-                "source": source, "entity_id": key, "name": name, "city": city, "state": state,
-                "unitid": cached.unitid, "confidence": cached.confidence, "status": cached.status,
-                "candidates": cached.candidates,
-            })
-            self.stats.inc_value(f"collegesearch/linkage/entities_{cached.status}")
-        return cached
-
-    def _relink_own(self) -> None:
-        """Revisit this source's unmatched/ambiguous entities against today's institutions."""
-        if self.catalog is None or self._linker is None or self.source is None:
-            return
-        from crawler.linkage import relink
-
-        try:
-            counts = relink(self.catalog, self._linker, sources=[self.source])
-        except Exception as exc:  # noqa: BLE001 - a relink failure must not lose the run record
-            if not self._stop_if_disk_full(exc):  # (on a full disk the next crawl relinks)
-                logger.exception("%s: relink pass failed", self.source)
-            return
-        if counts.get("relinked"):
-            self.stats.inc_value("collegesearch/linkage/relinked", counts["relinked"])
-            self.stats.inc_value("collegesearch/items/changed", counts["relinked"])
 
     # -- stats -----------------------------------------------------------------------------------
 

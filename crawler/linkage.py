@@ -17,6 +17,7 @@ catalog has more institutions. No Scrapy import: the catalog and tests use this 
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import unicodedata
@@ -260,11 +261,18 @@ _SHARED_LOCK = threading.Lock()
 
 def _catalog_key(location: Any) -> str:
     """One name per catalog: the resolved file of an SQLite catalog, the URL of a PostgreSQL one."""
+    return _resolved_key(str(location))
+
+
+@functools.lru_cache(maxsize=64)
+def _resolved_key(location: str) -> str:
+    # Cached: every crawled institution asks (``note_institution``), and resolving a path costs a
+    # system call per directory of it.
     from pathlib import Path
 
     from catalog.database import is_postgres
 
-    return str(location) if is_postgres(location) else str(Path(location).resolve())
+    return location if is_postgres(location) else str(Path(location).resolve())
 
 
 def shared_index(catalog: Catalog, min_score: float) -> InstitutionIndex:

@@ -62,7 +62,7 @@ class LinkagePipeline(StoreUser):
                 if item.link_confidence is None:
                     item.link_confidence = 100.0
             else:
-                data = item.to_dict()
+                data = _link_data(item)
                 name, city, state = link_fields(data)
                 result = self.store.link(item.source, entity_key(data), name, city, state)
                 item.institution_unitid = result.unitid
@@ -70,13 +70,26 @@ class LinkagePipeline(StoreUser):
                 item.link_confidence = result.confidence
             stats.inc_value(f"collegesearch/linkage/{item.link_status}")
         elif isinstance(item, Program) and not item.institution_unitid and item.institution_name:
-            data = item.to_dict()
+            data = _link_data(item)
             name, city, state = link_fields(data)
             result = self.store.link(item.source, entity_key(data), name, city, state)
             if result.status == "matched":
                 item.institution_unitid = result.unitid
             stats.inc_value(f"collegesearch/linkage/{result.status}")
         return item
+
+
+# The fields linkage reads (``crawler.linkage.entity_key``, ``link_fields``, ``InstitutionIndex.add_item``):
+# read off the item, not from a full ``to_dict()`` copy of it.
+_LINK_FIELDS = ("entity_id", "name", "institution_name", "institution_city", "institution_state", "city", "state")
+_INSTITUTION_FIELDS = ("unitid", "name", "aliases", "city", "state")
+
+
+def _link_data(item: Item, names: tuple[str, ...] = _LINK_FIELDS) -> dict[str, Any]:
+    """The item's linkage fields (and ``kind``) as ``to_dict()`` would give them (None when it has no such field)."""
+    data = {name: getattr(item, name, None) for name in names}
+    data["kind"] = item.kind
+    return data
 
 
 class CatalogPipeline(StoreUser):
@@ -89,7 +102,7 @@ class CatalogPipeline(StoreUser):
                 # Crawlers of other sources in this process link against it straight away.
                 from crawler.linkage import note_institution
 
-                note_institution(self.store.cfg.catalog_location, item.to_dict())
+                note_institution(self.store.cfg.catalog_location, _link_data(item, _INSTITUTION_FIELDS))
             self.store.queue_upsert(item, getattr(item, "_page_url", None) or item.url)
         return item
 

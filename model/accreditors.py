@@ -120,7 +120,14 @@ def lookup_accreditor(name: str | None) -> Accreditor | None:
     """The accreditor a text names, by full name, alias or acronym (case and punctuation ignored); None if unknown."""
     if not name:
         return None
-    text = _visible(str(name))
+    return _lookup(str(name))
+
+
+@functools.lru_cache(maxsize=4096)
+def _lookup(name: str) -> Accreditor | None:
+    # Cached: a crawl asks for the same few hundred names tens of thousands of times (every program
+    # row, every fusion key), and the table is fixed for the process (see ``_index``).
+    text = _visible(name)
     by_name = _index()[0]
     hit = by_name.get(accreditor_key(text)) or _by_acronym(text)
     if hit:

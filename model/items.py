@@ -49,6 +49,20 @@ __all__ = [
 ]
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _field_names_of(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, in declaration order (cached: ``dataclasses.fields`` is slow)."""
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 @dataclass(kw_only=True)
 class Item:
     """Fields every kind shares."""
@@ -71,8 +85,21 @@ class Item:
         return self.url
 
     def to_dict(self) -> dict[str, Any]:
-        """The item's fields plus ``kind``, as plain JSON-ready values."""
-        data = dataclasses.asdict(self)
+        """The item's fields plus ``kind``, as plain JSON-ready values (lists copied, as ``dataclasses.asdict``)."""
+        # The crawl calls this for every item it stores; dataclasses.asdict deep-copies value by value
+        # (most of an item's cost in the pipelines). Fields are scalars and lists of strings: copy
+        # those directly, and leave anything else (a nested value set by hand) to asdict.
+        data: dict[str, Any] = {}
+        for name in _field_names_of(type(self)):
+            value = getattr(self, name)
+            kind = type(value)
+            if kind in _SCALARS:
+                data[name] = value
+            elif kind is list and all(type(v) is str for v in value):
+                data[name] = list(value)
+            else:
+                data = dataclasses.asdict(self)
+                break
         data["kind"] = self.kind
         return data
 

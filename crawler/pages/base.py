@@ -255,6 +255,7 @@ class Page:
         page._text, page._encoding = self._text, self._encoding
         if "selector" in self.__dict__:
             page.__dict__["selector"] = self.__dict__["selector"]
+            page.__dict__["_queries"] = self.__dict__.setdefault("_queries", {})  # answers over the same tree
         return page
 
     # -- decoding and parsing -----------------------------------------------------------
@@ -292,12 +293,24 @@ class Page:
         return parse_html(self.text, base_url=self.url)
 
     def css(self, query: str) -> SelectorList[Selector]:
-        """CSS query over the document."""
-        return self.selector.css(query)
+        """CSS query over the document (each query evaluated once per page: the document never changes)."""
+        return self._query("css", query)
 
     def xpath(self, query: str, **kwargs: Any) -> SelectorList[Selector]:
-        """XPath query over the document."""
-        return self.selector.xpath(query, **kwargs)
+        """XPath query over the document (without variables, evaluated once per page)."""
+        if kwargs:
+            return self.selector.xpath(query, **kwargs)
+        return self._query("xpath", query)
+
+    def _query(self, how: str, query: str) -> SelectorList[Selector]:
+        # Page classes ask the same whole-document questions more than once (page_for's routing, then
+        # the item's fields: a College Navigator profile asked for its heading three times), and each
+        # walks the whole tree. Callers only read the lists they get.
+        memo: dict[tuple[str, str], SelectorList[Selector]] = self.__dict__.setdefault("_queries", {})
+        found = memo.get((how, query))
+        if found is None:
+            found = memo[(how, query)] = self.selector.css(query) if how == "css" else self.selector.xpath(query)
+        return found
 
     # -- helpers for subclasses ---------------------------------------------------------
 
@@ -383,6 +396,16 @@ def visible_text(element: Any, block_sep: str = " ", skip: frozenset[str] | set[
     """
     if isinstance(element, str):
         return element
+    tag = element.tag
+    if limit is None and isinstance(tag, str) and len(element) == 0:
+        # A leaf (most table cells and spans): what the walk below gives, without walking.
+        name = tag.lower()
+        if name in _HIDDEN or name in skip:
+            return ""
+        text = element.text or ""
+        if block_sep != " ":
+            text = _WHITESPACE_RE.sub(" ", text)
+        return f"{block_sep}{text}{block_sep}" if name in _BLOCK else text
     hidden_tags = _HIDDEN | set(skip)
     # With a line separator, the source's own line breaks are just spaces (HTML whitespace).
     flatten = (lambda t: _WHITESPACE_RE.sub(" ", t)) if block_sep != " " else (lambda t: t)

@@ -78,6 +78,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("_followed_seqs", "reviews"): "a subquery of a class constant and in_list() placeholders, built just before",
     ("_locked_row", "lock"): "one of two constant strings (FOR UPDATE in PostgreSQL, nothing in SQLite)",
     ("touch_pages", "marks"): "named placeholders from in_list(), one per page URL",
+    ("_stored_rows", "marks"): "named placeholders from in_list(), one per id",
 }
 
 # Expressions audited wherever they appear: the table a read runs on is a class constant of the
