@@ -297,11 +297,11 @@ def test_freshness_by_source_counts_pages_fresher_than_their_interval(catalog):
         catalog.record_page(f"https://a.example/{n}", source="alpha", status=200, run_id=1, body=b"x%d" % n)
     catalog.record_page("https://b.example/0", source="beta", status=200, run_id=1, body=b"y")
     catalog.mark_page_gone("https://a.example/gone", source="alpha", status=404, run_id=1)
-    # The schedule itself is the crawler's business; here its two columns are set directly.
+    # A fetch schedules a page (a day ahead of the real clock); here each schedule is set by hand.
     for url, due in [("https://a.example/0", "2026-01-01T00:00:00Z"), ("https://a.example/1", "2030-01-02T00:00:00Z"),
-                     ("https://a.example/2", "2030-01-01T00:00:00Z")]:
-        catalog.conn.execute("UPDATE pages SET next_due = :due, revisit_seconds = 86400 WHERE url = :url",
-                             {"due": due, "url": url})
+                     ("https://a.example/2", "2030-01-01T00:00:00Z"), ("https://a.example/3", "2025-06-02T00:00:00Z")]:
+        assert catalog.set_page_schedule(url, 86400, due)
+    assert catalog.set_page_schedule("https://b.example/0", None, None)  # fetched before the schedule existed
     catalog.conn.execute("UPDATE pages SET last_fetched = '2025-06-01T00:00:00Z' WHERE url = 'https://a.example/3'")
     alpha, beta = catalog.freshness_by_source(now="2026-12-01T00:00:00Z")
     assert (alpha.source, alpha.pages, alpha.fresh, alpha.due) == ("alpha", 4, 2, 2)  # the 404 page is not counted

@@ -11,6 +11,9 @@ def test_set_page_schedule_and_count_pages_never_scheduled(catalog):
         catalog.record_page(f"https://a.example/{n}", source="alpha", status=200, run_id=None, body=b"a%d" % n)
     catalog.record_page("https://b.example/0", source="beta", status=200, run_id=None, body=b"b")
     catalog.mark_page_gone("https://a.example/gone", source="alpha", status=404, run_id=None)  # not counted
+    assert catalog.unscheduled_pages_by_source() == {}  # a fetch schedules the page
+    for url in ("https://a.example/0", "https://a.example/1", "https://a.example/2", "https://b.example/0"):
+        catalog.set_page_schedule(url, None, None)  # as pages fetched before the schedule existed
     assert catalog.unscheduled_pages_by_source() == {"alpha": 3, "beta": 1}
 
     assert catalog.set_page_schedule("https://a.example/0", 3600, "2030-01-01T00:00:00.000000Z")
