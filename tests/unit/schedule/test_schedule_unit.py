@@ -264,6 +264,9 @@ def freshness_catalog(settings) -> None:
         assert cat.set_page_schedule("https://dir.example/p/0", 7 * 86400, "2026-01-08T00:00:00.000000Z")  # overdue
         assert cat.set_page_schedule("https://dir.example/p/1", 86400, "2026-01-11T06:00:00.000000Z")
         assert cat.set_page_schedule("https://dir.example/p/2", 7 * 86400, "2026-01-17T06:00:00.000000Z")
+        # A fetch schedules its page; these stand for pages fetched before the schedule existed.
+        for url in ("https://dir.example/p/3", "https://reviews.example/r/0", "https://reviews.example/r/1"):
+            assert cat.set_page_schedule(url, None, None)
 
 
 def test_status_report_shows_page_freshness_per_source(tmp_path):

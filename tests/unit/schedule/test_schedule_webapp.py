@@ -97,6 +97,9 @@ def add_pages(settings) -> None:
         cat.record_page("https://reviews.example/r-1", source="reviews", status=200, run_id=3, body=b"c")
         cat.set_page_schedule("https://dir.example/program/cahiim-1006", 86400, LONG_AGO)
         cat.set_page_schedule("https://dir.example/program/cahiim-1143", 7 * 86400, FAR_AHEAD)
+        # A fetch schedules its page; these stand for pages fetched before the schedule existed.
+        for url in ("https://dir.example/program/cahiim-2002", HOSTILE_URL, "https://reviews.example/r-1"):
+            assert cat.set_page_schedule(url, None, None)
 
 
 # ``app``, ``client`` and ``admin_client`` come from tests/plugins/webapp.py, over this module's web_settings.
