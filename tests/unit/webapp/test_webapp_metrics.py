@@ -115,8 +115,12 @@ def test_page_freshness_per_source_comes_from_the_catalog(client, web_settings):
         cat.set_page_schedule("https://dir.example/p/0", 86400, "2099-01-01T00:00:00.000000Z")  # within its interval
         cat.set_page_schedule("https://dir.example/p/1", 86400, "2001-01-01T00:00:00.000000Z")  # overdue
         cat.mark_page_gone("https://dir.example/p/gone", source="directory", status=410, run_id=None)
-        for n in range(2):  # fetched before the schedule existed
+        for n in range(2):
             cat.record_page(f"https://reviews.example/{n}", source="reviews", status=200, run_id=None, body=b"r")
+        # A fetch schedules its page; these stand for pages fetched before the schedule existed.
+        for url in ("https://dir.example/p/2", "https://dir.example/p/3", "https://reviews.example/0",
+                    "https://reviews.example/1"):
+            assert cat.set_page_schedule(url, None, None)
     samples = scrape(client)
     assert value(samples, "collegesearch_pages_fresh_ratio", source="directory") == 0.25
     assert value(samples, "collegesearch_pages_due", source="directory") == 3  # overdue and never scheduled
