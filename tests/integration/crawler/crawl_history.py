@@ -102,14 +102,19 @@ def stage_of(history: History, name: str) -> Stage:
 
 def truth_diff() -> dict[str, dict[str, set[str]]]:
     """kind -> {new, removed, changed}: which records differ between epochs 1 and 2 of the ground truth."""
-    e1, e2 = truth.expected_items(1), truth.expected_items(2)
+    return epoch_diff(1, 2)
+
+
+def epoch_diff(a: int, b: int, base: dict[str, str] | None = None) -> dict[str, dict[str, set[str]]]:
+    """kind -> {new, removed, changed}: the records that differ between two epochs of the ground truth."""
+    ea, eb = truth.expected_items(a, base_urls=base), truth.expected_items(b, base_urls=base)
     out = {}
-    for kind in e1:
-        a, b = e1[kind], e2[kind]
+    for kind in ea:
+        old, new = ea[kind], eb[kind]
         out[kind] = {
-            "new": set(b) - set(a),
-            "removed": set(a) - set(b),
-            "changed": {i for i in set(a) & set(b) if {k: v for k, v in a[i].items() if k != "url"}
-                        != {k: v for k, v in b[i].items() if k != "url"}},
+            "new": set(new) - set(old),
+            "removed": set(old) - set(new),
+            "changed": {i for i in set(old) & set(new) if {k: v for k, v in old[i].items() if k != "url"}
+                        != {k: v for k, v in new[i].items() if k != "url"}},
         }
     return out

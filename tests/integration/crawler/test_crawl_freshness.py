@@ -39,6 +39,7 @@ from tests.integration.crawler.crawl_helpers import (
     run_crawl,
     snapshot,
 )
+from tests.integration.crawler.crawl_history import epoch_diff
 from tests.plugins.sample_site import SampleSiteProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_freshness"), pytest.mark.timeout(3600)]
@@ -113,21 +114,6 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Freshness]:
         yield Freshness(site, stages, base_urls(site))
     finally:
         site.stop()
-
-
-def epoch_diff(a: int, b: int, base: dict[str, str]) -> dict[str, dict[str, set[str]]]:
-    """kind -> {new, removed, changed}: the records that differ between two epochs of the ground truth."""
-    ea, eb = truth.expected_items(a, base_urls=base), truth.expected_items(b, base_urls=base)
-    out = {}
-    for kind in ea:
-        old, new = ea[kind], eb[kind]
-        out[kind] = {
-            "new": set(new) - set(old),
-            "removed": set(old) - set(new),
-            "changed": {i for i in set(old) & set(new) if {k: v for k, v in old[i].items() if k != "url"}
-                        != {k: v for k, v in new[i].items() if k != "url"}},
-        }
-    return out
 
 
 def _ops(cat: Catalog, since: int) -> dict[str, dict[str, set[str]]]:
