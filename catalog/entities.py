@@ -20,7 +20,7 @@ from catalog.connection import CatalogError, to_json
 from catalog.database import Row, driver_error
 from catalog.fusion import Fused, Observation, entity_id_candidates, fuse, fusion_key, rules_fingerprint
 from catalog.meta import Meta
-from catalog.records import content_hash, log_change, record_diff, record_parent, record_title
+from catalog.records import content_hash, log_change, record_diff, record_parent, record_state, record_title
 
 FUSION_SEQ_KEY = "fusion_seq"
 """Meta key: the last observation change-log sequence number the entities reflect."""
@@ -240,7 +240,7 @@ class EntityStore(Meta):
         primary = next(m for m in members if m["item_id"] == fused.primary)
         key = fusion_key(kind, fused.primary, next(o.data for o in observations if o.item_id == fused.primary))
         columns = (primary["source"], primary["url"], primary["page_url"], record_parent(data), record_title(data),
-                   data.get("state") or data.get("institution_state"), to_json(data), digest, now,
+                   record_state(data), to_json(data), digest, now,
                    primary["last_run_id"], key, fused.primary, to_json(fused.provenance), to_json(fused.conflicts))
         self.conn.execute("DELETE FROM entity_aliases WHERE kind = :kind AND old_id = :old_id",
                           {"kind": kind, "old_id": entity_id})

@@ -15,33 +15,23 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from catalog.connection import to_json
 from catalog.record_reads import in_list
-from catalog.records import ItemRecords, UpsertOutcome, content_hash, record_diff, record_parent, record_title
+from catalog.records import (
+    INSERT_ITEM,
+    MARK_ITEM_SEEN,
+    REWRITE_ITEM,
+    ItemRecords,
+    UpsertOutcome,
+    change_row,
+    content_hash,
+    item_row,
+    log_changes,
+    record_diff,
+)
 
 BatchEntry = tuple[dict[str, Any], str, str | None]
 """One item to store: its ``to_dict()`` output, its id and the URL of the page it came from."""
 
-_INSERT = (
-    "INSERT INTO items (kind, item_id, source, url, page_url, parent_id, title, state, data,"
-    " content_hash, first_seen, last_seen, last_changed, last_run_id)"
-    " VALUES (:kind, :item_id, :source, :url, :page_url, :parent_id, :title, :state, :data,"
-    " :content_hash, :now, :now, :now, :run_id) ON CONFLICT (kind, item_id) DO NOTHING"
-)
-_SEEN = (
-    "UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0,"
-    " page_url = COALESCE(:page_url, page_url) WHERE kind = :kind AND item_id = :item_id"
-)
-_REWRITE = (
-    "UPDATE items SET source = :source, url = :url, page_url = :page_url, parent_id = :parent_id,"
-    " title = :title, state = :state, data = :data, content_hash = :content_hash, last_seen = :now,"
-    " last_changed = :now, last_run_id = :run_id, missing_runs = 0,"
-    " deleted_at = NULL, deleted_reason = NULL WHERE kind = :kind AND item_id = :item_id"
-)
-_LOG = (
-    "INSERT INTO changes (kind, item_id, op, at, run_id, source, state, title, diff)"
-    " VALUES (:kind, :item_id, :op, :at, :run_id, :source, :state, :title, :diff)"
-)
 _CHUNK = 500
 """Ids per SELECT (well under SQLite's limit of bound parameters)."""
 
@@ -105,10 +95,7 @@ class RecordBatches(ItemRecords):
                 seen.append({"now": now, "run_id": run_id, "page_url": page_url, "kind": kind, "item_id": item_id})
                 outcomes.append("unchanged")
                 continue
-            title, state, parent = record_title(data), data.get("state") or data.get("institution_state"), record_parent(data)
-            values = {"kind": kind, "item_id": item_id, "source": data.get("source") or "", "url": data["url"],
-                      "page_url": page_url or data["url"], "parent_id": parent, "title": title, "state": state,
-                      "data": to_json(data), "content_hash": digest, "now": now, "run_id": run_id}
+            values = item_row(data, item_id, page_url=page_url, digest=digest, now=now, run_id=run_id)
             if row is None:
                 inserts.append(values)
                 op, diff = "new", None
@@ -120,17 +107,15 @@ class RecordBatches(ItemRecords):
                 else:
                     op, diff = "changed", record_diff(old, data)
             outcomes.append(op)
-            logs.append({"kind": kind, "item_id": item_id, "op": op, "at": now, "run_id": run_id,
-                         "source": data.get("source"), "state": state, "title": title,
-                         "diff": to_json(diff) if diff else None})
+            logs.append(change_row(kind, item_id, op, now, run_id, data.get("source"), data, diff))
         if inserts:
-            added = self.conn.execute(_INSERT, inserts).rowcount
+            added = self.conn.execute(INSERT_ITEM, inserts).rowcount
             if added != len(inserts):  # SQLite's write lock is held since BEGIN IMMEDIATE: nobody else inserts
                 raise RuntimeError(f"stored {added} of {len(inserts)} new items: the items table changed under the batch")
         if seen:
-            self.conn.execute(_SEEN, seen)
+            self.conn.execute(MARK_ITEM_SEEN, seen)
         if rewrites:
-            self.conn.execute(_REWRITE, rewrites)
+            self.conn.execute(REWRITE_ITEM, rewrites)
         if logs:
-            self.conn.execute(_LOG, logs)
+            log_changes(self.conn, "changes", logs)
         return outcomes

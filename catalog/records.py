@@ -43,6 +43,40 @@ def record_diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, list[Any]
     return {k: [old.get(k), new.get(k)] for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)}
 
 
+# The item statements, shared by ``ItemRecords.upsert_data`` and ``RecordBatches.upsert_batch``
+# (catalog/record_batches.py), which must store exactly alike; ``item_row`` gives their parameters.
+INSERT_ITEM = (
+    "INSERT INTO items (kind, item_id, source, url, page_url, parent_id, title, state, data,"
+    " content_hash, first_seen, last_seen, last_changed, last_run_id)"
+    " VALUES (:kind, :item_id, :source, :url, :page_url, :parent_id, :title, :state, :data,"
+    " :content_hash, :now, :now, :now, :run_id) ON CONFLICT (kind, item_id) DO NOTHING"
+)
+MARK_ITEM_SEEN = (
+    "UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0,"
+    " page_url = COALESCE(:page_url, page_url) WHERE kind = :kind AND item_id = :item_id"
+)
+REWRITE_ITEM = (
+    "UPDATE items SET source = :source, url = :url, page_url = :page_url, parent_id = :parent_id,"
+    " title = :title, state = :state, data = :data, content_hash = :content_hash, last_seen = :now,"
+    " last_changed = :now, last_run_id = :run_id, missing_runs = 0,"
+    " deleted_at = NULL, deleted_reason = NULL WHERE kind = :kind AND item_id = :item_id"
+)
+
+
+def item_row(data: dict[str, Any], item_id: str, *, page_url: str | None, digest: str, now: str,
+             run_id: int | None) -> dict[str, Any]:
+    """The parameters of ``INSERT_ITEM`` and ``REWRITE_ITEM`` for one item."""
+    return {"kind": data["kind"], "item_id": item_id, "source": data.get("source") or "", "url": data["url"],
+            "page_url": page_url or data["url"], "parent_id": record_parent(data), "title": record_title(data),
+            "state": record_state(data), "data": to_json(data), "content_hash": digest, "now": now,
+            "run_id": run_id}
+
+
+def record_state(data: dict[str, Any]) -> str | None:
+    """A record's state for the ``state`` columns (a program's or review's is its school's)."""
+    return data.get("state") or data.get("institution_state")
+
+
 class ItemRecords(RecordReads):
     """Items by kind and id: upsert, tombstones, sweeps after complete crawls, lookups, counts and rating stats."""
 
@@ -61,43 +95,24 @@ class ItemRecords(RecordReads):
         now = self.clock()
         with self.transaction():
             row = self._locked_row(kind, item_id)
-            title, state, parent = record_title(data), data.get("state") or data.get("institution_state"), record_parent(data)
             if row is None:
                 # ON CONFLICT DO NOTHING: in PostgreSQL two crawls (two sources listing the same id, on two
                 # workers) can both find no row; the loser waits for the winner's commit, inserts nothing,
                 # and then stores its copy as a change of the winner's row instead of failing the page.
-                inserted = self.conn.execute(
-                    "INSERT INTO items (kind, item_id, source, url, page_url, parent_id, title, state, data,"
-                    " content_hash, first_seen, last_seen, last_changed, last_run_id)"
-                    " VALUES (:kind, :item_id, :source, :url, :page_url, :parent_id, :title, :state, :data,"
-                    " :content_hash, :now, :now, :now, :run_id) ON CONFLICT (kind, item_id) DO NOTHING",
-                    {"kind": kind, "item_id": item_id, "source": data.get("source") or "", "url": data["url"],
-                     "page_url": page_url or data["url"], "parent_id": parent, "title": title, "state": state,
-                     "data": to_json(data), "content_hash": digest, "now": now, "run_id": run_id},
-                ).rowcount
-                if inserted:
+                values = item_row(data, item_id, page_url=page_url, digest=digest, now=now, run_id=run_id)
+                if self.conn.execute(INSERT_ITEM, values).rowcount:
                     self._log(kind, item_id, "new", now, run_id, data, None)
                     return "new"
                 row = self._locked_row(kind, item_id)
                 if row is None:  # deleted between the two statements: nothing else deletes items rows
                     raise RuntimeError(f"{kind} {item_id!r} vanished while it was being stored")
             if row["content_hash"] == digest and row["deleted_at"] is None:
-                self.conn.execute(
-                    "UPDATE items SET last_seen = :now, last_run_id = :run_id, missing_runs = 0,"
-                    " page_url = COALESCE(:page_url, page_url) WHERE kind = :kind AND item_id = :item_id",
-                    {"now": now, "run_id": run_id, "page_url": page_url, "kind": kind, "item_id": item_id},
-                )
+                self.conn.execute(MARK_ITEM_SEEN, {"now": now, "run_id": run_id, "page_url": page_url, "kind": kind,
+                                                   "item_id": item_id})
                 return "unchanged"
             old = json.loads(row["data"])
-            self.conn.execute(
-                "UPDATE items SET source = :source, url = :url, page_url = :page_url, parent_id = :parent_id,"
-                " title = :title, state = :state, data = :data, content_hash = :content_hash, last_seen = :now,"
-                " last_changed = :now, last_run_id = :run_id, missing_runs = 0,"
-                " deleted_at = NULL, deleted_reason = NULL WHERE kind = :kind AND item_id = :item_id",
-                {"source": data.get("source") or "", "url": data["url"], "page_url": page_url or data["url"],
-                 "parent_id": parent, "title": title, "state": state, "data": to_json(data), "content_hash": digest,
-                 "now": now, "run_id": run_id, "kind": kind, "item_id": item_id},
-            )
+            self.conn.execute(REWRITE_ITEM, item_row(data, item_id, page_url=page_url, digest=digest, now=now,
+                                                     run_id=run_id))
             if row["deleted_at"] is not None:
                 self._log(kind, item_id, "revived", now, run_id, data, record_diff(old, data) or None)
                 return "revived"
@@ -214,17 +229,29 @@ CHANGE_LOGS = ("changes", "entity_changes")
 """The two change logs of one shape: observations' and fused records'."""
 
 
+def change_row(
+    kind: str, item_id: str, op: str, at: str, run_id: int | None, source: str | None, data: dict[str, Any],
+    diff: dict[str, list[Any]] | None,
+) -> dict[str, Any]:
+    """The parameters of one change-log entry (see ``log_changes``)."""
+    return {"kind": kind, "item_id": item_id, "op": op, "at": at, "run_id": run_id, "source": source,
+            "state": record_state(data), "title": record_title(data), "diff": to_json(diff) if diff else None}
+
+
 def log_change(
     conn: Sql, table: str, kind: str, item_id: str, op: str, at: str, run_id: int | None,
     source: str | None, data: dict[str, Any], diff: dict[str, list[Any]] | None,
 ) -> None:
     """Append one entry to a change log (``table`` is one of ``CHANGE_LOGS``)."""
+    log_changes(conn, table, [change_row(kind, item_id, op, at, run_id, source, data, diff)])
+
+
+def log_changes(conn: Sql, table: str, rows: list[dict[str, Any]]) -> None:
+    """Append entries made by ``change_row`` to a change log (``table`` is one of ``CHANGE_LOGS``)."""
     if table not in CHANGE_LOGS:
         raise ValueError(f"not a change log: {table!r}")
     conn.execute(
         f"INSERT INTO {table} (kind, item_id, op, at, run_id, source, state, title, diff)"  # noqa: S608 - checked against CHANGE_LOGS
         " VALUES (:kind, :item_id, :op, :at, :run_id, :source, :state, :title, :diff)",
-        {"kind": kind, "item_id": item_id, "op": op, "at": at, "run_id": run_id, "source": source,
-         "state": data.get("state") or data.get("institution_state"), "title": record_title(data),
-         "diff": to_json(diff) if diff else None},
+        rows,
     )

@@ -51,7 +51,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("change_summary", "', '.join(columns)"): "constant column expressions with named placeholders",
     ("list_schedule_events", "marks"): "named placeholders, one per event",
     ("entity_op_counts", "marks"): "named placeholders, one per run id",
-    ("log_change", "table"): "checked against the constant CHANGE_LOGS on the line before",
+    ("log_changes", "table"): "checked against the constant CHANGE_LOGS on the line before",
     ("source_names", "marks"): "named placeholders, one per entity id",
     ("rating_stats", "rating"): "a constant expression assigned on the line before",
     ("rating_stats", "self.conn.json_text('data', 'rating_key')"): "json_text of constant names",
