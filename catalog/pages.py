@@ -72,6 +72,8 @@ class SourceFreshness:
     oldest_url: str | None
     next_due: str | None
     """When the next page that is not due yet falls due."""
+    unscheduled: int = 0
+    """Of the due pages, those with no revisit schedule yet (fetched before the schedule existed)."""
 
     @property
     def fresh_share(self) -> float:
@@ -248,7 +250,8 @@ class PageCache(ItemRecords):
             "SELECT source, COUNT(*) AS pages,"
             " SUM(CASE WHEN next_due > :now THEN 1 ELSE 0 END) AS fresh,"
             " MIN(last_fetched) AS oldest_fetch,"
-            " MIN(CASE WHEN next_due > :now THEN next_due END) AS next_due"
+            " MIN(CASE WHEN next_due > :now THEN next_due END) AS next_due,"
+            " SUM(CASE WHEN next_due IS NULL OR next_due = '' THEN 1 ELSE 0 END) AS unscheduled"
             " FROM pages WHERE gone_at IS NULL AND last_fetched IS NOT NULL GROUP BY source ORDER BY source",
             {"now": at},
         ).fetchall()
@@ -260,7 +263,8 @@ class PageCache(ItemRecords):
             ).scalar()
             pages, fresh = int(row["pages"]), int(row["fresh"] or 0)
             out.append(SourceFreshness(source=row["source"], pages=pages, fresh=fresh, due=pages - fresh,
-                                       oldest_fetch=row["oldest_fetch"], oldest_url=oldest, next_due=row["next_due"]))
+                                       oldest_fetch=row["oldest_fetch"], oldest_url=oldest, next_due=row["next_due"],
+                                       unscheduled=int(row["unscheduled"] or 0)))
         return out
 
     def count_pages(self) -> int:
@@ -277,11 +281,3 @@ class PageCache(ItemRecords):
                 {"revisit": revisit_seconds, "next_due": next_due, "url": url},
             )
         return bool(cur.rowcount)
-
-    def unscheduled_pages_by_source(self) -> dict[str, int]:
-        """Per source, live fetched pages with no revisit schedule yet (``next_due`` empty: due at the next crawl)."""
-        rows = self.conn.execute(
-            "SELECT source, COUNT(*) AS pages FROM pages WHERE gone_at IS NULL AND last_fetched IS NOT NULL"
-            " AND (next_due IS NULL OR next_due = '') GROUP BY source",
-        ).fetchall()
-        return {row["source"]: int(row["pages"]) for row in rows}

@@ -83,10 +83,9 @@ def source_freshness(cat: Catalog, now: datetime | None = None, tz: str | tzinfo
     moment = now or datetime.now(UTC)
     # The catalog's own timestamp form (microseconds, Z), so string comparison in SQL orders them right.
     at = moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-    unscheduled = cat.unscheduled_pages_by_source()
     rows: list[dict[str, Any]] = []
     for f in cat.freshness_by_source(now=at):
-        never = min(unscheduled.get(f.source, 0), f.pages)
+        never = f.unscheduled
         oldest, due_at = parse_time(f.oldest_fetch), parse_time(f.next_due)
         age = max(0, int((moment - oldest).total_seconds())) if oldest else None
         scheduled = never < f.pages
