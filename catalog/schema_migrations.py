@@ -40,9 +40,20 @@ def _config(connection: object) -> Any:
     return cfg
 
 
-@functools.cache
+HEAD = "0004"
+"""The newest revision in ``catalog/alembic/versions`` (a test checks it is Alembic's head). Kept as a
+constant so that opening a current catalog reads one row and never imports Alembic, whose import
+(with Mako and Pygments) costs a crawl child about 15 MiB of its peak memory."""
+
+
 def head() -> str:
     """The newest revision this program knows."""
+    return HEAD
+
+
+@functools.cache
+def alembic_head() -> str:
+    """The head revision as Alembic reads it from the scripts (what ``HEAD`` must equal)."""
     from alembic.script import ScriptDirectory
 
     revision = ScriptDirectory.from_config(_config(None)).get_current_head()
@@ -51,10 +62,23 @@ def head() -> str:
 
 
 def current(cat: Any) -> str | None:
-    """The revision the open database is at (None before Alembic touched it)."""
-    from alembic.runtime.migration import MigrationContext
+    """The revision the open database is at (None before Alembic touched it).
 
-    return MigrationContext.configure(cat.conn.connection).get_current_revision()
+    Reads Alembic's own table with plain SQL, as Alembic's ``MigrationContext`` would (the
+    revisions are one line, so the table holds at most one row).
+    """
+    if cat.postgres:
+        present = cat.conn.execute("SELECT to_regclass('alembic_version') IS NOT NULL").scalar()
+    else:
+        present = cat.conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                                   "AND name = 'alembic_version'").scalar()
+    if not present:
+        return None
+    rows = cat.conn.execute("SELECT version_num FROM alembic_version").fetchall()
+    if len(rows) > 1:
+        raise SchemaNotCurrent(f"the catalog database {cat.path} records {len(rows)} schema revisions "
+                               f"({', '.join(sorted(str(r[0]) for r in rows))}); collegesearch's revisions are one line")
+    return str(rows[0][0]) if rows else None
 
 
 def _has_catalog_tables(cat: Any) -> bool:

@@ -141,12 +141,16 @@ def run_crawl(
         sources_info = {n: served[n] for n in sample_names}
 
     from catalog import Catalog, CatalogError
+    from catalog.prepare import ensure_current
     from crawler.source_locks import acquire_source_lock, release_source_lock
     from ops.locks import LockBusy
 
     try:
+        # A new or older SQLite file is created or upgraded in a short child process: Alembic, once
+        # imported, would stay in this crawl's memory to the end (catalog.prepare).
+        ensure_current(settings.catalog_location)
         with Catalog(settings.catalog_location):
-            pass  # opening it creates or migrates the file, and says clearly when it cannot
+            pass  # opening it checks the file (or database) once more, and says clearly when it cannot
     except CatalogError as exc:
         raise CrawlError(str(exc)) from None
 

@@ -63,3 +63,34 @@ def test_a_file_from_before_alembic_is_stamped_and_upgraded_in_place(tmp_path):
         assert cat.conn.execute("SELECT version_num FROM alembic_version").scalar() == head()
         [change] = cat.changes_since(0)
         assert change.item_id == "x" and change.xid is None
+
+
+def test_the_head_constant_is_alembics_head():
+    from catalog.schema_migrations import alembic_head
+
+    assert head() == alembic_head()
+
+
+def test_opening_a_current_catalog_does_not_import_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "catalog.sqlite3"
+    Catalog(path).close()  # created and upgraded (Alembic loaded here, in this process)
+    probe = ("import sys\nfrom catalog import Catalog\n"
+             "with Catalog(sys.argv[1]) as cat:\n    cat.list_runs('bls_ooh', limit=1)\n"
+             "print(sorted(m for m in ('alembic', 'mako', 'pygments') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe, str(path)], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+def test_a_catalog_with_two_recorded_revisions_is_refused(tmp_path):
+    import pytest
+
+    from catalog.schema_migrations import SchemaNotCurrent, current
+
+    path = tmp_path / "catalog.sqlite3"
+    with Catalog(path) as cat:
+        cat.conn.execute("INSERT INTO alembic_version (version_num) VALUES ('0002')")
+        with pytest.raises(SchemaNotCurrent, match="2 schema revisions"):
+            current(cat)
