@@ -1,6 +1,6 @@
 """Profile one crawl of the sample site with cProfile: where the crawler's CPU goes, per page.
 
-    python -m bench.profile_crawl [SOURCE ...] [--workdir DIR] [--top 25] [--no-profile] [--bare]
+    python -m bench.profile_crawl [SOURCE ...] [--workdir DIR] [--top 25] [--no-profile] [--bare] [--recrawl]
 
 Starts the sample site as the crawl benchmark does (``collegesearch sample-site --no-faults --port
 0`` with an access log), runs ``collegesearch crawl [SOURCES] --base-url URL`` on a fresh data dir
@@ -9,7 +9,10 @@ prints, as Markdown: pages the site logged, the child's wall and CPU seconds (fr
 ``wait4``), CPU ms per page, and the top functions by cumulative and by own time. cProfile itself
 roughly doubles the CPU a crawl takes, so the ms/page to compare between versions is the one
 measured with ``--no-profile`` (same child, no profiler); ``--bare`` then runs the crawl benchmark's
-bare spider over the URLs the crawl fetched, for its pages/s ratio. Not part of ``python -m bench``.
+bare spider over the URLs the crawl fetched, for its pages/s ratio. ``--recrawl`` first runs the same
+crawl once without the profiler and then measures (or profiles) a second, scheduled crawl of the
+same data dir right after it: the "scheduled recrawl after no change" of the crawl benchmark. Not
+part of ``python -m bench``.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-profile", action="store_true", help="measure the crawl without cProfile")
     parser.add_argument("--bare", action="store_true",
                         help="then run the crawl benchmark's bare spider over the URLs the crawl fetched, same site")
+    parser.add_argument("--recrawl", action="store_true",
+                        help="crawl once unmeasured, then measure the scheduled recrawl that follows (no change)")
     args = parser.parse_args(argv)
     install_cleanup()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cs-profile-crawl-"))
@@ -63,6 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     data_dir = workdir / "data"
     profile = workdir / "crawl.prof"
     with sample_site(workdir) as site:
+        if args.recrawl:
+            first = run_measured([PYTHON, "-m", "collegesearch", "--data-dir", str(data_dir), "crawl", *args.sources,
+                                  "--base-url", site.url], logs=workdir / "logs", name="first", env=child_env(data_dir))
+            print(f"first crawl (not profiled): exit code {first.returncode}; wall {first.wall:.1f} s; "
+                  f"CPU {first.cpu_s:.1f} s\n")
         before = site.log_lines()
         head = [PYTHON] if args.no_profile else [PYTHON, "-m", "cProfile", "-o", str(profile)]
         cmd = [*head, "-m", "collegesearch", "--data-dir", str(data_dir), "crawl", *args.sources,
@@ -79,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             bare = run_measured([PYTHON, "-m", "bench.bare_spider", str(urls_file)], logs=workdir / "logs",
                                 name="bare", env=child_env())
             bare_pages = site.log_lines() - start
-    label = " + ".join(args.sources) or "whole site"
+    label = (" + ".join(args.sources) or "whole site") + (", scheduled recrawl" if args.recrawl else "")
     print(f"## {label}{' (no profiler)' if args.no_profile else ' (under cProfile)'}\n")
     print(f"exit code {done.returncode}; {pages:,} pages; wall {done.wall:.1f} s; CPU {done.cpu_s:.1f} s; "
           f"{1000 * done.cpu_s / max(pages, 1):.2f} ms CPU/page; peak RSS {done.max_rss_mb:.0f} MiB\n")
