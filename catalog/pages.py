@@ -40,6 +40,8 @@ class PageRecord:
     gone_at: str | None
     revisit_seconds: int | None = None
     next_due: str | None = None
+    links: str | None = None
+    """The outgoing links the crawl read from this copy (see ``PageDue.links``), or None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,8 @@ class PageDue:
     has_items: bool
     """False for navigation pages (listings, indexes, sitemaps): a scheduled crawl always fetches those."""
     last_run_id: int | None = None
+    links: str | None = None
+    """The page's outgoing links as its crawl last read them (JSON ``[[url, priority, leaf], ...]``), or None."""
 
 
 @dataclass
@@ -95,7 +99,7 @@ class PageCache(ItemRecords):
             last_modified=row["last_modified"], content_hash=row["content_hash"],
             content_type=row["content_type"], encoding=row["encoding"], body=body, first_seen=row["first_seen"],
             last_fetched=row["last_fetched"], last_run_id=row["last_run_id"], gone_at=row["gone_at"],
-            revisit_seconds=row["revisit_seconds"], next_due=row["next_due"],
+            revisit_seconds=row["revisit_seconds"], next_due=row["next_due"], links=row["links"],
         )
 
     def get_page_validators(self, url: str) -> tuple[str | None, str | None] | None:
@@ -119,8 +123,12 @@ class PageCache(ItemRecords):
         content_type: str | None = None,
         encoding: str | None = None,
         revisit: RevisitPolicy | None = None,
+        links: str | None = None,
     ) -> bool:
         """Remember a page fetched with a full body; returns True when its content changed.
+
+        ``links`` is what the crawl read of the page's outgoing links (see ``PageDue.links``);
+        None forgets any the page had, since they described an older copy.
 
         Its revisit interval (``revisit``, default the REVISIT_* defaults) starts at the first
         interval for a new page, shrinks when the content changed and grows when it did not. When
@@ -140,9 +148,9 @@ class PageCache(ItemRecords):
             self.conn.execute(
                 "INSERT INTO pages (url, source, status, etag, last_modified, content_hash, content_type, encoding,"
                 " body, first_seen, last_fetched, last_seen, last_changed, last_run_id, missing_runs, gone_at,"
-                " revisit_seconds, next_due)"
+                " revisit_seconds, next_due, links)"
                 " VALUES (:url, :source, :status, :etag, :last_modified, :content_hash, :content_type, :encoding,"
-                " :body, :now, :now, :now, :now, :run_id, 0, NULL, :revisit_seconds, :next_due)"
+                " :body, :now, :now, :now, :now, :run_id, 0, NULL, :revisit_seconds, :next_due, :links)"
                 " ON CONFLICT(url) DO UPDATE SET source = excluded.source, status = excluded.status,"
                 " etag = excluded.etag, last_modified = excluded.last_modified,"
                 " content_hash = excluded.content_hash, content_type = excluded.content_type,"
@@ -152,10 +160,11 @@ class PageCache(ItemRecords):
                 " THEN pages.last_changed"
                 " ELSE excluded.last_changed END,"
                 " last_run_id = excluded.last_run_id, missing_runs = 0, gone_at = NULL,"
-                " revisit_seconds = excluded.revisit_seconds, next_due = excluded.next_due",
+                " revisit_seconds = excluded.revisit_seconds, next_due = excluded.next_due, links = excluded.links",
                 {"url": url, "source": source, "status": status, "etag": etag, "last_modified": last_modified,
                  "content_hash": digest, "content_type": content_type, "encoding": encoding, "body": packed,
-                 "now": now, "run_id": run_id, "revisit_seconds": interval, "next_due": time_after(now, interval)},
+                 "now": now, "run_id": run_id, "revisit_seconds": interval, "next_due": time_after(now, interval),
+                 "links": links},
             )
             if changed and run_id is not None:
                 self.conn.execute(
@@ -208,10 +217,21 @@ class PageCache(ItemRecords):
                 touched += self.conn.execute(items, {"now": now, "run_id": run_id, **args}).rowcount
         return touched
 
+    def set_page_links(self, links: Sequence[tuple[str, str]]) -> None:
+        """Store the outgoing links read from pages' stored copies (``(url, links JSON)`` pairs).
+
+        For pages a crawl parsed from the cache: their copy did not change, so neither did
+        what it links to. A page whose body changes gets new links with it (``record_page``).
+        """
+        with self.transaction():
+            for start in range(0, len(links), 500):
+                self.conn.execute("UPDATE pages SET links = :links WHERE url = :url",
+                                  [{"url": url, "links": text} for url, text in links[start:start + 500]])
+
     def page_schedule(self, source: str) -> Iterator[PageDue]:
         """A source's live pages with their schedule, for a scheduled crawl to load once."""
         rows = self.conn.execute(
-            "SELECT url, next_due, last_fetched, last_modified, revisit_seconds, last_run_id,"
+            "SELECT url, next_due, last_fetched, last_modified, revisit_seconds, last_run_id, links,"
             " CASE WHEN EXISTS (SELECT 1 FROM items WHERE items.page_url = pages.url AND items.deleted_at IS NULL)"
             " THEN 1 ELSE 0 END AS has_items"
             " FROM pages WHERE source = :source AND gone_at IS NULL AND last_fetched IS NOT NULL",
@@ -220,7 +240,7 @@ class PageCache(ItemRecords):
         for row in rows:
             yield PageDue(url=row["url"], next_due=row["next_due"], last_fetched=row["last_fetched"],
                           last_modified=row["last_modified"], revisit_seconds=row["revisit_seconds"],
-                          has_items=bool(row["has_items"]), last_run_id=row["last_run_id"])
+                          has_items=bool(row["has_items"]), last_run_id=row["last_run_id"], links=row["links"])
 
     def mark_page_gone(self, url: str, *, source: str, status: int, run_id: int | None) -> int:
         """A page answered 404/410: forget its body and tombstone its items; returns items tombstoned."""

@@ -27,7 +27,7 @@ from scrapy.exceptions import CloseSpider, NotConfigured
 
 from catalog.storage_errors import disk_full_message, is_storage_error
 from crawler.disk_full import DISK_FULL_REASON, DiskReserve, report_disk_full
-from crawler.freshness import ScheduledStore, full_by_turn, revisit_policy_for
+from crawler.freshness import ScheduledStore, encode_links, full_by_turn, revisit_policy_for
 from crawler.source_locks import acquire_source_lock, release_source_lock
 from crawler.store_linkage import LinkingStore
 from crawler.validation import InvalidItem
@@ -89,6 +89,7 @@ class CrawlStore(ScheduledStore, LinkingStore):
         self._ops: list[tuple[Callable[..., Any], tuple[Any, ...]]] = []
         self._pending: dict[str, int] = {}
         self._ended: dict[str, Response] = {}
+        self.init_links()
         self._owns_lock = False
         self._loops: list[Any] = []
         self._flush_failures = 0
@@ -230,6 +231,7 @@ class CrawlStore(ScheduledStore, LinkingStore):
             logger.warning("page %s closed with unfinished items; it will be fetched again", response.url)
         self._ended.clear()
         self.queue_skipped()  # before the final flush: the sweep must see them as seen
+        self.queue_links()
         try:
             self.flush(final=True)
         except Exception as exc:  # noqa: BLE001 - recorded as the run's failure below
@@ -421,7 +423,7 @@ class CrawlStore(ScheduledStore, LinkingStore):
             if func == self._do_upsert:
                 batch.append(args)  # type: ignore[arg-type]
                 continue
-            if batch and func not in (self._do_record_page, self._do_save_link):
+            if batch and func not in (self._do_record_page, self._do_save_link, self._do_set_links):
                 self._upsert_batch(batch)  # touch, gone, protect read or change items: store these first
                 batch = []
             func(*args)
@@ -438,11 +440,11 @@ class CrawlStore(ScheduledStore, LinkingStore):
         self._upsert_batch([(item, page_url)])
 
     def _do_record_page(self, url: str, status: int, etag: str | None, last_modified: str | None,
-                        body: bytes, content_type: str | None, encoding: str | None) -> None:
+                        body: bytes, content_type: str | None, encoding: str | None, links: str | None) -> None:
         assert self.catalog is not None
         self.catalog.record_page(url, source=self.source or "", status=status, run_id=self.run_id, etag=etag,
                                  last_modified=last_modified, body=body, content_type=content_type,
-                                 encoding=encoding, revisit=self.revisit)
+                                 encoding=encoding, revisit=self.revisit, links=links)
 
     def _do_touch(self, url: str, fetched: bool = False) -> None:
         assert self.catalog is not None
@@ -480,9 +482,10 @@ class CrawlStore(ScheduledStore, LinkingStore):
         """True when a run being resumed already stored this page (and so its items)."""
         return bool(self.resume_ids) and page.last_run_id in self.resume_ids
 
-    def page_begin(self, response: Response) -> None:
-        """A callback starts producing output for a page."""
+    def page_begin(self, response: Response, record_links: bool = False) -> None:
+        """A callback starts producing output for a page (``record_links``: its links are kept)."""
         self._pending.setdefault(response.url, 0)
+        self.links_begin(response.url, record_links)
 
     def item_pending(self, page_url: str) -> None:
         """An item of a page is on its way through the pipelines."""
@@ -504,9 +507,11 @@ class CrawlStore(ScheduledStore, LinkingStore):
 
     def _finish_page(self, response: Response) -> None:
         self._pending.pop(response.url, None)
+        links = self.take_links(response.url)
         if response.status != 200 or not self.is_open or response.meta.get("page_cache", True) is False:
             return
         if "not_modified" in response.flags:
+            self.keep_links(response.url, links, response.meta.get("stored_links"))
             if "not_due" in response.flags:  # answered from the cache (counted there): touched in a batch
                 self.touch_later(response.url)
                 return
@@ -522,7 +527,8 @@ class CrawlStore(ScheduledStore, LinkingStore):
 
         encoding = getattr(response, "encoding", None)
         self._queue(self._do_record_page, response.url, 200, header("ETag"), header("Last-Modified"),
-                    response.body, header("Content-Type"), encoding)
+                    response.body, header("Content-Type"), encoding,
+                    encode_links(links) if links is not None else None)
 
     def page_gone(self, url: str, status: int) -> None:
         """A page answered 404/410: its items are tombstoned."""

@@ -17,11 +17,12 @@ pages left alone are touched 500 to a statement.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from model.revisit import DUE_SLACK, RevisitPolicy
 
@@ -31,6 +32,30 @@ if TYPE_CHECKING:
     from collegesearch.config import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class PageLink(NamedTuple):
+    """One outgoing link of a page as the spider followed it: enough to follow it again without the page."""
+
+    url: str
+    priority: int
+    leaf: bool
+
+
+def encode_links(links: Iterable[PageLink]) -> str:
+    """Links as the catalog stores them (compact JSON, in the order the page gave them)."""
+    return json.dumps([[link.url, link.priority, int(link.leaf)] for link in links], separators=(",", ":"))
+
+
+def decode_links(text: str | None) -> list[PageLink] | None:
+    """Stored links back as ``PageLink``s; None when none are stored or the text is not what we write."""
+    if text is None:
+        return None
+    try:
+        return [PageLink(str(url), int(priority), bool(leaf)) for url, priority, leaf in json.loads(text)]
+    except (ValueError, TypeError):
+        logger.warning("unreadable stored page links ignored (the page is parsed instead): %.80r", text)
+        return None
 
 
 def revisit_policy_for(cfg: Settings, source: str, spider: Any = None) -> RevisitPolicy:
@@ -97,21 +122,22 @@ class Schedule:
         self.resume_ids = frozenset(resume_ids)
         self.now = (now or datetime.now(UTC)).timestamp()
         self._skipped: list[str] = []
-        # url -> (when it falls due, what a sitemap lastmod must be newer than, has items, last run)
-        self._pages: dict[str, tuple[float, float | None, bool, int | None]] = {}
+        # url -> (when it falls due, what a sitemap lastmod must be newer than, has items, last run,
+        #         outgoing links as stored: JSON text, decoded only for a page that is skipped)
+        self._pages: dict[str, tuple[float, float | None, bool, int | None, str | None]] = {}
         for page in pages:
             self._pages[page.url] = self._entry(page)
 
-    def _entry(self, page: PageDue) -> tuple[float, float | None, bool, int | None]:
+    def _entry(self, page: PageDue) -> tuple[float, float | None, bool, int | None, str | None]:
         fetched = _timestamp(page.last_fetched)
         due = _timestamp(page.next_due)
         if fetched is None or due is None:
-            return (float("-inf"), fetched, page.has_items, page.last_run_id)  # never scheduled: due now
+            return (float("-inf"), fetched, page.has_items, page.last_run_id, page.links)  # never scheduled: due now
         # Today's REVISIT_MAX holds even for a page scheduled under a longer one.
         due = min(due, fetched + self.policy.max_seconds)
         interval = min(page.revisit_seconds or max(due - fetched, 0.0), self.policy.max_seconds)
         since = _http_timestamp(page.last_modified) or fetched
-        return (due - DUE_SLACK * interval, since, page.has_items, page.last_run_id)
+        return (due - DUE_SLACK * interval, since, page.has_items, page.last_run_id, page.links)
 
     def __len__(self) -> int:
         return len(self._pages)
@@ -124,7 +150,7 @@ class Schedule:
         entry = self._pages.get(url)
         if entry is None:
             return False  # a new URL (or a page that is gone): always fetched
-        due, _since, has_items, _run = entry
+        due, _since, has_items, _run, _links = entry
         if not has_items or due <= self.now:
             return False
         return not self.lastmod_newer(url, lastmod)
@@ -148,6 +174,20 @@ class Schedule:
         (the page cache answers those, counted as resumed)."""
         entry = self._pages.get(url)
         return self.not_due(url, lastmod) and entry is not None and entry[3] not in self.resume_ids
+
+    def has_items(self, url: str) -> bool:
+        """True for a known page that holds records."""
+        entry = self._pages.get(url)
+        return entry is not None and entry[2]
+
+    def stored_links(self, url: str) -> str | None:
+        """The page's outgoing links as the catalog holds them (JSON text), or None when unknown."""
+        entry = self._pages.get(url)
+        return None if entry is None else entry[4]
+
+    def links(self, url: str) -> list[PageLink] | None:
+        """The page's outgoing links as stored, or None when unknown (the page must then be parsed)."""
+        return decode_links(self.stored_links(url))
 
     def skip(self, url: str, batch: int = 500) -> list[str]:
         """Note a page left unrequested; returns a batch of such pages to write once ``batch`` are waiting."""
@@ -180,6 +220,56 @@ class ScheduledStore:
     stats: Any
     _uncommitted: Counter[str]
     _queue: Callable[..., None]
+
+    linking_from: str | None = None
+    """The page whose callback is running right now (set by ``PageTrackerMiddleware``): the links the
+    spider follows meanwhile are that page's."""
+    _links_read: dict[str, list[PageLink] | None]
+    _links_to_keep: list[tuple[str, str]]
+
+    def init_links(self) -> None:
+        """Start with no page's links read (the store's ``__init__`` calls this)."""
+        self._links_read, self._links_to_keep = {}, []
+
+    def links_begin(self, url: str, record: bool = True) -> None:
+        """A page's callback starts: its links are collected from here (``record``: the spider can replay them)."""
+        self._links_read[url] = [] if record else None
+
+    def note_link(self, link: PageLink) -> None:
+        """The running callback followed ``link``."""
+        links = self._links_read.get(self.linking_from) if self.linking_from is not None else None
+        if links is not None:
+            links.append(link)
+
+    def links_unknown(self, url: str | None = None) -> None:
+        """The page's links cannot be told again without the page (a callback, extra arguments, a failure)."""
+        url = url or self.linking_from
+        if url is not None and url in self._links_read:
+            self._links_read[url] = None
+
+    def take_links(self, url: str) -> list[PageLink] | None:
+        """The finished page's links (None: unknown, or not recorded for this spider)."""
+        return self._links_read.pop(url, None)
+
+    def keep_links(self, url: str, links: list[PageLink] | None, stored: str | None) -> None:
+        """A page read from its stored copy: store the links read from it when the catalog lacks them."""
+        if links is None:
+            return
+        text = encode_links(links)
+        if text != stored:
+            self._links_to_keep.append((url, text))
+            if len(self._links_to_keep) >= 500:
+                self.queue_links()
+
+    def queue_links(self) -> None:
+        """Queue the waiting links of pages read from their stored copies (before the run's final flush)."""
+        batch, self._links_to_keep = self._links_to_keep, []
+        if batch:
+            self._queue(self._do_set_links, batch)
+
+    def _do_set_links(self, links: list[tuple[str, str]]) -> None:
+        assert self.catalog is not None
+        self.catalog.set_page_links(links)
 
     def load_schedule(self) -> None:
         """Read the source's known pages once (a scheduled crawl only)."""

@@ -98,12 +98,14 @@ class PageCacheMiddleware(StoreUser):
             # A killed run already stored this page and its items: continue from here
             # without the network, but still walk its links.
             self.crawler.stats.inc_value("collegesearch/pages/resumed")
+            request.meta["stored_links"] = page.links
             return rebuild_response(request, page, ["not_modified", "resumed"])
         if not request.meta.get("force_fetch") and self.store.not_due(request.url, request.meta.get("sitemap_lastmod")):
             # A scheduled crawl and a page that is not due (crawler.freshness): the stored copy
             # stands in for it without the network, so its links are still followed.
             self.crawler.stats.inc_value("collegesearch/pages/not_due")
             self.crawler.stats.inc_value("collegesearch/pages/not_due_cached")
+            request.meta["stored_links"] = page.links
             return rebuild_response(request, page, ["not_modified", "not_due"])
         request.meta["_cached_page"] = page
         if page.etag:
@@ -123,11 +125,13 @@ class PageCacheMiddleware(StoreUser):
                 self.store.page_failed(request.url, "unexpected_304")
                 return response
             self.crawler.stats.inc_value("collegesearch/pages/not_modified")
+            request.meta["stored_links"] = page.links  # the same copy: the same links
             return rebuild_response(request, page, ["not_modified"])
         if 200 <= status < 300:
             if page is not None and page.content_hash == hashlib.sha256(response.body).hexdigest():
                 # Same bytes without validators (a site that ignores conditional requests).
                 self.crawler.stats.inc_value("collegesearch/pages/same_body")
+                request.meta["stored_links"] = page.links
                 return response.replace(flags=[*response.flags, "not_modified", "same_body"])
             return response
         if status in (404, 410):
@@ -187,15 +191,50 @@ class PageTrackerMiddleware(StoreUser):
         return obj
 
     def process_spider_output(self, response: Response, result: Iterable[Any]) -> Iterable[Any]:
-        """Pass everything through; mark the page done when the callback is exhausted."""
-        self.store.page_begin(response)
-        for obj in result:
+        """Pass everything through; mark the page done when the callback is exhausted.
+
+        While the callback runs (each step of its generator), the store knows which page it
+        reads, so the links the spider follows are recorded as that page's (``crawler.freshness``).
+        """
+        store = self.store
+        store.page_begin(response, record_links=getattr(self.crawler.spider, "links_replayable", False))
+        output = iter(result)
+        while True:
+            store.linking_from = response.url
+            try:
+                obj = next(output)
+            except StopIteration:
+                break
+            except BaseException:
+                store.links_unknown(response.url)
+                raise
+            finally:
+                store.linking_from = None
             yield self._tag(obj, response)
-        self.store.page_end(response)
+        store.page_end(response)
 
     async def process_spider_output_async(self, response: Response, result: AsyncIterator[Any]) -> AsyncIterator[Any]:
-        """Async variant of ``process_spider_output``."""
-        self.store.page_begin(response)
-        async for obj in result:
+        """Async variant of ``process_spider_output``.
+
+        An async step may wait, and another page's callback run meanwhile: a step that finds another
+        page named when it returns leaves both pages' links unknown rather than mixed.
+        """
+        store = self.store
+        store.page_begin(response, record_links=getattr(self.crawler.spider, "links_replayable", False))
+        output = aiter(result)
+        while True:
+            store.linking_from = response.url
+            try:
+                obj = await anext(output)
+            except StopAsyncIteration:
+                break
+            except BaseException:
+                store.links_unknown(response.url)
+                raise
+            finally:
+                if store.linking_from != response.url:
+                    store.links_unknown(store.linking_from)
+                    store.links_unknown(response.url)
+                store.linking_from = None
             yield self._tag(obj, response)
-        self.store.page_end(response)
+        store.page_end(response)

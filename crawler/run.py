@@ -404,6 +404,8 @@ def format_summary(summaries: list[RunSummary]) -> str:
                              else ""))
         if st.get("pages_not_due"):
             detail.append(f"{st['pages_not_due']} not due (left alone by the freshness schedule)")
+        if st.get("pages_links_reused"):
+            detail.append(f"{st['pages_links_reused']} unchanged pages' links followed from the catalog, not parsed")
         if st.get("mode") == "full":
             detail.append("full crawl")
         if st.get("dropped"):

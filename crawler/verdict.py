@@ -61,6 +61,7 @@ def run_summary(values: Mapping[str, Any], *, source: str | None, run_id: int | 
         "pages_resumed": int(values.get("collegesearch/pages/resumed", 0)),
         "pages_gone": int(values.get("collegesearch/pages/gone", 0)),
         "pages_not_due": int(values.get("collegesearch/pages/not_due", 0)),
+        "pages_links_reused": int(values.get("collegesearch/pages/links_reused", 0)),
         "requests": int(values.get("downloader/request_count", 0)),
         "items": items,
         "dropped": group("collegesearch/dropped/"),

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from scrapy.http import Response, TextResponse
 
     from crawler.crawl_store import CrawlStore
+    from crawler.freshness import PageLink
     from model.items import Item
 
 logger = logging.getLogger(__name__)
@@ -65,6 +66,11 @@ class CatalogSpider(scrapy.Spider):
     """Base spider: source discovery, start requests, sitemaps, page-object guards."""
 
     source: ClassVar[str] = ""
+    links_replayable: ClassVar[bool] = False
+    """True when the callbacks only yield items and follow plain links (``follow(url, priority=..., meta={"leaf": ...})``),
+    with no other state: the links of a page read once can then be followed again without reading the page
+    (``links_again``, and pages a scheduled crawl skips). Spiders whose callbacks keep state (bls_ooh's A-Z
+    aliases) leave it False."""
     """The source this spider crawls (its runs, items and pages carry this name)."""
 
     def __init__(self, *args: Any, source_info: Any = None, base_url: str | None = None, sample_site: Any = None,
@@ -82,6 +88,7 @@ class CatalogSpider(scrapy.Spider):
         self._lastmod_keys: set[str] = set()
         """Pages requested with a sitemap lastmod (so the schedule has seen it)."""
         self._drop_params: tuple[str, ...] | None = None
+        self._replaying = 0  # > 0 while following a skipped page's stored links (not the running page's own)
         self._robots_hosts: set[str] = set()
         """Start hosts whose robots.txt is still to name the sitemaps (none are configured)."""
         self._apply_info()
@@ -220,6 +227,28 @@ class CatalogSpider(scrapy.Spider):
         """False for pages unchanged since the last crawl (their items are only touched)."""
         return "not_modified" not in response.flags or bool(response.meta.get("reextract"))
 
+    def links_again(self, response: Response) -> list[Request] | None:
+        """For an unchanged page (304, or a stored copy) whose links were stored when it was last
+        read: those links, followed again without parsing the page; else None (parse it).
+
+        Only in a scheduled crawl of a spider whose callbacks do nothing but yield items and
+        follow plain links (``links_replayable``); ``crawl --full`` reads every page again, which
+        also refreshes the stored links after a change to a spider's navigation code.
+        """
+        if (not self.links_replayable or "not_modified" not in response.flags or response.meta.get("reextract")
+                or self._schedule_store() is None):
+            return None
+        from crawler.freshness import decode_links
+
+        links = decode_links(response.meta.get("stored_links"))
+        if links is None:
+            return None
+        store = self._schedule_store()
+        assert store is not None
+        store.links_unknown(response.url)  # nothing read from it now: keep what is stored
+        self.crawler.stats.inc_value("collegesearch/pages/links_reused")
+        return self._replay(links)
+
     def unchanged_leaf(self, response: Response) -> bool:
         """True for an unchanged page (304) whose links this spider never follows ("leaf" pages
         such as profiles): its items are only touched, so it need not even be parsed."""
@@ -242,6 +271,11 @@ class CatalogSpider(scrapy.Spider):
             return func()
         except Exception as exc:  # noqa: BLE001
             self.crawler.stats.inc_value(f"collegesearch/navigation_errors/{type(exc).__name__}")
+            from crawler.crawl_store import CrawlStore
+
+            store = CrawlStore.existing(self.crawler)
+            if store is not None:
+                store.links_unknown()  # what this page links to was not all read: never skip it for its links
             logger.warning("%s: could not read %s from %s: %s: %s", self.source, what, response.url,
                            type(exc).__name__, str(exc)[:300])
             return default  # type: ignore[no-any-return]
@@ -277,6 +311,7 @@ class CatalogSpider(scrapy.Spider):
         key = fingerprint_url(url)
         meta = kwargs.get("meta") or {}
         lastmod = meta.get("sitemap_lastmod")
+        self._record_link(url, callback, priority, kwargs, meta)
         store = self._schedule_store()
         page_url = self._page_url(url) if store is not None else url
         if (store is not None and lastmod is not None and key not in self._lastmod_keys
@@ -291,16 +326,56 @@ class CatalogSpider(scrapy.Spider):
                             **{**kwargs, "meta": {**meta, "force_fetch": True}, "dont_filter": True})]
         if key in self._requested or (key in self._skipped and not meta.get("force_fetch")):
             return []
-        if (store is not None and meta.get("leaf") and not meta.get("force_fetch")
+        if (store is not None and not meta.get("force_fetch") and not meta.get("reextract")
                 and store.schedule.may_skip(page_url, lastmod)):  # type: ignore[union-attr]
-            store.skip_not_due(page_url)
-            self._skipped.add(key)
-            return []
+            # A leaf, or a page whose links we stored when we last read it: no need to read it now.
+            links = None if meta.get("leaf") else store.schedule.links(page_url)  # type: ignore[union-attr]
+            if meta.get("leaf") or links is not None:
+                store.skip_not_due(page_url)
+                self._skipped.add(key)
+                if links is None:
+                    return []
+                self.crawler.stats.inc_value("collegesearch/pages/links_reused")
+                return self._replay(links)
         self._skipped.discard(key)
         self._requested.add(key)
         if lastmod is not None:
             self._lastmod_keys.add(key)
         return [Request(url, callback=callback or self.parse, priority=priority, **kwargs)]
+
+    def _record_link(self, url: str, callback: Any, priority: int, kwargs: dict[str, Any],
+                     meta: dict[str, Any]) -> None:
+        """Tell the store that the page being read links to ``url`` (kept for pages with records).
+
+        Only a plain link (this spider's ``parse``, a priority, maybe ``leaf``) can be followed
+        again without the page; anything else leaves the page's links unknown, so a scheduled
+        crawl reads the page from the cache as before.
+        """
+        from crawler.crawl_store import CrawlStore
+        from crawler.freshness import PageLink
+
+        crawler = getattr(self, "crawler", None)
+        if not self.links_replayable or self._replaying or crawler is None:
+            return
+        store = CrawlStore.existing(crawler)
+        if store is None or store.linking_from is None:
+            return
+        plain = (callback in (None, self.parse) and not kwargs.keys() - {"meta"}
+                 and not meta.keys() - {"leaf", "force_fetch"})
+        if plain:
+            store.note_link(PageLink(url, priority, bool(meta.get("leaf"))))
+        else:
+            store.links_unknown()
+
+    def _replay(self, links: list[PageLink]) -> list[Request]:
+        """Follow a page's stored links, as reading the page would have."""
+        self._replaying += 1
+        try:
+            return [request for link in links
+                    for request in self.follow(link.url, priority=link.priority,
+                                               meta={"leaf": True} if link.leaf else None)]
+        finally:
+            self._replaying -= 1
 
     def _schedule_store(self) -> CrawlStore | None:
         """The crawl's store when it runs a scheduled crawl (None in a full crawl or outside a crawl)."""

@@ -28,10 +28,14 @@ class CollegenavigatorSpider(CatalogSpider):
 
     name = "collegenavigator"
     source = "collegenavigator"
+    links_replayable = True
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow its profiles and pages) or a profile (its items)."""
         if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
+            return
+        if (again := self.links_again(response)) is not None:
+            yield from again
             return
         page = self.read_page(response, page_for)
         if isinstance(page, InstitutionPage):

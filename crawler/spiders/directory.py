@@ -24,10 +24,14 @@ class DirectorySpider(CatalogSpider):
 
     name = "directory"
     source = "directory"
+    links_replayable = True
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """A listing (follow programs and pages), a program (its item), or a home page (its listing)."""
         if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
+            return
+        if (again := self.links_again(response)) is not None:
+            yield from again
             return
         page = self.read_page(response, page_for)
         if isinstance(page, DirectoryProgramPage):

@@ -32,10 +32,14 @@ class ReviewsSpider(CatalogSpider):
 
     name = "reviews"
     source = "reviews"
+    links_replayable = True
 
     def parse(self, response: Response, **kwargs: Any) -> Any:
         """Route: index page, school review page, or API page."""
         if not isinstance(response, TextResponse) or self.unchanged_leaf(response):
+            return
+        if (again := self.links_again(response)) is not None:
+            yield from again
             return
         page = self.read_page(response, page_for)
         if isinstance(page, ReviewsApiPage):

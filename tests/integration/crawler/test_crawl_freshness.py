@@ -208,6 +208,11 @@ def test_unchanged_scheduled_recrawl_fetches_only_navigation_and_removes_nothing
         items = run.stats["items"]
         assert items["new"] == items["changed"] == items["removed"] == items["revived"] == 0, items
         assert run.stats["pages_not_due"] > 0 and run.stats["pages_fetched"] == 0, run.stats
+        if source != "bls_ooh":  # (its A-Z page sets state: bls_ooh parses its pages again, links_replayable off)
+            # every unchanged listing (304) had its links followed from the catalog instead of being parsed
+            assert run.stats["pages_links_reused"] >= run.stats["pages_not_modified"] > 0, run.stats
+    reviews = stage.result.run("reviews").stats  # ... and schools' first pages, not due, were not even read
+    assert reviews["pages_links_reused"] > reviews["pages_not_modified"], reviews
     with fresh.open("first") as before:
         with_records = _page_urls_with_records(before)
     requested = _requested(fresh.requests("unchanged"))

@@ -27,17 +27,15 @@ def test_an_older_revision_is_upgraded(tmp_path):
     path = tmp_path / "catalog.sqlite3"
     Catalog(path).close()
     raw = sqlite3.connect(path)
-    raw.execute("UPDATE alembic_version SET version_num = '0003'")
-    raw.execute("DROP INDEX pages_due")  # what 0004 adds
-    raw.execute("ALTER TABLE pages DROP COLUMN next_due")
-    raw.execute("ALTER TABLE pages DROP COLUMN revisit_seconds")
+    raw.execute("UPDATE alembic_version SET version_num = '0004'")
+    raw.execute("ALTER TABLE pages DROP COLUMN links")  # what 0005 adds
     raw.commit()
     raw.close()
     assert not is_current(path)
     ensure_current(path)
     assert is_current(path)
     with Catalog(path) as cat:
-        assert "next_due" in {r[1] for r in cat.conn.execute("PRAGMA table_info(pages)").fetchall()}
+        assert "links" in {r[1] for r in cat.conn.execute("PRAGMA table_info(pages)").fetchall()}
 
 
 def test_a_file_that_is_not_a_database_is_a_clear_error_and_is_left_as_it_was(tmp_path):
