@@ -67,10 +67,13 @@ class CatalogSpider(scrapy.Spider):
 
     source: ClassVar[str] = ""
     links_replayable: ClassVar[bool] = False
-    """True when the callbacks only yield items and follow plain links (``follow(url, priority=..., meta={"leaf": ...})``),
-    with no other state: the links of a page read once can then be followed again without reading the page
-    (``links_again``, and pages a scheduled crawl skips). Spiders whose callbacks keep state (bls_ooh's A-Z
-    aliases) leave it False."""
+    """True when the callbacks only yield items and follow plain links (``follow(url, priority=..., meta={"leaf": ...})``,
+    or what ``follow_again`` rebuilds): the links of a page read once can then be followed again without reading
+    the page (``links_again``, and pages a scheduled crawl skips). A page whose callback keeps other state (bls_ooh's
+    A-Z index) must not be passed to ``links_again``."""
+    replay_rebuilds: ClassVar[frozenset[str]] = frozenset()
+    """``follow`` arguments (``cb_kwargs``) and meta keys this spider's ``follow_again`` makes anew for a
+    stored link, so a link carrying them can still be stored."""
     """The source this spider crawls (its runs, items and pages carry this name)."""
 
     def __init__(self, *args: Any, source_info: Any = None, base_url: str | None = None, sample_site: Any = None,
@@ -271,11 +274,7 @@ class CatalogSpider(scrapy.Spider):
             return func()
         except Exception as exc:  # noqa: BLE001
             self.crawler.stats.inc_value(f"collegesearch/navigation_errors/{type(exc).__name__}")
-            from crawler.crawl_store import CrawlStore
-
-            store = CrawlStore.existing(self.crawler)
-            if store is not None:
-                store.links_unknown()  # what this page links to was not all read: never skip it for its links
+            self.links_unknown()  # what this page links to was not all read: never skip it for its links
             logger.warning("%s: could not read %s from %s: %s: %s", self.source, what, response.url,
                            type(exc).__name__, str(exc)[:300])
             return default  # type: ignore[no-any-return]
@@ -360,20 +359,31 @@ class CatalogSpider(scrapy.Spider):
         store = CrawlStore.existing(crawler)
         if store is None or store.linking_from is None:
             return
-        plain = (callback in (None, self.parse) and not kwargs.keys() - {"meta"}
-                 and not meta.keys() - {"leaf", "force_fetch"})
+        plain = (callback in (None, self.parse) and not kwargs.keys() - {"meta"} - self.replay_rebuilds
+                 and not meta.keys() - {"leaf", "force_fetch"} - self.replay_rebuilds)
         if plain:
             store.note_link(PageLink(url, priority, bool(meta.get("leaf"))))
         else:
             store.links_unknown()
 
+    def links_unknown(self) -> None:
+        """The page being read leads somewhere its stored links could not say: it is parsed again next time."""
+        from crawler.crawl_store import CrawlStore
+
+        crawler = getattr(self, "crawler", None)
+        store = CrawlStore.existing(crawler) if crawler is not None and not self._replaying else None
+        if store is not None:  # (while following a stored page's links, nothing is the running page's)
+            store.links_unknown()
+
+    def follow_again(self, link: PageLink) -> list[Request]:
+        """Follow a stored link as reading its page would have (a spider whose links carry more overrides this)."""
+        return self.follow(link.url, priority=link.priority, meta={"leaf": True} if link.leaf else None)
+
     def _replay(self, links: list[PageLink]) -> list[Request]:
         """Follow a page's stored links, as reading the page would have."""
         self._replaying += 1
         try:
-            return [request for link in links
-                    for request in self.follow(link.url, priority=link.priority,
-                                               meta={"leaf": True} if link.leaf else None)]
+            return [request for link in links for request in self.follow_again(link)]
         finally:
             self._replaying -= 1
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
+    from crawler.freshness import PageLink
     from crawler.sitemaps import SitemapEntry
 
 _AZ_RE = re.compile(r"/a-z-index\.html?$", re.I)
@@ -42,6 +43,8 @@ class BlsOohSpider(CatalogSpider):
 
     name = "bls_ooh"
     source = "bls_ooh"
+    links_replayable = True
+    replay_rebuilds = frozenset({"cb_kwargs", "reextract"})  # made anew by _career_request (follow_again)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -77,6 +80,9 @@ class BlsOohSpider(CatalogSpider):
         """Route a handbook page by what it is."""
         if not isinstance(response, TextResponse):
             return
+        if (again := self.links_again(response)) is not None:  # (never the A-Z index: see _parse_az)
+            yield from again
+            return
         page = self.read_page(response, page_for)
         if page is None:
             return
@@ -99,6 +105,8 @@ class BlsOohSpider(CatalogSpider):
         return []
 
     def _parse_az(self, page: AZIndexPage, response: Response) -> Iterable[Request]:
+        # Always read, never replayed from stored links: it names every career's other titles.
+        self.links_unknown()
         by_key = self.safely(page.aliases_by_key, {}, response, "the A-Z aliases")
         first = self.aliases is None
         self.aliases = {**(self.aliases or {}), **by_key}
@@ -140,9 +148,16 @@ class BlsOohSpider(CatalogSpider):
             if fixed:
                 yield from self._career_request(fixed)
 
+    def follow_again(self, link: PageLink) -> list[Request]:
+        """A stored link to a career goes through ``_career_request`` (its aliases and re-extraction as of now)."""
+        if is_occupation_url(link.url):
+            return list(self._career_request(link.url))
+        return super().follow_again(link)
+
     def _career_request(self, url: str, lastmod: datetime | None = None) -> Iterable[Request]:
         if self.aliases is None:
             self._held.append((url, lastmod))  # wait for the A-Z index, which names the career's other titles
+            self.links_unknown()  # (not followed from this page yet: its links are not stored this time)
             return
         meta: dict[str, Any] = {"reextract": self.az_fresh}
         if lastmod is not None:
