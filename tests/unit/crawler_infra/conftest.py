@@ -49,3 +49,16 @@ def make_crawler(settings):
             store.catalog.close()
             store.catalog = None
     release_source_lock("testsrc")
+
+
+def open_spider_store(settings: Any, spider_cls: type, base: str, **extra: Any) -> tuple[Any, Any, Any]:
+    """A catalog spider on ``base`` with its crawl store open on the temp catalog: (crawler, spider, store)."""
+    from crawler.crawl_store import CrawlStore
+
+    crawler = get_crawler(spider_cls, project_settings(settings, **extra))
+    spider = spider_cls.from_crawler(crawler, source_info={"base_url": base, "start_urls": [base + "/"]})
+    crawler.spider = spider
+    crawler.stats.open_spider()
+    store = CrawlStore.of(crawler)
+    store.open(spider)
+    return crawler, spider, store

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from scrapy import Request
-from scrapy.utils.test import get_crawler
 
 from catalog import Catalog
 from catalog.pages import PageDue
@@ -18,7 +17,7 @@ from crawler.page_cache import PageCacheMiddleware
 from crawler.spiders.base import CatalogSpider
 from model.items import Career
 from model.revisit import RevisitPolicy
-from tests.unit.crawler_infra.conftest import project_settings
+from tests.unit.crawler_infra.conftest import open_spider_store
 
 BASE = "http://127.0.0.9:8800"
 HOUR, DAY = 3600, 86400
@@ -136,13 +135,7 @@ def scheduled(settings):
 
 
 def _crawler(settings, **extra: Any) -> tuple[Any, FreshSpider, CrawlStore]:
-    crawler = get_crawler(FreshSpider, project_settings(settings, **extra))
-    spider = FreshSpider.from_crawler(crawler, source_info={"base_url": BASE, "start_urls": [BASE + "/"]})
-    crawler.spider = spider
-    crawler.stats.open_spider()
-    store = CrawlStore.of(crawler)
-    store.open(spider)
-    return crawler, spider, store
+    return open_spider_store(settings, FreshSpider, BASE, **extra)
 
 
 def _close(crawler: Any, store: CrawlStore) -> None:

@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
-from scrapy.utils.test import get_crawler
 
 from catalog import Catalog
 from crawler.crawl_store import CrawlStore
@@ -17,7 +16,7 @@ from crawler.freshness import PageLink, decode_links, encode_links
 from crawler.page_cache import PageCacheMiddleware, PageTrackerMiddleware
 from crawler.spiders.base import CatalogSpider
 from model.items import Career
-from tests.unit.crawler_infra.conftest import project_settings
+from tests.unit.crawler_infra.conftest import open_spider_store
 
 BASE = "http://127.0.0.9:8800"
 
@@ -62,13 +61,8 @@ PAGES = {
 
 
 def _open(settings: Any, spider_cls: type[LinkSpider] = LinkSpider, **extra: Any) -> tuple[Any, LinkSpider, CrawlStore]:
-    crawler = get_crawler(spider_cls, project_settings(settings, **extra))
-    spider = spider_cls.from_crawler(crawler, source_info={"base_url": BASE, "start_urls": [BASE + "/"]})
+    crawler, spider, store = open_spider_store(settings, spider_cls, BASE, **extra)
     spider.parsed = []
-    crawler.spider = spider
-    crawler.stats.open_spider()
-    store = CrawlStore.of(crawler)
-    store.open(spider)
     return crawler, spider, store
 
 
