@@ -184,18 +184,43 @@ class BenchError(RuntimeError):
     """A benchmark step failed; the message says which and shows the end of its output."""
 
 
+# The measured command is started by this small launcher, not by the bench process itself. The
+# kernel's ru_maxrss of a process that was forked (or vforked) and then exec'd includes the RSS of
+# the memory it had before the exec: its parent's. The bench grows to ~190 MiB checking results,
+# so its children all read 192 MiB. The launcher (python -S, ~9 MiB) forks the command, waits for
+# it and writes the command's own wait4 figures to a file.
+_LAUNCHER = """\
+import os, signal, sys
+report, cmd = sys.argv[1], sys.argv[2:]
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(cmd[0], cmd)
+    finally:
+        os._exit(127)
+for sig in (signal.SIGTERM, signal.SIGINT):  # the process group's signal reaches the command itself
+    signal.signal(sig, signal.SIG_IGN)
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as f:
+    f.write("%d %d %r" % (status, usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
+"""
+
+
 def run_measured(cmd: Sequence[str], *, logs: Path, name: str, env: dict[str, str] | None = None,
                  timeout: float | None = None,
                  started: Callable[[subprocess.Popen[Any]], None] | None = None) -> Finished:
-    """Run a child to its end; its output goes to ``logs/name.out|err``; wall time and ru_maxrss via wait4.
+    """Run a child to its end; its output goes to ``logs/name.out|err``; wall time, CPU and ru_maxrss via wait4.
 
-    ``started`` is told the child once it runs (so another thread can stop it).
+    ``started`` is told the child once it runs (so another thread can stop it). The command runs
+    under a small launcher (``_LAUNCHER``) so its peak RSS is its own, not the bench's.
     """
     logs.mkdir(parents=True, exist_ok=True)
     out_path, err_path = logs / f"{name}.out", logs / f"{name}.err"
+    report = logs / f"{name}.rusage"
+    report.unlink(missing_ok=True)
     with out_path.open("w") as out, err_path.open("w") as err:
         t0 = time.perf_counter()
-        proc = start(cmd, env=env, stdout=out, stderr=err)
+        proc = start([sys.executable, "-S", "-c", _LAUNCHER, str(report), *cmd], env=env, stdout=out, stderr=err)
         if started is not None:
             started(proc)
         deadline = None if timeout is None else t0 + timeout
@@ -212,10 +237,16 @@ def run_measured(cmd: Sequence[str], *, logs: Path, name: str, env: dict[str, st
             stop(proc, timeout=5)
             raise
         wall = time.perf_counter() - t0
-    proc.returncode = os.waitstatus_to_exitcode(status)
     forget(proc)
+    max_rss_kib, cpu_s = usage.ru_maxrss, usage.ru_utime + usage.ru_stime
+    try:  # the command's own figures, from the launcher (absent when the launcher itself was killed)
+        raw_status, raw_rss, raw_cpu = report.read_text().split()
+        status, max_rss_kib, cpu_s = int(raw_status), int(raw_rss), float(raw_cpu)
+    except (OSError, ValueError):
+        pass
+    proc.returncode = os.waitstatus_to_exitcode(status)
     # Linux reports ru_maxrss in KiB
-    return Finished(proc.returncode, wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, out_path, err_path)
+    return Finished(proc.returncode, wall, max_rss_kib / 1024, cpu_s, out_path, err_path)
 
 
 def cli(data_dir: Path, *args: str) -> list[str]:
