@@ -334,23 +334,28 @@ def relink(catalog: Catalog, index: InstitutionIndex, *, sources: Iterable[str] 
         return counts
     from model.items import item_from_dict
 
-    affected = {source for source, _ in resolved}
-    with catalog.transaction():
+    # First the ids of the records to change, streamed (a source's records, 30,000 reviews, held at
+    # once would double a crawl's peak memory), then each record read again and written.
+    todo: list[tuple[str, str, LinkResult]] = []
+    for source in sorted({source for source, _ in resolved}):
         for kind in ("review", "program"):
-            for stored in list(catalog.iter_items(kind)):
-                if stored.source not in affected:
-                    continue
-                found = resolved.get((stored.source, entity_key(stored.data)))
-                if found is None or stored.data.get("institution_unitid") == found.unitid:
-                    continue
-                data = dict(stored.data)
-                data["institution_unitid"] = found.unitid
-                if kind == "review":
-                    data["link_status"] = "matched"
-                    data["link_confidence"] = found.confidence
-                item = item_from_dict(data)
-                catalog.upsert(item, run_id=stored.last_run_id, page_url=stored.page_url)
-                counts["relinked"] += 1
+            for streamed in catalog.iter_items(kind, source=source):
+                found = resolved.get((streamed.source, entity_key(streamed.data)))
+                if found is not None and streamed.data.get("institution_unitid") != found.unitid:
+                    todo.append((kind, streamed.item_id, found))
+    with catalog.transaction():
+        for kind, item_id, found in todo:
+            stored = catalog.get(kind, item_id)
+            if stored is None:
+                continue
+            data = dict(stored.data)
+            data["institution_unitid"] = found.unitid
+            if kind == "review":
+                data["link_status"] = "matched"
+                data["link_confidence"] = found.confidence
+            item = item_from_dict(data)
+            catalog.upsert(item, run_id=stored.last_run_id, page_url=stored.page_url)
+            counts["relinked"] += 1
     return counts
 
 
