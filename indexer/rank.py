@@ -8,7 +8,8 @@ Georgia"), the brand of a flagship ("Purdue" = "Purdue University-Main Campus"),
 ("University of Texas" -> "The University of Texas at Austin") or a run of its words, in that order
 of strength, far above names that merely share the words. A career whose title or "also called"
 name is the query (or nearly: "surgical technologist" in "Certified Surgical Technologist") is the
-hub the student means, so it goes first.
+hub the student means, so it goes first. A program whose school's full name and field together are
+the query ("University of Georgia nursing") moves up as an exact name does.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
     rescored = []
     hubs = []
     for d, s in best:
-        title, excerpt, names, field = doc_positions(snap, ws, d)
+        title, excerpt, names, field, school = doc_positions(snap, ws, d)
         if proximity:
             s *= 1.0 + PROXIMITY_BONUS * max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
         if query_key:
@@ -84,6 +85,8 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
                 s *= 1.0 + NAME_BONUS[how]
             if field and field == core_key:
                 s *= 1.0 + FIELD_BONUS  # "physical therapy" is a Physical Therapy program, not the assistant's
+            elif field and school and school_and_field(query_key, school, field):
+                s *= 1.0 + EXACT_NAME_BONUS  # "University of Georgia nursing": that school's Nursing program
             if is_career and (how == "exact" or how is not None and len(query_key) >= 2):
                 hubs.append((how == "exact", d))
         rescored.append((d, s))
@@ -95,6 +98,16 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
         lead = max(s for _d, s in rescored)
         rescored = [(d, s + lead if d in leading else s) for d, s in rescored]
     return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
+
+
+def school_and_field(query_key: tuple[str, ...], school: tuple[str, ...], field: tuple[str, ...]) -> bool:
+    """True when the query is a program's school name and its field, in either order ("University of Georgia
+    nursing", "nursing University of Georgia"): the student names the school and what to study there."""
+    if len(query_key) != len(school) + len(field):
+        return False
+    n = len(school)
+    return (query_key[:n] == school and query_key[n:] == field) or (query_key[-n:] == school
+                                                                   and query_key[:-n] == field)
 
 
 NAME_BONUS: dict[str, float] = {
@@ -218,8 +231,8 @@ def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
 # -- re-ranking -------------------------------------------------------------------------------------
 
 
-DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...]]
-"""Stem positions of a title and an excerpt, the name keys, and a program's field-of-study key."""
+DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]
+"""Stem positions of a title and an excerpt, the name keys, and a program's field-of-study and school keys."""
 
 
 def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
@@ -240,7 +253,10 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
         keys = (found[0] or (), found[1] or (), *dict.fromkeys(k for k in found[2:] if k))
         field = data.get("field_of_study")
         field_key = (name_key(field) or ()) if isinstance(field, str) else ()
-        return _stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key
+        school = data.get("institution_name") if field_key else None
+        school_key = (name_key(CAMPUS_SUFFIX.sub("", school)) or ()) if isinstance(school, str) else ()
+        return (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key,
+                school_key)
 
     # a segment never changes, so a document's positions survive every sync that keeps its segment
     return segment.data.cached("positions", local, build=build, size=_positions_size)  # type: ignore[no-any-return]
@@ -248,7 +264,7 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
 
 def _positions_size(value: DocKeys) -> int:
     """Roughly the bytes of a document's positions (a stem entry costs ~200: key, tuple, dict slot), without walking them."""
-    title, excerpt, keys, _field = value
+    title, excerpt, keys, _field, _school = value
     return 400 + 200 * (len(title) + len(excerpt)) + 120 * len(keys)
 
 

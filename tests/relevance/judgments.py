@@ -273,6 +273,6 @@ JUDGMENTS += [
     J("Georgia State University", "place word in a name", top3=("institution:139940",)),
     J("Texas State University", "place word in a name", top3=("institution:228459",)),
     J("georgia tech", "place word in a name", top3=("institution:139755",)),
-    M("University of Georgia nursing", "place word in a name",
+    J("University of Georgia nursing", "place word in a name",
       top3=(programs(institution_unitid="139959", field_of_study="Nursing"),)),
 ]
