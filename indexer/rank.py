@@ -14,6 +14,7 @@ the query ("University of Georgia nursing") moves up as an exact name does.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 import re
@@ -100,14 +101,21 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
     return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
 
 
-def school_and_field(query_key: tuple[str, ...], school: tuple[str, ...], field: tuple[str, ...]) -> bool:
+def school_and_field(query_key: tuple[str, ...], school: str, field: tuple[str, ...]) -> bool:
     """True when the query is a program's school name and its field, in either order ("University of Georgia
     nursing", "nursing University of Georgia"): the student names the school and what to study there."""
-    if len(query_key) != len(school) + len(field):
-        return False
-    n = len(school)
-    return (query_key[:n] == school and query_key[n:] == field) or (query_key[-n:] == school
-                                                                   and query_key[:-n] == field)
+    n = len(query_key) - len(field)
+    if n <= 0 or not (query_key[n:] == field or query_key[:len(field)] == field):
+        return False  # (checked first: the school's name is stemmed only for the few programs that get here)
+    key = _school_key(school)
+    return len(key) == n and (query_key[:n] == key and query_key[n:] == field
+                              or query_key[-n:] == key and query_key[:-n] == field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _school_key(name: str) -> tuple[str, ...]:
+    """A school's name as stems, its "-Main Campus" suffix dropped."""
+    return name_key(CAMPUS_SUFFIX.sub("", name)) or ()
 
 
 NAME_BONUS: dict[str, float] = {
@@ -231,8 +239,9 @@ def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
 # -- re-ranking -------------------------------------------------------------------------------------
 
 
-DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]
-"""Stem positions of a title and an excerpt, the name keys, and a program's field-of-study and school keys."""
+DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...], str]
+"""Stem positions of a title and an excerpt, the name keys, a program's field-of-study key and its school's name
+(stemmed only when the query could be that school and field: ``school_and_field``)."""
 
 
 def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
@@ -254,9 +263,8 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
         field = data.get("field_of_study")
         field_key = (name_key(field) or ()) if isinstance(field, str) else ()
         school = data.get("institution_name") if field_key else None
-        school_key = (name_key(CAMPUS_SUFFIX.sub("", school)) or ()) if isinstance(school, str) else ()
         return (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key,
-                school_key)
+                school if isinstance(school, str) else "")
 
     # a segment never changes, so a document's positions survive every sync that keeps its segment
     return segment.data.cached("positions", local, build=build, size=_positions_size)  # type: ignore[no-any-return]
