@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.launcher import launched
 from bench.machine import (  # noqa: E402  re-exported: the sections import them from here
     SectionLoad,
     load_monitor,
@@ -184,35 +185,13 @@ class BenchError(RuntimeError):
     """A benchmark step failed; the message says which and shows the end of its output."""
 
 
-# The measured command is started by this small launcher, not by the bench process itself. The
-# kernel's ru_maxrss of a process that was forked (or vforked) and then exec'd includes the RSS of
-# the memory it had before the exec: its parent's. The bench grows to ~190 MiB checking results,
-# so its children all read 192 MiB. The launcher (python -S, ~9 MiB) forks the command, waits for
-# it and writes the command's own wait4 figures to a file.
-_LAUNCHER = """\
-import os, signal, sys
-report, cmd = sys.argv[1], sys.argv[2:]
-pid = os.fork()
-if pid == 0:
-    try:
-        os.execvp(cmd[0], cmd)
-    finally:
-        os._exit(127)
-for sig in (signal.SIGTERM, signal.SIGINT):  # the process group's signal reaches the command itself
-    signal.signal(sig, signal.SIG_IGN)
-_, status, usage = os.wait4(pid, 0)
-with open(report, "w") as f:
-    f.write("%d %d %r" % (status, usage.ru_maxrss, usage.ru_utime + usage.ru_stime))
-"""
-
-
 def run_measured(cmd: Sequence[str], *, logs: Path, name: str, env: dict[str, str] | None = None,
                  timeout: float | None = None,
                  started: Callable[[subprocess.Popen[Any]], None] | None = None) -> Finished:
     """Run a child to its end; its output goes to ``logs/name.out|err``; wall time, CPU and ru_maxrss via wait4.
 
     ``started`` is told the child once it runs (so another thread can stop it). The command runs
-    under a small launcher (``_LAUNCHER``) so its peak RSS is its own, not the bench's.
+    under a small launcher (``bench.launcher``) so its peak RSS is its own, not the bench's.
     """
     logs.mkdir(parents=True, exist_ok=True)
     out_path, err_path = logs / f"{name}.out", logs / f"{name}.err"
@@ -220,7 +199,7 @@ def run_measured(cmd: Sequence[str], *, logs: Path, name: str, env: dict[str, st
     report.unlink(missing_ok=True)
     with out_path.open("w") as out, err_path.open("w") as err:
         t0 = time.perf_counter()
-        proc = start([sys.executable, "-S", "-c", _LAUNCHER, str(report), *cmd], env=env, stdout=out, stderr=err)
+        proc = start(launched(cmd, report), env=env, stdout=out, stderr=err)
         if started is not None:
             started(proc)
         deadline = None if timeout is None else t0 + timeout

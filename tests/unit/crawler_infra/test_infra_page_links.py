@@ -229,6 +229,7 @@ def test_a_failed_navigation_read_leaves_the_links_unknown(settings) -> None:
 @pytest.mark.parametrize("interleave", [False, True])
 def test_async_callbacks_never_mix_two_pages_links(settings, interleave: bool) -> None:
     import asyncio
+    import threading
 
     crawler, spider, store = _open(settings)
     tracker = PageTrackerMiddleware.from_crawler(crawler)
@@ -253,7 +254,12 @@ def test_async_callbacks_never_mix_two_pages_links(settings, interleave: bool) -
         await first
 
     try:
-        asyncio.run(both())
+        # in a thread of its own: another test in this worker (Playwright's sync API) may own this thread's loop
+        failed: list[BaseException] = []
+        runner = threading.Thread(target=lambda: _run_or_keep(asyncio.run, both, failed))
+        runner.start()
+        runner.join(30)
+        assert not runner.is_alive() and not failed, failed
         kept = {r.url: decode_links(r.links) for r in _pages(store)}
     finally:
         _close(store, spider)
@@ -263,6 +269,13 @@ def test_async_callbacks_never_mix_two_pages_links(settings, interleave: bool) -
     else:
         assert kept == {f"{BASE}/x": [PageLink(f"{BASE}/from-x", 0, False)],
                         f"{BASE}/y": [PageLink(f"{BASE}/from-y", 0, False)]}
+
+
+def _run_or_keep(run: Any, coroutine: Any, failed: list[BaseException]) -> None:
+    try:
+        run(coroutine())
+    except BaseException as exc:  # noqa: BLE001 - handed to the test's thread, which asserts on it
+        failed.append(exc)
 
 
 def _pages(store: CrawlStore) -> list[Any]:
