@@ -89,23 +89,25 @@ class PageCacheMiddleware(StoreUser):
         for header in ("If-None-Match", "If-Modified-Since"):
             request.headers.pop(header, None)
         request.meta.pop("_cached_page", None)
+        request.meta.pop("stored_links", None)
         if not is_page_request(request) or not self.store.is_open:
             return None
         page = self.store.page_record(request.url)
         if page is None or page.body is None or page.gone_at is not None:
             return None
+        # Whatever answers for this page without new bytes (the cache, a 304, the same body) is this
+        # copy, so these are its links (``CatalogSpider.links_again``).
+        request.meta["stored_links"] = page.links
         if self.store.fetched_by_interrupted_run(page):
             # A killed run already stored this page and its items: continue from here
             # without the network, but still walk its links.
             self.crawler.stats.inc_value("collegesearch/pages/resumed")
-            request.meta["stored_links"] = page.links
             return rebuild_response(request, page, ["not_modified", "resumed"])
         if not request.meta.get("force_fetch") and self.store.not_due(request.url, request.meta.get("sitemap_lastmod")):
             # A scheduled crawl and a page that is not due (crawler.freshness): the stored copy
             # stands in for it without the network, so its links are still followed.
             self.crawler.stats.inc_value("collegesearch/pages/not_due")
             self.crawler.stats.inc_value("collegesearch/pages/not_due_cached")
-            request.meta["stored_links"] = page.links
             return rebuild_response(request, page, ["not_modified", "not_due"])
         request.meta["_cached_page"] = page
         if page.etag:
@@ -125,13 +127,11 @@ class PageCacheMiddleware(StoreUser):
                 self.store.page_failed(request.url, "unexpected_304")
                 return response
             self.crawler.stats.inc_value("collegesearch/pages/not_modified")
-            request.meta["stored_links"] = page.links  # the same copy: the same links
             return rebuild_response(request, page, ["not_modified"])
         if 200 <= status < 300:
             if page is not None and page.content_hash == hashlib.sha256(response.body).hexdigest():
                 # Same bytes without validators (a site that ignores conditional requests).
                 self.crawler.stats.inc_value("collegesearch/pages/same_body")
-                request.meta["stored_links"] = page.links
                 return response.replace(flags=[*response.flags, "not_modified", "same_body"])
             return response
         if status in (404, 410):
