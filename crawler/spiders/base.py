@@ -238,16 +238,16 @@ class CatalogSpider(scrapy.Spider):
         follow plain links (``links_replayable``); ``crawl --full`` reads every page again, which
         also refreshes the stored links after a change to a spider's navigation code.
         """
-        if (not self.links_replayable or "not_modified" not in response.flags or response.meta.get("reextract")
-                or self._schedule_store() is None):
+        if not self.links_replayable or "not_modified" not in response.flags or response.meta.get("reextract"):
+            return None
+        store = self._schedule_store()
+        if store is None:
             return None
         from crawler.freshness import decode_links
 
         links = decode_links(response.meta.get("stored_links"))
         if links is None:
             return None
-        store = self._schedule_store()
-        assert store is not None
         store.links_unknown(response.url)  # nothing read from it now: keep what is stored
         self.crawler.stats.inc_value("collegesearch/pages/links_reused")
         return self._replay(links)
@@ -310,8 +310,9 @@ class CatalogSpider(scrapy.Spider):
         key = fingerprint_url(url)
         meta = kwargs.get("meta") or {}
         lastmod = meta.get("sitemap_lastmod")
-        self._record_link(url, callback, priority, kwargs, meta)
-        store = self._schedule_store()
+        crawl_store = self._store()
+        self._record_link(crawl_store, url, callback, priority, kwargs, meta)
+        store = self._schedule_store(crawl_store)
         page_url = self._page_url(url) if store is not None else url
         if (store is not None and lastmod is not None and key not in self._lastmod_keys
                 and store.schedule.changed_since(page_url, lastmod)):  # type: ignore[union-attr]
@@ -342,22 +343,17 @@ class CatalogSpider(scrapy.Spider):
             self._lastmod_keys.add(key)
         return [Request(url, callback=callback or self.parse, priority=priority, **kwargs)]
 
-    def _record_link(self, url: str, callback: Any, priority: int, kwargs: dict[str, Any],
-                     meta: dict[str, Any]) -> None:
+    def _record_link(self, store: CrawlStore | None, url: str, callback: Any, priority: int,
+                     kwargs: dict[str, Any], meta: dict[str, Any]) -> None:
         """Tell the store that the page being read links to ``url`` (kept for pages with records).
 
         Only a plain link (this spider's ``parse``, a priority, maybe ``leaf``) can be followed
         again without the page; anything else leaves the page's links unknown, so a scheduled
         crawl reads the page from the cache as before.
         """
-        from crawler.crawl_store import CrawlStore
         from crawler.freshness import PageLink
 
-        crawler = getattr(self, "crawler", None)
-        if not self.links_replayable or self._replaying or crawler is None:
-            return
-        store = CrawlStore.existing(crawler)
-        if store is None or store.linking_from is None:
+        if not self.links_replayable or self._replaying or store is None or store.linking_from is None:
             return
         plain = (callback in (None, self.parse) and not kwargs.keys() - {"meta"} - self.replay_rebuilds
                  and not meta.keys() - {"leaf", "force_fetch"} - self.replay_rebuilds)
@@ -368,10 +364,7 @@ class CatalogSpider(scrapy.Spider):
 
     def links_unknown(self) -> None:
         """The page being read leads somewhere its stored links could not say: it is parsed again next time."""
-        from crawler.crawl_store import CrawlStore
-
-        crawler = getattr(self, "crawler", None)
-        store = CrawlStore.existing(crawler) if crawler is not None and not self._replaying else None
+        store = None if self._replaying else self._store()
         if store is not None:  # (while following a stored page's links, nothing is the running page's)
             store.links_unknown()
 
@@ -387,12 +380,17 @@ class CatalogSpider(scrapy.Spider):
         finally:
             self._replaying -= 1
 
-    def _schedule_store(self) -> CrawlStore | None:
-        """The crawl's store when it runs a scheduled crawl (None in a full crawl or outside a crawl)."""
+    def _store(self) -> CrawlStore | None:
+        """The crawl's store (None outside a crawl)."""
         from crawler.crawl_store import CrawlStore
 
         crawler = getattr(self, "crawler", None)
-        store = CrawlStore.existing(crawler) if crawler is not None else None
+        return CrawlStore.existing(crawler) if crawler is not None else None
+
+    def _schedule_store(self, store: CrawlStore | None = None) -> CrawlStore | None:
+        """The crawl's store (``store``, else looked up) when it runs a scheduled crawl (None in a full crawl or
+        outside a crawl)."""
+        store = store or self._store()
         return store if store is not None and store.schedule is not None and store.is_open else None
 
     def _page_url(self, url: str) -> str:
