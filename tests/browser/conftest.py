@@ -150,10 +150,9 @@ def _open(browser, base_url: str, **context_args):
     return context, page, problems
 
 
-@pytest.fixture
-def page(browser, live_server):
-    """A fresh browser tab (desktop size); fails the test on console errors, CSP violations or dialogs."""
-    context, tab, problems = _open(browser, live_server, viewport={"width": 1280, "height": 900})
+def _checked_tab(browser, live_server, **context_args):
+    """A tab in a fresh context; once the test is done, fails it on console errors, CSP violations or dialogs."""
+    context, tab, problems = _open(browser, live_server, **context_args)
     tab.problems = problems
     yield tab
     csp = _csp_violations(tab)
@@ -162,25 +161,27 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (desktop size); fails the test on console errors, CSP violations or dialogs."""
+    yield from _checked_tab(browser, live_server, viewport={"width": 1280, "height": 900})
+
+
+def _phone_tab(browser, live_server, width: int, height: int):
+    """A touch tab of a phone's size, with the same checks as every tab."""
+    yield from _checked_tab(browser, live_server, viewport={"width": width, "height": height},
+                            device_scale_factor=2, is_mobile=True, has_touch=True)
+
+
+@pytest.fixture
 def phone(browser, live_server):
     """A phone-sized tab (375 x 740, touch), with the same checks."""
-    context, tab, problems = _open(browser, live_server, viewport={"width": 375, "height": 740},
-                                   device_scale_factor=2, is_mobile=True, has_touch=True)
-    yield tab
-    csp = _csp_violations(tab)
-    context.close()
-    assert not problems.items + csp, "\n".join(problems.items + csp)
+    yield from _phone_tab(browser, live_server, 375, 740)
 
 
 @pytest.fixture
 def phone390(browser, live_server):
     """A 390 px wide phone tab (the width issue 18 checks: no sideways scroll), with the same checks."""
-    context, tab, problems = _open(browser, live_server, viewport={"width": 390, "height": 844},
-                                   device_scale_factor=2, is_mobile=True, has_touch=True)
-    yield tab
-    csp = _csp_violations(tab)
-    context.close()
-    assert not problems.items + csp, "\n".join(problems.items + csp)
+    yield from _phone_tab(browser, live_server, 390, 844)
 
 
 def _csp_violations(tab) -> list[str]:
