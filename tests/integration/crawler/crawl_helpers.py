@@ -123,6 +123,21 @@ def source_of_host(site: Any) -> dict[str, str]:
     return out
 
 
+def assert_runs_changed_nothing(result: CrawlResult, seq_before: int, seq_after: int,
+                                sources: Any = BUILTIN_SOURCES) -> dict[str, Any]:
+    """A recrawl of an unchanged site: no change-log entry, and every source's run complete with no item
+    new, changed, removed or revived. Returns the runs by source, for the caller's own checks."""
+    assert seq_after == seq_before  # not one change-log entry
+    runs = {}
+    for source in sources:
+        run = result.run(source)
+        assert run.status == "ok" and run.complete, (source, run.error)
+        items = run.stats["items"]
+        assert items["new"] == items["changed"] == items["removed"] == items["revived"] == 0, items
+        runs[source] = run
+    return runs
+
+
 def print_numbers(title: str, numbers: dict[str, Any]) -> None:
     """Print measured numbers (shown with -s or -rP) and keep them for the report."""
     line = f"{title}: " + ", ".join(f"{k}={v}" for k, v in numbers.items())
