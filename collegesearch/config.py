@@ -146,16 +146,22 @@ def _duration(name: str, value: Any) -> int:
                           f"got {value!r} ({exc})") from None
 
 
-def _revisit_spec(name: str, value: Any) -> str | None:
-    """A source's revisit overrides ("min=1h max=7d"), or empty for the REVISIT_* defaults."""
+def _parsed_text(name: str, value: Any, parse: Callable[[str], object],
+                 problem: Callable[[ValueError], str]) -> str | None:
+    """Optional text that ``parse`` accepts (empty: None); ``problem`` says what is wrong with it otherwise."""
     text = _opt_str(name, value)
     if text is None or not text.strip():
         return None
     try:
-        parse_spec(text)
+        parse(text)
     except ValueError as exc:
-        raise ConfigError(f"{ENV_PREFIX}{name}: {exc}") from None
+        raise ConfigError(f"{ENV_PREFIX}{name}{problem(exc)}") from None
     return text.strip()
+
+
+def _revisit_spec(name: str, value: Any) -> str | None:
+    """A source's revisit overrides ("min=1h max=7d"), or empty for the REVISIT_* defaults."""
+    return _parsed_text(name, value, parse_spec, lambda exc: f": {exc}")
 
 
 def _timezone(name: str, value: Any) -> str:
@@ -217,18 +223,11 @@ def _database_url(name: str, value: Any) -> str | None:
 
 def _rate_limit(name: str, value: Any) -> str | None:
     """A Flask-Limiter limit such as "60 per minute" (several joined by ";"), or empty for no limit."""
-    text = _opt_str(name, value)
-    if text is None or not text.strip():
-        return None
     # limits is Flask-Limiter's own parser, so what passes here is exactly what the app can enforce.
     from limits import parse_many
 
-    try:
-        parse_many(text)
-    except ValueError:
-        raise ConfigError(f"{ENV_PREFIX}{name} must be a rate limit such as '60 per minute' or '10/second; "
-                          f"500/hour' (empty for none), got {value!r}") from None
-    return text.strip()
+    return _parsed_text(name, value, parse_many, lambda _exc: (
+        f" must be a rate limit such as '60 per minute' or '10/second; 500/hour' (empty for none), got {value!r}"))
 
 
 RATE_LIMIT_STORAGE_SCHEMES = ("memory://", "redis://", "rediss://", "redis+unix://", "redis+sentinel://",
