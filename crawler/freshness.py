@@ -175,19 +175,10 @@ class Schedule:
         entry = self._pages.get(url)
         return self.not_due(url, lastmod) and entry is not None and entry[3] not in self.resume_ids
 
-    def has_items(self, url: str) -> bool:
-        """True for a known page that holds records."""
-        entry = self._pages.get(url)
-        return entry is not None and entry[2]
-
-    def stored_links(self, url: str) -> str | None:
-        """The page's outgoing links as the catalog holds them (JSON text), or None when unknown."""
-        entry = self._pages.get(url)
-        return None if entry is None else entry[4]
-
     def links(self, url: str) -> list[PageLink] | None:
         """The page's outgoing links as stored, or None when unknown (the page must then be parsed)."""
-        return decode_links(self.stored_links(url))
+        entry = self._pages.get(url)
+        return None if entry is None else decode_links(entry[4])
 
     def skip(self, url: str, batch: int = 500) -> list[str]:
         """Note a page left unrequested; returns a batch of such pages to write once ``batch`` are waiting."""
