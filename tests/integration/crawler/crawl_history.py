@@ -43,7 +43,7 @@ class Stage:
 
 @dataclass
 class History:
-    """The four crawls."""
+    """Crawls of one sample site in order, by stage name (the history's four; the freshness test's six)."""
 
     site: SampleSiteProcess
     stages: dict[str, Stage]

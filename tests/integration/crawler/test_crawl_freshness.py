@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import collections
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +31,6 @@ from crawler.urls import canonical_url
 from model.sources import BUILTIN_SOURCES
 from sample_site import truth
 from tests.integration.crawler.crawl_helpers import (
-    CrawlResult,
     assert_runs_changed_nothing,
     base_urls,
     compare_with_truth,
@@ -40,7 +38,7 @@ from tests.integration.crawler.crawl_helpers import (
     run_crawl,
     snapshot,
 )
-from tests.integration.crawler.crawl_history import epoch_diff
+from tests.integration.crawler.crawl_history import History, Stage, epoch_diff, stage_of
 from tests.plugins.sample_site import SampleSiteProcess
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("crawl_freshness"), pytest.mark.timeout(3600)]
@@ -49,43 +47,6 @@ SOURCES = BUILTIN_SOURCES
 LINK_FIELDS = {"institution_unitid", "link_status", "link_confidence"}
 STAGES = (("first", 1, False), ("unchanged", 1, False), ("epoch2", 2, False), ("epoch2_again", 2, False),
           ("epoch3_full", 3, True), ("epoch3_again", 3, False))
-
-
-@dataclass
-class Stage:
-    """One crawl and the catalog it left."""
-
-    result: CrawlResult
-    catalog: Path
-    seq_before: int
-    seq_after: int
-    epoch: int
-
-
-@dataclass
-class Freshness:
-    """The six crawls."""
-
-    site: SampleSiteProcess
-    stages: dict[str, Stage]
-    base: dict[str, str]
-
-    def stage(self, name: str) -> Stage:
-        """A stage that ran and succeeded (else the test fails saying why)."""
-        if name not in self.stages:
-            pytest.fail(f"the {name} crawl did not run: an earlier crawl failed")
-        stage = self.stages[name]
-        assert stage.result.returncode == 0, f"crawl failed:\n{stage.result.stdout}\n{stage.result.stderr[-4000:]}"
-        return stage
-
-    def open(self, name: str) -> Catalog:
-        """The catalog after a stage."""
-        return Catalog(self.stages[name].catalog, readonly=True)
-
-    def requests(self, name: str) -> list[dict[str, Any]]:
-        """The access-log records of a stage's crawl."""
-        result = self.stages[name].result
-        return self.site.access_records(result.log_mark)[: result.log_end - result.log_mark]
 
 
 def _seq(data: Path) -> int:
@@ -97,7 +58,7 @@ def _seq(data: Path) -> int:
 
 
 @pytest.fixture(scope="module")
-def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Freshness]:
+def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[History]:
     """Run the six crawls once for this module."""
     work = tmp_path_factory.mktemp("crawl_freshness")
     site = SampleSiteProcess(work / "site").start()
@@ -109,10 +70,10 @@ def fresh(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Freshness]:
                 site.restart(epoch=epoch)
             before = _seq(data)
             result = run_crawl(data, site.base_url, site=site, full=full)
-            stages[name] = Stage(result, snapshot(data, work / f"{name}.sqlite3"), before, _seq(data), epoch)
+            stages[name] = Stage(result, snapshot(data, work / f"{name}.sqlite3"), before, _seq(data))
             if result.returncode != 0:
                 break
-        yield Freshness(site, stages, base_urls(site))
+        yield History(site, stages, base_urls(site))
     finally:
         site.stop()
 
@@ -141,9 +102,9 @@ def _path(url: str) -> str:
     return parts.path + ("?" + parts.query if parts.query else "")
 
 
-def _assert_changes_caught(fresh: Freshness, name: str, a: int, b: int) -> None:
+def _assert_changes_caught(fresh: History, name: str, a: int, b: int) -> None:
     """The stage's crawl changed exactly the records the ground truth changed, and removed none wrongly."""
-    stage = fresh.stage(name)
+    stage = stage_of(fresh, name)
     diff = epoch_diff(a, b, fresh.base)
     with fresh.open(name) as cat:
         ops = _ops(cat, stage.seq_before)
@@ -163,12 +124,12 @@ def _assert_changes_caught(fresh: Freshness, name: str, a: int, b: int) -> None:
     print_numbers(f"scheduled recrawl after epoch {a} -> {b}", {
         "records_changed_in_truth": changed, "records_changed_in_catalog": caught,
         "share_caught": round(caught / changed, 3) if changed else 1.0,
-        "requests": len(fresh.requests(name)), "seconds": round(stage.result.seconds, 1)})
+        "requests": len(fresh.records(name)), "seconds": round(stage.result.seconds, 1)})
 
 
-def _assert_removed_exactly(fresh: Freshness, name: str, a: int, b: int) -> None:
+def _assert_removed_exactly(fresh: History, name: str, a: int, b: int) -> None:
     """After the second complete crawl at epoch b: exactly the records epoch b removed are gone."""
-    stage = fresh.stage(name)
+    stage = stage_of(fresh, name)
     for source in SOURCES:
         run = stage.result.run(source)
         assert run.status == "ok" and run.complete, (source, run.error)
@@ -188,8 +149,8 @@ def _assert_removed_exactly(fresh: Freshness, name: str, a: int, b: int) -> None
 # -- 1. an unchanged scheduled recrawl ------------------------------------------------------------------------
 
 
-def test_first_scheduled_crawl_fetches_everything(fresh: Freshness) -> None:
-    stage = fresh.stage("first")
+def test_first_scheduled_crawl_fetches_everything(fresh: History) -> None:
+    stage = stage_of(fresh, "first")
     for source in SOURCES:
         run = stage.result.run(source)
         assert run.status == "ok" and run.complete and run.stats["mode"] == "scheduled", (source, run.error)
@@ -200,22 +161,22 @@ def test_first_scheduled_crawl_fetches_everything(fresh: Freshness) -> None:
     assert unscheduled == 0  # every page fetched has its revisit interval
 
 
-def test_unchanged_scheduled_recrawl_fetches_only_navigation_and_removes_nothing(fresh: Freshness) -> None:
-    stage = fresh.stage("unchanged")
+def test_unchanged_scheduled_recrawl_fetches_only_navigation_and_removes_nothing(fresh: History) -> None:
+    stage = stage_of(fresh, "unchanged")
     for run in assert_runs_changed_nothing(stage.result, stage.seq_before, stage.seq_after, SOURCES).values():
         assert run.stats["pages_not_due"] > 0 and run.stats["pages_fetched"] == 0, run.stats
         assert run.stats["pages_links_reused"] > 0, run.stats  # links followed from the catalog, pages not parsed
     # Every unchanged page (304) had its stored links followed instead of being parsed, but for sitemaps
     # (their links carry each page's lastmod) and bls_ooh's A-Z index (always read: it names the aliases).
     stats = [r.stats for r in stage.result.runs]
-    sitemaps = sum(1 for r in fresh.requests("unchanged") if "sitemap" in r["path"].lower())
+    sitemaps = sum(1 for r in fresh.records("unchanged") if "sitemap" in r["path"].lower())
     reused = sum(st["pages_links_reused"] for st in stats)
     assert reused + sitemaps + 1 >= sum(st["pages_not_modified"] for st in stats), (reused, sitemaps, stats)
     reviews = stage.result.run("reviews").stats  # ... and schools' first pages, not due, were not even read
     assert reviews["pages_links_reused"] > reviews["pages_not_modified"], reviews
     with fresh.open("first") as before:
         with_records = _page_urls_with_records(before)
-    requested = _requested(fresh.requests("unchanged"))
+    requested = _requested(fresh.records("unchanged"))
     assert not (requested & with_records), sorted(requested & with_records)[:10]  # no page with records went out
     with fresh.open("first") as before, fresh.open("unchanged") as after:
         old = {(s.kind, s.item_id): s for s in before.iter_items()}
@@ -227,13 +188,13 @@ def test_unchanged_scheduled_recrawl_fetches_only_navigation_and_removes_nothing
     first = fresh.stages["first"].result
     print_numbers("unchanged scheduled recrawl", {
         "first_crawl_s": round(first.seconds, 1), "scheduled_recrawl_s": round(stage.result.seconds, 1),
-        "ratio": round(stage.result.seconds / first.seconds, 3), "first_requests": len(fresh.requests("first")),
+        "ratio": round(stage.result.seconds / first.seconds, 3), "first_requests": len(fresh.records("first")),
         "recrawl_requests": len(requested),
         "pages_not_due": sum(int(r.stats["pages_not_due"]) for r in stage.result.runs)})
 
 
-def test_full_crawl_requests_every_page(fresh: Freshness) -> None:
-    stage = fresh.stage("epoch3_full")
+def test_full_crawl_requests_every_page(fresh: History) -> None:
+    stage = stage_of(fresh, "epoch3_full")
     for source in SOURCES:
         run = stage.result.run(source)
         assert run.stats["mode"] == "full" and run.stats["pages_not_due"] == 0, run.stats
@@ -241,19 +202,19 @@ def test_full_crawl_requests_every_page(fresh: Freshness) -> None:
         known = {canonical_url(u) for u in _page_urls_with_records(before)}
     gone = {_path("http://h" + p) for p in truth.changed_pages(2, 3)["removed"]}
     known = {u for u in known if _path(u) not in gone}  # (no listing links a page epoch 3 took away)
-    requested = _requested(fresh.requests("epoch3_full"))
+    requested = _requested(fresh.records("epoch3_full"))
     assert known <= requested, sorted(known - requested)[:10]  # every page that had records, due or not
 
 
 # -- 2. changes caught by lastmod ------------------------------------------------------------------------------
 
 
-def test_epoch2_scheduled_recrawl_catches_every_change(fresh: Freshness) -> None:
+def test_epoch2_scheduled_recrawl_catches_every_change(fresh: History) -> None:
     _assert_changes_caught(fresh, "epoch2", 1, 2)
     pages = truth.changed_pages(1, 2)
     with fresh.open("epoch2") as cat:
         with_records = {canonical_url(u) for u in _page_urls_with_records(cat)}
-    fetched = {_path(u) for u in _requested([r for r in fresh.requests("epoch2") if r["status"] == 200])
+    fetched = {_path(u) for u in _requested([r for r in fresh.records("epoch2") if r["status"] == 200])
                if u in with_records}
     differ = {_path("http://h" + p) for p in pages["changed"] | pages["added"]}
     stray = fetched - differ
@@ -262,18 +223,18 @@ def test_epoch2_scheduled_recrawl_catches_every_change(fresh: Freshness) -> None
     assert all("/api/entity-reviews/" in p for p in stray), sorted(stray)[:10]
 
 
-def test_epoch3_full_crawl_catches_every_change(fresh: Freshness) -> None:
+def test_epoch3_full_crawl_catches_every_change(fresh: History) -> None:
     _assert_changes_caught(fresh, "epoch3_full", 2, 3)
 
 
 # -- 3. tombstones across partial and full runs --------------------------------------------------------------
 
 
-def test_second_scheduled_crawl_removes_exactly_what_epoch2_removed(fresh: Freshness) -> None:
+def test_second_scheduled_crawl_removes_exactly_what_epoch2_removed(fresh: History) -> None:
     _assert_removed_exactly(fresh, "epoch2_again", 1, 2)
 
 
-def test_scheduled_crawl_after_a_full_one_removes_exactly_what_epoch3_removed(fresh: Freshness) -> None:
+def test_scheduled_crawl_after_a_full_one_removes_exactly_what_epoch3_removed(fresh: History) -> None:
     _assert_removed_exactly(fresh, "epoch3_again", 2, 3)
     with fresh.open("epoch3_again") as cat:
         for change in cat.changes_since(fresh.stages["epoch3_again"].seq_before, limit=1_000_000):
