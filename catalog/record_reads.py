@@ -62,6 +62,27 @@ class RecordReads(CatalogConnection):
             for row in rows:
                 yield stored_from_row(row)
 
+    def titles_starting(self, kind: str, prefix: str) -> list[str]:
+        """Titles of the live items of one kind that start with ``prefix`` (exactly, case kept), sorted."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        sql = (f"SELECT title FROM {self._records} WHERE kind = :kind AND deleted_at IS NULL"  # noqa: S608 - the table name is a class constant
+               " AND title LIKE :pattern ESCAPE '\\'")
+        rows = self.conn.execute(sql, {"kind": kind, "pattern": escaped + "%"})
+        # SQLite's LIKE ignores ASCII case and PostgreSQL's does not: the same answer on both
+        return sorted(t for (t,) in rows if t and t.startswith(prefix))
+
+    def ids_by_title(self, kind: str, titles: Sequence[str]) -> dict[str, str]:
+        """{title: item_id} of the live items of one kind with one of these exact titles."""
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(titles))
+        for start in range(0, len(wanted), 500):
+            marks, args = in_list("title", wanted[start:start + 500])
+            sql = (f"SELECT title, item_id FROM {self._records} WHERE kind = :kind AND deleted_at IS NULL"  # noqa: S608 - a class constant and in_list() placeholders
+                   f" AND title IN ({marks}) ORDER BY item_id")
+            for title, item_id in self.conn.execute(sql, {"kind": kind, **args}):
+                found.setdefault(title, item_id)
+        return found
+
     def count(self, kind: str | None = None, *, source: str | None = None, include_deleted: bool = False) -> int:
         """Number of stored items."""
         where, args = _filters(kind=kind, source=source, parent_id=None, include_deleted=include_deleted)

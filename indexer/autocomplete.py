@@ -71,7 +71,7 @@ def _contains_words(title: str, words: list[str]) -> bool:
 
 def _alias_hit(stored: dict[str, Any], words: list[str]) -> str | None:
     data = stored.get("data") or {}
-    for alias in [*as_list(data.get("also_known_as")), *as_list(data.get("aliases"))]:
+    for alias in [*as_list(data.get("also_known_as")), *as_list(data.get("aliases")), *as_list(data.get("system_brand"))]:
         if _contains_words(alias, words):
             return alias
     return None

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from indexer import parallel_build, vocab
+from indexer import brands, parallel_build, vocab
 from indexer.engine import (
     Generation,
     IndexDamaged,
@@ -430,6 +430,7 @@ class CatalogContext:
         self._inst: dict[str, dict[str, Any] | None] = {}
         self._rating: dict[str, tuple[float | None, int]] = {}
         self._programs: dict[str, list[dict[str, Any]]] = {}
+        self._campuses: dict[str, list[str]] = {}
 
     def institution(self, unitid: str | None) -> dict[str, Any] | None:
         """The live institution's data, or None."""
@@ -457,11 +458,19 @@ class CatalogContext:
             self._programs[unitid] = [s.data for s in self.catalog.fused.children(unitid, "program")]
         return self._programs[unitid]
 
+    def campuses(self, base: str) -> list[str]:
+        """Names of the live institutions named "<base>-..." (asked only for the few flagships)."""
+        if base not in self._campuses:
+            named = self.catalog.fused.titles_starting("institution", base)
+            self._campuses[base] = [n for n in named if brands.campus_part(n, base)]
+        return self._campuses[base]
+
 
 def affected_records(catalog: Catalog, changes: Iterable[Change]) -> tuple[dict[tuple[str, str], str], set[tuple[str, str]]]:
     """The records a batch of changes touches: {(kind, id): op} for the changed ones, and the linked ones."""
     direct: dict[tuple[str, str], str] = {}
     linked: set[tuple[str, str]] = set()
+    flagships: set[str] = set()
     for change in changes:
         key = (change.kind, change.item_id)
         direct[key] = change.op if key not in direct or change.op == "deleted" else _merge_op(direct[key], change.op)
@@ -476,6 +485,15 @@ def affected_records(catalog: Catalog, changes: Iterable[Change]) -> tuple[dict[
             if change.op != "changed" or touched & INSTITUTION_FIELDS_SHOWN_BY_CHILDREN:
                 for kind in ("program", "review"):
                     linked.update((kind, s.item_id) for s in catalog.fused.children(change.item_id, kind))
+            if change.op != "changed" or "name" in touched:
+                flagships.update(_flagships_named_by(catalog, change))
+    if flagships:
+        # a campus came, went or was renamed: its flagship's system brand may have changed, and the
+        # flagship's programs and reviews carry it (``indexer.brands``); one query for the whole batch
+        for flagship in catalog.fused.ids_by_title("institution", sorted(flagships)).values():
+            linked.add(("institution", flagship))
+            for kind in ("program", "review"):
+                linked.update((kind, s.item_id) for s in catalog.fused.children(flagship, kind))
     linked.difference_update(direct)
     return direct, linked
 
@@ -485,6 +503,15 @@ def _merge_op(first: str, later: str) -> str:
     if first in ("new", "revived") and later == "changed":
         return first
     return later
+
+
+def _flagships_named_by(catalog: Catalog, change: Change) -> set[str]:
+    """The flagship names an institution's old and new names could be campuses of."""
+    names = {str(v) for v in (change.diff or {}).get("name") or () if v}
+    stored = catalog.fused.get("institution", change.item_id, include_deleted=True)
+    if stored is not None and stored.data.get("name"):
+        names.add(str(stored.data["name"]))
+    return {title for name in names for title in brands.flagship_titles(name)}
 
 
 def _parents(catalog: Catalog, change: Change) -> set[str]:

@@ -4,7 +4,8 @@
 hints, and coordination in "or" mode). ``rank`` then re-ranks the first ``RERANK_DEPTH``: a record
 whose title (or excerpt) holds the typed words close together moves up, and so does one whose name
 or alias holds the query *as a name* (``name_match``): the whole name ("UCLA", "University of
-Georgia"), the brand of a flagship ("Purdue" = "Purdue University-Main Campus"), the start of a name
+Georgia"), the brand of a flagship ("Purdue" = "Purdue University-Main Campus"; "Penn State", the brand its
+campuses' names share, is one of its aliases: ``indexer.brands``), the start of a name
 ("University of Texas" -> "The University of Texas at Austin") or a run of its words, in that order
 of strength, far above names that merely share the words. A career whose title or "also called"
 name is the query (or nearly: "surgical technologist" in "Certified Surgical Technologist") is the
@@ -17,11 +18,11 @@ from __future__ import annotations
 import functools
 import heapq
 import math
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from indexer.brands import CAMPUS_SUFFIX
 from indexer.match import clause_mask
 from indexer.parse import ParsedQuery, Relevance
 from indexer.plan import Clause, Plan, dedupe, proximity_terms
@@ -40,8 +41,6 @@ PREFIX_NAME_BONUS = 1.0
 """Score multiplier when a name starts with the query ("University of Michigan" -> "...-Ann Arbor")."""
 FIELD_BONUS = 0.3
 """Score multiplier for a program whose field of study is the query's words ("nursing", not "practical nursing")."""
-CAMPUS_SUFFIX = re.compile(r"\s*-\s*Main Campus$")
-"""A flagship's campus suffix: "Ohio State University-Main Campus" is the brand "Ohio State University"."""
 GENERIC_NAME_STEMS: frozenset[str] = frozenset(stems("university college"))
 """Words a brand leaves out ("Purdue" for "Purdue University"): the flagship rule as data, not a list of schools."""
 
@@ -76,7 +75,7 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
     rescored = []
     hubs = []
     for d, s in best:
-        title, excerpt, names, field, school = doc_positions(snap, ws, d)
+        title, excerpt, names, field, schools = doc_positions(snap, ws, d)
         if proximity:
             s *= 1.0 + PROXIMITY_BONUS * max(closeness(title, stems), 0.6 * closeness(excerpt, stems))
         if query_key:
@@ -86,7 +85,7 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
                 s *= 1.0 + NAME_BONUS[how]
             if field and field == core_key:
                 s *= 1.0 + FIELD_BONUS  # "physical therapy" is a Physical Therapy program, not the assistant's
-            elif field and school and school_and_field(query_key, school, field):
+            elif field and schools and school_and_field(query_key, schools, field):
                 s *= 1.0 + EXACT_NAME_BONUS  # "University of Georgia nursing": that school's Nursing program
             if is_career and (how == "exact" or how is not None and len(query_key) >= 2):
                 hubs.append((how == "exact", d))
@@ -101,15 +100,19 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
     return sorted(rescored, key=lambda pair: (-pair[1], pair[0]))
 
 
-def school_and_field(query_key: tuple[str, ...], school: str, field: tuple[str, ...]) -> bool:
-    """True when the query is a program's school name and its field, in either order ("University of Georgia
-    nursing", "nursing University of Georgia"): the student names the school and what to study there."""
+def school_and_field(query_key: tuple[str, ...], schools: Sequence[str], field: tuple[str, ...]) -> bool:
+    """True when the query is a program's school name (or one of the school's aliases) and its field, in either
+    order ("University of Georgia nursing", "nursing University of Georgia", "Penn State nursing"): the student
+    names the school and what to study there."""
     n = len(query_key) - len(field)
     if n <= 0 or not (query_key[n:] == field or query_key[:len(field)] == field):
-        return False  # (checked first: the school's name is stemmed only for the few programs that get here)
-    key = _school_key(school)
-    return len(key) == n and (query_key[:n] == key and query_key[n:] == field
-                              or query_key[-n:] == key and query_key[:-n] == field)
+        return False  # (checked first: the school's names are stemmed only for the few programs that get here)
+    for school in schools:
+        key = _school_key(school)
+        if len(key) == n and (query_key[:n] == key and query_key[n:] == field
+                              or query_key[-n:] == key and query_key[:-n] == field):
+            return True
+    return False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -239,9 +242,9 @@ def _scoring_clauses(clauses: list[Clause]) -> list[Clause]:
 # -- re-ranking -------------------------------------------------------------------------------------
 
 
-DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...], str]
+DocKeys = tuple[Positions, Positions, tuple[tuple[str, ...], ...], tuple[str, ...], tuple[str, ...]]
 """Stem positions of a title and an excerpt, the name keys, a program's field-of-study key and its school's name
-(stemmed only when the query could be that school and field: ``school_and_field``)."""
+and aliases (stemmed only when the query could be that school and field: ``school_and_field``)."""
 
 
 def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
@@ -255,16 +258,16 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
         # "Ohio State University-Main Campus" is named "Ohio State University"; a program titled
         # "Nursing (Some College)" is named "Nursing"
         names = [title, CAMPUS_SUFFIX.sub("", title), title.split(" (")[0],
-                 *as_list(data.get("aliases")), *as_list(data.get("also_known_as"))]
+                 *as_list(data.get("aliases")), *as_list(data.get("also_known_as")), *as_list(data.get("system_brand"))]
         # tuples all the way down: the garbage collector does not track them; the first two keys stay
         # in place (title, brand) even when equal, because ``name_match`` reads the brand from the second
         found = [name_key(n) for n in names]
         keys = (found[0] or (), found[1] or (), *dict.fromkeys(k for k in found[2:] if k))
         field = data.get("field_of_study")
         field_key = (name_key(field) or ()) if isinstance(field, str) else ()
-        school = data.get("institution_name") if field_key else None
-        return (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key,
-                school if isinstance(school, str) else "")
+        schools = tuple(n for n in (data.get("institution_name"), *as_list(data.get("institution_aliases")))
+                        if isinstance(n, str) and n) if field_key else ()
+        return (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key, schools)
 
     # a segment never changes, so a document's positions survive every sync that keeps its segment
     return segment.data.cached("positions", local, build=build, size=_positions_size)  # type: ignore[no-any-return]
@@ -272,7 +275,7 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
 
 def _positions_size(value: DocKeys) -> int:
     """Roughly the bytes of a document's positions (a stem entry costs ~200: key, tuple, dict slot), without walking them."""
-    title, excerpt, keys, _field, _school = value
+    title, excerpt, keys, _field, _schools = value
     return 400 + 200 * (len(title) + len(excerpt)) + 120 * len(keys)
 
 

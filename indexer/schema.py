@@ -26,14 +26,15 @@ from whoosh.analysis import (
 from whoosh.analysis.filters import STOP_WORDS
 from whoosh.support.charset import accent_map
 
-from indexer import vocab
+from indexer import brands, vocab
 
 if TYPE_CHECKING:
     from catalog.store import StoredItem
 
 # Bump when fields or to_document change shape: an index built by another version is rebuilt.
 # 7: documents are fused entities, and the watermark counts the fused records' change log.
-SCHEMA_VERSION = 7
+# 8: a flagship carries its system's brand as an alias (``indexer.brands``), and so do its programs and reviews.
+SCHEMA_VERSION = 8
 # Column value of a document without coordinates (outside every valid latitude and longitude).
 NO_COORDINATE = 999.0
 
@@ -140,6 +141,9 @@ class LinkContext(Protocol):
     def programs(self, unitid: str | None) -> list[dict[str, Any]]:
         """The institution's live programs' data."""
 
+    def campuses(self, base: str) -> list[str]:
+        """Names of the live institutions named "<base>-..." (a system's campuses, for ``indexer.brands``)."""
+
 
 @dataclass
 class StaticContext:
@@ -148,6 +152,7 @@ class StaticContext:
     institutions: dict[str, dict[str, Any]] = field(default_factory=dict)
     ratings: dict[str, tuple[float | None, int]] = field(default_factory=dict)
     programs_by_institution: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    _campuses: dict[str, list[str]] | None = field(default=None, init=False, repr=False)
 
     def institution(self, unitid: str | None) -> dict[str, Any] | None:
         """The institution's data, or None."""
@@ -160,6 +165,19 @@ class StaticContext:
     def programs(self, unitid: str | None) -> list[dict[str, Any]]:
         """The institution's programs."""
         return self.programs_by_institution.get(unitid or "", [])
+
+    def campuses(self, base: str) -> list[str]:
+        """Names of the institutions named "<base>-..."."""
+        if self._campuses is None:
+            # one pass over every name, for the few flagships a rebuild asks about
+            names = [str(d.get("name") or "") for d in self.institutions.values()]
+            bases = {b for b in (brands.flagship_base(n) for n in names) if b}
+            self._campuses = {}
+            for name in names:
+                for base_name in bases:
+                    if brands.campus_part(name, base_name):
+                        self._campuses.setdefault(base_name, []).append(name)
+        return sorted(self._campuses.get(base, []))
 
 
 def doc_id(kind: str, item_id: str) -> str:
@@ -234,7 +252,8 @@ def _career(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> 
 def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> dict[str, Any]:
     unitid = data.get("unitid")
     name = data.get("name") or ""
-    aliases = _aliases(data.get("aliases"))
+    brand = _system_brand(name, context)
+    aliases = vocab.unique([*_aliases(data.get("aliases")), brand]) if brand else _aliases(data.get("aliases"))
     programs = context.programs(unitid)
     avg, count = context.rating(unitid)
     state = vocab.normalize_state(data.get("state"))
@@ -284,6 +303,7 @@ def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]
     return {
         "rating_avg": avg, "review_count": count, "program_count": len(programs),
         "fields_of_study": program_fields, "accreditors": vocab.unique([own_accreditor, *program_accreditors]),
+        "system_brand": brand,
     }
 
 
@@ -292,7 +312,7 @@ def _program(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) ->
     inst = context.institution(unitid) or {}
     avg, count = context.rating(unitid) if unitid else (None, 0)
     inst_name = inst.get("name") or data.get("institution_name") or ""
-    inst_aliases = _aliases(inst.get("aliases"))
+    inst_aliases = institution_aliases(inst, context)
     name = data.get("name") or data.get("field") or ""
     fos = _program_field(data)
     level = vocab.normalize_degree(data.get("degree_level"))
@@ -337,7 +357,7 @@ def _program(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) ->
         "field_of_study": fos, "institution_rating_avg": avg, "institution_review_count": count,
         "institution_name": inst_name or data.get("institution_name"), "state": state, "city": city,
         "latitude": _float(inst.get("latitude")), "longitude": _float(inst.get("longitude")),
-        "accreditor_name": acc_name,
+        "accreditor_name": acc_name, "institution_aliases": inst_aliases or None,
     }
 
 
@@ -350,7 +370,7 @@ def _review(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]) -> 
     title = data.get("title") or (f"Review of {inst_name}" if inst_name else "Review")
     doc["title"] = title
     doc["name"] = data.get("title")
-    doc["institution"] = "\n".join([inst_name, *_aliases(inst.get("aliases"))])
+    doc["institution"] = "\n".join([inst_name, *institution_aliases(inst, context)])
     doc["subjects"] = _join(data.get("category"), data.get("author_role"))
     doc["body"] = data.get("body")
     doc["place"] = _place(city, state, None)
@@ -377,6 +397,18 @@ def _program_field(data: dict[str, Any]) -> str | None:
 
 def _accreditor_names(acronyms: Iterable[str | None]) -> list[str]:
     return [n for n in (vocab.accreditor_name(a) for a in acronyms if a) if n]
+
+
+def institution_aliases(inst: dict[str, Any], context: LinkContext) -> list[str]:
+    """An institution's aliases as the index knows them: its own, then its system's brand when it is the flagship."""
+    own = _aliases(inst.get("aliases"))
+    brand = _system_brand(str(inst.get("name") or ""), context)
+    return vocab.unique([*own, brand]) if brand else own
+
+
+def _system_brand(name: str, context: LinkContext) -> str | None:
+    base = brands.flagship_base(name)
+    return brands.system_brand(base, context.campuses(base)) if base else None
 
 
 def _aliases(value: Any) -> list[str]:

@@ -231,7 +231,7 @@ JUDGMENTS += [
     J("Purdue", "brand name", top3=("institution:243780",), top10=(institutions("Purdue University"),) * 3),
     J("Purdue University", "brand name", top3=("institution:243780",)),
     J("Rutgers", "brand name", top3=("institution:186380", "institution:186371", "institution:186399")),
-    M("Penn State", "brand name", top3=("institution:214777",)),
+    J("Penn State", "brand name", top3=("institution:214777",)),
     J("Ohio State", "brand name", top3=("institution:204796",)),
     J("University of Washington", "brand name", top3=("institution:236948",)),
     # -- career titles, singular/plural and assistant/assisting -------------------------------------------------

@@ -116,12 +116,17 @@ def test_field_lengths_come_from_the_length_column_and_match_the_public_lengths(
 def test_school_and_field_reads_a_school_name_with_a_field_in_either_order() -> None:
     from indexer.rank import name_key, school_and_field
 
-    uga, nursing = "University of Georgia", name_key("Nursing")
+    uga, nursing = ("University of Georgia",), name_key("Nursing")
     assert nursing is not None
     assert school_and_field(name_key("University of Georgia nursing") or (), uga, nursing)
     assert school_and_field(name_key("nursing University of Georgia") or (), uga, nursing)
     assert not school_and_field(name_key("University of Georgia") or (), uga, nursing)  # the school alone
     assert not school_and_field(name_key("Georgia nursing") or (), uga, nursing)  # part of the name
     assert not school_and_field(name_key("University of Georgia practical nursing") or (), uga, nursing)
-    assert school_and_field(name_key("Ohio State University nursing") or (), "Ohio State University-Main Campus",
+    assert school_and_field(name_key("Ohio State University nursing") or (), ("Ohio State University-Main Campus",),
                             nursing)  # the flagship's campus suffix is not part of the name a student types
+    # an alias of the school counts as its name: IPEDS's own ("UGA") or the system brand the index derives
+    psu = ("Pennsylvania State University-Main Campus", "Penn State")
+    assert school_and_field(name_key("Penn State nursing") or (), psu, nursing)
+    assert school_and_field(name_key("nursing Pennsylvania State University") or (), psu, nursing)
+    assert not school_and_field(name_key("Penn nursing") or (), psu, nursing)

@@ -97,6 +97,44 @@ def test_renaming_an_institution_reindexes_its_programs_and_reviews(corpus):
     s.close()
 
 
+def _campus(unitid: str, name: str) -> Institution:
+    return Institution(url=f"https://nav.example/?id={unitid}", source="collegenavigator", unitid=unitid, name=name,
+                       city="Erie", state="PA", control="public", level="4-year")
+
+
+def test_a_campus_coming_or_renamed_updates_its_flagships_system_brand(corpus):
+    """The brand a flagship gets from its campuses' names (``indexer.brands``) follows the campuses through syncs."""
+    settings, catalog = corpus
+    system = "Keystone State University"
+    catalog.upsert(_campus("900", f"{system}-Main Campus"))
+    catalog.upsert(Program(url="https://dir.example/p/900", source="directory", program_id="900-nur",
+                           institution_unitid="900", institution_name=f"{system}-Main Campus", name="Nursing",
+                           degree_level="bachelor", accreditor="CCNE", accreditation_status="accredited", state="PA"))
+    for unitid, place in (("901", "Altoona"), ("902", "Berks")):
+        catalog.upsert(_campus(unitid, f"{system}-KSU {place}"))
+    rebuild(settings)
+    assert _docs(settings)["institution:900"]["data"]["system_brand"] is None  # two campuses alike could be chance
+
+    catalog.upsert(_campus("903", f"{system}-KSU York"))
+    result = sync(settings)
+    assert result.linked == 2  # the flagship and its program; the other campuses are untouched
+    docs = _docs(settings)
+    assert docs["institution:900"]["data"]["system_brand"] == "KSU"
+    assert docs["program:900-nur"]["data"]["institution_aliases"] == ["KSU"]
+    s = Searcher(settings)
+    assert s.search("KSU").hits[0].id == "institution:900"
+    assert s.search("KSU nursing").hits[0].id == "program:900-nur"
+    s.close()
+
+    # a campus renamed away from the brand leaves two: the brand goes, from the flagship and its program
+    data = {k: v for k, v in catalog.get("institution", "903").data.items() if k != "kind"}
+    catalog.upsert(Institution(**{**data, "name": f"{system}-York Campus"}))
+    assert sync(settings).linked == 2
+    docs = _docs(settings)
+    assert docs["institution:900"]["data"]["system_brand"] is None
+    assert docs["program:900-nur"]["data"]["institution_aliases"] is None
+
+
 def test_watermark_is_stored_with_the_index_and_batches_are_bounded(corpus):
     settings, catalog = corpus
     rebuild(settings)
