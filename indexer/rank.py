@@ -115,6 +115,15 @@ def school_and_field(query_key: tuple[str, ...], schools: Sequence[str], field: 
     return False
 
 
+def distinctive_alias(alias: object) -> bool:
+    """Whether a school's alias can stand for it beside a field: two words or more ("Penn State"), or an acronym
+    written in capitals ("UGA"). One plain word is not: IPEDS lists "Tech" for Louisiana Tech, and "pharmacy tech"
+    means the career, not that school's Pharmacy program."""
+    if not isinstance(alias, str):
+        return False
+    return len(name_key(alias) or ()) >= 2 or (alias.isupper() and len(alias.strip()) >= 2)
+
+
 @functools.lru_cache(maxsize=4096)
 def _school_key(name: str) -> tuple[str, ...]:
     """A school's name as stems, its "-Main Campus" suffix dropped."""
@@ -265,7 +274,8 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
         keys = (found[0] or (), found[1] or (), *dict.fromkeys(k for k in found[2:] if k))
         field = data.get("field_of_study")
         field_key = (name_key(field) or ()) if isinstance(field, str) else ()
-        schools = tuple(n for n in (data.get("institution_name"), *as_list(data.get("institution_aliases")))
+        name = data.get("institution_name")
+        schools = tuple(n for n in (name, *(a for a in as_list(data.get("institution_aliases")) if distinctive_alias(a)))
                         if isinstance(n, str) and n) if field_key else ()
         return (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key, schools)
 

@@ -130,3 +130,12 @@ def test_school_and_field_reads_a_school_name_with_a_field_in_either_order() -> 
     assert school_and_field(name_key("Penn State nursing") or (), psu, nursing)
     assert school_and_field(name_key("nursing Pennsylvania State University") or (), psu, nursing)
     assert not school_and_field(name_key("Penn nursing") or (), psu, nursing)
+
+
+def test_only_a_distinctive_alias_stands_for_a_school_beside_a_field() -> None:
+    from indexer.rank import distinctive_alias
+
+    assert distinctive_alias("Penn State") and distinctive_alias("UGA") and distinctive_alias("LA Tech")
+    # IPEDS lists "Tech" for Louisiana Tech: "pharmacy tech" is the career, not that school's Pharmacy program
+    assert not distinctive_alias("Tech") and not distinctive_alias("tech") and not distinctive_alias("U")
+    assert not distinctive_alias(None) and not distinctive_alias("")
