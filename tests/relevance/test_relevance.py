@@ -168,3 +168,30 @@ def test_radiologic_technologists_lead_to_jrcert_radiography_programs(relevance_
     result = relevance_searcher.programs_for_career(soc, {"state": "GA"})
     assert result.total >= 5
     assert all(h.fields["field_of_study"] == "Radiography" and h.fields["accreditor"] == "JRCERT" for h in result.hits)
+
+
+def _recorded_after() -> dict[str, tuple[float, float]]:
+    """Each group's nDCG@10 and MRR "after" columns in ``RESULTS.md`` (the figures the closing note reports)."""
+    recorded: dict[str, tuple[float, float]] = {}
+    for line in (Path(__file__).parent / "RESULTS.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[1].isdigit():
+            recorded[cells[0].strip("*")] = (float(cells[3]), float(cells[5]))
+    return recorded
+
+
+def test_no_group_scores_below_what_results_md_records(relevance_searcher):
+    # a change that moves a judged query down inside its must-pass bounds (an IPEDS alias "Tech" once put a
+    # Pharmacy program above the career for "pharmacy tech") fails here, and so does one that moves a query up
+    # without RESULTS.md saying so: the figures the closing note reports are the ones the search gives
+    recorded = _recorded_after()
+    outcomes = run(relevance_searcher, JUDGMENTS)
+    groups: dict[str, list] = {"all": outcomes}
+    for o in outcomes:
+        groups.setdefault(o.judgment.category, []).append(o)
+    assert set(recorded) == set(groups), "RESULTS.md's table and the judged groups differ"
+    for name, members in groups.items():
+        s = summarize(members)
+        ndcg, mrr = recorded[name]
+        assert round(s.ndcg10, 3) == ndcg and round(s.mrr, 3) == mrr, (
+            f"{name}: nDCG@10 {s.ndcg10:.3f} and MRR {s.mrr:.3f}, RESULTS.md records {ndcg:.3f} and {mrr:.3f}")
