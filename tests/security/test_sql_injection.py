@@ -30,6 +30,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("_migrate", "version + 1"): "an int schema version",
     ("get_many", "marks"): "named placeholders from in_list(), one per id",
     ("get_many", "live"): "one of two constant strings",
+    ("ids_by_title", "marks"): "named placeholders from in_list(), one per title",
     ("_filters", "' AND '.join(where)"): "conditions on constant column names with named placeholders",
     ("iter_items", "where"): "_filters' clause: constant conditions with named placeholders, or nothing",
     ("count", "where"): "_filters' clause: constant conditions with named placeholders, or nothing",
