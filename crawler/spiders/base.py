@@ -66,6 +66,7 @@ class CatalogSpider(scrapy.Spider):
     """Base spider: source discovery, start requests, sitemaps, page-object guards."""
 
     source: ClassVar[str] = ""
+    """The source this spider crawls (its runs, items and pages carry this name)."""
     links_replayable: ClassVar[bool] = False
     """True when the callbacks only yield items and follow plain links (``follow(url, priority=..., meta={"leaf": ...})``,
     or what ``follow_again`` rebuilds): the links of a page read once can then be followed again without reading
@@ -74,7 +75,6 @@ class CatalogSpider(scrapy.Spider):
     replay_rebuilds: ClassVar[frozenset[str]] = frozenset()
     """``follow`` arguments (``cb_kwargs``) and meta keys this spider's ``follow_again`` makes anew for a
     stored link, so a link carrying them can still be stored."""
-    """The source this spider crawls (its runs, items and pages carry this name)."""
 
     def __init__(self, *args: Any, source_info: Any = None, base_url: str | None = None, sample_site: Any = None,
                  **kwargs: Any) -> None:
