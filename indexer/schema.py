@@ -253,7 +253,7 @@ def _institution(data: dict[str, Any], context: LinkContext, doc: dict[str, Any]
     unitid = data.get("unitid")
     name = data.get("name") or ""
     brand = _system_brand(name, context)
-    aliases = vocab.unique([*_aliases(data.get("aliases")), brand]) if brand else _aliases(data.get("aliases"))
+    aliases = _with_brand(_aliases(data.get("aliases")), brand)
     programs = context.programs(unitid)
     avg, count = context.rating(unitid)
     state = vocab.normalize_state(data.get("state"))
@@ -401,9 +401,11 @@ def _accreditor_names(acronyms: Iterable[str | None]) -> list[str]:
 
 def institution_aliases(inst: dict[str, Any], context: LinkContext) -> list[str]:
     """An institution's aliases as the index knows them: its own, then its system's brand when it is the flagship."""
-    own = _aliases(inst.get("aliases"))
-    brand = _system_brand(str(inst.get("name") or ""), context)
-    return vocab.unique([*own, brand]) if brand else own
+    return _with_brand(_aliases(inst.get("aliases")), _system_brand(str(inst.get("name") or ""), context))
+
+
+def _with_brand(aliases: list[str], brand: str | None) -> list[str]:
+    return vocab.unique([*aliases, brand]) if brand else aliases
 
 
 def _system_brand(name: str, context: LinkContext) -> str | None:
