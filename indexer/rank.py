@@ -101,17 +101,18 @@ def rank(snap: Snapshot, ws: Any, plan: Plan, units: list[int], matched: int, pa
 
 
 def school_and_field(query_key: tuple[str, ...], schools: Sequence[str], field: tuple[str, ...]) -> bool:
-    """True when the query is a program's school name (or one of the school's aliases) and its field, in either
-    order ("University of Georgia nursing", "nursing University of Georgia", "Penn State nursing"): the student
-    names the school and what to study there."""
+    """True when the query is a program's school name (``schools[0]``) or one of the school's distinctive aliases
+    (the rest) and its field, in either order ("University of Georgia nursing", "nursing University of Georgia",
+    "Penn State nursing"): the student names the school and what to study there."""
     n = len(query_key) - len(field)
     if n <= 0 or not (query_key[n:] == field or query_key[:len(field)] == field):
         return False  # (checked first: the school's names are stemmed only for the few programs that get here)
-    for school in schools:
+    for i, school in enumerate(schools):
         key = _school_key(school)
         if len(key) == n and (query_key[:n] == key and query_key[n:] == field
                               or query_key[-n:] == key and query_key[:-n] == field):
-            return True
+            if i == 0 or distinctive_alias(school):
+                return True
     return False
 
 
@@ -274,9 +275,11 @@ def doc_positions(snap: Snapshot, ws: Any, docnum: int) -> DocKeys:
         keys = (found[0] or (), found[1] or (), *dict.fromkeys(k for k in found[2:] if k))
         field = data.get("field_of_study")
         field_key = (name_key(field) or ()) if isinstance(field, str) else ()
+        # the school's name ("" when unknown) first, then its aliases: ``school_and_field`` tells them apart,
+        # and judges an alias only for a program whose field fits the query
         name = data.get("institution_name")
-        schools = tuple(n for n in (name, *(a for a in as_list(data.get("institution_aliases")) if distinctive_alias(a)))
-                        if isinstance(n, str) and n) if field_key else ()
+        schools = ((name if isinstance(name, str) else ""), *(a for a in as_list(data.get("institution_aliases")) if a)
+                   ) if field_key else ()
         return (_stem_positions(title), _stem_positions(stored.get("excerpt") or ""), keys, field_key, schools)
 
     # a segment never changes, so a document's positions survive every sync that keeps its segment

@@ -130,6 +130,11 @@ def test_school_and_field_reads_a_school_name_with_a_field_in_either_order() -> 
     assert school_and_field(name_key("Penn State nursing") or (), psu, nursing)
     assert school_and_field(name_key("nursing Pennsylvania State University") or (), psu, nursing)
     assert not school_and_field(name_key("Penn nursing") or (), psu, nursing)
+    # ...but not a one-word alias: IPEDS's "Tech" for Louisiana Tech; as the school's own name it would count
+    pharmacy = name_key("Pharmacy")
+    assert pharmacy is not None
+    assert not school_and_field(name_key("pharmacy tech") or (), ("Louisiana Tech University", "Tech"), pharmacy)
+    assert school_and_field(name_key("pharmacy tech") or (), ("Tech",), pharmacy)
 
 
 def test_only_a_distinctive_alias_stands_for_a_school_beside_a_field() -> None:
