@@ -359,4 +359,10 @@ def as_atom() -> Response:
     scope = args.get("follow")
     body = render_template("changes/feed.xml", entries=entries, scope=scope,
                            updated=entries[0]["at"] if entries else "1970-01-01T00:00:00Z")
-    return Response(body, mimetype="application/atom+xml")
+    # Someone who took a Follow link in a browser (a navigation: Fetch Metadata's Sec-Fetch-Dest "document") gets
+    # the same bytes as application/xml, which browsers lay out with the feed's stylesheet (static/css/feed.css);
+    # Chromium shows application/atom+xml as plain text. Feed readers send no Sec-Fetch-* header: Atom's own type.
+    navigated = request.headers.get("Sec-Fetch-Dest") == "document"
+    response = Response(body, mimetype="application/xml" if navigated else "application/atom+xml")
+    response.vary.add("Sec-Fetch-Dest")
+    return response

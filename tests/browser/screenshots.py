@@ -37,14 +37,18 @@ def take(out: Path = DOCS) -> list[Path]:
             expect(tab.locator("table.compare-table")).to_be_visible()
             written.append(out / "compare.png")
             tab.locator("main").screenshot(path=str(written[-1]))
-            # Follow: the school's page offers the feed; the feed itself as the browser shows it.
+            # Follow: the school's page offers the feed; the feed itself as the browser lays it out.
             tab.goto(f"/institutions/{td.OVCC}")
             feed_url = tab.get_by_role("link", name="Follow changes to this school, its programs and reviews") \
                 .get_attribute("href")
-            tab.set_viewport_size({"width": 1100, "height": 200})  # the picture is as tall as the feed (full_page)
-            tab.goto(feed_url)
+            # As tall as the feed (measured in a short window, as scrollHeight is never less than the window's):
+            # full_page waits forever on an XML document, which has no body to measure.
+            tab.set_viewport_size({"width": 1100, "height": 200})
+            tab.goto(feed_url)  # a navigation: served as XML that feed.css lays out
+            height = tab.evaluate("document.documentElement.scrollHeight")
+            tab.set_viewport_size({"width": 1100, "height": height})
             written.append(out / "follow-feed.png")
-            tab.screenshot(path=str(written[-1]), full_page=True)
+            tab.screenshot(path=str(written[-1]))
             context.close()
         finally:
             browser.close()

@@ -69,6 +69,28 @@ def test_each_kinds_page_offers_its_feed_and_the_feed_parses(page, url, label, f
     assert again.status == 304 and again.body() == b""
 
 
+ATOM = "http://www.w3.org/2005/Atom"
+
+
+def test_a_feed_opened_in_the_browser_reads_as_a_page(page):
+    """Someone who takes a Follow link in the browser gets the feed laid out by its stylesheet (feed.css, through
+    an xml-stylesheet instruction): a heading, one box per entry, the machine parts (ids, links) hidden; the page's
+    own checks see no CSP violation nor failed stylesheet. A feed parser is not bothered by the instruction."""
+    page.goto(f"/institutions/{td.OVCC}")
+    page.get_by_role("link", name=re.compile(r"^Follow changes to")).click()
+    expect(page).to_have_url(re.compile(r"/changes\.atom\?institution="))
+    style = page.evaluate("""ns => {
+        const first = name => document.getElementsByTagNameNS(ns, name)[0];
+        const css = el => getComputedStyle(el);
+        const entry = first("entry");
+        return {title: css(first("title")).fontSize, id: css(first("id")).display, entry: css(entry).display,
+                border: css(entry).borderTopStyle, link: css(entry.getElementsByTagNameNS(ns, "link")[0]).display};
+    }""", ATOM)
+    assert style == {"title": "25.6px", "id": "none", "entry": "block", "border": "solid", "link": "none"}, style
+    feed = feedparser.parse(page.request.get(page.url).body())
+    assert not feed.bozo and feed.entries
+
+
 def test_the_program_feed_reports_its_status_change(page, data):
     """The Ohio program went on probation in the second crawl: its feed, opened from the page, says so."""
     page.goto(f"/programs/{data.HIT_OH}")
@@ -78,3 +100,4 @@ def test_the_program_feed_reports_its_status_change(page, data):
     statuses = [e for e in feed.entries if any(t.term == "status_change" for t in e.get("tags", []))]
     assert statuses, [e.title for e in feed.entries]
     assert re.search(r"accredited → probation", statuses[0].summary), statuses[0].summary
+

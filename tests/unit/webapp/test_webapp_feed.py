@@ -81,3 +81,22 @@ def test_a_request_host_with_a_port_gives_a_valid_authority(client):
 def test_a_bad_feed_tag_host_is_a_config_error(bad):
     with pytest.raises(ConfigError, match="COLLEGESEARCH_FEED_TAG_HOST must be a domain name"):
         load_settings(env={"COLLEGESEARCH_FEED_TAG_HOST": bad}, config_file=None)
+
+
+def test_a_browser_navigation_gets_the_same_feed_as_xml_with_its_stylesheet(client):
+    """Chromium shows application/atom+xml as plain text; a navigation (Sec-Fetch-Dest: document) gets the same
+    bytes as application/xml, which browsers lay out with the stylesheet the feed names. Feed readers, which send
+    no Fetch Metadata, keep Atom's own type; a cache keeps the two apart by Vary."""
+    reader = client.get("/changes.atom")
+    browser = client.get("/changes.atom", headers={"Sec-Fetch-Dest": "document", "Sec-Fetch-Mode": "navigate"})
+    embedded = client.get("/changes.atom", headers={"Sec-Fetch-Dest": "empty", "Sec-Fetch-Mode": "cors"})
+    assert reader.mimetype == embedded.mimetype == "application/atom+xml"
+    assert browser.mimetype == "application/xml"
+    assert browser.data == reader.data
+    for response in (reader, browser):
+        assert "Sec-Fetch-Dest" in response.vary
+    stylesheet = re.search(rb'<\?xml-stylesheet type="text/css" href="([^"]+)"\?>', reader.data)
+    assert stylesheet, reader.data[:200]
+    css = client.get(stylesheet.group(1).decode())
+    assert css.status_code == 200 and css.mimetype == "text/css" and b"@namespace url(http://www.w3.org/2005/Atom)" in css.data
+    assert not feedparser.parse(browser.data).bozo
