@@ -58,6 +58,14 @@ def serve_testdata(data: Path) -> Iterator[str]:
     with Catalog(settings.catalog_path) as cat:
         testdata.fill_catalog(cat)
     rebuild(settings)
+    with serve_data(data) as base:
+        yield base
+
+
+@contextlib.contextmanager
+def serve_data(data: Path) -> Iterator[str]:
+    """``collegesearch serve`` (gunicorn, 2 workers) on a free port over whatever catalog and index ``data`` holds
+    (a crawl's, say); yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLEGESEARCH_")}
     env.update({

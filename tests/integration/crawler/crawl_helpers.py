@@ -67,14 +67,16 @@ class CrawlResult:
 
 
 def run_crawl(data_dir: Path, base_url: str, *sources: str, site: Any = None, timeout: float = 1500,
-              env: dict[str, str] | None = None, full: bool = False, **settings: Any) -> CrawlResult:
-    """``collegesearch --data-dir D crawl --base-url URL SOURCES...`` in a child process (``--full`` with ``full``)."""
+              env: dict[str, str] | None = None, full: bool = False, sync: bool = False,
+              **settings: Any) -> CrawlResult:
+    """``collegesearch --data-dir D crawl --base-url URL SOURCES...`` in a child process (``--full`` with ``full``,
+    ``--sync`` to bring the search index up to date afterwards with ``sync``)."""
     mark = site.log_mark() if site is not None else 0
     before = _max_run_id(data_dir)
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "collegesearch", "--data-dir", str(data_dir), "crawl", *sources, "--base-url", base_url,
-         *(["--full"] if full else [])],
+         *(["--full"] if full else []), *(["--sync"] if sync else [])],
         cwd=ROOT, env=env or crawl_env(data_dir, **settings), capture_output=True, text=True, timeout=timeout,
     )
     seconds = time.monotonic() - started
