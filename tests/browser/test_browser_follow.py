@@ -109,24 +109,15 @@ def test_a_program_followed_in_the_browser_gains_the_next_epochs_status_change(b
     takes its Follow link; the sample site moves to epoch 2 and is recrawled while the server runs; the feed
     reader's conditional poll now gets the feed back with exactly one new entry, that status change, and the
     program's page and the feed's HTML twin say the same."""
-    from sample_site import truth
     from tests.browser.conftest import ServerDidNotStart, serve_data
-    from tests.integration.crawler.crawl_helpers import run_crawl
+    from tests.integration.crawler.crawl_helpers import next_epoch_status_change, run_crawl
 
     site = fresh_sample_site(faults=False)
     data = tmp_path / "data"
     first = run_crawl(data, site.base_url, "directory", site=site, timeout=600, sync=True)
     assert first.returncode == 0, first.stderr[-3000:]
-    before = {k: v for k, v in truth.expected_items(1)["program"].items() if v["source"] == "directory"}
-    after = {k: v for k, v in truth.expected_items(2)["program"].items() if v["source"] == "directory"}
-    changed = sorted(k for k, v in after.items()
-                     if k in before and v["accreditation_status"] != before[k]["accreditation_status"])
-    assert changed, "the sample site's epoch 2 changes no directory program's status"
-    program_id = changed[0]
-    program = after[program_id]
-    old, new = before[program_id]["accreditation_status"], program["accreditation_status"]
-    words = {"show_cause": "Show cause"}
-    old_word, new_word = words.get(old, old.capitalize()), words.get(new, new.capitalize())
+    change = next_epoch_status_change()
+    program_id = change.program_id
 
     with contextlib.ExitStack() as stack:
         try:
@@ -137,7 +128,7 @@ def test_a_program_followed_in_the_browser_gains_the_next_epochs_status_change(b
         stack.callback(context.close)
         tab = context.new_page()
         tab.goto(f"/programs/{program_id}")
-        expect(tab.locator(".status-line")).to_contain_text(old_word)
+        expect(tab.locator(".status-line")).to_contain_text(change.old)
         follow = tab.get_by_role("link", name=re.compile(r"^Follow changes to"))
         feed_url = follow.get_attribute("href")
         follow.click()  # what a student does; chromium shows the Atom document
@@ -145,7 +136,7 @@ def test_a_program_followed_in_the_browser_gains_the_next_epochs_status_change(b
         polled = tab.request.get(feed_url)
         was = feedparser.parse(polled.body())
         assert polled.status == 200 and not was.bozo and was.entries
-        assert not any(e.title.startswith(f"{new_word}:") for e in was.entries)
+        assert not any(e.title.startswith(f"{change.new}:") for e in was.entries)
         etag = polled.headers["etag"]
         assert tab.request.get(feed_url, headers={"If-None-Match": etag}).status == 304
 
@@ -159,14 +150,13 @@ def test_a_program_followed_in_the_browser_gains_the_next_epochs_status_change(b
         assert not now.bozo
         seen = {e.id for e in was.entries}
         new_entries = [e for e in now.entries if e.id not in seen]
-        assert [e.title for e in new_entries] == [
-            f"{new_word}: {program['name']} at {program['institution_name']} (was {old_word})"]
+        assert [e.title for e in new_entries] == [change.entry_title]
         assert urlsplit(new_entries[0].link).path == f"/programs/{program_id}"
         # The page the entry links to, and the feed's HTML twin, show the same change.
         tab.goto(new_entries[0].link)
         # This browser saw the page before the recrawl, and detail pages may be reused for CACHE_DETAIL_MAX_AGE
         # (issue 15's caching); a reload revalidates, and the changed catalog answers with the new page.
         tab.reload()
-        expect(tab.locator(".status-line")).to_contain_text(new_word)
+        expect(tab.locator(".status-line")).to_contain_text(change.new)
         tab.goto(next(link.href for link in now.feed.links if link.rel == "alternate"))
         expect(tab.locator("main")).to_contain_text(new_entries[0].title)

@@ -140,6 +140,40 @@ def assert_runs_changed_nothing(result: CrawlResult, seq_before: int, seq_after:
     return runs
 
 
+STATUS_WORDS = {"probation": "Probation", "monitoring": "Monitoring", "warning": "Warning", "withdrawn": "Withdrawn",
+                "show_cause": "Show cause", "accredited": "Accredited", "closed": "Closed"}
+"""How pages and feeds name each accreditation status (written out here, not read from the web app under test)."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A directory program whose accreditation status the sample site's next epoch changes."""
+
+    program_id: str
+    program: dict[str, Any]  # as the sample site lists it at epoch 2
+    old: str  # its status's words at epoch 1 ("Accredited")
+    new: str  # and at epoch 2
+
+    @property
+    def entry_title(self) -> str:
+        """The feed entry that change must bring."""
+        return f"{self.new}: {self.program['name']} at {self.program['institution_name']} (was {self.old})"
+
+
+def next_epoch_status_change() -> StatusChange:
+    """The first directory program (by id) whose status differs between the sample site's epochs 1 and 2."""
+    from sample_site import truth
+
+    before, after = ({k: v for k, v in truth.expected_items(epoch)["program"].items() if v["source"] == "directory"}
+                     for epoch in (1, 2))
+    changed = sorted(k for k, v in after.items()
+                     if k in before and v["accreditation_status"] != before[k]["accreditation_status"])
+    assert changed, "the sample site's epoch 2 changes no directory program's status"
+    program_id = changed[0]
+    return StatusChange(program_id, after[program_id], STATUS_WORDS[before[program_id]["accreditation_status"]],
+                        STATUS_WORDS[after[program_id]["accreditation_status"]])
+
+
 def print_numbers(title: str, numbers: dict[str, Any]) -> None:
     """Print measured numbers (shown with -s or -rP) and keep them for the report."""
     line = f"{title}: " + ", ".join(f"{k}={v}" for k, v in numbers.items())
