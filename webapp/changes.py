@@ -349,7 +349,7 @@ def entry_tag(authority: str, entry: dict[str, Any]) -> str:
 
 
 @bp.get("/changes.atom")
-@cacheable("feed")
+@cacheable("feed", vary=("Sec-Fetch-Dest",))
 def as_atom() -> Response:
     """The feed as Atom for feed readers (entry ids are tag URIs, see ``entry_tag``)."""
     entries, args = _entries()
@@ -362,7 +362,6 @@ def as_atom() -> Response:
     # Someone who took a Follow link in a browser (a navigation: Fetch Metadata's Sec-Fetch-Dest "document") gets
     # the same bytes as application/xml, which browsers lay out with the feed's stylesheet (static/css/feed.css);
     # Chromium shows application/atom+xml as plain text. Feed readers send no Sec-Fetch-* header: Atom's own type.
+    # (``cacheable`` sends Vary: Sec-Fetch-Dest, on a 304 too.)
     navigated = request.headers.get("Sec-Fetch-Dest") == "document"
-    response = Response(body, mimetype="application/xml" if navigated else "application/atom+xml")
-    response.vary.add("Sec-Fetch-Dest")
-    return response
+    return Response(body, mimetype="application/xml" if navigated else "application/atom+xml")

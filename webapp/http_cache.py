@@ -94,22 +94,22 @@ def _shareable_request() -> bool:
     return request.method in ("GET", "HEAD") and cookie not in request.cookies
 
 
-def cacheable(kind: str) -> Callable[[View], View]:
+def cacheable(kind: str, vary: tuple[str, ...] = ()) -> Callable[[View], View]:
     """Give a GET view's 200 responses the validator and Cache-Control of ``kind``; answer a matching
-    ``If-None-Match`` / ``If-Modified-Since`` with 304 without running the view."""
+    ``If-None-Match`` / ``If-Modified-Since`` with 304 without running the view. ``vary`` names the request
+    headers the view's answer depends on, sent on its 304s too (RFC 9110 15.4.5: the Vary a 200 would have had)."""
     if kind not in MAX_AGE_SETTINGS:
         raise ValueError(f"kind must be one of {', '.join(MAX_AGE_SETTINGS)}, got {kind!r}")
 
     def decorate(view: View) -> View:
-        @functools.wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
+        def answer(*args: Any, **kwargs: Any) -> Response:
             if not _shareable_request():
                 return _private(make_response(view(*args, **kwargs)))
             # Taken before the view runs: a sync committing meanwhile then makes the next request a
             # 200 (harmless), never labels the old body with the new validator (a stale 304 forever).
             validator = current_validator()
             if validator is None:
-                return view(*args, **kwargs)
+                return make_response(view(*args, **kwargs))
             if not is_resource_modified(request.environ, etag=validator.etag, last_modified=validator.last_modified):
                 return _mark(Response(status=304), kind, validator)
             response = make_response(view(*args, **kwargs))
@@ -117,6 +117,13 @@ def cacheable(kind: str) -> Callable[[View], View]:
                 return _private(response)
             if response.status_code == 200:
                 _mark(response, kind, validator)
+            return response
+
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Response:
+            response = answer(*args, **kwargs)
+            for header in vary:  # every answer, 304s included, depends on these
+                response.vary.add(header)
             return response
 
         return cast(View, wrapper)

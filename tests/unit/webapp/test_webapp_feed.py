@@ -93,7 +93,9 @@ def test_a_browser_navigation_gets_the_same_feed_as_xml_with_its_stylesheet(clie
     assert reader.mimetype == embedded.mimetype == "application/atom+xml"
     assert browser.mimetype == "application/xml"
     assert browser.data == reader.data
-    for response in (reader, browser):
+    repeat = client.get("/changes.atom", headers={"If-None-Match": reader.headers["ETag"]})
+    assert repeat.status_code == 304
+    for response in (reader, browser, repeat):  # a 304 names the Vary its 200 would have had (RFC 9110 15.4.5)
         assert "Sec-Fetch-Dest" in response.vary
     stylesheet = re.search(rb'<\?xml-stylesheet type="text/css" href="([^"]+)"\?>', reader.data)
     assert stylesheet, reader.data[:200]
