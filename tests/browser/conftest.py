@@ -63,9 +63,9 @@ def serve_testdata(data: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serve_data(data: Path) -> Iterator[str]:
+def serve_data(data: Path, settings: dict[str, str] | None = None) -> Iterator[str]:
     """``collegesearch serve`` (gunicorn, 2 workers) on a free port over whatever catalog and index ``data`` holds
-    (a crawl's, say); yields its base URL."""
+    (a crawl's, say), with ``settings`` as extra environment; yields its base URL."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLEGESEARCH_")}
     env.update({
@@ -78,6 +78,7 @@ def serve_data(data: Path) -> Iterator[str]:
         "COLLEGESEARCH_API_RATE_LIMIT": "",
         "COLLEGESEARCH_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT),
+        **(settings or {}),
     })
     log_path = data.parent / "server.log"
     log = log_path.open("w")

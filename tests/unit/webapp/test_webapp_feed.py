@@ -49,7 +49,11 @@ def test_feed_parses_with_tag_ids_dates_and_links_that_resolve(client):
             continue
         parts = urlsplit(entry.link)
         assert parts.scheme == "http" and parts.netloc == "localhost" and parts.path == change["detail_url"]
-        assert client.get(parts.path).status_code == 200, entry.link
+        # Each entry links to its own URL of the page, so a browser's copy from before the change is not reused.
+        assert parts.query == f"change={change['seq']}"
+        page = client.get(f"{parts.path}?{parts.query}")
+        assert page.status_code == 200, entry.link
+        assert f'<link rel="canonical" href="http://localhost{change["detail_url"]}">' in page.get_data(as_text=True)
     assert len({e.id for e in feed.entries}) == len(feed.entries)
     assert any(e.id.endswith(f":change/{c['seq']}") for e in feed.entries for c in changes if c["id"] == HIT_OH)
 
@@ -102,3 +106,14 @@ def test_a_browser_navigation_gets_the_same_feed_as_xml_with_its_stylesheet(clie
     css = client.get(stylesheet.group(1).decode())
     assert css.status_code == 200 and css.mimetype == "text/css" and b"@namespace url(http://www.w3.org/2005/Atom)" in css.data
     assert not feedparser.parse(browser.data).bozo
+
+
+def test_the_changes_page_links_each_change_to_its_own_url_of_the_record_page(client):
+    changes = client.get("/changes.json?limit=500").get_json()["changes"]
+    html = client.get("/changes?limit=500").get_data(as_text=True)
+    linked = [c for c in changes if c["detail_url"]]
+    assert linked
+    for change in linked:
+        assert f'href="{change["detail_url"]}?change={change["seq"]}"' in html, change
+    # The JSON keeps the record's plain URL: scripts that match records by their URL see one URL per record.
+    assert all("?" not in c["detail_url"] for c in linked)
