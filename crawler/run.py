@@ -241,6 +241,10 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     progress = _Progress(crawlers)
     for crawler in crawlers.values():
         crawler.signals.connect(progress.start, signal=signals.engine_started)
+    from twisted.internet import reactor  # (the one CrawlerProcess installed)
+
+    # (type: ignore: without the zope plugin mypy reads the interface method as if it took self)
+    reactor.addSystemEventTrigger("before", "shutdown", _close_opened_spiders, crawlers)  # type: ignore[arg-type]
     process.start()
     progress.stop()
 
@@ -248,6 +252,31 @@ def _run_process(settings: Settings, names: list[str], profiles: dict[str, Any],
     summaries = [_summary_for(settings, name, CrawlStore.existing(crawler)) for name, crawler in crawlers.items()]
     _relink_after(settings, summaries)
     return summaries
+
+
+def _close_opened_spiders(crawlers: dict[str, Crawler]) -> Any:
+    """Before the reactor stops: close, as stopped by a signal, each spider whose run began but whose engine never ran.
+
+    A stop signal that arrives while a spider is still opening (its run record written, the engine not yet
+    started) finds nothing to stop: Scrapy's ``Crawler.stop`` only stops a running engine, so the reactor
+    stopped under the open spider and its run stayed open. Closed here with Scrapy's own "shutdown" reason,
+    the run is recorded like any run stopped by a signal: interrupted, and resumed by the next crawl.
+    """
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet.defer import DeferredList
+
+    from crawler.crawl_store import CrawlStore
+
+    closing = []
+    for crawler in crawlers.values():
+        store = CrawlStore.existing(crawler)
+        engine = crawler._engine  # (Scrapy's documented way to read it before the crawl has surely started)
+        if (store is None or store.run_id is None or not store.is_open or engine is None or engine.running
+                or engine.spider is None):
+            continue
+        logger.info("%s: stopped while its spider was opening; closing it", store.source)
+        closing.append(deferred_from_coro(engine.close_async(reason="shutdown")))
+    return DeferredList(closing, consumeErrors=True) if closing else None
 
 
 def _quiet_scrapy_logging(level: str) -> None:
